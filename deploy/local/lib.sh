@@ -1,0 +1,159 @@
+# shellcheck shell=bash
+# Helpers shared by the deploy/local scripts. Source it; it defines functions
+# and a few variables and changes no shell option of the caller.
+#
+#   ADVOCACY_REPO   the repository root (derived from this file's location)
+#   ADVOCACY_HOME   where everything created at run time lives
+#                   (default: $ADVOCACY_REPO/.local, git-ignored)
+#   ADVOCACY_STACK_ENV  $ADVOCACY_HOME/stack.env, written by stack.sh
+#   ADVOCACY_BUF    path of the pinned buf binary installed by install.sh
+#
+# $ADVOCACY_HOME/bin (holds `buf`) is put on PATH.
+
+if [[ -n "${ADVOCACY_LIB_SOURCED:-}" ]]; then
+  return 0
+fi
+ADVOCACY_LIB_SOURCED=1
+
+ADVOCACY_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ADVOCACY_HOME="${ADVOCACY_HOME:-$ADVOCACY_REPO/.local}"
+# An absolute path: the services and the JVM are started from other directories.
+mkdir -p "$ADVOCACY_HOME"
+ADVOCACY_HOME="$(cd "$ADVOCACY_HOME" && pwd)"
+ADVOCACY_STACK_ENV="$ADVOCACY_HOME/stack.env"
+ADVOCACY_BUF="$ADVOCACY_HOME/npm/node_modules/.bin/buf"
+export ADVOCACY_REPO ADVOCACY_HOME ADVOCACY_STACK_ENV ADVOCACY_BUF
+case ":$PATH:" in
+  *":$ADVOCACY_HOME/bin:"*) ;;
+  *) export PATH="$ADVOCACY_HOME/bin:$PATH" ;;
+esac
+
+# ---------------------------------------------------------------- messages --
+adv_log() { printf '[advocacy] %s\n' "$*"; }
+adv_warn() { printf '[advocacy] WARNING: %s\n' "$*" >&2; }
+# adv_die MESSAGE...: print the message (what failed and what to do) and exit 1.
+adv_die() {
+  printf '[advocacy] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+# ------------------------------------------------------------------- ports --
+# Ports are drawn from 20000-32767, below Linux's default ephemeral range
+# (32768-60999), so they never collide with the port-0 listeners that tests
+# ask the kernel for, nor with outgoing connections' source ports.
+ADVOCACY_PORT_MIN="${ADVOCACY_PORT_MIN:-20000}"
+ADVOCACY_PORT_MAX="${ADVOCACY_PORT_MAX:-32767}"
+
+# adv_port_free PORT: succeeds when nothing listens on 127.0.0.1:PORT.
+# SO_REUSEADDR matches what Redis and the JVM do, so connections of a killed
+# server lingering in TIME_WAIT do not count as "in use".
+adv_port_free() {
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+    s.listen(1)
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+PY
+}
+
+# adv_free_ports COUNT [EXCLUDED_PORT...]: prints COUNT distinct free loopback
+# ports, one per line, none of them in the excluded list.
+adv_free_ports() {
+  python3 - "$ADVOCACY_PORT_MIN" "$ADVOCACY_PORT_MAX" "$@" <<'PY'
+import random, socket, sys
+lo, hi, count = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+taken = {int(p) for p in sys.argv[4:] if p}
+found = []
+for _ in range(2000):
+    if len(found) == count:
+        break
+    port = random.randint(lo, hi)
+    if port in taken:
+        continue
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", port))
+        s.listen(1)
+    except OSError:
+        continue
+    finally:
+        s.close()
+    taken.add(port)
+    found.append(port)
+if len(found) != count:
+    sys.exit("no free port found in %d-%d" % (lo, hi))
+print("\n".join(str(p) for p in found))
+PY
+}
+
+# --------------------------------------------------------------- processes --
+# adv_pid_matches PID PATTERN: succeeds when PID is alive and its command line
+# contains PATTERN (guards against a recycled pid from a stale pid file).
+adv_pid_matches() {
+  local pid="$1" pattern="$2" cmdline
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  # A zombie has an empty command line: it is dead for our purposes.
+  [[ -n "$cmdline" && "$cmdline" == *"$pattern"* ]]
+}
+
+# adv_wait_gone PID TIMEOUT_SECONDS: succeeds once PID has exited.
+adv_wait_gone() {
+  local pid="$1" deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null; do
+    # A zombie child of ours (we started it in this shell) counts as gone.
+    [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" == Z* ]] && return 0
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+# adv_stop_pid PID NAME TIMEOUT_SECONDS: SIGTERM, wait, then SIGKILL.
+adv_stop_pid() {
+  local pid="$1" name="$2" timeout="$3"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  if ! adv_wait_gone "$pid" "$timeout"; then
+    adv_warn "$name (pid $pid) did not stop within ${timeout}s after SIGTERM; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    adv_wait_gone "$pid" 10 || adv_die "$name (pid $pid) survived SIGKILL; inspect it with 'ps -o pid,stat,cmd -p $pid'"
+  fi
+}
+
+# adv_rotate_log FILE: keeps the previous run's log as FILE.1.
+adv_rotate_log() {
+  if [[ -s "$1" ]]; then
+    mv -f "$1" "$1.1"
+  fi
+  : >"$1"
+}
+
+# ------------------------------------------------------------------- tools --
+# adv_java: prints the java binary to use (JAVA_HOME first), which must be 17+.
+adv_java() {
+  local java="java" version
+  if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
+    java="$JAVA_HOME/bin/java"
+  fi
+  command -v "$java" >/dev/null 2>&1 || adv_die "java not found; run deploy/local/install.sh (installs default-jre-headless)"
+  version="$("$java" -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -n1)"
+  if [[ -z "$version" || "$version" -lt 17 ]]; then
+    adv_die "Kafka 4 needs Java 17 or newer but '$java' is version '${version:-unknown}'; set JAVA_HOME to a JDK/JRE 17+"
+  fi
+  printf '%s\n' "$java"
+}
+
+# adv_load_stack_env: sources $ADVOCACY_HOME/stack.env when it exists.
+adv_load_stack_env() {
+  if [[ -f "$ADVOCACY_STACK_ENV" ]]; then
+    # shellcheck disable=SC1090
+    source "$ADVOCACY_STACK_ENV"
+  fi
+}

@@ -1,0 +1,23 @@
+# advocacy_kafka: idempotent producer, at-least-once consumer with dead letters, CloudEvents
+# headers. librdkafka's C API only; its headers stay out of include/ (see src/kafka_internal.h).
+add_library(advocacy_kafka STATIC
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/cloud_event.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_common.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_producer.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_consumer.cc)
+add_library(advocacy::kafka ALIAS advocacy_kafka)
+target_link_libraries(advocacy_kafka
+  PUBLIC advocacy::base
+  PRIVATE PkgConfig::RDKAFKA absl::random_random absl::time Threads::Threads)
+advocacy_warnings(advocacy_kafka)
+
+if(ADVOCACY_BUILD_TESTS)
+  # Runs against librdkafka's in-process mock cluster: no broker needed.
+  add_executable(advocacy_kafka_test
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/cloud_event_test.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/kafka_test.cc)
+  target_link_libraries(advocacy_kafka_test PRIVATE
+    advocacy::kafka PkgConfig::RDKAFKA GTest::gtest_main Threads::Threads)
+  advocacy_warnings(advocacy_kafka_test)
+  gtest_discover_tests(advocacy_kafka_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
+endif()

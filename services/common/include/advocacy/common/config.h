@@ -1,0 +1,75 @@
+#pragma once
+
+// Configuration comes only from environment variables. EnvReader collects every problem
+// instead of stopping at the first, so an operator can fix a deployment in one pass.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace advocacy::config {
+
+class EnvReader final {
+ public:
+  // Reads from the process environment.
+  EnvReader() = default;
+  // Reads from a fixed set of values (tests).
+  explicit EnvReader(std::vector<std::pair<std::string, std::string>> values);
+
+  std::string Required(std::string_view name, bool secret = false);
+  std::string Optional(std::string_view name, std::string_view fallback, bool secret = false);
+  int64_t Int(std::string_view name, int64_t fallback, int64_t min, int64_t max);
+  bool Bool(std::string_view name, bool fallback);
+  std::chrono::milliseconds Millis(std::string_view name, std::chrono::milliseconds fallback,
+                                   std::chrono::milliseconds min, std::chrono::milliseconds max);
+  // A "host:port" listen or peer address.
+  std::string Address(std::string_view name, std::string_view fallback);
+  // Records a problem found by the caller's own cross-field checks.
+  void AddError(std::string message);
+
+  // OK, or InvalidArgument listing every problem, one per line.
+  absl::Status Finish() const;
+  // name=value pairs as read, secrets replaced by "<redacted>", for the one start-up log line.
+  const std::vector<std::pair<std::string, std::string>>& effective() const { return effective_; }
+
+ private:
+  std::optional<std::string> Lookup(std::string_view name) const;
+
+  bool use_process_env_ = true;
+  std::vector<std::pair<std::string, std::string>> values_;
+  std::vector<std::pair<std::string, std::string>> effective_;
+  std::vector<std::string> errors_;
+};
+
+// Settings every service shares. Env names are in the service READMEs.
+struct RuntimeConfig {
+  std::string service_name;
+  std::string grpc_listen;     // ADVOCACY_GRPC_LISTEN, default 0.0.0.0:50051
+  std::string metrics_listen;  // ADVOCACY_METRICS_LISTEN, default 0.0.0.0:9464
+  std::string redis_url;       // ADVOCACY_REDIS_URL (required)
+  int redis_pool_size = 16;    // ADVOCACY_REDIS_POOL_SIZE
+  std::string kafka_brokers;   // ADVOCACY_KAFKA_BROKERS (required)
+  int kafka_partitions = 6;    // ADVOCACY_KAFKA_PARTITIONS, for topics the service creates
+  int kafka_replication = 1;   // ADVOCACY_KAFKA_REPLICATION
+  std::string jwt_public_key_pem;  // read from ADVOCACY_JWT_PUBLIC_KEY_FILE (required)
+  std::string jwt_issuer;          // ADVOCACY_JWT_ISSUER (required)
+  std::string jwt_audience;        // ADVOCACY_JWT_AUDIENCE, default "advocacy"
+  std::string log_level;           // ADVOCACY_LOG_LEVEL, default info
+  std::chrono::milliseconds drain_timeout{10000};  // ADVOCACY_DRAIN_TIMEOUT_MS
+  int grpc_max_threads = 64;                        // ADVOCACY_GRPC_MAX_THREADS
+};
+
+// Reads the shared settings through `env`; problems are recorded in it.
+RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name);
+
+// Logs the effective configuration once, or prints every problem to stderr and exits with
+// status 2 (bad configuration) when `status` is not OK.
+void LogOrDie(const EnvReader& env, const absl::Status& status);
+
+}  // namespace advocacy::config

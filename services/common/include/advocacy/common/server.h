@@ -1,0 +1,65 @@
+#pragma once
+
+// Runs a gRPC server the same way in every service: the standard health service whose
+// readiness follows the service's real dependencies, server reflection, bounded threads,
+// and a graceful drain on SIGTERM/SIGINT.
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace advocacy::server {
+
+struct ServerOptions {
+  std::string listen;  // host:port; port 0 picks a free one
+  int max_threads = 64;
+  std::chrono::milliseconds drain_timeout{10000};
+  std::chrono::milliseconds readiness_interval{1000};
+  // Service names to report in the health service besides "" (the whole server).
+  std::vector<std::string> health_service_names;
+};
+
+// Returns OK when every dependency the service needs is reachable.
+using ReadinessProbe = std::function<absl::Status()>;
+
+class ServerRunner final {
+ public:
+  ServerRunner(ServerOptions options, std::vector<grpc::Service*> services, ReadinessProbe probe);
+  ~ServerRunner();
+  ServerRunner(const ServerRunner&) = delete;
+  ServerRunner& operator=(const ServerRunner&) = delete;
+
+  // Binds and starts serving. Unavailable if the address cannot be bound.
+  absl::Status Start();
+  int port() const { return port_; }
+
+  // Blocks SIGTERM/SIGINT in the calling thread (call before starting other threads) so that
+  // WaitForSignalAndDrain can receive them with sigwait.
+  static void BlockTerminationSignals();
+  // Waits for SIGTERM or SIGINT, then reports NOT_SERVING, lets in-flight RPCs finish within
+  // the drain timeout, and shuts the server down.
+  void WaitForSignalAndDrain();
+  // The same drain, triggered by code (tests).
+  void Drain();
+
+ private:
+  void ReadinessLoop();
+
+  ServerOptions options_;
+  std::vector<grpc::Service*> services_;
+  ReadinessProbe probe_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread readiness_thread_;
+};
+
+}  // namespace advocacy::server

@@ -1,0 +1,157 @@
+#include "advocacy/common/config.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "advocacy/common/logging.h"
+#include "advocacy/common/strings.h"
+
+namespace advocacy::config {
+
+EnvReader::EnvReader(std::vector<std::pair<std::string, std::string>> values)
+    : use_process_env_(false), values_(std::move(values)) {}
+
+std::optional<std::string> EnvReader::Lookup(std::string_view name) const {
+  if (use_process_env_) {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+  }
+  for (const auto& [k, v] : values_) {
+    if (k == name && !v.empty()) return v;
+  }
+  return std::nullopt;
+}
+
+std::string EnvReader::Required(std::string_view name, bool secret) {
+  const std::optional<std::string> v = Lookup(name);
+  if (!v.has_value()) {
+    errors_.push_back(advocacy::StrCat(name, " is required but not set"));
+    return "";
+  }
+  effective_.emplace_back(std::string(name), secret ? "<redacted>" : *v);
+  return *v;
+}
+
+std::string EnvReader::Optional(std::string_view name, std::string_view fallback, bool secret) {
+  const std::optional<std::string> v = Lookup(name);
+  std::string value = v.has_value() ? *v : std::string(fallback);
+  effective_.emplace_back(std::string(name), secret && !value.empty() ? "<redacted>" : value);
+  return value;
+}
+
+int64_t EnvReader::Int(std::string_view name, int64_t fallback, int64_t min, int64_t max) {
+  const std::optional<std::string> v = Lookup(name);
+  int64_t value = fallback;
+  if (v.has_value() && !absl::SimpleAtoi(*v, &value)) {
+    errors_.push_back(advocacy::StrCat(name, "='", *v, "' is not a whole number"));
+    return fallback;
+  }
+  if (value < min || value > max) {
+    errors_.push_back(
+        advocacy::StrCat(name, "=", value, " is out of range [", min, ", ", max, "]"));
+    return fallback;
+  }
+  effective_.emplace_back(std::string(name), std::to_string(value));
+  return value;
+}
+
+bool EnvReader::Bool(std::string_view name, bool fallback) {
+  const std::optional<std::string> v = Lookup(name);
+  bool value = fallback;
+  if (v.has_value()) {
+    const std::string lower = absl::AsciiStrToLower(*v);
+    if (lower == "1" || lower == "true" || lower == "yes") {
+      value = true;
+    } else if (lower == "0" || lower == "false" || lower == "no") {
+      value = false;
+    } else {
+      errors_.push_back(advocacy::StrCat(name, "='", *v, "' must be true or false"));
+    }
+  }
+  effective_.emplace_back(std::string(name), value ? "true" : "false");
+  return value;
+}
+
+std::chrono::milliseconds EnvReader::Millis(std::string_view name,
+                                            std::chrono::milliseconds fallback,
+                                            std::chrono::milliseconds min,
+                                            std::chrono::milliseconds max) {
+  return std::chrono::milliseconds(Int(name, fallback.count(), min.count(), max.count()));
+}
+
+std::string EnvReader::Address(std::string_view name, std::string_view fallback) {
+  std::string value = Optional(name, fallback);
+  const auto colon = value.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 || port > 65535) {
+    errors_.push_back(
+        advocacy::StrCat(name, "='", value, "' must be host:port with a port 0-65535"));
+  }
+  return value;
+}
+
+void EnvReader::AddError(std::string message) { errors_.push_back(std::move(message)); }
+
+absl::Status EnvReader::Finish() const {
+  if (errors_.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(errors_, "\n"));
+}
+
+RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
+  RuntimeConfig c;
+  c.service_name = std::move(service_name);
+  c.grpc_listen = env.Address("ADVOCACY_GRPC_LISTEN", "0.0.0.0:50051");
+  c.metrics_listen = env.Address("ADVOCACY_METRICS_LISTEN", "0.0.0.0:9464");
+  c.redis_url = env.Required("ADVOCACY_REDIS_URL", /*secret=*/true);
+  c.redis_pool_size = static_cast<int>(env.Int("ADVOCACY_REDIS_POOL_SIZE", 16, 1, 1024));
+  c.kafka_brokers = env.Required("ADVOCACY_KAFKA_BROKERS");
+  c.kafka_partitions = static_cast<int>(env.Int("ADVOCACY_KAFKA_PARTITIONS", 6, 1, 1000));
+  c.kafka_replication = static_cast<int>(env.Int("ADVOCACY_KAFKA_REPLICATION", 1, 1, 7));
+  const std::string key_file = env.Required("ADVOCACY_JWT_PUBLIC_KEY_FILE");
+  if (!key_file.empty()) {
+    std::ifstream in(key_file);
+    if (!in) {
+      env.AddError(advocacy::StrCat("ADVOCACY_JWT_PUBLIC_KEY_FILE='", key_file,
+                                    "' cannot be read: mount the issuer's public key (PEM) there"));
+    } else {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      c.jwt_public_key_pem = ss.str();
+    }
+  }
+  c.jwt_issuer = env.Required("ADVOCACY_JWT_ISSUER");
+  c.jwt_audience = env.Optional("ADVOCACY_JWT_AUDIENCE", "advocacy");
+  c.log_level = env.Optional("ADVOCACY_LOG_LEVEL", "info");
+  log::Severity sev{};
+  if (!log::ParseSeverity(c.log_level, &sev)) {
+    env.AddError(advocacy::StrCat("ADVOCACY_LOG_LEVEL='", c.log_level,
+                                  "' must be one of debug, info, warning, error"));
+  }
+  c.drain_timeout = env.Millis("ADVOCACY_DRAIN_TIMEOUT_MS", std::chrono::milliseconds(10000),
+                               std::chrono::milliseconds(0), std::chrono::milliseconds(300000));
+  c.grpc_max_threads = static_cast<int>(env.Int("ADVOCACY_GRPC_MAX_THREADS", 64, 2, 4096));
+  return c;
+}
+
+void LogOrDie(const EnvReader& env, const absl::Status& status) {
+  if (!status.ok()) {
+    std::fprintf(stderr,
+                 "configuration error:\n%s\nfix the environment variables above and start again\n",
+                 std::string(status.message()).c_str());
+    std::exit(2);
+  }
+  std::string joined;
+  for (const auto& [k, v] : env.effective())
+    advocacy::StrAppend(&joined, joined.empty() ? "" : " ", k, "=", v);
+  log::Info("effective configuration", {{"config", joined}});
+}
+
+}  // namespace advocacy::config

@@ -1,0 +1,88 @@
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "advocacy/common/logging.h"
+#include "advocacy/common/redis_client.h"
+
+namespace advocacy::redis {
+
+Pool::Pool(Options options, size_t size) : options_(std::move(options)) {
+  if (size == 0) {
+    // A pool that can never lend a connection would make every caller time out; that is a
+    // configuration bug to fix at start, not an error to handle per request.
+    log::Error("Redis pool size must be at least 1; fix the pool size in the configuration");
+    std::abort();
+  }
+  connections_.reserve(size);
+  free_.reserve(size);
+  for (size_t i = 0; i < size; ++i) {
+    connections_.push_back(std::make_unique<Connection>(options_));
+    free_.push_back(connections_.back().get());
+  }
+}
+
+Pool::~Pool() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (free_.size() != connections_.size()) {
+    // A lease still out would point into freed memory when it is returned.
+    log::Error("Redis pool destroyed while connections are still leased; this is a bug",
+               {{"leased", absl::StrCat(connections_.size() - free_.size())}});
+    std::abort();
+  }
+}
+
+absl::StatusOr<Pool::Lease> Pool::Acquire(std::chrono::milliseconds wait) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!available_.wait_for(lock, wait, [this] { return !free_.empty(); })) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("all ", connections_.size(), " connections to Redis at ", options_.host, ":",
+                     options_.port, " stayed in use for ", wait.count(),
+                     " ms; the pool is too small for the load or commands are slow"));
+  }
+  Connection* connection = free_.back();
+  free_.pop_back();
+  return Lease(this, connection);
+}
+
+void Pool::Return(Connection* connection) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(connection);
+  }
+  available_.notify_one();
+}
+
+absl::Status Pool::Ping() {
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  return (*lease)->Ping();
+}
+
+Pool::Lease::Lease(Lease&& other) noexcept
+    : pool_(std::exchange(other.pool_, nullptr)),
+      connection_(std::exchange(other.connection_, nullptr)) {}
+
+Pool::Lease& Pool::Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    Release();
+    pool_ = std::exchange(other.pool_, nullptr);
+    connection_ = std::exchange(other.connection_, nullptr);
+  }
+  return *this;
+}
+
+Pool::Lease::~Lease() { Release(); }
+
+void Pool::Lease::Release() {
+  if (pool_ != nullptr && connection_ != nullptr) pool_->Return(connection_);
+  pool_ = nullptr;
+  connection_ = nullptr;
+}
+
+}  // namespace advocacy::redis

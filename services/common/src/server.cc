@@ -1,0 +1,105 @@
+#include "advocacy/common/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
+
+#include <csignal>
+#include <mutex>
+
+#include "advocacy/common/logging.h"
+#include "advocacy/common/strings.h"
+
+namespace advocacy::server {
+
+ServerRunner::ServerRunner(ServerOptions options, std::vector<grpc::Service*> services,
+                           ReadinessProbe probe)
+    : options_(std::move(options)), services_(std::move(services)), probe_(std::move(probe)) {}
+
+ServerRunner::~ServerRunner() { Drain(); }
+
+absl::Status ServerRunner::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  grpc::ResourceQuota quota("advocacy");
+  quota.SetMaxThreads(options_.max_threads);
+  builder.SetResourceQuota(quota);
+  // Requests are small; a bounded message size keeps a bad client from exhausting memory.
+  builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+  for (grpc::Service* s : services_) builder.RegisterService(s);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    return absl::UnavailableError(
+        advocacy::StrCat("cannot listen for gRPC on ", options_.listen,
+                         ": is the port in use? set ADVOCACY_GRPC_LISTEN"));
+  }
+  auto* health = server_->GetHealthCheckService();
+  health->SetServingStatus(false);  // not ready until the first probe passes
+  readiness_thread_ = std::thread([this] { ReadinessLoop(); });
+  log::Info("gRPC server listening",
+            {{"address", options_.listen}, {"port", std::to_string(port_)}});
+  return absl::OkStatus();
+}
+
+void ServerRunner::ReadinessLoop() {
+  bool last = false;
+  bool first = true;
+  while (!stopping_.load()) {
+    const absl::Status st = probe_ ? probe_() : absl::OkStatus();
+    const bool ready = st.ok();
+    if (!stopping_.load()) {
+      auto* health = server_->GetHealthCheckService();
+      health->SetServingStatus(ready);
+      for (const auto& name : options_.health_service_names) health->SetServingStatus(name, ready);
+    }
+    if (first || ready != last) {
+      if (ready) {
+        log::Info("ready: dependencies reachable");
+      } else {
+        log::Warning("not ready", {{"reason", std::string(st.message())}});
+      }
+    }
+    first = false;
+    last = ready;
+    // Sleep in small steps so a drain is not held up by the probe interval.
+    const auto until = std::chrono::steady_clock::now() + options_.readiness_interval;
+    while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+void ServerRunner::BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void ServerRunner::WaitForSignalAndDrain() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  log::Info("termination signal received, draining",
+            {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  Drain();
+}
+
+void ServerRunner::Drain() {
+  if (stopping_.exchange(true)) return;
+  if (readiness_thread_.joinable()) readiness_thread_.join();
+  if (!server_) return;
+  // Load balancers see NOT_SERVING first; in-flight RPCs then get the drain timeout to finish.
+  server_->GetHealthCheckService()->Shutdown();
+  server_->Shutdown(std::chrono::system_clock::now() + options_.drain_timeout);
+  server_->Wait();
+  log::Info("gRPC server drained");
+}
+
+}  // namespace advocacy::server

@@ -1,0 +1,61 @@
+#include "advocacy/common/config.h"
+
+#include <gtest/gtest.h>
+
+namespace advocacy::config {
+namespace {
+
+TEST(EnvReaderTest, ReadsValuesAndRedactsSecrets) {
+  EnvReader env({{"A", "x"}, {"N", "42"}, {"B", "true"}, {"S", "hunter2"}, {"ADDR", "127.0.0.1:0"}});
+  EXPECT_EQ(env.Required("A"), "x");
+  EXPECT_EQ(env.Int("N", 1, 0, 100), 42);
+  EXPECT_TRUE(env.Bool("B", false));
+  EXPECT_EQ(env.Required("S", /*secret=*/true), "hunter2");
+  EXPECT_EQ(env.Address("ADDR", "0.0.0.0:1"), "127.0.0.1:0");
+  EXPECT_EQ(env.Optional("MISSING", "dflt"), "dflt");
+  EXPECT_TRUE(env.Finish().ok());
+  for (const auto& [k, v] : env.effective()) {
+    if (k == "S") {
+      EXPECT_EQ(v, "<redacted>");
+    }
+    EXPECT_EQ(v.find("hunter2"), std::string::npos);
+  }
+}
+
+TEST(EnvReaderTest, CollectsEveryProblem) {
+  EnvReader env({{"N", "abc"}, {"M", "500"}, {"B", "maybe"}, {"ADDR", "nohost"}});
+  env.Required("REQ");
+  env.Int("N", 1, 0, 10);
+  env.Int("M", 1, 0, 10);
+  env.Bool("B", false);
+  env.Address("ADDR", "x:1");
+  const absl::Status st = env.Finish();
+  ASSERT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  const std::string msg(st.message());
+  for (const char* name : {"REQ is required", "N='abc'", "M=500 is out of range", "B='maybe'",
+                           "ADDR='nohost'"}) {
+    EXPECT_NE(msg.find(name), std::string::npos) << name << " missing in: " << msg;
+  }
+}
+
+TEST(RuntimeConfigTest, ReportsUnreadableKeyFileAndBadLogLevel) {
+  EnvReader env({{"ADVOCACY_REDIS_URL", "redis://127.0.0.1:6379"},
+                 {"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:9092"},
+                 {"ADVOCACY_JWT_PUBLIC_KEY_FILE", "/nonexistent/key.pem"},
+                 {"ADVOCACY_JWT_ISSUER", "iss"},
+                 {"ADVOCACY_LOG_LEVEL", "loud"}});
+  ReadRuntimeConfig(env, "test");
+  const std::string msg(env.Finish().message());
+  EXPECT_NE(msg.find("ADVOCACY_JWT_PUBLIC_KEY_FILE='/nonexistent/key.pem' cannot be read"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("ADVOCACY_LOG_LEVEL='loud'"), std::string::npos) << msg;
+  for (const auto& [k, v] : env.effective()) {
+    if (k == "ADVOCACY_REDIS_URL") {
+      EXPECT_EQ(v, "<redacted>");  // may carry a password
+    }
+  }
+}
+
+}  // namespace
+}  // namespace advocacy::config

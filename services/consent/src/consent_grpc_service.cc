@@ -1,0 +1,80 @@
+#include "consent_grpc_service.h"
+
+namespace advocacy::consent {
+
+ConsentGrpcService::ConsentGrpcService(ConsentManager* manager, rpc::Runtime runtime)
+    : manager_(manager), runtime_(runtime) {}
+
+grpc::Status ConsentGrpcService::GiveConsent(grpc::ServerContext* ctx, const v1::GiveConsentRequest* req,
+                                        v1::GiveConsentResponse* resp) {
+  return rpc::Handle(runtime_, "GiveConsent", ctx, [&](const auth::Principal& caller) {
+    auto r = manager_->Give(caller, *req);
+    if (r.ok()) *resp = std::move(*r);
+    return r.status();
+  });
+}
+
+grpc::Status ConsentGrpcService::WithdrawConsent(grpc::ServerContext* ctx, const v1::WithdrawConsentRequest* req,
+                                        v1::WithdrawConsentResponse* resp) {
+  return rpc::Handle(runtime_, "WithdrawConsent", ctx, [&](const auth::Principal& caller) {
+    auto r = manager_->Withdraw(caller, *req);
+    if (r.ok()) *resp = std::move(*r);
+    return r.status();
+  });
+}
+
+grpc::Status ConsentGrpcService::GetConsentState(grpc::ServerContext* ctx, const v1::GetConsentStateRequest* req,
+                                        v1::GetConsentStateResponse* resp) {
+  return rpc::Handle(runtime_, "GetConsentState", ctx, [&](const auth::Principal& caller) {
+    auto r = manager_->GetState(caller, *req);
+    if (r.ok()) *resp = std::move(*r);
+    return r.status();
+  });
+}
+
+grpc::Status ConsentGrpcService::CheckConsent(grpc::ServerContext* ctx, const v1::CheckConsentRequest* req,
+                                        v1::CheckConsentResponse* resp) {
+  return rpc::Handle(runtime_, "CheckConsent", ctx, [&](const auth::Principal& caller) {
+    auto r = manager_->Check(caller, *req);
+    if (r.ok()) *resp = std::move(*r);
+    return r.status();
+  });
+}
+
+grpc::Status ConsentGrpcService::BatchCheckConsent(grpc::ServerContext* ctx, const v1::BatchCheckConsentRequest* req,
+                                        v1::BatchCheckConsentResponse* resp) {
+  return rpc::Handle(runtime_, "BatchCheckConsent", ctx, [&](const auth::Principal& caller) {
+    auto r = manager_->BatchCheck(caller, *req);
+    if (r.ok()) *resp = std::move(*r);
+    return r.status();
+  });
+}
+
+grpc::Status ConsentGrpcService::ListConsentHistory(grpc::ServerContext* ctx, const v1::ListConsentHistoryRequest* req,
+                                        v1::ListConsentHistoryResponse* resp) {
+  return rpc::Handle(runtime_, "ListConsentHistory", ctx, [&](const auth::Principal& caller) {
+    auto r = manager_->ListHistory(caller, *req);
+    if (r.ok()) *resp = std::move(*r);
+    return r.status();
+  });
+}
+
+grpc::Status ConsentGrpcService::PublishNotice(grpc::ServerContext* ctx, const v1::PublishNoticeRequest* req,
+                                        v1::PublishNoticeResponse* resp) {
+  return rpc::Handle(runtime_, "PublishNotice", ctx, [&](const auth::Principal& caller) {
+    auto r = manager_->PublishNotice(caller, *req);
+    if (r.ok()) *resp = std::move(*r);
+    return r.status();
+  });
+}
+
+grpc::Status ConsentGrpcService::GetCurrentNotice(grpc::ServerContext* ctx, const v1::GetCurrentNoticeRequest* req,
+                                        v1::GetCurrentNoticeResponse* resp) {
+  return rpc::Handle(runtime_, "GetCurrentNotice", ctx, [&](const auth::Principal& caller) {
+    auto r = manager_->GetCurrentNotice(caller, *req);
+    if (r.ok()) *resp = std::move(*r);
+    return r.status();
+  });
+}
+
+}  // namespace advocacy::consent

@@ -1,0 +1,92 @@
+#pragma once
+
+// The consent domain: opt-in only, default deny, withdrawal as easy as giving, every change in
+// an append-only ledger with a per-employee sequence number, and the event for each change
+// written atomically with it (transactional outbox). No gRPC and no Redis types here: the
+// manager is built in unit tests with an in-memory store.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "advocacy/common/auth.h"
+#include "advocacy/consent/v1/consent_service.pb.h"
+#include "consent_store.h"
+
+namespace advocacy::consent {
+
+struct ManagerOptions {
+  std::string topic = "advocacy.consent.v1";
+  std::string event_source = "/advocacy/consent";
+  std::chrono::milliseconds idempotency_ttl{std::chrono::hours(24)};
+  // How long a tenant's notice ordinals are cached for needs_renewal. Renewal flags may lag a
+  // newly published material notice by this much; consent state itself is never cached.
+  std::chrono::milliseconds notice_cache_ttl{1000};
+  int max_commit_attempts = 16;
+};
+
+class ConsentManager final {
+ public:
+  using Clock = std::function<int64_t()>;  // milliseconds since the epoch
+
+  ConsentManager(ConsentStore* store, OutboxNotifier* notifier, ManagerOptions options,
+                 Clock clock = nullptr);
+
+  absl::StatusOr<v1::GiveConsentResponse> Give(const auth::Principal& caller,
+                                               const v1::GiveConsentRequest& request);
+  absl::StatusOr<v1::WithdrawConsentResponse> Withdraw(const auth::Principal& caller,
+                                                       const v1::WithdrawConsentRequest& request);
+  absl::StatusOr<v1::GetConsentStateResponse> GetState(const auth::Principal& caller,
+                                                       const v1::GetConsentStateRequest& request);
+  absl::StatusOr<v1::CheckConsentResponse> Check(const auth::Principal& caller,
+                                                 const v1::CheckConsentRequest& request);
+  absl::StatusOr<v1::BatchCheckConsentResponse> BatchCheck(
+      const auth::Principal& caller, const v1::BatchCheckConsentRequest& request);
+  absl::StatusOr<v1::ListConsentHistoryResponse> ListHistory(
+      const auth::Principal& caller, const v1::ListConsentHistoryRequest& request);
+  absl::StatusOr<v1::PublishNoticeResponse> PublishNotice(const auth::Principal& caller,
+                                                          const v1::PublishNoticeRequest& request);
+  absl::StatusOr<v1::GetCurrentNoticeResponse> GetCurrentNotice(
+      const auth::Principal& caller, const v1::GetCurrentNoticeRequest& request);
+
+ private:
+  struct Change {
+    std::string tenant_id;
+    std::string employee_id;
+    v1::ConsentState target;  // GIVEN or WITHDRAWN
+    google::protobuf::RepeatedPtrField<v1::ConsentScope> scopes;
+    bool all_scopes = false;
+    v1::Notice notice;  // for GIVEN
+    v1::ConsentMethod method;
+    std::string idempotency_key;
+  };
+  struct ChangeResult {
+    int64_t sequence = 0;
+    bool unchanged = false;
+    Snapshot after;
+    std::vector<std::string> fields;  // the scopes the response reports
+  };
+  absl::StatusOr<ChangeResult> Apply(const auth::Principal& caller, const Change& change);
+  absl::StatusOr<int64_t> MaterialOrdinal(const std::string& tenant_id);
+  void Fill(const storage::StoredScope& stored, int64_t material_ordinal,
+            v1::ScopeConsent* out) const;
+
+  ConsentStore* store_;
+  OutboxNotifier* notifier_;
+  ManagerOptions options_;
+  Clock clock_;
+
+  struct CachedOrdinal {
+    int64_t material = 0;
+    int64_t fetched_at_ms = 0;
+  };
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedOrdinal> ordinal_cache_;
+};
+
+}  // namespace advocacy::consent

@@ -1,0 +1,51 @@
+#pragma once
+
+// ConsentStore on Redis. Every key of one employee carries the hash tag {tenant:employee} and
+// every key of a tenant {tenant}, so each script touches one hash slot and the same code runs
+// on Redis Cluster. The commit script is a compare-and-set on the employee's sequence number
+// that writes state, ledger entry, idempotency record and outbox event together.
+//
+//   adv:consent:{t:e}:s        hash   "_seq" and one field per scope -> StoredScope
+//   adv:consent:{t:e}:l        list   LedgerEntry, index = sequence - 1 (append-only)
+//   adv:consent:{t:e}:i:<key>  string IdempotencyRecord, expires
+//   adv:outbox:{t:e}           list   events not yet acknowledged by Kafka
+//   adv:consent:{t}:n          hash   "v:<version>" -> Notice, "_ordinal", "_material", "_current"
+//   adv:outbox:{t}             list   tenant events (NoticePublished)
+
+#include "advocacy/common/redis_client.h"
+#include "consent_store.h"
+
+namespace advocacy::consent {
+
+class RedisConsentStore final : public ConsentStore {
+ public:
+  explicit RedisConsentStore(redis::Pool* pool);
+
+  absl::StatusOr<Snapshot> Load(const std::string& tenant_id,
+                                const std::string& employee_id) override;
+  absl::StatusOr<std::optional<storage::StoredScope>> GetScope(const std::string& tenant_id,
+                                                               const std::string& employee_id,
+                                                               const std::string& field) override;
+  absl::StatusOr<std::vector<std::optional<storage::StoredScope>>> GetScopeBatch(
+      const std::string& tenant_id, const std::vector<std::string>& employee_ids,
+      const std::string& field) override;
+  absl::StatusOr<std::optional<storage::IdempotencyRecord>> GetIdempotency(
+      const std::string& tenant_id, const std::string& employee_id,
+      const std::string& key) override;
+  absl::StatusOr<CommitResult> Commit(const EmployeeCommit& commit) override;
+  absl::StatusOr<LedgerPage> ListLedger(const std::string& tenant_id,
+                                        const std::string& employee_id, int64_t first_sequence,
+                                        int limit) override;
+  absl::StatusOr<std::optional<v1::Notice>> GetNotice(const std::string& tenant_id,
+                                                      const std::string& version) override;
+  absl::StatusOr<std::optional<v1::Notice>> GetCurrentNotice(const std::string& tenant_id) override;
+  absl::StatusOr<std::pair<int64_t, int64_t>> GetNoticeOrdinals(const std::string& tenant_id) override;
+  absl::StatusOr<bool> CommitNotice(const NoticeCommit& commit) override;
+
+ private:
+  redis::Pool* pool_;
+  redis::Script commit_script_;
+  redis::Script notice_script_;
+};
+
+}  // namespace advocacy::consent

@@ -1,0 +1,164 @@
+#include "output.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include "absl/status/status.h"
+#include "advocacy/common/strings.h"
+#include "parsing.h"
+
+namespace advocacy::ctl {
+namespace {
+
+namespace v1 = consent::v1;
+
+std::string_view StateName(v1::ConsentState state) {
+  switch (state) {
+    case v1::CONSENT_STATE_GIVEN:
+      return "given";
+    case v1::CONSENT_STATE_WITHDRAWN:
+      return "withdrawn";
+    default:
+      return "unspecified";
+  }
+}
+
+// The CLI spelling of --method, so what is printed can be typed back.
+std::string_view MethodName(v1::ConsentMethod method) {
+  switch (method) {
+    case v1::CONSENT_METHOD_APP_TOGGLE:
+      return "app";
+    case v1::CONSENT_METHOD_EMAIL_ONE_CLICK:
+      return "email";
+    case v1::CONSENT_METHOD_API:
+      return "api";
+    case v1::CONSENT_METHOD_ADMIN_ON_BEHALF:
+      return "admin";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string_view RoleName(v1::ActorRole role) {
+  switch (role) {
+    case v1::ACTOR_ROLE_EMPLOYEE:
+      return "employee";
+    case v1::ACTOR_ROLE_ADMIN:
+      return "admin";
+    case v1::ACTOR_ROLE_SERVICE:
+      return "service";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string Scopes(const google::protobuf::RepeatedPtrField<v1::ConsentScope>& scopes) {
+  std::string out;
+  for (const auto& scope : scopes) StrAppend(&out, out.empty() ? "" : ",", FormatScope(scope));
+  return out.empty() ? "(none)" : out;
+}
+
+std::string Describe(const v1::Notice& n) {
+  std::string out = StrCat("notice ", n.version(), " of tenant ", n.tenant_id(), " (ordinal ",
+                           n.ordinal(), n.material() ? ", material" : "", ", published ",
+                           FormatTimestamp(n.published_at()), ")");
+  if (!n.summary().empty()) StrAppend(&out, ": ", n.summary());
+  if (!n.url().empty()) StrAppend(&out, " <", n.url(), ">");
+  return out;
+}
+
+std::string Describe(const v1::ScopeConsent& c) {
+  std::string out = StrCat(FormatScope(c.scope()), " ", StateName(c.state()));
+  if (c.state() == v1::CONSENT_STATE_GIVEN && !c.notice_version().empty()) {
+    StrAppend(&out, " under notice ", c.notice_version());
+  }
+  StrAppend(&out, " (sequence ", c.sequence(), ", ", FormatTimestamp(c.changed_at()));
+  if (c.needs_renewal()) out += ", needs renewal";
+  out += ")";
+  return out;
+}
+
+template <typename Response>
+std::string DescribeChange(const Response& r) {
+  std::string out = StrCat("sequence ", r.sequence(), r.unchanged() ? " (unchanged)" : "");
+  for (const auto& c : r.consents()) StrAppend(&out, "\n  ", Describe(c));
+  return out;
+}
+
+std::string Verdict(bool granted, int64_t sequence, bool needs_renewal) {
+  return StrCat(granted ? "granted" : "not granted", " (sequence ", sequence,
+                needs_renewal ? ", needs renewal" : "", ")");
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  const auto status = google::protobuf::util::MessageToJsonString(message, &out, options);
+  if (!status.ok()) {
+    return absl::InternalError(StrCat("cannot print the response as JSON: ",
+                                      status.ToString()));
+  }
+  return out;
+}
+
+std::string FormatTimestamp(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0 && ts.nanos() == 0) return "-";
+  return google::protobuf::util::TimeUtil::ToString(ts);
+}
+
+std::string Human(const v1::PublishNoticeResponse& r) {
+  return StrCat("published ", Describe(r.notice()));
+}
+
+std::string Human(const v1::GetCurrentNoticeResponse& r) {
+  return StrCat("current ", Describe(r.notice()));
+}
+
+std::string Human(const v1::GiveConsentResponse& r) { return DescribeChange(r); }
+
+std::string Human(const v1::WithdrawConsentResponse& r) { return DescribeChange(r); }
+
+std::string Human(const v1::CheckConsentResponse& r) {
+  return Verdict(r.granted(), r.sequence(), r.needs_renewal());
+}
+
+std::string Human(const v1::GetConsentStateResponse& r) {
+  std::string out = StrCat("sequence ", r.sequence());
+  if (r.consents().empty()) out += " (no consent recorded: every scope is denied)";
+  for (const auto& c : r.consents()) StrAppend(&out, "\n  ", Describe(c));
+  return out;
+}
+
+std::string Human(const v1::ListConsentHistoryResponse& r) {
+  std::string out;
+  for (const auto& e : r.entries()) {
+    if (!out.empty()) out += "\n";
+    StrAppend(&out, "#", e.sequence(), " ", FormatTimestamp(e.recorded_at()), " ",
+              StateName(e.state()), " ", Scopes(e.scopes()));
+    if (!e.notice_version().empty()) StrAppend(&out, " under notice ", e.notice_version());
+    StrAppend(&out, " by ", RoleName(e.actor().role()), " ", e.actor().subject(), " via ",
+              MethodName(e.method()));
+    if (!e.idempotency_key().empty()) StrAppend(&out, ", idempotency key ", e.idempotency_key());
+    if (!e.event_id().empty()) StrAppend(&out, ", event ", e.event_id());
+  }
+  if (out.empty()) out = "no history";
+  if (!r.next_page_token().empty()) {
+    StrAppend(&out, "\nmore: --page-token ", r.next_page_token());
+  }
+  return out;
+}
+
+std::string Human(const v1::BatchCheckConsentResponse& r) {
+  std::string out;
+  for (const auto& result : r.results()) {
+    if (!out.empty()) out += "\n";
+    StrAppend(&out, result.employee_id(), ": ",
+              Verdict(result.granted(), result.sequence(), /*needs_renewal=*/false));
+  }
+  return out.empty() ? "no results" : out;
+}
+
+}  // namespace advocacy::ctl

@@ -1,0 +1,232 @@
+#include "parsing.h"
+
+#include <cctype>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "advocacy/common/strings.h"
+
+namespace advocacy::ctl {
+namespace {
+
+namespace v1 = consent::v1;
+
+constexpr std::string_view kScopeForms =
+    "share:<network>, suggestions:<network>, email-tips, course-tips or leaderboard, where "
+    "<network> is linkedin, facebook, instagram or x";
+
+struct NetworkName {
+  std::string_view name;
+  v1::Network network;
+};
+constexpr NetworkName kNetworks[] = {
+    {"linkedin", v1::NETWORK_LINKEDIN},
+    {"facebook", v1::NETWORK_FACEBOOK},
+    {"instagram", v1::NETWORK_INSTAGRAM},
+    {"x", v1::NETWORK_X},
+};
+
+struct PurposeName {
+  std::string_view name;
+  v1::Purpose purpose;
+  bool network_bound;
+};
+constexpr PurposeName kPurposes[] = {
+    {"share", v1::PURPOSE_SHARE_CONTENT, true},
+    {"suggestions", v1::PURPOSE_CONTENT_SUGGESTIONS, true},
+    {"email-tips", v1::PURPOSE_EMAIL_TIPS, false},
+    {"course-tips", v1::PURPOSE_COURSE_TIPS, false},
+    {"leaderboard", v1::PURPOSE_LEADERBOARD, false},
+};
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Quotes user input in error messages, with control bytes escaped so a stray escape sequence
+// cannot garble the operator's terminal.
+std::string Quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += "'";
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ConsentScope> ParseScope(std::string_view text) {
+  const std::string lower = Lower(text);
+  const std::string_view s = lower;
+  const size_t colon = s.find(':');
+  const std::string_view purpose_part = s.substr(0, colon);
+  const std::optional<std::string_view> network_part =
+      colon == std::string_view::npos ? std::nullopt : std::optional(s.substr(colon + 1));
+
+  for (const PurposeName& p : kPurposes) {
+    if (p.name != purpose_part) continue;
+    v1::ConsentScope scope;
+    scope.set_purpose(p.purpose);
+    if (!p.network_bound) {
+      if (network_part) {
+        return absl::InvalidArgumentError(StrCat("scope ", Quote(text), ": ", p.name,
+                                                 " is not bound to a network; write just ",
+                                                 p.name));
+      }
+      return scope;
+    }
+    if (!network_part || network_part->empty()) {
+      return absl::InvalidArgumentError(
+          StrCat("scope ", Quote(text), ": ", p.name,
+                 " needs a network, e.g. ", p.name,
+                 ":linkedin (networks: linkedin, facebook, instagram, x)"));
+    }
+    for (const NetworkName& n : kNetworks) {
+      if (n.name == *network_part) {
+        scope.set_network(n.network);
+        return scope;
+      }
+    }
+    return absl::InvalidArgumentError(
+        StrCat("scope ", Quote(text), ": unknown network ", Quote(*network_part),
+               "; use linkedin, facebook, instagram or x"));
+  }
+  return absl::InvalidArgumentError(
+      StrCat("scope ", Quote(text), " is not valid; use ", kScopeForms));
+}
+
+std::string FormatScope(const v1::ConsentScope& scope) {
+  std::string out;
+  for (const PurposeName& p : kPurposes) {
+    if (p.purpose == scope.purpose()) out = std::string(p.name);
+  }
+  if (out.empty()) out = v1::Purpose_Name(scope.purpose());
+  if (out.empty()) out = StrCat("purpose(", static_cast<int>(scope.purpose()), ")");
+  if (scope.network() == v1::NETWORK_UNSPECIFIED) return out;
+  for (const NetworkName& n : kNetworks) {
+    if (n.network == scope.network()) return StrCat(out, ":", n.name);
+  }
+  const std::string network = v1::Network_Name(scope.network());
+  return StrCat(out, ":",
+                network.empty() ? StrCat("network(", static_cast<int>(scope.network()), ")")
+                                : network);
+}
+
+absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  using std::chrono::milliseconds;
+  const auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(StrCat("duration ", Quote(text), " ", why,
+                                             "; write e.g. 500ms, 5s, 2m or 1h"));
+  };
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) return bad("must start with a number");
+  // 12 digits of milliseconds already exceed a year; refusing longer numbers keeps the
+  // arithmetic below far from overflow.
+  if (digits > 12) return bad("is too long");
+  int64_t value = 0;
+  for (size_t i = 0; i < digits; ++i) value = value * 10 + (text[i] - '0');
+
+  const std::string_view unit = text.substr(digits);
+  int64_t per_unit_ms = 0;
+  if (unit == "ms") {
+    per_unit_ms = 1;
+  } else if (unit.empty() || unit == "s") {
+    per_unit_ms = 1000;
+  } else if (unit == "m") {
+    per_unit_ms = 60 * 1000;
+  } else if (unit == "h") {
+    per_unit_ms = 3600 * 1000;
+  } else {
+    return bad(StrCat("has unknown unit ", Quote(unit)));
+  }
+  constexpr int64_t kMaxMs = int64_t{365} * 24 * 3600 * 1000;
+  if (value > kMaxMs / per_unit_ms) return bad("is longer than 365 days");
+  return milliseconds(value * per_unit_ms);
+}
+
+absl::StatusOr<auth::Principal> ParsePrincipal(std::string_view spec) {
+  const auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(
+        StrCat("--as ", Quote(spec), ": ", why,
+               "; write employee:<tenant>:<id>, admin:<tenant>:<id> or "
+               "service:<tenant>:<name>"));
+  };
+  const size_t first = spec.find(':');
+  if (first == std::string_view::npos) return bad("missing ':'");
+  const size_t second = spec.find(':', first + 1);
+  if (second == std::string_view::npos) return bad("missing the second ':'");
+  const std::string_view role_part = spec.substr(0, first);
+  const std::string_view tenant = spec.substr(first + 1, second - first - 1);
+  const std::string_view id = spec.substr(second + 1);
+
+  const std::optional<auth::Role> role = auth::ParseRole(Lower(role_part));
+  if (!role) return bad(StrCat("unknown role ", Quote(role_part)));
+  if (!auth::IsValidId(tenant)) {
+    return bad(StrCat("tenant ", Quote(tenant), " must be 1-", auth::kMaxIdLength,
+                      " visible ASCII characters"));
+  }
+  if (tenant == auth::kAnyTenant && *role != auth::Role::kService) {
+    return bad("only a service may act in every tenant ('*')");
+  }
+  if (!auth::IsValidId(id)) {
+    return bad(StrCat("id ", Quote(id), " must be 1-", auth::kMaxIdLength,
+                      " visible ASCII characters"));
+  }
+  auth::Principal p;
+  p.tenant_id = std::string(tenant);
+  p.subject = std::string(id);
+  p.role = *role;
+  return p;
+}
+
+absl::StatusOr<v1::ConsentMethod> ParseMethod(std::string_view text) {
+  const std::string m = Lower(text);
+  if (m.empty()) return v1::CONSENT_METHOD_UNSPECIFIED;
+  if (m == "app") return v1::CONSENT_METHOD_APP_TOGGLE;
+  if (m == "api") return v1::CONSENT_METHOD_API;
+  if (m == "admin") return v1::CONSENT_METHOD_ADMIN_ON_BEHALF;
+  if (m == "email") return v1::CONSENT_METHOD_EMAIL_ONE_CLICK;
+  return absl::InvalidArgumentError(
+      StrCat("method ", Quote(text), " is not valid; use app, api, admin or email"));
+}
+
+std::vector<std::string> SplitEmployeeIds(std::string_view text) {
+  std::vector<std::string> out;
+  std::string current;
+  bool in_comment = false;
+  const auto flush = [&] {
+    if (!current.empty()) out.push_back(std::move(current));
+    current.clear();
+  };
+  for (char c : text) {
+    if (in_comment) {
+      if (c == '\n') in_comment = false;
+      continue;
+    }
+    if (c == '#' && current.empty()) {
+      in_comment = true;
+    } else if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+      flush();
+    } else {
+      current += c;
+    }
+  }
+  flush();
+  return out;
+}
+
+}  // namespace advocacy::ctl
