@@ -43,6 +43,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "advocacy/common/auth.h"
 #include "advocacy/common/strings.h"
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
@@ -73,6 +74,9 @@ struct Options {
   int deadline_ms = 10000;
   double timeout_s = 60.0;
   int noop_max_threads = 64;
+  int noop_min_pollers = 0;  // 0: gRPC's default
+  int noop_max_pollers = 0;  // 0: gRPC's default
+  bool deadlock_detection = true;
   bool verify = true;
 };
 
@@ -564,6 +568,14 @@ int RunNoop(const Options& o) {
   grpc::ResourceQuota quota("consent-bench-noop");
   quota.SetMaxThreads(o.noop_max_threads);
   builder.SetResourceQuota(quota);
+  // gRPC's defaults (1 and 2 pollers) make the sync server start and end a thread for about
+  // every other call under concurrent load; these let an experiment show what that costs.
+  if (o.noop_min_pollers > 0) {
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, o.noop_min_pollers);
+  }
+  if (o.noop_max_pollers > 0) {
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, o.noop_max_pollers);
+  }
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) return Fail("cannot start the in-process no-op gRPC server on 127.0.0.1");
@@ -624,10 +636,21 @@ int main(int argc, char** argv) {
   app.add_option("--noop-max-threads", o.noop_max_threads,
                  "noop: the in-process server's thread bound (as ADVOCACY_GRPC_MAX_THREADS)")
       ->check(CLI::Range(2, 4096))->capture_default_str();
+  app.add_option("--noop-min-pollers", o.noop_min_pollers,
+                 "noop: SyncServerOption MIN_POLLERS (0: gRPC's default, 1)")
+      ->check(CLI::Range(0, 4096));
+  app.add_option("--noop-max-pollers", o.noop_max_pollers,
+                 "noop: SyncServerOption MAX_POLLERS (0: gRPC's default, 2)")
+      ->check(CLI::Range(0, 4096));
+  app.add_option("--deadlock-detection", o.deadlock_detection,
+                 "absl::Mutex deadlock detection in this process (gRPC's locks included); "
+                 "Debian's Abseil has it on")
+      ->capture_default_str();
   app.add_flag("!--no-verify", o.verify, "check/batch: do not compare answers with the seeding");
   CLI11_PARSE(app, argc, argv);
 
   using namespace advocacy::bench;
+  if (!o.deadlock_detection) absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const bool needs_target = o.mode == "wait" || o.mode == "seed" || o.mode == "check" || o.mode == "batch";
   if (needs_target && o.target.empty()) return Fail(o.mode + " needs --target host:port");
   const bool needs_key = needs_target;

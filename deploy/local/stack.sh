@@ -208,7 +208,7 @@ redis_start() {
   mkdir -p "$REDIS_DIR"
   adv_rotate_log "$REDIS_LOG"
   setsid redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" \
-    --appendonly yes --appendfsync everysec --save "" --daemonize no \
+    --appendonly yes --appendfsync "${ADVOCACY_REDIS_APPENDFSYNC:-always}" --save "" --daemonize no \
     --logfile "" </dev/null >>"$REDIS_LOG" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$REDIS_PIDFILE"
@@ -218,7 +218,8 @@ redis_start() {
 }
 
 # redis_stop SIGNAL: TERM lets Redis flush its AOF; KILL simulates a crash
-# (at most the last second of writes is lost with appendfsync everysec).
+# (with the default appendfsync always, an acknowledged write survives even that;
+# ADVOCACY_REDIS_APPENDFSYNC=everysec trades up to a second of writes for speed).
 redis_stop() {
   local signal="$1" pid
   pid="$(redis_pid)"

@@ -62,7 +62,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view w
     }
     if (size > kMaxInputFileBytes) {
       return absl::InvalidArgumentError(StrCat(what, " '", path, "' is larger than ",
-                                               kMaxInputFileBytes, " bytes; is it the right file?"));
+                                               kMaxInputFileBytes,
+                                               " bytes; is it the right file?"));
     }
     file.open(path, std::ios::binary);
     if (!file) {
@@ -102,9 +103,8 @@ absl::StatusOr<std::string> MintFor(const GlobalOptions& g, std::chrono::seconds
                                 .principal = std::move(*principal),
                                 .ttl = ttl});
   if (!token.ok()) {
-    return absl::InvalidArgumentError(
-        StrCat("cannot mint a token with --key-file '", g.key_file, "': ",
-               std::string(token.status().message())));
+    return absl::InvalidArgumentError(StrCat("cannot mint a token with --key-file '", g.key_file,
+                                             "': ", std::string(token.status().message())));
   }
   return token;
 }
@@ -200,12 +200,13 @@ int Print(const GlobalOptions& g, const Response& response) {
 }
 
 template <typename Request, typename Response>
-using StubMethod = grpc::Status (v1::ConsentService::Stub::*)(grpc::ClientContext*,
-                                                              const Request&, Response*);
+using StubMethod = grpc::Status (v1::ConsentService::Stub::*)(grpc::ClientContext*, const Request&,
+                                                              Response*);
 
 // Sends one unary RPC with credentials; every RPC subcommand ends here.
 template <typename Request, typename Response>
 int Call(const GlobalOptions& g, StubMethod<Request, Response> method, const Request& request) {
+  if (auto st = CheckUtf8Fields(request); !st.ok()) return UsageError(st);
   auto session = OpenSession(g, /*credentials_required=*/true);
   if (!session.ok()) return UsageError(session.status());
   auto context = (*session)->NewContext();
@@ -244,26 +245,25 @@ absl::Status WriteNewFile(const std::filesystem::path& path, std::string_view da
   const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL);
   const int fd = ::open(path.c_str(), flags, mode);
   if (fd < 0) {
-    return absl::InternalError(StrCat("cannot create '", path.string(), "': ",
-                                      std::strerror(errno)));
+    return absl::InternalError(
+        StrCat("cannot create '", path.string(), "': ", std::strerror(errno)));
   }
   const ScopedFd closer(fd);
   if (::fchmod(fd, mode) != 0) {
-    return absl::InternalError(StrCat("cannot set the mode of '", path.string(), "': ",
-                                      std::strerror(errno)));
+    return absl::InternalError(
+        StrCat("cannot set the mode of '", path.string(), "': ", std::strerror(errno)));
   }
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      return absl::InternalError(StrCat("cannot write '", path.string(), "': ",
-                                        std::strerror(errno)));
+      return absl::InternalError(
+          StrCat("cannot write '", path.string(), "': ", std::strerror(errno)));
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
   if (::fsync(fd) != 0) {
-    return absl::InternalError(StrCat("cannot sync '", path.string(), "': ",
-                                      std::strerror(errno)));
+    return absl::InternalError(StrCat("cannot sync '", path.string(), "': ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -349,8 +349,8 @@ int RunHealth(const GlobalOptions& global, const HealthArgs& args) {
   grpc::Status last_status = grpc::Status::OK;
   ServingStatus last_serving = ServingStatus::kUnknown;
   while (true) {
-    const auto remaining = std::chrono::duration_cast<milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    const auto remaining =
+        std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
     if (remaining.count() <= 0) break;
     // wait_for_ready: while the server is not listening yet the call waits for the connection
     // (up to its deadline) instead of failing at once, so readiness is noticed promptly.
@@ -367,11 +367,11 @@ int RunHealth(const GlobalOptions& global, const HealthArgs& args) {
   }
   if (last_status.ok()) {
     std::cout << ServingStatusName(last_serving) << "\n";
-    std::cerr << "error: still " << ServingStatusName(last_serving) << " after --wait "
-              << args.wait << "\n";
+    std::cerr << "error: still " << ServingStatusName(last_serving) << " after --wait " << args.wait
+              << "\n";
     return kExitRpcError;
   }
-  std::cerr << "error: not serving after --wait " << args.wait << "; last attempt:\n";
+  std::cerr << "not serving after --wait " << args.wait << "; the last attempt failed:\n";
   return ReportRpcError(global, **session, last_status);
 }
 
@@ -405,9 +405,10 @@ int RunGive(const GlobalOptions& global, const GiveArgs& args) {
 }
 
 int RunWithdraw(const GlobalOptions& global, const WithdrawArgs& args) {
-  if (args.all == !args.scopes.empty()) {
-    return UsageError("withdraw needs either --scope (one or more) or --all, not both");
+  if (!args.all && args.scopes.empty()) {
+    return UsageError("withdraw needs --scope (one or more) or --all");
   }
+  if (args.all && !args.scopes.empty()) return UsageError("pass --scope or --all, not both");
   v1::WithdrawConsentRequest request;
   request.set_tenant_id(args.tenant);
   request.set_employee_id(args.employee);
@@ -464,7 +465,8 @@ int RunBatchCheck(const GlobalOptions& global, const BatchCheckArgs& args) {
     }
   }
   if (ids.empty()) {
-    return UsageError("batch-check needs at least one employee id (--employees or --employees-file)");
+    return UsageError(
+        "batch-check needs at least one employee id (--employees or --employees-file)");
   }
   for (std::string& id : ids) request.add_employee_ids(std::move(id));
   return Call(global, &v1::ConsentService::Stub::BatchCheckConsent, request);

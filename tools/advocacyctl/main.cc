@@ -29,6 +29,7 @@ int Main(int argc, char** argv) {
       "Exit codes: 0 ok, 1 the call failed (error: <CODE>: <message> on stderr), 2 usage error.",
       "advocacyctl"};
   app.set_help_all_flag("--help-all", "Print help for every subcommand");
+  app.set_version_flag("--version", "advocacyctl " ADVOCACY_VERSION);
   app.require_subcommand(1);
   // Global options may follow the subcommand too: `advocacyctl consent check ... --json`.
   app.fallthrough();
@@ -53,14 +54,14 @@ int Main(int argc, char** argv) {
   app.add_option("--timeout", g.timeout, "Deadline of each call: 500ms, 5s, 1m, ...")
       ->envname("ADVOCACY_CTL_TIMEOUT")
       ->capture_default_str();
-  app.add_flag("--json", g.json, "Print the response as proto3 JSON")
-      ->envname("ADVOCACY_CTL_JSON");
+  app.add_flag("--json", g.json, "Print the response as proto3 JSON")->envname("ADVOCACY_CTL_JSON");
 
   std::function<int()> action;
 
   // keygen
   KeygenArgs keygen;
-  auto* keygen_cmd = app.add_subcommand("keygen", "Write a dev ES256 key pair (jwt-private.pem, jwt-public.pem)");
+  auto* keygen_cmd =
+      app.add_subcommand("keygen", "Write a dev ES256 key pair (jwt-private.pem, jwt-public.pem)");
   keygen_cmd->add_option("--out-dir", keygen.out_dir, "Directory to write into")->required();
   keygen_cmd->add_flag("--force", keygen.force, "Replace an existing key pair");
   keygen_cmd->callback([&] { action = [&] { return RunKeygen(keygen); }; });
@@ -74,10 +75,12 @@ int Main(int argc, char** argv) {
 
   // health
   HealthArgs health;
-  auto* health_cmd =
-      app.add_subcommand("health", "grpc.health.v1 Check: prints SERVING or NOT_SERVING; exit 0 only when SERVING");
-  health_cmd->add_option("--wait", health.wait, "Retry until SERVING or this long has passed (e.g. 30s)");
-  health_cmd->add_option("--service", health.service, "Service name to ask about (default: the whole server)");
+  auto* health_cmd = app.add_subcommand(
+      "health", "grpc.health.v1 Check: prints SERVING or NOT_SERVING; exit 0 only when SERVING");
+  health_cmd->add_option("--wait", health.wait,
+                         "Retry until SERVING or this long has passed (e.g. 30s)");
+  health_cmd->add_option("--service", health.service,
+                         "Service name to ask about (default: the whole server)");
   health_cmd->callback([&] { action = [&] { return RunHealth(g, health); }; });
 
   // notice
@@ -87,7 +90,8 @@ int Main(int argc, char** argv) {
   NoticePublishArgs publish;
   auto* publish_cmd = notice_cmd->add_subcommand("publish", "Publish a new notice version (admin)");
   publish_cmd->add_option("--tenant", publish.tenant, "Tenant id")->required();
-  publish_cmd->add_option("--version", publish.version, "Version label, 1-64 of [A-Za-z0-9._-]")->required();
+  publish_cmd->add_option("--version", publish.version, "Version label, 1-64 of [A-Za-z0-9._-]")
+      ->required();
   publish_cmd->add_flag("--material", publish.material, "Earlier consents need renewal");
   publish_cmd->add_option("--summary", publish.summary, "What changed")->required();
   publish_cmd->add_option("--url", publish.url, "https URL of the full text")->required();
@@ -107,18 +111,22 @@ int Main(int argc, char** argv) {
   give_cmd->add_option("--tenant", give.tenant, "Tenant id")->required();
   give_cmd->add_option("--employee", give.employee, "Employee id")->required();
   give_cmd->add_option("--scope", give.scopes, kScopeHelp)->required()->delimiter(',');
-  give_cmd->add_option("--notice", give.notice, "Notice version the employee was shown")->required();
+  give_cmd->add_option("--notice", give.notice, "Notice version the employee was shown")
+      ->required();
   give_cmd->add_option("--method", give.method, "app | api | admin (default: the caller's)");
   give_cmd->add_option("--idempotency-key", give.idempotency_key, "Makes a retry safe");
   give_cmd->callback([&] { action = [&] { return RunGive(g, give); }; });
 
   WithdrawArgs withdraw;
-  auto* withdraw_cmd = consent_cmd->add_subcommand("withdraw", "Withdraw consent for scopes, or --all");
+  auto* withdraw_cmd =
+      consent_cmd->add_subcommand("withdraw", "Withdraw consent for scopes, or --all");
   withdraw_cmd->add_option("--tenant", withdraw.tenant, "Tenant id")->required();
   withdraw_cmd->add_option("--employee", withdraw.employee, "Employee id")->required();
-  auto* withdraw_scope = withdraw_cmd->add_option("--scope", withdraw.scopes, kScopeHelp)->delimiter(',');
+  auto* withdraw_scope =
+      withdraw_cmd->add_option("--scope", withdraw.scopes, kScopeHelp)->delimiter(',');
   withdraw_cmd->add_flag("--all", withdraw.all, "Withdraw every scope")->excludes(withdraw_scope);
-  withdraw_cmd->add_option("--method", withdraw.method, "app | api | admin | email (default: the caller's)");
+  withdraw_cmd->add_option("--method", withdraw.method,
+                           "app | api | admin | email (default: the caller's)");
   withdraw_cmd->add_option("--idempotency-key", withdraw.idempotency_key, "Makes a retry safe");
   withdraw_cmd->callback([&] { action = [&] { return RunWithdraw(g, withdraw); }; });
 
@@ -145,12 +153,15 @@ int Main(int argc, char** argv) {
   history_cmd->callback([&] { action = [&] { return RunHistory(g, history); }; });
 
   BatchCheckArgs batch;
-  auto* batch_cmd = consent_cmd->add_subcommand("batch-check", "Check one scope for many employees");
+  auto* batch_cmd =
+      consent_cmd->add_subcommand("batch-check", "Check one scope for many employees");
   batch_cmd->add_option("--tenant", batch.tenant, "Tenant id")->required();
   batch_cmd->add_option("--scope", batch.scope, kScopeHelp)->required();
-  auto* employees = batch_cmd->add_option("--employees", batch.employees, "e1,e2,...")->delimiter(',');
-  batch_cmd->add_option("--employees-file", batch.employees_file,
-                        "One id per line ('#' comments; '-' reads stdin)")
+  auto* employees =
+      batch_cmd->add_option("--employees", batch.employees, "e1,e2,...")->delimiter(',');
+  batch_cmd
+      ->add_option("--employees-file", batch.employees_file,
+                   "One id per line ('#' comments; '-' reads stdin)")
       ->excludes(employees);
   batch_cmd->callback([&] { action = [&] { return RunBatchCheck(g, batch); }; });
 

@@ -98,8 +98,7 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   std::string out;
   const auto status = google::protobuf::util::MessageToJsonString(message, &out, options);
   if (!status.ok()) {
-    return absl::InternalError(StrCat("cannot print the response as JSON: ",
-                                      status.ToString()));
+    return absl::InternalError(StrCat("cannot print the response as JSON: ", status.ToString()));
   }
   return out;
 }

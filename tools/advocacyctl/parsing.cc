@@ -90,8 +90,7 @@ absl::StatusOr<v1::ConsentScope> ParseScope(std::string_view text) {
     }
     if (!network_part || network_part->empty()) {
       return absl::InvalidArgumentError(
-          StrCat("scope ", Quote(text), ": ", p.name,
-                 " needs a network, e.g. ", p.name,
+          StrCat("scope ", Quote(text), ": ", p.name, " needs a network, e.g. ", p.name,
                  ":linkedin (networks: linkedin, facebook, instagram, x)"));
     }
     for (const NetworkName& n : kNetworks) {
@@ -100,9 +99,9 @@ absl::StatusOr<v1::ConsentScope> ParseScope(std::string_view text) {
         return scope;
       }
     }
-    return absl::InvalidArgumentError(
-        StrCat("scope ", Quote(text), ": unknown network ", Quote(*network_part),
-               "; use linkedin, facebook, instagram or x"));
+    return absl::InvalidArgumentError(StrCat("scope ", Quote(text), ": unknown network ",
+                                             Quote(*network_part),
+                                             "; use linkedin, facebook, instagram or x"));
   }
   return absl::InvalidArgumentError(
       StrCat("scope ", Quote(text), " is not valid; use ", kScopeForms));
@@ -120,16 +119,16 @@ std::string FormatScope(const v1::ConsentScope& scope) {
     if (n.network == scope.network()) return StrCat(out, ":", n.name);
   }
   const std::string network = v1::Network_Name(scope.network());
-  return StrCat(out, ":",
-                network.empty() ? StrCat("network(", static_cast<int>(scope.network()), ")")
-                                : network);
+  return StrCat(
+      out, ":",
+      network.empty() ? StrCat("network(", static_cast<int>(scope.network()), ")") : network);
 }
 
 absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   using std::chrono::milliseconds;
   const auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(StrCat("duration ", Quote(text), " ", why,
-                                             "; write e.g. 500ms, 5s, 2m or 1h"));
+    return absl::InvalidArgumentError(
+        StrCat("duration ", Quote(text), " ", why, "; write e.g. 500ms, 5s, 2m or 1h"));
   };
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
@@ -183,8 +182,8 @@ absl::StatusOr<auth::Principal> ParsePrincipal(std::string_view spec) {
     return bad("only a service may act in every tenant ('*')");
   }
   if (!auth::IsValidId(id)) {
-    return bad(StrCat("id ", Quote(id), " must be 1-", auth::kMaxIdLength,
-                      " visible ASCII characters"));
+    return bad(
+        StrCat("id ", Quote(id), " must be 1-", auth::kMaxIdLength, " visible ASCII characters"));
   }
   auth::Principal p;
   p.tenant_id = std::string(tenant);
@@ -227,6 +226,81 @@ std::vector<std::string> SplitEmployeeIds(std::string_view text) {
   }
   flush();
   return out;
+}
+
+bool IsValidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t length = 0;
+    uint32_t code_point = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      length = 2;
+      code_point = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      length = 3;
+      code_point = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      length = 4;
+      code_point = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      code_point = (code_point << 6) | (cc & 0x3f);
+    }
+    constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < kMinForLength[length] || code_point > 0x10ffff ||
+        (code_point >= 0xd800 && code_point <= 0xdfff)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+absl::Status CheckUtf8Fields(const google::protobuf::Message& message) {
+  using google::protobuf::FieldDescriptor;
+  const auto* descriptor = message.GetDescriptor();
+  const auto* reflection = message.GetReflection();
+  for (int f = 0; f < descriptor->field_count(); ++f) {
+    const FieldDescriptor* field = descriptor->field(f);
+    const auto bad = [&] {
+      return absl::InvalidArgumentError(
+          StrCat(field->name(),
+                 " is not valid UTF-8; check the value given on the command line "
+                 "(or in the file) and the terminal's encoding"));
+    };
+    if (field->type() == FieldDescriptor::TYPE_STRING) {
+      if (field->is_repeated()) {
+        for (int k = 0; k < reflection->FieldSize(message, field); ++k) {
+          if (!IsValidUtf8(reflection->GetRepeatedString(message, field, k))) return bad();
+        }
+      } else if (!IsValidUtf8(reflection->GetString(message, field))) {
+        return bad();
+      }
+    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (field->is_repeated()) {
+        for (int k = 0; k < reflection->FieldSize(message, field); ++k) {
+          if (auto st = CheckUtf8Fields(reflection->GetRepeatedMessage(message, field, k));
+              !st.ok()) {
+            return st;
+          }
+        }
+      } else if (reflection->HasField(message, field)) {
+        if (auto st = CheckUtf8Fields(reflection->GetMessage(message, field)); !st.ok()) {
+          return st;
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace advocacy::ctl

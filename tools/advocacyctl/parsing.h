@@ -9,9 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
 #include "advocacy/consent/v1/consent.pb.h"
+#include "google/protobuf/message.h"
 
 namespace advocacy::ctl {
 
@@ -41,5 +43,13 @@ absl::StatusOr<consent::v1::ConsentMethod> ParseMethod(std::string_view text);
 // contain '#'). Empty entries are skipped; order and duplicates are kept, because the server
 // answers in request order.
 std::vector<std::string> SplitEmployeeIds(std::string_view text);
+
+// Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
+// Proto3 string fields must hold UTF-8: protobuf would log an error and the server would refuse
+// the message with a bare INTERNAL. This finds such a field in `message` (recursively) first and
+// names it, so bad bytes on the command line become a usage error.
+absl::Status CheckUtf8Fields(const google::protobuf::Message& message);
 
 }  // namespace advocacy::ctl

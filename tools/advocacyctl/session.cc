@@ -66,8 +66,8 @@ bool DecodeHealthCheckResponse(const std::string& bytes, ServingStatus* status) 
         break;
       case kWireLengthDelimited: {
         uint32_t length = 0;
-        ok = in.ReadVarint32(&length) && length <= bytes.size() &&
-             in.Skip(static_cast<int>(length));
+        ok =
+            in.ReadVarint32(&length) && length <= bytes.size() && in.Skip(static_cast<int>(length));
         break;
       }
       case kWireFixed32:

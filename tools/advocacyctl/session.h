@@ -49,8 +49,7 @@ class Session final {
                                          ServingStatus* status);
 
  private:
-  [[nodiscard]] std::unique_ptr<grpc::ClientContext> NewContext(
-      std::chrono::milliseconds timeout);
+  [[nodiscard]] std::unique_ptr<grpc::ClientContext> NewContext(std::chrono::milliseconds timeout);
 
   SessionOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

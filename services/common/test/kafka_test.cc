@@ -59,7 +59,7 @@ class MockCluster final {
   MockCluster(const MockCluster&) = delete;
   MockCluster& operator=(const MockCluster&) = delete;
 
-  const std::string& brokers() const { return bootstraps_; }
+  [[nodiscard]] const std::string& brokers() const { return bootstraps_; }
   void CreateTopic(const std::string& name, int partitions) {
     ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, 1),
               RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -182,7 +182,7 @@ class KafkaTest : public ::testing::Test {
     cluster_.reset();
   }
 
-  ConsumerOptions Options(const std::string& group) const {
+  [[nodiscard]] ConsumerOptions Options(const std::string& group) const {
     ConsumerOptions options;
     options.brokers = cluster_->brokers();
     options.group_id = group;
@@ -367,7 +367,7 @@ TEST_F(KafkaTest, PoisonMessagesGoToDeadLetterTopicAndConsumerMovesOn) {
   const std::vector<Message> dead = ReadTopic(cluster_->brokers(), kDeadLetters, 1, 2);
   ASSERT_EQ(dead.size(), 2u);
   const Message& first = dead[0];
-  const Message& handled = recorder.Seen()[0];
+  const Message handled = recorder.Seen()[0];
   EXPECT_EQ(first.key, key);
   EXPECT_EQ(first.payload, "poison");
   // The original headers come first, unchanged; the dlq_* headers follow.

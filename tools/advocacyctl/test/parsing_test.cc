@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "advocacy/consent/v1/consent_service.pb.h"
 #include "output.h"
 
 namespace advocacy::ctl {
@@ -39,8 +40,9 @@ TEST(ParseScope, AcceptsEveryDocumentedForm) {
 }
 
 TEST(ParseScope, RejectsBadSyntaxWithAHelpfulMessage) {
- for (const std::string& bad : std::vector<std::string>{"", "share", "share:", "share:myspace", "email-tips:linkedin", "tips", ":linkedin",
-        "share:linkedin:extra", std::string("share:\x1b[31m", 13)}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "share", "share:", "share:myspace", "email-tips:linkedin", "tips", ":linkedin",
+           "share:linkedin:extra", std::string("share:\x1b[31m", 13)}) {
     auto scope = ParseScope(bad);
     ASSERT_FALSE(scope.ok()) << bad;
     EXPECT_EQ(scope.status().code(), absl::StatusCode::kInvalidArgument);
@@ -54,8 +56,8 @@ TEST(ParseScope, RejectsBadSyntaxWithAHelpfulMessage) {
 }
 
 TEST(FormatScope, RoundTripsAndNamesUnknownValues) {
-  for (const char* text : {"share:linkedin", "suggestions:x", "email-tips", "course-tips",
-                           "leaderboard"}) {
+  for (const char* text :
+       {"share:linkedin", "suggestions:x", "email-tips", "course-tips", "leaderboard"}) {
     EXPECT_EQ(FormatScope(*ParseScope(text)), text);
   }
   v1::ConsentScope future;
@@ -111,6 +113,34 @@ TEST(SplitEmployeeIds, SeparatorsCommentsAndOrder) {
             (std::vector<std::string>{"e1", "e2", "e3", "e4", "e#5", "e1"}));
   EXPECT_TRUE(SplitEmployeeIds("").empty());
   EXPECT_TRUE(SplitEmployeeIds(" ,\n# only a comment").empty());
+}
+
+TEST(IsValidUtf8, AcceptsUtf8AndRejectsMalformedBytes) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("acme"));
+  EXPECT_TRUE(IsValidUtf8("Zürich \xe2\x82\xac \xf0\x9f\x98\x80"));
+  for (const char* bad :
+       {"\xff", "ac\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x28\xa1"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << bad;
+  }
+}
+
+TEST(CheckUtf8Fields, NamesTheBadFieldIncludingRepeatedOnes) {
+  v1::GiveConsentRequest ok;
+  ok.set_tenant_id("acme");
+  ok.set_employee_id("José");
+  EXPECT_TRUE(CheckUtf8Fields(ok).ok());
+
+  v1::GiveConsentRequest bad = ok;
+  bad.set_notice_version("v\xff");
+  auto st = CheckUtf8Fields(bad);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(st.message()).find("notice_version"), std::string::npos);
+
+  v1::BatchCheckConsentRequest batch;
+  batch.add_employee_ids("e1");
+  batch.add_employee_ids("e\xc3");
+  EXPECT_NE(std::string(CheckUtf8Fields(batch).message()).find("employee_ids"), std::string::npos);
 }
 
 TEST(Human, CheckAndBatchLines) {

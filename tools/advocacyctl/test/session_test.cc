@@ -27,8 +27,10 @@ class HealthTest : public ::testing::Test {
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_GT(port_, 0);
-    session_ = std::make_unique<Session>(
-        SessionOptions{.address = "127.0.0.1:" + std::to_string(port_), .token = "t", .timeout = milliseconds(5000)});
+    session_ =
+        std::make_unique<Session>(SessionOptions{.address = "127.0.0.1:" + std::to_string(port_),
+                                                 .token = "t",
+                                                 .timeout = milliseconds(5000)});
   }
   void TearDown() override {
     if (server_) server_->Shutdown();
@@ -61,7 +63,8 @@ TEST_F(HealthTest, UnknownServiceIsNotFound) {
 }
 
 TEST(Session, ContextsCarryFreshRequestIds) {
-  Session session(SessionOptions{.address = "127.0.0.1:1", .token = "abc", .timeout = milliseconds(5000)});
+  Session session(
+      SessionOptions{.address = "127.0.0.1:1", .token = "abc", .timeout = milliseconds(5000)});
   auto a = session.NewContext();
   const std::string first = session.last_request_id();
   auto b = session.NewContext();
@@ -71,7 +74,8 @@ TEST(Session, ContextsCarryFreshRequestIds) {
 
 TEST(Session, UnreachableServerIsUnavailable) {
   // Port 1 on loopback is closed on any sane machine; the call must fail fast, not hang.
-  Session session(SessionOptions{.address = "127.0.0.1:1", .token = "", .timeout = milliseconds(5000)});
+  Session session(
+      SessionOptions{.address = "127.0.0.1:1", .token = "", .timeout = milliseconds(5000)});
   ServingStatus status = ServingStatus::kUnknown;
   const grpc::Status st = session.CheckHealth("", milliseconds(2000), false, &status);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();

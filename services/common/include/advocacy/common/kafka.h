@@ -110,7 +110,7 @@ struct ProducerOptions {
 // reports and error callbacks. Thread-safe.
 class Producer final {
  public:
-  struct Impl;
+  struct Impl;  // implementation detail; public only so librdkafka callbacks can name it
 
   // InvalidArgument when a property is unknown or has a bad value (the message names it).
   static absl::StatusOr<std::unique_ptr<Producer>> Create(ProducerOptions options,
@@ -199,7 +199,7 @@ using Handler = std::function<absl::Status(const Message&)>;
 // dlq_time.
 class Consumer final {
  public:
-  struct Impl;
+  struct Impl;  // implementation detail; public only so librdkafka callbacks can name it
 
   // InvalidArgument for missing options or bad librdkafka properties.
   static absl::StatusOr<std::unique_ptr<Consumer>> Create(ConsumerOptions options, Handler handler,

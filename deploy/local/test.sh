@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, lints the protos, runs the unit tests,
+# starts a real Redis and Kafka on free loopback ports and runs the integration tests against
+# the real service binaries. Exits non-zero on any failure.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# Tests get their own stack so a running local system (run.sh) is left alone.
+export ADVOCACY_HOME="${ADVOCACY_TEST_HOME:-$here/../../.local/test}"
+mkdir -p "$ADVOCACY_HOME"
+source "$here/lib.sh"
+BUILD_DIR="${ADVOCACY_BUILD_DIR:-$ADVOCACY_REPO/build}"
+export ADVOCACY_BUILD_DIR="$BUILD_DIR"
+
+"$here/install.sh"
+"$here/build.sh"
+
+adv_log "test: buf lint"
+(cd "$ADVOCACY_REPO" && "$ADVOCACY_BUF" lint)
+adv_log "test: buf lint passed"
+
+adv_log "test: starting Redis and Kafka"
+cleanup() { "$here/stack.sh" reset >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+"$here/stack.sh" reset >/dev/null 2>&1 || true
+"$here/stack.sh" up
+set -a
+source "$ADVOCACY_STACK_ENV"
+set +a
+
+# Unit tests use fakes, librdkafka's mock cluster and their own redis-server; the few that
+# need a real broker (topic administration) read ADVOCACY_TEST_KAFKA_BROKERS.
+export ADVOCACY_TEST_KAFKA_BROKERS="$ADVOCACY_KAFKA_BROKERS"
+adv_log "test: unit tests"
+ctest --test-dir "$BUILD_DIR" -L unit --output-on-failure -j 2 --timeout 300
+
+adv_log "test: integration tests"
+ctest --test-dir "$BUILD_DIR" -L integration --output-on-failure --timeout 900
+adv_log "test: all tests passed"

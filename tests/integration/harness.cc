@@ -1,0 +1,293 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "advocacy/common/strings.h"
+
+extern char** environ;
+
+namespace advocacy::it {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') {
+    std::fprintf(stderr,
+                 "integration tests need %s: run them through deploy/local/test.sh, which starts "
+                 "Redis and Kafka and exports the stack environment\n",
+                 name);
+    std::abort();
+  }
+  return v;
+}
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+void Stack(const std::string& args) {
+  const std::string cmd =
+      advocacy::StrCat("bash '", ADVOCACY_SOURCE_DIR, "/deploy/local/stack.sh' ", args);
+  const int rc = std::system(cmd.c_str());
+  if (rc != 0) {
+    std::fprintf(stderr, "'%s' failed with %d\n", cmd.c_str(), rc);
+    std::abort();
+  }
+}
+
+bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
+std::string UniqueId(const std::string& prefix) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%012llx", static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
+  return prefix + "-" + buf;
+}
+
+Keys::Keys() {
+  auto pair = auth::GenerateKeyPair();
+  if (!pair.ok()) std::abort();
+  private_pem_ = pair->first;
+  char dir[] = "/tmp/advocacy-it-keys-XXXXXX";
+  if (mkdtemp(dir) == nullptr) std::abort();
+  public_file_ = std::string(dir) + "/jwt-public.pem";
+  std::ofstream(public_file_) << pair->second;
+}
+
+std::string Keys::Token(auth::Role role, const std::string& tenant, const std::string& subject,
+                        std::chrono::seconds ttl) const {
+  auth::MintOptions o;
+  o.private_key_pem = private_pem_;
+  o.issuer = kIssuer;
+  o.audience = "advocacy";
+  o.principal = {.tenant_id = tenant, .subject = subject, .role = role};
+  o.ttl = ttl;
+  auto t = auth::MintToken(o);
+  if (!t.ok()) std::abort();
+  return *t;
+}
+
+std::string Keys::TokenSignedByAnotherKey(const std::string& tenant,
+                                          const std::string& subject) const {
+  auto other = auth::GenerateKeyPair();
+  auth::MintOptions o;
+  o.private_key_pem = other->first;
+  o.issuer = kIssuer;
+  o.audience = "advocacy";
+  o.principal = {.tenant_id = tenant, .subject = subject, .role = auth::Role::kAdmin};
+  return *auth::MintToken(o);
+}
+
+ServiceProcess::ServiceProcess(std::string binary, std::map<std::string, std::string> env)
+    : binary_(std::move(binary)), env_(std::move(env)), grpc_port_(FreePort()), metrics_port_(FreePort()) {
+  env_["ADVOCACY_GRPC_LISTEN"] = "127.0.0.1:" + std::to_string(grpc_port_);
+  env_["ADVOCACY_METRICS_LISTEN"] = "127.0.0.1:" + std::to_string(metrics_port_);
+  char path[] = "/tmp/advocacy-it-service-XXXXXX.log";
+  const int fd = mkstemps(path, 4);
+  close(fd);
+  log_path_ = path;
+}
+
+ServiceProcess::~ServiceProcess() {
+  if (pid_ > 0) Kill();
+}
+
+absl::Status ServiceProcess::Start(std::chrono::milliseconds ready_within) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string kv = *e;
+    const std::string name = kv.substr(0, kv.find('='));
+    if (env_.count(name) == 0) env_strings.push_back(kv);
+  }
+  for (const auto& [k, v] : env_) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    char* argv[] = {const_cast<char*>(binary_.c_str()), nullptr};
+    execve(binary_.c_str(), argv, envp.data());
+    _exit(127);
+  }
+  pid_ = pid;
+  auto ch = channel();
+  const bool ready = WaitFor(
+      [&] {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = -1;
+          return true;
+        }
+        return HealthStatus(ch) == "SERVING";
+      },
+      ready_within);
+  if (pid_ < 0) return absl::InternalError("service exited during start; see " + log_path_);
+  if (!ready) return absl::DeadlineExceededError("service not SERVING in time; see " + log_path_);
+  return absl::OkStatus();
+}
+
+int ServiceProcess::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void ServiceProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::shared_ptr<grpc::Channel> ServiceProcess::channel() const {
+  grpc::ChannelArguments args;
+  // A fresh connection per channel, so tests do not share subchannels across restarts.
+  args.SetInt("grpc.use_local_subchannel_pool", 1);
+  return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
+}
+
+std::string HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  // HealthCheckRequest { string service = 1; }
+  std::string req;
+  if (!service.empty()) {
+    req.push_back(0x0a);
+    req.push_back(static_cast<char>(service.size()));
+    req += service;
+  }
+  grpc::Slice slice(req);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", request, &cq);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  if (!status.ok()) return "ERROR:" + std::to_string(status.error_code());
+  std::vector<grpc::Slice> slices;
+  (void)response.Dump(&slices);
+  std::string body;
+  for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  // HealthCheckResponse { ServingStatus status = 1; } SERVING = 1, NOT_SERVING = 2.
+  const int value = body.size() >= 2 && body[0] == 0x08 ? body[1] : 0;
+  return value == 1 ? "SERVING" : value == 2 ? "NOT_SERVING" : "UNKNOWN";
+}
+
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return "";
+  }
+  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  (void)write(fd, req.data(), req.size());
+  std::string out;
+  char buf[8192];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  const auto body = out.find("\r\n\r\n");
+  return body == std::string::npos ? "" : out.substr(body + 4);
+}
+
+struct TopicReader::State {
+  std::mutex mu;
+  std::vector<kafka::Message> messages;
+};
+
+TopicReader::TopicReader(const std::string& topic) : state_(std::make_shared<State>()) {
+  kafka::ConsumerOptions o;
+  o.brokers = Env("ADVOCACY_KAFKA_BROKERS");
+  o.group_id = UniqueId("it-reader");
+  o.topics = {topic};
+  o.dead_letter_topic = topic + ".it-dlq";
+  auto state = state_;
+  auto c = kafka::Consumer::Create(o, [state](const kafka::Message& m) {
+    std::lock_guard lock(state->mu);
+    state->messages.push_back(m);
+    return absl::OkStatus();
+  });
+  if (!c.ok()) {
+    std::fprintf(stderr, "cannot create a Kafka reader: %s\n", std::string(c.status().message()).c_str());
+    std::abort();
+  }
+  consumer_ = std::move(*c);
+  (void)consumer_->Start();
+}
+
+TopicReader::~TopicReader() {
+  if (consumer_) consumer_->Stop();
+}
+
+std::vector<kafka::Message> TopicReader::ForKey(const std::string& key) {
+  std::lock_guard lock(state_->mu);
+  std::vector<kafka::Message> out;
+  for (const auto& m : state_->messages) {
+    if (m.key == key) out.push_back(m);
+  }
+  return out;
+}
+
+bool TopicReader::WaitForKeyCount(const std::string& key, size_t count,
+                                  std::chrono::milliseconds limit) {
+  return WaitFor([&] { return ForKey(key).size() >= count; }, limit);
+}
+
+}  // namespace advocacy::it

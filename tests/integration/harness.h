@@ -1,0 +1,100 @@
+#pragma once
+
+// Black-box harness for integration tests: real service binaries on the real Redis and Kafka
+// of the local stack (deploy/local/stack.sh up writes $ADVOCACY_HOME/stack.env; the test
+// command sources it). Nothing here is faked.
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "advocacy/common/auth.h"
+#include "advocacy/common/kafka.h"
+
+namespace advocacy::it {
+
+// A required environment variable; aborts the test binary with a clear message if missing.
+std::string Env(const char* name);
+
+// A free loopback TCP port (bound to port 0, then released).
+int FreePort();
+
+// Runs deploy/local/stack.sh with the given arguments ("kafka stop", "redis restart", ...).
+void Stack(const std::string& args);
+
+// Polls `cond` every 20 ms until it is true or `limit` passes.
+bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds limit);
+
+// A key pair for this test run, and tokens signed with it.
+class Keys {
+ public:
+  Keys();
+  const std::string& public_key_file() const { return public_file_; }
+  std::string Token(auth::Role role, const std::string& tenant, const std::string& subject,
+                    std::chrono::seconds ttl = std::chrono::seconds(600)) const;
+  std::string TokenSignedByAnotherKey(const std::string& tenant, const std::string& subject) const;
+  static constexpr char kIssuer[] = "advocacy-it";
+
+ private:
+  std::string private_pem_;
+  std::string public_file_;
+};
+
+// One service process. Start() waits until the gRPC health service answers SERVING.
+class ServiceProcess {
+ public:
+  ServiceProcess(std::string binary, std::map<std::string, std::string> env);
+  ~ServiceProcess();
+
+  absl::Status Start(std::chrono::milliseconds ready_within = std::chrono::seconds(30));
+  // SIGTERM and wait; returns the exit status (or -1).
+  int Stop();
+  void Kill();
+  bool running() const { return pid_ > 0; }
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
+  const std::string& log_path() const { return log_path_; }
+  std::shared_ptr<grpc::Channel> channel() const;
+
+ private:
+  std::string binary_;
+  std::map<std::string, std::string> env_;
+  int grpc_port_;
+  int metrics_port_;
+  std::string log_path_;
+  int pid_ = -1;
+};
+
+// grpc.health.v1.Health/Check through a generic stub: "SERVING", "NOT_SERVING", or an error.
+std::string HealthStatus(const std::shared_ptr<grpc::Channel>& channel,
+                         const std::string& service = "");
+
+// Body of GET http://127.0.0.1:port/metrics, or "" on failure.
+std::string HttpGet(int port, const std::string& path);
+
+// Collects every message on a topic from the beginning (a fresh consumer group).
+class TopicReader {
+ public:
+  explicit TopicReader(const std::string& topic);
+  ~TopicReader();
+  // Messages whose key equals `key`, in arrival order.
+  std::vector<kafka::Message> ForKey(const std::string& key);
+  bool WaitForKeyCount(const std::string& key, size_t count, std::chrono::milliseconds limit);
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+  std::unique_ptr<kafka::Consumer> consumer_;
+};
+
+// A unique id for tenants and employees, so tests never see each other's data.
+std::string UniqueId(const std::string& prefix);
+
+}  // namespace advocacy::it
