@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -39,9 +40,9 @@ constexpr std::chrono::seconds kPerCallTokenTtl{300};
 constexpr std::chrono::seconds kMaxTokenTtl{24 * 3600};
 // Key files are a few hundred bytes and employee lists at most 10,000 ids; anything far larger
 // is the wrong file.
-constexpr std::uintmax_t kMaxInputFileBytes = 16 * 1024 * 1024;
-constexpr char kPrivateKeyFile[] = "jwt-private.pem";
-constexpr char kPublicKeyFile[] = "jwt-public.pem";
+constexpr std::uintmax_t kMaxInputFileBytes = std::uintmax_t{16} * 1024 * 1024;
+constexpr std::string_view kPrivateKeyFile = "jwt-private.pem";
+constexpr std::string_view kPublicKeyFile = "jwt-public.pem";
 
 int UsageError(std::string_view message) {
   std::cerr << "error: " << message << "\n";
@@ -73,9 +74,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view w
     in = &file;
   }
   std::string data;
-  char buffer[64 * 1024];
-  while (in->read(buffer, sizeof(buffer)) || in->gcount() > 0) {
-    data.append(buffer, static_cast<size_t>(in->gcount()));
+  std::array<char, size_t{64} * 1024> buffer{};
+  while (in->read(buffer.data(), buffer.size()) || in->gcount() > 0) {
+    data.append(buffer.data(), static_cast<size_t>(in->gcount()));
     if (data.size() > kMaxInputFileBytes) {
       return absl::InvalidArgumentError(
           StrCat(what, " '", path, "' is larger than ", kMaxInputFileBytes, " bytes"));
@@ -232,6 +233,8 @@ class ScopedFd final {
   ~ScopedFd() { ::close(fd_); }
   ScopedFd(const ScopedFd&) = delete;
   ScopedFd& operator=(const ScopedFd&) = delete;
+  ScopedFd(ScopedFd&&) = delete;
+  ScopedFd& operator=(ScopedFd&&) = delete;
 
  private:
   int fd_;

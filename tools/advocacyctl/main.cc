@@ -19,10 +19,6 @@ namespace {
 
 using namespace advocacy::ctl;
 
-constexpr char kScopeHelp[] =
-    "share:<network> | suggestions:<network> | email-tips | course-tips | leaderboard; network "
-    "linkedin|facebook|instagram|x";
-
 int Main(int argc, char** argv) {
   CLI::App app{
       "advocacyctl: call the Advocacy consent service.\n"
@@ -57,6 +53,9 @@ int Main(int argc, char** argv) {
   app.add_flag("--json", g.json, "Print the response as proto3 JSON")->envname("ADVOCACY_CTL_JSON");
 
   std::function<int()> action;
+  const std::string scope_help =
+      "share:<network> | suggestions:<network> | email-tips | course-tips | leaderboard; "
+      "network linkedin|facebook|instagram|x";
 
   // keygen
   KeygenArgs keygen;
@@ -110,7 +109,7 @@ int Main(int argc, char** argv) {
   auto* give_cmd = consent_cmd->add_subcommand("give", "Give consent for one or more scopes");
   give_cmd->add_option("--tenant", give.tenant, "Tenant id")->required();
   give_cmd->add_option("--employee", give.employee, "Employee id")->required();
-  give_cmd->add_option("--scope", give.scopes, kScopeHelp)->required()->delimiter(',');
+  give_cmd->add_option("--scope", give.scopes, scope_help)->required()->delimiter(',');
   give_cmd->add_option("--notice", give.notice, "Notice version the employee was shown")
       ->required();
   give_cmd->add_option("--method", give.method, "app | api | admin (default: the caller's)");
@@ -123,7 +122,7 @@ int Main(int argc, char** argv) {
   withdraw_cmd->add_option("--tenant", withdraw.tenant, "Tenant id")->required();
   withdraw_cmd->add_option("--employee", withdraw.employee, "Employee id")->required();
   auto* withdraw_scope =
-      withdraw_cmd->add_option("--scope", withdraw.scopes, kScopeHelp)->delimiter(',');
+      withdraw_cmd->add_option("--scope", withdraw.scopes, scope_help)->delimiter(',');
   withdraw_cmd->add_flag("--all", withdraw.all, "Withdraw every scope")->excludes(withdraw_scope);
   withdraw_cmd->add_option("--method", withdraw.method,
                            "app | api | admin | email (default: the caller's)");
@@ -134,7 +133,7 @@ int Main(int argc, char** argv) {
   auto* check_cmd = consent_cmd->add_subcommand("check", "Is consent for one scope given?");
   check_cmd->add_option("--tenant", check.tenant, "Tenant id")->required();
   check_cmd->add_option("--employee", check.employee, "Employee id")->required();
-  check_cmd->add_option("--scope", check.scope, kScopeHelp)->required();
+  check_cmd->add_option("--scope", check.scope, scope_help)->required();
   check_cmd->callback([&] { action = [&] { return RunCheck(g, check); }; });
 
   EmployeeArgs state;
@@ -156,7 +155,7 @@ int Main(int argc, char** argv) {
   auto* batch_cmd =
       consent_cmd->add_subcommand("batch-check", "Check one scope for many employees");
   batch_cmd->add_option("--tenant", batch.tenant, "Tenant id")->required();
-  batch_cmd->add_option("--scope", batch.scope, kScopeHelp)->required();
+  batch_cmd->add_option("--scope", batch.scope, scope_help)->required();
   auto* employees =
       batch_cmd->add_option("--employees", batch.employees, "e1,e2,...")->delimiter(',');
   batch_cmd

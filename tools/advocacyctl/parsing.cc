@@ -1,5 +1,6 @@
 #include "parsing.h"
 
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <optional>
@@ -21,25 +22,25 @@ struct NetworkName {
   std::string_view name;
   v1::Network network;
 };
-constexpr NetworkName kNetworks[] = {
+constexpr std::array<NetworkName, 4> kNetworks = {{
     {"linkedin", v1::NETWORK_LINKEDIN},
     {"facebook", v1::NETWORK_FACEBOOK},
     {"instagram", v1::NETWORK_INSTAGRAM},
     {"x", v1::NETWORK_X},
-};
+}};
 
 struct PurposeName {
   std::string_view name;
   v1::Purpose purpose;
   bool network_bound;
 };
-constexpr PurposeName kPurposes[] = {
+constexpr std::array<PurposeName, 5> kPurposes = {{
     {"share", v1::PURPOSE_SHARE_CONTENT, true},
     {"suggestions", v1::PURPOSE_CONTENT_SUGGESTIONS, true},
     {"email-tips", v1::PURPOSE_EMAIL_TIPS, false},
     {"course-tips", v1::PURPOSE_COURSE_TIPS, false},
     {"leaderboard", v1::PURPOSE_LEADERBOARD, false},
-};
+}};
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -54,7 +55,7 @@ std::string Quote(std::string_view s) {
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f) {
-      constexpr char kHex[] = "0123456789abcdef";
+      constexpr std::string_view kHex = "0123456789abcdef";
       out += "\\x";
       out += kHex[u >> 4];
       out += kHex[u & 0xf];
@@ -146,9 +147,9 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   } else if (unit.empty() || unit == "s") {
     per_unit_ms = 1000;
   } else if (unit == "m") {
-    per_unit_ms = 60 * 1000;
+    per_unit_ms = int64_t{60} * 1000;
   } else if (unit == "h") {
-    per_unit_ms = 3600 * 1000;
+    per_unit_ms = int64_t{3600} * 1000;
   } else {
     return bad(StrCat("has unknown unit ", Quote(unit)));
   }
@@ -255,8 +256,9 @@ bool IsValidUtf8(std::string_view text) {
       if ((cc & 0xc0) != 0x80) return false;
       code_point = (code_point << 6) | (cc & 0x3f);
     }
-    constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code_point < kMinForLength[length] || code_point > 0x10ffff ||
+    // The smallest code point each length may encode; anything below is an overlong form.
+    constexpr std::array<uint32_t, 5> kMinForLength = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < kMinForLength.at(length) || code_point > 0x10ffff ||
         (code_point >= 0xd800 && code_point <= 0xdfff)) {
       return false;
     }
@@ -265,6 +267,8 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+// Recursion depth is bounded by the nesting of the request types, which is at most two.
+// NOLINTNEXTLINE(misc-no-recursion)
 absl::Status CheckUtf8Fields(const google::protobuf::Message& message) {
   using google::protobuf::FieldDescriptor;
   const auto* descriptor = message.GetDescriptor();

@@ -13,8 +13,6 @@
 namespace advocacy::ctl {
 namespace {
 
-constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
-
 // Protobuf wire tags, (field_number << 3) | wire_type, spelled out so this file needs nothing
 // from protobuf's internal namespace.
 constexpr uint32_t kWireVarint = 0;
@@ -163,7 +161,7 @@ std::unique_ptr<grpc::ClientContext> Session::NewContext(std::chrono::millisecon
   if (!options_.token.empty()) {
     context->AddMetadata("authorization", StrCat("Bearer ", options_.token));
   }
-  constexpr char kHex[] = "0123456789abcdef";
+  constexpr std::string_view kHex = "0123456789abcdef";
   std::string id;
   for (int i = 0; i < 2; ++i) {
     uint64_t bits = rng_();
@@ -184,8 +182,8 @@ grpc::Status Session::CheckHealth(std::string_view service, std::chrono::millise
   grpc::ByteBuffer response;
   grpc::GenericStub stub(channel_);
   std::promise<grpc::Status> done;
-  stub.UnaryCall(context.get(), kHealthCheckMethod, grpc::StubOptions(), &request, &response,
-                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  stub.UnaryCall(context.get(), "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                 &response, [&done](grpc::Status s) { done.set_value(std::move(s)); });
   grpc::Status result = done.get_future().get();
   if (!result.ok()) return result;
 

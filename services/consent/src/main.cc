@@ -1,6 +1,9 @@
 // Wiring only: read config, build objects, run.
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
+#include <vector>
 
 #include "advocacy/common/auth.h"
 #include "advocacy/common/config.h"
@@ -64,19 +67,28 @@ int main() {
   if (!producer.ok()) Die("cannot create the Kafka producer", producer.status());
   metrics.ExportKafkaStats("producer", &producer_stats);
 
-  // Creating topics is best effort at start: the service is useful (and writes to the outbox)
-  // while Kafka is down, and the relay publishes once it is back.
-  const auto topic_status = (*producer)->EnsureTopics(
-      {{.name = cfg.topic,
-        .partitions = cfg.runtime.kafka_partitions,
-        .replication_factor = cfg.runtime.kafka_replication,
-        .config = {{"retention.ms", std::to_string(cfg.topic_retention.count())},
-                   {"cleanup.policy", "delete"}}}},
-      std::chrono::seconds(10));
-  if (!topic_status.ok()) {
-    log::Warning("could not verify Kafka topics at start; events wait in the outbox",
-                 {{"error", std::string(topic_status.message())}});
-  }
+  // The topic is created at start; while Kafka is down the service still serves (writes wait in
+  // the outbox), and a background thread keeps trying until the topic exists.
+  const std::vector<kafka::Producer::TopicSpec> topics = {
+      {.name = cfg.topic,
+       .partitions = cfg.runtime.kafka_partitions,
+       .replication_factor = cfg.runtime.kafka_replication,
+       .config = {{"retention.ms", std::to_string(cfg.topic_retention.count())},
+                  {"cleanup.policy", "delete"}}}};
+  std::atomic<bool> stopping{false};
+  std::thread topic_thread([&] {
+    for (int attempt = 0; !stopping.load(); ++attempt) {
+      const absl::Status st = (*producer)->EnsureTopics(topics, std::chrono::seconds(10));
+      if (st.ok()) return;
+      if (attempt == 0) {
+        log::Warning("cannot create or verify the Kafka topic yet; events wait in the outbox",
+                     {{"topic", cfg.topic}, {"error", std::string(st.message())}});
+      }
+      for (int i = 0; i < 50 && !stopping.load(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  });
 
   outbox::Relay relay(&redis_pool, producer->get(), {.lease = cfg.outbox_lease}, &metrics);
   relay.Start();
@@ -103,6 +115,8 @@ int main() {
              {"metrics_port", std::to_string(metrics.port())}});
 
   runner.WaitForSignalAndDrain();
+  stopping.store(true);
+  topic_thread.join();
   relay.Stop();
   (void)(*producer)->Flush(std::chrono::seconds(5));
   log::Info("consent service stopped");

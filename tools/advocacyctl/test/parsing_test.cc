@@ -42,7 +42,7 @@ TEST(ParseScope, AcceptsEveryDocumentedForm) {
 TEST(ParseScope, RejectsBadSyntaxWithAHelpfulMessage) {
   for (const std::string& bad : std::vector<std::string>{
            "", "share", "share:", "share:myspace", "email-tips:linkedin", "tips", ":linkedin",
-           "share:linkedin:extra", std::string("share:\x1b[31m", 13)}) {
+           "share:linkedin:extra", std::string("share:\x1b[31m")}) {
     auto scope = ParseScope(bad);
     ASSERT_FALSE(scope.ok()) << bad;
     EXPECT_EQ(scope.status().code(), absl::StatusCode::kInvalidArgument);

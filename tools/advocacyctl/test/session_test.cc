@@ -36,6 +36,10 @@ class HealthTest : public ::testing::Test {
     if (server_) server_->Shutdown();
   }
 
+  grpc::Server& server() { return *server_; }
+  Session& session() { return *session_; }
+
+ private:
   consent::v1::ConsentService::Service unimplemented_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
@@ -44,21 +48,21 @@ class HealthTest : public ::testing::Test {
 
 TEST_F(HealthTest, ReportsServingAndNotServing) {
   ServingStatus status = ServingStatus::kUnknown;
-  ASSERT_TRUE(session_->CheckHealth("", milliseconds(5000), false, &status).ok());
+  ASSERT_TRUE(session().CheckHealth("", milliseconds(5000), false, &status).ok());
   EXPECT_EQ(status, ServingStatus::kServing);
 
-  server_->GetHealthCheckService()->SetServingStatus("my.Service", false);
-  ASSERT_TRUE(session_->CheckHealth("my.Service", milliseconds(5000), false, &status).ok());
+  server().GetHealthCheckService()->SetServingStatus("my.Service", false);
+  ASSERT_TRUE(session().CheckHealth("my.Service", milliseconds(5000), false, &status).ok());
   EXPECT_EQ(status, ServingStatus::kNotServing);
 
-  server_->GetHealthCheckService()->SetServingStatus("my.Service", true);
-  ASSERT_TRUE(session_->CheckHealth("my.Service", milliseconds(5000), false, &status).ok());
+  server().GetHealthCheckService()->SetServingStatus("my.Service", true);
+  ASSERT_TRUE(session().CheckHealth("my.Service", milliseconds(5000), false, &status).ok());
   EXPECT_EQ(status, ServingStatus::kServing);
 }
 
 TEST_F(HealthTest, UnknownServiceIsNotFound) {
   ServingStatus status = ServingStatus::kUnknown;
-  const grpc::Status st = session_->CheckHealth("no.Such", milliseconds(5000), false, &status);
+  const grpc::Status st = session().CheckHealth("no.Such", milliseconds(5000), false, &status);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
