@@ -25,7 +25,8 @@ const Fixture& GetFixture() {
   static const Fixture* fixture = [] {
     auto keys = auth::GenerateKeyPair();
     if (!keys.ok()) {
-      std::fprintf(stderr, "GenerateKeyPair failed: %s\n", std::string(keys.status().message()).c_str());
+      std::fprintf(stderr, "GenerateKeyPair failed: %s\n",
+                   std::string(keys.status().message()).c_str());
       std::abort();
     }
     auth::MintOptions mint;

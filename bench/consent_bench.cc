@@ -37,12 +37,14 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "advocacy/common/auth.h"
 #include "advocacy/common/strings.h"
@@ -54,7 +56,7 @@ namespace {
 namespace v1 = advocacy::consent::v1;
 using Clock = std::chrono::steady_clock;
 
-constexpr char kNoticeVersion[] = "bench-1";
+constexpr std::string_view kNoticeVersion = "bench-1";
 
 struct Options {
   std::string mode = "check";
@@ -82,11 +84,7 @@ struct Options {
 
 // ---------------------------------------------------------------------------------- helpers --
 
-std::string EmployeeId(int index) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "e%07d", index);
-  return buf;
-}
+std::string EmployeeId(int index) { return absl::StrFormat("e%07d", index); }
 
 // Seeding gives consent to even-numbered employees only, so a correct answer is predictable.
 bool ExpectedGranted(int index) { return index % 2 == 0; }
@@ -143,8 +141,7 @@ std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& targ
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("advocacy.bench.channel_id", i);
     args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
-    channels.push_back(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
   }
   return channels;
 }
@@ -155,7 +152,13 @@ std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& targ
 // description of the first failure only.
 class Worker {
  public:
+  Worker() = default;
   virtual ~Worker() = default;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  Worker(Worker&&) = delete;
+  Worker& operator=(Worker&&) = delete;
+
   virtual bool Call(v1::ConsentService::Stub& stub, std::string* error) = 0;
 };
 
@@ -175,6 +178,7 @@ LoadResult RunLoad(const Options& o, const std::string& target,
     ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
   std::vector<std::unique_ptr<Worker>> workers;
+  workers.reserve(static_cast<size_t>(o.concurrency));
   for (int i = 0; i < o.concurrency; ++i) workers.push_back(make_worker(i));
 
   std::atomic<int> ready{0};
@@ -184,9 +188,11 @@ LoadResult RunLoad(const Options& o, const std::string& target,
   std::mutex mu;
   LoadResult total;
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(o.concurrency));
   for (int i = 0; i < o.concurrency; ++i) {
     threads.emplace_back([&, i] {
-      auto stub = v1::ConsentService::NewStub(channels[static_cast<size_t>(i / o.clients_per_channel)]);
+      auto stub =
+          v1::ConsentService::NewStub(channels[static_cast<size_t>(i / o.clients_per_channel)]);
       std::vector<int64_t> lat;
       lat.reserve(1 << 16);
       int64_t errors = 0;
@@ -197,7 +203,8 @@ LoadResult RunLoad(const Options& o, const std::string& target,
         const auto start = Clock::now();
         if (start >= measure_end) break;
         std::string error;
-        const bool ok = workers[static_cast<size_t>(i)]->Call(*stub, first_error.empty() ? &first_error : &error);
+        const bool ok = workers[static_cast<size_t>(i)]->Call(
+            *stub, first_error.empty() ? &first_error : &error);
         const auto end = Clock::now();
         if (!ok) {
           ++errors;
@@ -215,8 +222,8 @@ LoadResult RunLoad(const Options& o, const std::string& target,
   }
   while (ready.load() < o.concurrency) std::this_thread::yield();
   const auto now = Clock::now();
-  measure_start = now + std::chrono::duration_cast<Clock::duration>(
-                            std::chrono::duration<double>(o.warmup_s));
+  measure_start =
+      now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup_s));
   measure_end = measure_start + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(o.duration_s));
   go.store(true, std::memory_order_release);
@@ -224,6 +231,15 @@ LoadResult RunLoad(const Options& o, const std::string& target,
   total.calls = static_cast<int64_t>(total.latencies_ns.size());
   total.seconds = o.duration_s;
   return total;
+}
+
+void Warn(const std::string& message) {
+  std::fprintf(stderr, "consent_bench: %s\n", message.c_str());
+}
+
+int Fail(const std::string& message) {
+  Warn(message);
+  return 1;
 }
 
 // Nearest-rank percentile (p in (0, 1]); reorders `v`.
@@ -255,13 +271,11 @@ int Report(const Options& o, const std::string& name, LoadResult& r, int keys_pe
   std::printf(" p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f\n", p50, p90, p99, max);
   std::fflush(stdout);
   if (r.errors > 0) {
-    std::fprintf(stderr, "consent_bench: %lld calls failed; first failure: %s\n",
-                 static_cast<long long>(r.errors), r.first_error.c_str());
+    Warn(advocacy::StrCat(r.errors, " calls failed; first failure: ", r.first_error));
   }
   if (r.calls == 0 || r.errors * 100 > r.calls) {
-    std::fprintf(stderr, "consent_bench: %s: too many failures (%lld of %lld) for a valid result\n",
-                 name.c_str(), static_cast<long long>(r.errors),
-                 static_cast<long long>(r.calls + r.errors));
+    Warn(advocacy::StrCat(name, ": too many failures (", r.errors, " of ", r.calls + r.errors,
+                          ") for a valid result"));
     return 1;
   }
   return 0;
@@ -272,8 +286,11 @@ int Report(const Options& o, const std::string& name, LoadResult& r, int keys_pe
 class CheckWorker final : public Worker {
  public:
   CheckWorker(const Options& o, std::string token, uint64_t seed, bool verify)
-      : token_(std::move(token)), employees_(o.employees), deadline_ms_(o.deadline_ms),
-        verify_(verify), rng_(seed) {
+      : token_(std::move(token)),
+        employees_(o.employees),
+        deadline_ms_(o.deadline_ms),
+        verify_(verify),
+        rng_(seed) {
     req_.set_tenant_id(o.tenant);
     *req_.mutable_scope() = LinkedInShare();
   }
@@ -292,8 +309,9 @@ class CheckWorker final : public Worker {
     }
     if (verify_ && resp.granted() != ExpectedGranted(index)) {
       if (error->empty()) {
-        *error = advocacy::StrCat("wrong answer for ", req_.employee_id(), ": granted=",
-                                  resp.granted(), "; was the service seeded (--mode seed)?");
+        *error =
+            advocacy::StrCat("wrong answer for ", req_.employee_id(), ": granted=", resp.granted(),
+                             "; was the service seeded (--mode seed)?");
       }
       return false;
     }
@@ -416,19 +434,17 @@ class NoopConsentService final : public v1::ConsentService::Service {
 
 // ------------------------------------------------------------------------------------ modes --
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "consent_bench: %s\n", message.c_str());
-  return 1;
-}
-
 int RunKeygen(const Options& o) {
   if (o.private_key_file.empty() || o.public_key_file.empty()) {
     return Fail("keygen needs --private-key and --public-key (the files to write)");
   }
   auto pair = auth::GenerateKeyPair();
-  if (!pair.ok()) return Fail(advocacy::StrCat("cannot generate a key pair: ", pair.status().message()));
-  if (auto st = WriteFile(o.private_key_file, pair->first); !st.ok()) return Fail(std::string(st.message()));
-  if (auto st = WriteFile(o.public_key_file, pair->second); !st.ok()) return Fail(std::string(st.message()));
+  if (!pair.ok())
+    return Fail(advocacy::StrCat("cannot generate a key pair: ", pair.status().message()));
+  if (auto st = WriteFile(o.private_key_file, pair->first); !st.ok())
+    return Fail(std::string(st.message()));
+  if (auto st = WriteFile(o.public_key_file, pair->second); !st.ok())
+    return Fail(std::string(st.message()));
   std::printf("wrote %s and %s\n", o.private_key_file.c_str(), o.public_key_file.c_str());
   return 0;
 }
@@ -458,16 +474,19 @@ int RunWait(const Options& o) {
     last = Describe(st);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return Fail(advocacy::StrCat("the consent service at ", o.target, " did not answer CheckConsent within ",
-                               o.timeout_s, " s; last error: ", last));
+  return Fail(advocacy::StrCat("the consent service at ", o.target,
+                               " did not answer CheckConsent within ", o.timeout_s,
+                               " s; last error: ", last));
 }
 
 int RunSeed(const Options& o) {
   auto admin = Mint(o, auth::Role::kAdmin, "bench-admin");
   if (!admin.ok()) return Fail(advocacy::StrCat("cannot mint a token: ", admin.status().message()));
   auto service = Mint(o, auth::Role::kService, "consent-bench");
-  if (!service.ok()) return Fail(advocacy::StrCat("cannot mint a token: ", service.status().message()));
-  auto channels = MakeChannels(o.target, (o.concurrency + o.clients_per_channel - 1) / o.clients_per_channel);
+  if (!service.ok())
+    return Fail(advocacy::StrCat("cannot mint a token: ", service.status().message()));
+  auto channels =
+      MakeChannels(o.target, (o.concurrency + o.clients_per_channel - 1) / o.clients_per_channel);
 
   {
     auto stub = v1::ConsentService::NewStub(channels[0]);
@@ -476,7 +495,7 @@ int RunSeed(const Options& o) {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(o.deadline_ms));
     v1::PublishNoticeRequest req;
     req.set_tenant_id(o.tenant);
-    req.set_version(kNoticeVersion);
+    req.set_version(std::string(kNoticeVersion));
     req.set_summary("Benchmark notice.");
     req.set_url("https://example.com/advocacy/bench-notice");
     v1::PublishNoticeResponse resp;
@@ -491,25 +510,29 @@ int RunSeed(const Options& o) {
   std::mutex mu;
   std::string first_error;
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(o.concurrency));
   for (int t = 0; t < o.concurrency; ++t) {
     threads.emplace_back([&, t] {
-      auto stub = v1::ConsentService::NewStub(channels[static_cast<size_t>(t / o.clients_per_channel)]);
+      auto stub =
+          v1::ConsentService::NewStub(channels[static_cast<size_t>(t / o.clients_per_channel)]);
       for (int i = next.fetch_add(2); i < o.employees; i = next.fetch_add(2)) {
         grpc::ClientContext ctx;
         ctx.AddMetadata("authorization", *admin);
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(o.deadline_ms));
+        ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(o.deadline_ms));
         v1::GiveConsentRequest req;
         req.set_tenant_id(o.tenant);
         req.set_employee_id(EmployeeId(i));
         *req.add_scopes() = LinkedInShare();
-        req.set_notice_version(kNoticeVersion);
+        req.set_notice_version(std::string(kNoticeVersion));
         req.set_method(v1::CONSENT_METHOD_ADMIN_ON_BEHALF);
         v1::GiveConsentResponse resp;
         const grpc::Status st = stub->GiveConsent(&ctx, req, &resp);
         if (!st.ok()) {
           failures.fetch_add(1);
           std::lock_guard lock(mu);
-          if (first_error.empty()) first_error = advocacy::StrCat(EmployeeId(i), ": ", Describe(st));
+          if (first_error.empty())
+            first_error = advocacy::StrCat(EmployeeId(i), ": ", Describe(st));
         }
       }
     });
@@ -517,11 +540,13 @@ int RunSeed(const Options& o) {
   for (auto& th : threads) th.join();
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   if (failures.load() > 0) {
-    return Fail(advocacy::StrCat(failures.load(), " GiveConsent calls failed; first: ", first_error));
+    return Fail(
+        advocacy::StrCat(failures.load(), " GiveConsent calls failed; first: ", first_error));
   }
   const int given = (o.employees + 1) / 2;
-  std::printf("seeded %d employees (%d consenting to share:linkedin) in %.1f s (%.0f GiveConsent/s)\n",
-              o.employees, given, secs, given / secs);
+  std::printf(
+      "seeded %d employees (%d consenting to share:linkedin) in %.1f s (%.0f GiveConsent/s)\n",
+      o.employees, given, secs, given / secs);
 
   // Read back a sample as the service token the load uses, so a seeding or auth mistake shows
   // here rather than as a run full of errors.
@@ -536,9 +561,11 @@ int RunSeed(const Options& o) {
   for (int i = 0; i < sample; ++i) req.add_employee_ids(EmployeeId(i));
   v1::BatchCheckConsentResponse resp;
   const grpc::Status st = stub->BatchCheckConsent(&ctx, req, &resp);
-  if (!st.ok()) return Fail(advocacy::StrCat("BatchCheckConsent after seeding failed: ", Describe(st)));
+  if (!st.ok())
+    return Fail(advocacy::StrCat("BatchCheckConsent after seeding failed: ", Describe(st)));
   int wrong = 0;
-  for (int i = 0; i < resp.results_size(); ++i) wrong += resp.results(i).granted() != ExpectedGranted(i);
+  for (int i = 0; i < resp.results_size(); ++i)
+    wrong += resp.results(i).granted() != ExpectedGranted(i);
   if (resp.results_size() != sample || wrong != 0) {
     return Fail(advocacy::StrCat("after seeding, ", wrong, " of ", resp.results_size(),
                                  " sampled answers are wrong"));
@@ -553,7 +580,8 @@ int RunCheckOrBatch(const Options& o) {
   std::random_device rd;
   const uint64_t base_seed = (static_cast<uint64_t>(rd()) << 32) | rd();
   LoadResult r = RunLoad(o, o.target, [&](int i) -> std::unique_ptr<Worker> {
-    if (batch) return std::make_unique<BatchWorker>(o, *token, base_seed + static_cast<uint64_t>(i));
+    if (batch)
+      return std::make_unique<BatchWorker>(o, *token, base_seed + static_cast<uint64_t>(i));
     return std::make_unique<CheckWorker>(o, *token, base_seed + static_cast<uint64_t>(i), o.verify);
   });
   return Report(o, o.name.empty() ? o.mode : o.name, r, batch ? o.batch_size : 1);
@@ -571,37 +599,39 @@ int RunNoop(const Options& o) {
   // gRPC's defaults (1 and 2 pollers) make the sync server start and end a thread for about
   // every other call under concurrent load; these let an experiment show what that costs.
   if (o.noop_min_pollers > 0) {
-    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, o.noop_min_pollers);
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
+                                o.noop_min_pollers);
   }
   if (o.noop_max_pollers > 0) {
-    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, o.noop_max_pollers);
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                                o.noop_max_pollers);
   }
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) return Fail("cannot start the in-process no-op gRPC server on 127.0.0.1");
+  if (!server || port == 0)
+    return Fail("cannot start the in-process no-op gRPC server on 127.0.0.1");
   // The token is sent (the same bytes on the wire as the real load) but never checked.
   std::string token = "Bearer none";
   if (!o.private_key_file.empty()) {
     auto minted = Mint(o, auth::Role::kService, "consent-bench");
-    if (!minted.ok()) return Fail(advocacy::StrCat("cannot mint a token: ", minted.status().message()));
+    if (!minted.ok())
+      return Fail(advocacy::StrCat("cannot mint a token: ", minted.status().message()));
     token = *minted;
   }
   std::random_device rd;
   const uint64_t base_seed = rd();
-  LoadResult r = RunLoad(o, advocacy::StrCat("127.0.0.1:", port), [&](int i) -> std::unique_ptr<Worker> {
-    return std::make_unique<CheckWorker>(o, token, base_seed + static_cast<uint64_t>(i), /*verify=*/false);
-  });
+  LoadResult r =
+      RunLoad(o, advocacy::StrCat("127.0.0.1:", port), [&](int i) -> std::unique_ptr<Worker> {
+        return std::make_unique<CheckWorker>(o, token, base_seed + static_cast<uint64_t>(i),
+                                             /*verify=*/false);
+      });
   const int rc = Report(o, o.name.empty() ? o.mode : o.name, r, 1);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
   return rc;
 }
 
-}  // namespace
-}  // namespace advocacy::bench
-
-int main(int argc, char** argv) {
-  using advocacy::bench::Options;
+int Run(int argc, char** argv) {
   Options o;
   CLI::App app{"Closed-loop load generator for the consent service (see bench/README.md)"};
   app.add_option("--mode", o.mode, "keygen | wait | seed | check | batch | noop")
@@ -610,18 +640,24 @@ int main(int argc, char** argv) {
   app.add_option("--target", o.target, "consent service host:port (wait, seed, check, batch)");
   app.add_option("--name", o.name, "name on the RESULT line (default: the mode)");
   app.add_option("-c,--concurrency", o.concurrency, "concurrent clients, one thread each")
-      ->check(CLI::Range(1, 4096))->capture_default_str();
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   app.add_option("--clients-per-channel", o.clients_per_channel,
                  "clients sharing one gRPC channel (one TCP connection)")
-      ->check(CLI::Range(1, 4096))->capture_default_str();
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   app.add_option("-d,--duration", o.duration_s, "measured seconds")
-      ->check(CLI::Range(0.1, 3600.0))->capture_default_str();
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
   app.add_option("--warmup", o.warmup_s, "unmeasured seconds before the measurement")
-      ->check(CLI::Range(0.0, 600.0))->capture_default_str();
+      ->check(CLI::Range(0.0, 600.0))
+      ->capture_default_str();
   app.add_option("-b,--batch-size", o.batch_size, "employee ids per BatchCheckConsent")
-      ->check(CLI::Range(1, 10000))->capture_default_str();
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
   app.add_option("-n,--employees", o.employees, "employees seeded and checked")
-      ->check(CLI::Range(1, 10000000))->capture_default_str();
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
   app.add_option("--tenant", o.tenant, "tenant id")->capture_default_str();
   app.add_option("--private-key", o.private_key_file, "P-256 private key PEM that signs tokens");
   app.add_option("--public-key", o.public_key_file, "public key PEM (written by keygen)");
@@ -630,12 +666,14 @@ int main(int argc, char** argv) {
   app.add_option("--audience", o.audience, "token aud; must match ADVOCACY_JWT_AUDIENCE")
       ->capture_default_str();
   app.add_option("--deadline-ms", o.deadline_ms, "deadline of each call")
-      ->check(CLI::Range(1, 600000))->capture_default_str();
+      ->check(CLI::Range(1, 600000))
+      ->capture_default_str();
   app.add_option("--timeout", o.timeout_s, "wait: give up after this many seconds")
       ->capture_default_str();
   app.add_option("--noop-max-threads", o.noop_max_threads,
                  "noop: the in-process server's thread bound (as ADVOCACY_GRPC_MAX_THREADS)")
-      ->check(CLI::Range(2, 4096))->capture_default_str();
+      ->check(CLI::Range(2, 4096))
+      ->capture_default_str();
   app.add_option("--noop-min-pollers", o.noop_min_pollers,
                  "noop: SyncServerOption MIN_POLLERS (0: gRPC's default, 1)")
       ->check(CLI::Range(0, 4096));
@@ -649,9 +687,9 @@ int main(int argc, char** argv) {
   app.add_flag("!--no-verify", o.verify, "check/batch: do not compare answers with the seeding");
   CLI11_PARSE(app, argc, argv);
 
-  using namespace advocacy::bench;
   if (!o.deadlock_detection) absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  const bool needs_target = o.mode == "wait" || o.mode == "seed" || o.mode == "check" || o.mode == "batch";
+  const bool needs_target =
+      o.mode == "wait" || o.mode == "seed" || o.mode == "check" || o.mode == "batch";
   if (needs_target && o.target.empty()) return Fail(o.mode + " needs --target host:port");
   const bool needs_key = needs_target;
   if (needs_key && o.private_key_file.empty()) {
@@ -662,4 +700,17 @@ int main(int argc, char** argv) {
   if (o.mode == "seed") return RunSeed(o);
   if (o.mode == "noop") return RunNoop(o);
   return RunCheckOrBatch(o);
+}
+
+}  // namespace
+}  // namespace advocacy::bench
+
+int main(int argc, char** argv) {
+  // Nothing here is expected to throw; an exception is a bug, reported rather than aborting.
+  try {
+    return advocacy::bench::Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "consent_bench: unexpected error: %s\n", e.what());
+    return 1;
+  }
 }

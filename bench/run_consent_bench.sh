@@ -9,6 +9,8 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ORIG_ARGS="$*"
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 usage() {
   cat <<'EOF'
@@ -22,7 +24,7 @@ usage: bench/run_consent_bench.sh [options]
                          default stack's home: everything under it is stopped at exit.
   --skip-install         do not run deploy/local/install.sh
   --rounds R             rounds of every measurement; medians are reported (default 3)
-  --duration S           measured seconds per consent/noop measurement (default 4)
+  --duration S           measured seconds per consent/noop measurement (default 3)
   --warmup S             unmeasured warm-up seconds before each (default 1)
   --concurrency C        clients for every measurement, redis-benchmark -c too (default 32)
   --clients-per-channel K  consent_bench clients per gRPC channel (default 8)
@@ -42,7 +44,7 @@ DO_BUILD=1
 BENCH_HOME="${ADVOCACY_BENCH_HOME:-/tmp/advocacy-bench-home}"
 DO_INSTALL=1
 ROUNDS=3
-DURATION=4
+DURATION=3
 WARMUP=1
 CONCURRENCY=32
 CLIENTS_PER_CHANNEL=8
@@ -199,10 +201,19 @@ redis_rps() {
   tr '\r' '\n' <"$1" | sed -n 's/^GET: \([0-9.]*\) requests per second.*/\1/p' | tail -n1
 }
 
-# Sized so each redis-benchmark takes about DURATION seconds; rescaled after every round.
-REDIS_N_PLAIN=$(awk -v d="$DURATION" 'BEGIN{printf "%d", 40000 * d}')
-REDIS_N_PIPE=$(awk -v d="$DURATION" 'BEGIN{printf "%d", 400000 * d}')
+# Each redis-benchmark should take about DURATION seconds, but it takes a request count, not a
+# time: a short calibration run sizes the first round, and every round resizes the next.
 rescale() { awk -v r="$1" -v d="$DURATION" 'BEGIN{n = r * d; if (n < 20000) n = 20000; printf "%d", n}'; }
+calibrate() { # EXTRA_ARGS...: prints the request count for DURATION seconds
+  local out="$RUN_DIR/calibrate.txt" rps
+  redis-benchmark -h 127.0.0.1 -p "$ADVOCACY_REDIS_PORT" -t get -c "$CONCURRENCY" "$@" -q \
+    >"$out" 2>&1 || die "redis-benchmark failed: $(cat "$out")"
+  rps="$(redis_rps "$out")"
+  [[ -n "$rps" ]] || die "cannot parse redis-benchmark output: $(cat "$out")"
+  rescale "$rps"
+}
+REDIS_N_PLAIN="$(calibrate -n 20000)"
+REDIS_N_PIPE="$(calibrate -n 200000 -P "$PIPELINE")"
 
 declare -a R_GET R_PIPE C_RPS C_P50 C_P99 B_CPS B_KPS B_P50 B_P99 N_RPS N_P99
 load_common=(-c "$CONCURRENCY" --clients-per-channel "$CLIENTS_PER_CHANNEL" -d "$DURATION"
@@ -270,6 +281,8 @@ ratio_noop="$(ratio "$m_crps" "$m_nrps")"
 
 cat <<EOF
 
+command: $0 $ORIG_ARGS
+load average at start / end: $LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg)
 consent benchmark: medians of $ROUNDS rounds, concurrency $CONCURRENCY, ${DURATION}s each, $(nproc) CPUs, build $BUILD_TYPE
   service: ADVOCACY_GRPC_MAX_THREADS=${GRPC_MAX_THREADS:-default} ADVOCACY_REDIS_POOL_SIZE=${REDIS_POOL_SIZE:-default}
   redis-benchmark GET -c $CONCURRENCY           $(printf '%12.0f' "$m_get") rps

@@ -9,7 +9,7 @@ add_library(advocacy::common ALIAS advocacy_common)
 target_link_libraries(advocacy_common
   PUBLIC advocacy::base advocacy::redis advocacy::kafka advocacy::auth
          gRPC::grpc++ gRPC::grpc++_reflection prometheus-cpp::pull prometheus-cpp::core
-  PRIVATE nlohmann_json::nlohmann_json)
+  PRIVATE nlohmann_json::nlohmann_json absl::synchronization)
 advocacy_warnings(advocacy_common)
 
 if(ADVOCACY_BUILD_TESTS)

@@ -137,7 +137,7 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
   }
   c.drain_timeout = env.Millis("ADVOCACY_DRAIN_TIMEOUT_MS", std::chrono::milliseconds(10000),
                                std::chrono::milliseconds(0), std::chrono::milliseconds(300000));
-  c.grpc_max_threads = static_cast<int>(env.Int("ADVOCACY_GRPC_MAX_THREADS", 64, 2, 4096));
+  c.grpc_max_threads = static_cast<int>(env.Int("ADVOCACY_GRPC_MAX_THREADS", 128, 4, 4096));
   return c;
 }
 

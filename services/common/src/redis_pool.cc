@@ -47,12 +47,21 @@ absl::StatusOr<Pool::Lease> Pool::Acquire(std::chrono::milliseconds wait) {
   }
   Connection* connection = free_.back();
   free_.pop_back();
+  uint64_t& seen = epochs_[connection];
+  if (seen != epoch_) {
+    connection->Disconnect();
+    seen = epoch_;
+  }
   return Lease(this, connection);
 }
 
 void Pool::Return(Connection* connection) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!connection->connected()) {
+      ++epoch_;
+      epochs_[connection] = epoch_;  // it reconnects on its next use anyway
+    }
     free_.push_back(connection);
   }
   available_.notify_one();

@@ -704,3 +704,48 @@ TEST(RedisServerHelperTest, StopsAndCleansUp) {
 
 }  // namespace
 }  // namespace advocacy::redis
+
+namespace advocacy::redis {
+namespace {
+
+// After a Redis restart every pooled connection is dead. The first caller that finds out pays
+// with one error; the pool then reconnects the others before lending them, so the callers
+// after it do not each find a stale connection.
+TEST(RedisPoolEpochTest, OneBrokenConnectionRefreshesTheRestAfterARestart) {
+  advocacy::testing::RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  Options options;
+  options.port = server.port();
+  options.backoff_initial = std::chrono::milliseconds(1);
+  options.backoff_max = std::chrono::milliseconds(1);
+  Pool pool(options, 4);
+  {
+    // Connect all four.
+    std::vector<Pool::Lease> leases;
+    for (int i = 0; i < 4; ++i) {
+      auto lease = pool.Acquire();
+      ASSERT_TRUE(lease.ok());
+      ASSERT_TRUE((*lease)->Ping().ok());
+      leases.push_back(std::move(*lease));
+    }
+  }
+  ASSERT_TRUE(server.Restart().ok());
+  // The first use finds its connection dead.
+  {
+    auto lease = pool.Acquire();
+    ASSERT_TRUE(lease.ok());
+    EXPECT_FALSE((*lease)->Command({"PING"}).ok());
+  }
+  // Every connection lent after that works on the first try.
+  std::vector<Pool::Lease> leases;
+  for (int i = 0; i < 4; ++i) {
+    auto lease = pool.Acquire();
+    ASSERT_TRUE(lease.ok());
+    auto reply = (*lease)->Command({"PING"});
+    EXPECT_TRUE(reply.ok()) << "connection " << i << ": " << reply.status();
+    leases.push_back(std::move(*lease));
+  }
+}
+
+}  // namespace
+}  // namespace advocacy::redis

@@ -62,7 +62,7 @@ struct RuntimeConfig {
   std::string jwt_audience;        // ADVOCACY_JWT_AUDIENCE, default "advocacy"
   std::string log_level;           // ADVOCACY_LOG_LEVEL, default info
   std::chrono::milliseconds drain_timeout{10000};  // ADVOCACY_DRAIN_TIMEOUT_MS
-  int grpc_max_threads = 64;                        // ADVOCACY_GRPC_MAX_THREADS
+  int grpc_max_threads = 128;                       // ADVOCACY_GRPC_MAX_THREADS
 };
 
 // Reads the shared settings through `env`; problems are recorded in it.

@@ -26,6 +26,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -125,6 +126,10 @@ class Connection final {
   // True while a live context is held (it may still turn out broken on the next call).
   bool connected() const { return context_ != nullptr; }
 
+  // Closes the connection without error; the next call reconnects. The pool uses it to drop
+  // connections that are likely stale after another connection saw the server go away.
+  void Disconnect() { context_.reset(); }
+
   const Options& options() const { return options_; }
 
  private:
@@ -202,6 +207,11 @@ class Pool final {
   std::mutex mu_;
   std::condition_variable available_;
   std::vector<Connection*> free_;  // Guarded by mu_.
+  // Bumped when a leased connection comes back broken (the server went away). Connections
+  // last used in an older epoch are reconnected before they are lent again, so one crash of
+  // Redis costs each caller at most the failure that revealed it, not one per idle connection.
+  uint64_t epoch_ = 0;                                   // Guarded by mu_.
+  std::unordered_map<const Connection*, uint64_t> epochs_;  // Guarded by mu_.
 };
 
 }  // namespace advocacy::redis

@@ -20,7 +20,8 @@ namespace advocacy::server {
 
 struct ServerOptions {
   std::string listen;  // host:port; port 0 picks a free one
-  int max_threads = 64;
+  int max_threads = 128;
+  int min_pollers = 4;
   std::chrono::milliseconds drain_timeout{10000};
   std::chrono::milliseconds readiness_interval{1000};
   // Service names to report in the health service besides "" (the whole server).
