@@ -62,32 +62,46 @@ if [[ ! -f "$KEY_DIR/jwt-private.pem" ]]; then
 fi
 
 stop_services
-mapfile -t ports < <(adv_free_ports 2 "$ADVOCACY_REDIS_PORT" "$ADVOCACY_KAFKA_PORT" "$ADVOCACY_KAFKA_CONTROLLER_PORT")
-CONSENT_PORT="${ports[0]}"
-CONSENT_METRICS_PORT="${ports[1]}"
-adv_log "starting consent on 127.0.0.1:$CONSENT_PORT (metrics :$CONSENT_METRICS_PORT)"
-(
-  export ADVOCACY_GRPC_LISTEN="127.0.0.1:$CONSENT_PORT"
-  export ADVOCACY_METRICS_LISTEN="127.0.0.1:$CONSENT_METRICS_PORT"
-  export ADVOCACY_JWT_PUBLIC_KEY_FILE="$KEY_DIR/jwt-public.pem"
-  export ADVOCACY_JWT_ISSUER="$ISSUER"
-  adv_rotate_log "$LOG_DIR/consent.log"
-  setsid "$BUILD_DIR/services/consent/consent" </dev/null >>"$LOG_DIR/consent.log" 2>&1 &
-  echo $! >"$RUN_DIR/service-consent.pid"
-)
-cat >"$SERVICES_ENV" <<ENV
-ADVOCACY_CONSENT_ADDR=127.0.0.1:$CONSENT_PORT
-ADVOCACY_CONSENT_METRICS=http://127.0.0.1:$CONSENT_METRICS_PORT/metrics
+# start_service NAME: starts build/services/NAME/NAME on free loopback ports, records its pid,
+# and appends its addresses to services.env.
+: >"$SERVICES_ENV"
+taken=("$ADVOCACY_REDIS_PORT" "$ADVOCACY_KAFKA_PORT" "$ADVOCACY_KAFKA_CONTROLLER_PORT")
+start_service() {
+  local name="$1" upper ports grpc_port metrics_port
+  upper="$(tr '[:lower:]' '[:upper:]' <<<"$name")"
+  mapfile -t ports < <(adv_free_ports 2 "${taken[@]}")
+  grpc_port="${ports[0]}"
+  metrics_port="${ports[1]}"
+  taken+=("$grpc_port" "$metrics_port")
+  adv_log "starting $name on 127.0.0.1:$grpc_port (metrics :$metrics_port)"
+  (
+    export ADVOCACY_GRPC_LISTEN="127.0.0.1:$grpc_port"
+    export ADVOCACY_METRICS_LISTEN="127.0.0.1:$metrics_port"
+    export ADVOCACY_JWT_PUBLIC_KEY_FILE="$KEY_DIR/jwt-public.pem"
+    export ADVOCACY_JWT_ISSUER="$ISSUER"
+    adv_rotate_log "$LOG_DIR/$name.log"
+    setsid "$BUILD_DIR/services/$name/$name" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
+    echo $! >"$RUN_DIR/service-$name.pid"
+  )
+  printf 'ADVOCACY_%s_ADDR=127.0.0.1:%s\nADVOCACY_%s_METRICS=http://127.0.0.1:%s/metrics\n' \
+    "$upper" "$grpc_port" "$upper" "$metrics_port" >>"$SERVICES_ENV"
+}
+for service in consent courses; do start_service "$service"; done
+cat >>"$SERVICES_ENV" <<ENV
 ADVOCACY_JWT_PRIVATE_KEY_FILE=$KEY_DIR/jwt-private.pem
 ADVOCACY_JWT_ISSUER=$ISSUER
 ENV
 set -a
 source "$SERVICES_ENV"
 set +a
-if ! "$CTL" health --wait 60s; then
-  tail -n 30 "$LOG_DIR/consent.log" >&2
-  adv_die "consent did not become ready; its log is $LOG_DIR/consent.log"
-fi
+for service in consent courses; do
+  addr_var="ADVOCACY_$(tr '[:lower:]' '[:upper:]' <<<"$service")_ADDR"
+  if ! "$CTL" --addr "${!addr_var}" health --wait 60s >/dev/null; then
+    tail -n 30 "$LOG_DIR/$service.log" >&2
+    adv_die "$service did not become ready; its log is $LOG_DIR/$service.log"
+  fi
+  adv_log "$service: SERVING on ${!addr_var}"
+done
 
 demo() {
   local tenant="demo-corp" employee="kari.nordmann"
@@ -118,6 +132,8 @@ echo
 adv_log "the system is running:"
 adv_log "  consent gRPC     $ADVOCACY_CONSENT_ADDR   (try: $CTL --as employee:demo-corp:you consent state --tenant demo-corp --employee you)"
 adv_log "  consent metrics  $ADVOCACY_CONSENT_METRICS"
+adv_log "  courses gRPC     $ADVOCACY_COURSES_ADDR   (reflection on: TOKEN=$($CTL --as admin:demo-corp:you token); buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer $TOKEN" -d '{"tenant_id":"demo-corp"}' http://$ADVOCACY_COURSES_ADDR/advocacy.courses.v1.CoursesService/ListChecklists)"
+adv_log "  courses metrics  $ADVOCACY_COURSES_METRICS"
 adv_log "  Redis $ADVOCACY_REDIS_URL, Kafka $ADVOCACY_KAFKA_BROKERS, logs in $LOG_DIR"
 adv_log "  environment for advocacyctl: source $SERVICES_ENV"
 adv_log "stop everything with: deploy/local/run.sh stop"
