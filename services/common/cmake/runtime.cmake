@@ -1,6 +1,7 @@
 # advocacy_common: config, metrics, outbox relay, gRPC edge and server bootstrap.
 add_library(advocacy_common STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/src/config.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/consent_view.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/metrics.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/outbox.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/rpc.cc
@@ -9,14 +10,16 @@ add_library(advocacy::common ALIAS advocacy_common)
 target_link_libraries(advocacy_common
   PUBLIC advocacy::base advocacy::redis advocacy::kafka advocacy::auth
          gRPC::grpc++ gRPC::grpc++_reflection prometheus-cpp::pull prometheus-cpp::core
-  PRIVATE nlohmann_json::nlohmann_json absl::synchronization)
+         advocacy::proto
+  PRIVATE nlohmann_json::nlohmann_json absl::synchronization absl::time)
 advocacy_warnings(advocacy_common)
 
 if(ADVOCACY_BUILD_TESTS)
   add_executable(advocacy_common_test
     ${CMAKE_CURRENT_SOURCE_DIR}/test/config_test.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/consent_view_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/outbox_test.cc)
-  target_link_libraries(advocacy_common_test PRIVATE advocacy::common advocacy::testing PkgConfig::RDKAFKA GTest::gtest_main)
+  target_link_libraries(advocacy_common_test PRIVATE advocacy::common advocacy::testing PkgConfig::RDKAFKA GTest::gtest_main GTest::gmock)
   advocacy_warnings(advocacy_common_test)
   gtest_discover_tests(advocacy_common_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
 endif()

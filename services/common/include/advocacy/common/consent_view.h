@@ -1,0 +1,157 @@
+#pragma once
+
+// A service's local view of consent: the advocacy.consent.v1 events applied to Redis, so the
+// hot path of a consuming service never calls the consent service synchronously.
+//
+// Layout (one hash per employee):
+//   adv:<service>:cv:{tenant:employee}
+//     "<purpose>.<network>" -> "<state>:<sequence>"   e.g. "PURPOSE_SHARE_CONTENT.NETWORK_X" -> "G:7"
+//     "_seq"                -> the highest sequence applied for the employee
+//     "_wall"               -> the sequence of the last "withdraw everything" event
+// The hash tag {tenant:employee} is the one the consuming service uses for that employee's own
+// data, so the service's one-slot Lua scripts can read consent (see ScopeGrantedLua()).
+//
+// Guarantees:
+// - Order-proof and idempotent: an event changes a scope only when its sequence is greater than
+//   the one last applied to that scope (and, for a grant, greater than the last withdraw-all).
+//   Replays and late, older events are no-ops.
+// - A consent is granted only while the scope's stored state is "G"; an unknown scope is not
+//   granted.
+// - Undecodable or invalid events are InvalidArgument (the consumer dead-letters them).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "advocacy/common/kafka.h"
+#include "advocacy/common/redis_client.h"
+#include "advocacy/consent/v1/consent.pb.h"
+#include "advocacy/consent/v1/consent_events.pb.h"
+
+namespace prometheus {
+class Registry;
+}  // namespace prometheus
+
+namespace advocacy::consent_view {
+
+// What one Apply did.
+struct ApplyResult {
+  std::string tenant_id;
+  std::string employee_id;
+  int64_t sequence = 0;  // the event's sequence
+  int changed = 0;       // scopes whose state or sequence moved
+  // For a withdrawal: the scope fields whose latest applied event is this one (so they stand
+  // withdrawn because of it). The same on a replay, so a cancellation that failed can be retried;
+  // empty when a newer event already superseded every scope.
+  std::vector<std::string> withdrawn;
+};
+
+// The employee's view at one moment.
+struct Snapshot {
+  int64_t sequence = 0;                // "_seq": 0 when nothing was applied yet
+  std::vector<std::string> granted;    // scope fields currently granted
+};
+
+class ConsentView final {
+ public:
+  // `service` names the consuming service ("content"); it is part of the key. `pool` must
+  // outlive the view.
+  ConsentView(redis::Pool* pool, std::string service);
+
+  // "adv:<service>:cv:{tenant:employee}".
+  static std::string KeyFor(std::string_view service, std::string_view tenant_id,
+                            std::string_view employee_id);
+  // "<purpose>.<network>" with the enum names, e.g. "PURPOSE_LEADERBOARD.NETWORK_UNSPECIFIED".
+  static std::string ScopeField(const advocacy::consent::v1::ConsentScope& scope);
+  static std::string ScopeField(advocacy::consent::v1::Purpose purpose,
+                                advocacy::consent::v1::Network network);
+  // A Lua snippet defining `local function cv_granted(key, field)` -> true/false, for services
+  // that check consent inside their own one-slot scripts.
+  static std::string_view ScopeGrantedLua();
+  // The inverse of ScopeField; InvalidArgument for anything else.
+  static absl::StatusOr<advocacy::consent::v1::ConsentScope> ParseScopeField(std::string_view field);
+
+  std::string KeyFor(std::string_view tenant_id, std::string_view employee_id) const {
+    return KeyFor(service_, tenant_id, employee_id);
+  }
+  const std::string& service() const { return service_; }
+
+  // InvalidArgument (naming the field) for events without tenant, employee, a positive sequence
+  // or scopes with an unspecified purpose. Unavailable when Redis cannot be reached.
+  absl::StatusOr<ApplyResult> Apply(const advocacy::consent::v1::ConsentGiven& event);
+  absl::StatusOr<ApplyResult> Apply(const advocacy::consent::v1::ConsentWithdrawn& event);
+
+  // Decodes a CloudEvents Kafka message of topic advocacy.consent.v1 and applies it.
+  // NoticePublished and unknown-but-well-formed advocacy.consent.v1 types are OK no-ops (nothing
+  // to apply). Bad CloudEvents headers, an unexpected ce_type or an undecodable body are
+  // InvalidArgument.
+  absl::StatusOr<ApplyResult> ApplyMessage(const kafka::Message& message);
+
+  absl::StatusOr<bool> IsGranted(std::string_view tenant_id, std::string_view employee_id,
+                                 const advocacy::consent::v1::ConsentScope& scope);
+  absl::StatusOr<Snapshot> Load(std::string_view tenant_id, std::string_view employee_id);
+
+ private:
+  absl::StatusOr<ApplyResult> ApplyScopes(const std::string& tenant_id,
+                                          const std::string& employee_id, int64_t sequence,
+                                          bool grant, bool all_scopes,
+                                          const std::vector<std::string>& fields);
+
+  redis::Pool* pool_;
+  std::string service_;
+  redis::Script apply_script_;
+};
+
+// Parses RFC 3339 ("2026-01-31T12:00:00.123Z") to Unix milliseconds; InvalidArgument otherwise.
+absl::StatusOr<int64_t> ParseRfc3339Ms(std::string_view text);
+
+struct ConsumerOptions {
+  std::string brokers;
+  std::string topic = "advocacy.consent.v1";
+  // Defaults to "<service>-consent-view".
+  std::string group_id;
+  // Called (on the consumer thread) after a withdrawal was applied with a non-empty `withdrawn`;
+  // a service cancels pending work there. It must be idempotent: an error makes the consumer
+  // retry the message, which calls it again with the same scopes.
+  std::function<absl::Status(const ApplyResult&)> on_withdrawn;
+  // When set, advocacy_consent_propagation_lag_seconds{service} (ce_time -> applied) is
+  // exported there. Must outlive the consumer.
+  prometheus::Registry* registry = nullptr;
+  kafka::Stats* stats = nullptr;
+  std::map<std::string, std::string> extra;  // raw librdkafka overrides
+};
+
+// Feeds a ConsentView from Kafka. Dead letters go to "<topic>.<service>.dlq".
+class ConsentViewConsumer final {
+ public:
+  static absl::StatusOr<std::unique_ptr<ConsentViewConsumer>> Create(ConsentView* view,
+                                                                     ConsumerOptions options);
+  ~ConsentViewConsumer();
+  ConsentViewConsumer(const ConsentViewConsumer&) = delete;
+  ConsentViewConsumer& operator=(const ConsentViewConsumer&) = delete;
+
+  absl::Status Start();
+  void Stop();
+
+  // The handler the Kafka consumer calls; public for tests without a broker.
+  absl::Status Handle(const kafka::Message& message);
+
+  static std::string DeadLetterTopic(std::string_view topic, std::string_view service);
+
+ private:
+  struct Lag;
+  ConsentViewConsumer(ConsentView* view, ConsumerOptions options);
+
+  ConsentView* view_;
+  ConsumerOptions options_;
+  std::unique_ptr<Lag> lag_;
+  std::unique_ptr<kafka::Consumer> consumer_;
+};
+
+}  // namespace advocacy::consent_view

@@ -1,0 +1,344 @@
+#include "advocacy/common/consent_view.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/time/time.h"
+#include "advocacy/common/logging.h"
+#include "advocacy/common/strings.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace advocacy::consent_view {
+namespace {
+
+namespace v1 = ::advocacy::consent::v1;
+
+// KEYS[1] view hash. ARGV: sequence, "G"|"W", all-scopes "1"|"0", fields...
+// Returns {changed, field...}: the fields listed are, for a withdrawal, those whose stored
+// value is now "W:<this sequence>" (stable across replays).
+constexpr char kApplyScript[] = R"lua(
+local seq = tonumber(ARGV[1])
+local grant = ARGV[2] == 'G'
+local wall = tonumber(redis.call('HGET', KEYS[1], '_wall') or '0')
+local fields, seen = {}, {}
+for i = 4, #ARGV do
+  if not seen[ARGV[i]] then seen[ARGV[i]] = true; fields[#fields + 1] = ARGV[i] end
+end
+if ARGV[3] == '1' then
+  for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if string.sub(f, 1, 1) ~= '_' and not seen[f] then seen[f] = true; fields[#fields + 1] = f end
+  end
+end
+local changed = 0
+local out = {0}
+local mine = ARGV[2] .. ':' .. ARGV[1]
+for _, f in ipairs(fields) do
+  local cur = redis.call('HGET', KEYS[1], f)
+  local cseq = 0
+  if cur then cseq = tonumber(string.sub(cur, 3)) or 0 end
+  if seq > cseq and not (grant and seq <= wall) then
+    redis.call('HSET', KEYS[1], f, mine)
+    changed = changed + 1
+    cur = mine
+  end
+  if not grant and cur == mine then out[#out + 1] = f end
+end
+if ARGV[3] == '1' and seq > wall then redis.call('HSET', KEYS[1], '_wall', seq) end
+local top = tonumber(redis.call('HGET', KEYS[1], '_seq') or '0')
+if seq > top then redis.call('HSET', KEYS[1], '_seq', seq) end
+out[1] = changed
+return out
+)lua";
+
+constexpr char kGrantedLua[] = R"lua(
+local function cv_granted(key, field)
+  local v = redis.call('HGET', key, field)
+  return v ~= false and string.sub(v, 1, 2) == 'G:'
+end
+)lua";
+
+absl::Status ValidateCommon(const std::string& tenant, const std::string& employee,
+                            int64_t sequence) {
+  if (tenant.empty()) return absl::InvalidArgumentError("tenant_id: must not be empty");
+  if (employee.empty()) return absl::InvalidArgumentError("employee_id: must not be empty");
+  if (tenant.find_first_of("{}/") != std::string::npos ||
+      employee.find_first_of("{}/") != std::string::npos) {
+    return absl::InvalidArgumentError("tenant_id/employee_id: must not contain '{', '}' or '/'");
+  }
+  if (sequence <= 0) return absl::InvalidArgumentError("sequence: must be positive");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> Fields(
+    const google::protobuf::RepeatedPtrField<v1::ConsentScope>& scopes, bool allow_empty) {
+  if (scopes.empty() && !allow_empty) {
+    return absl::InvalidArgumentError("scopes: at least one scope is required");
+  }
+  std::vector<std::string> fields;
+  for (int i = 0; i < scopes.size(); ++i) {
+    const auto& s = scopes.Get(i);
+    if (s.purpose() == v1::PURPOSE_UNSPECIFIED || !v1::Purpose_IsValid(s.purpose())) {
+      return absl::InvalidArgumentError(
+          advocacy::StrCat("scopes[", i, "].purpose: must be a known purpose"));
+    }
+    if (!v1::Network_IsValid(s.network())) {
+      return absl::InvalidArgumentError(
+          advocacy::StrCat("scopes[", i, "].network: must be a known network"));
+    }
+    fields.push_back(ConsentView::ScopeField(s));
+  }
+  return fields;
+}
+
+}  // namespace
+
+ConsentView::ConsentView(redis::Pool* pool, std::string service)
+    : pool_(pool), service_(std::move(service)), apply_script_(kApplyScript) {}
+
+std::string ConsentView::KeyFor(std::string_view service, std::string_view tenant_id,
+                                std::string_view employee_id) {
+  return advocacy::StrCat("adv:", service, ":cv:{", tenant_id, ":", employee_id, "}");
+}
+
+std::string ConsentView::ScopeField(const v1::ConsentScope& scope) {
+  return ScopeField(scope.purpose(), scope.network());
+}
+
+std::string ConsentView::ScopeField(v1::Purpose purpose, v1::Network network) {
+  return advocacy::StrCat(std::string(v1::Purpose_Name(purpose)), ".",
+                          std::string(v1::Network_Name(network)));
+}
+
+std::string_view ConsentView::ScopeGrantedLua() { return kGrantedLua; }
+
+absl::StatusOr<v1::ConsentScope> ConsentView::ParseScopeField(std::string_view field) {
+  const size_t dot = field.find('.');
+  v1::Purpose purpose;
+  v1::Network network;
+  if (dot == std::string_view::npos ||
+      !v1::Purpose_Parse(std::string(field.substr(0, dot)), &purpose) ||
+      !v1::Network_Parse(std::string(field.substr(dot + 1)), &network)) {
+    return absl::InvalidArgumentError(
+        advocacy::StrCat("not a consent scope field: '", field, "'"));
+  }
+  v1::ConsentScope scope;
+  scope.set_purpose(purpose);
+  scope.set_network(network);
+  return scope;
+}
+
+absl::StatusOr<ApplyResult> ConsentView::Apply(const v1::ConsentGiven& event) {
+  if (auto st = ValidateCommon(event.tenant_id(), event.employee_id(), event.sequence());
+      !st.ok()) {
+    return st;
+  }
+  auto fields = Fields(event.scopes(), /*allow_empty=*/false);
+  if (!fields.ok()) return fields.status();
+  return ApplyScopes(event.tenant_id(), event.employee_id(), event.sequence(), true, false,
+                     *fields);
+}
+
+absl::StatusOr<ApplyResult> ConsentView::Apply(const v1::ConsentWithdrawn& event) {
+  if (auto st = ValidateCommon(event.tenant_id(), event.employee_id(), event.sequence());
+      !st.ok()) {
+    return st;
+  }
+  auto fields = Fields(event.scopes(), /*allow_empty=*/event.all_scopes());
+  if (!fields.ok()) return fields.status();
+  return ApplyScopes(event.tenant_id(), event.employee_id(), event.sequence(), false,
+                     event.all_scopes(), *fields);
+}
+
+absl::StatusOr<ApplyResult> ConsentView::ApplyScopes(const std::string& tenant_id,
+                                                     const std::string& employee_id,
+                                                     int64_t sequence, bool grant,
+                                                     bool all_scopes,
+                                                     const std::vector<std::string>& fields) {
+  std::vector<std::string> args = {std::to_string(sequence), grant ? "G" : "W",
+                                   all_scopes ? "1" : "0"};
+  args.insert(args.end(), fields.begin(), fields.end());
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto reply = (*conn)->Eval(apply_script_, {KeyFor(tenant_id, employee_id)}, args);
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error() || !reply->is_array() || reply->elements.empty()) {
+    return absl::InternalError(
+        advocacy::StrCat("Redis refused to apply a consent event to the view: ",
+                         reply->DebugString()));
+  }
+  ApplyResult result;
+  result.tenant_id = tenant_id;
+  result.employee_id = employee_id;
+  result.sequence = sequence;
+  result.changed = static_cast<int>(reply->elements[0].integer);
+  for (size_t i = 1; i < reply->elements.size(); ++i) {
+    result.withdrawn.push_back(reply->elements[i].str);
+  }
+  return result;
+}
+
+absl::StatusOr<ApplyResult> ConsentView::ApplyMessage(const kafka::Message& message) {
+  auto ce = kafka::FromHeaders(message.headers);
+  if (!ce.ok()) return ce.status();
+  const std::string given = v1::ConsentGiven::descriptor()->full_name();
+  const std::string withdrawn = v1::ConsentWithdrawn::descriptor()->full_name();
+  if (ce->type == given) {
+    v1::ConsentGiven event;
+    if (!event.ParseFromString(message.payload)) {
+      return absl::InvalidArgumentError("the ConsentGiven body cannot be decoded");
+    }
+    return Apply(event);
+  }
+  if (ce->type == withdrawn) {
+    v1::ConsentWithdrawn event;
+    if (!event.ParseFromString(message.payload)) {
+      return absl::InvalidArgumentError("the ConsentWithdrawn body cannot be decoded");
+    }
+    return Apply(event);
+  }
+  if (ce->type.rfind("advocacy.consent.v1.", 0) == 0) return ApplyResult{};  // nothing to apply
+  return absl::InvalidArgumentError(
+      advocacy::StrCat("ce_type '", ce->type, "' is not an advocacy.consent.v1 event"));
+}
+
+absl::StatusOr<bool> ConsentView::IsGranted(std::string_view tenant_id,
+                                            std::string_view employee_id,
+                                            const v1::ConsentScope& scope) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto reply = (*conn)->Command({"HGET", KeyFor(tenant_id, employee_id), ScopeField(scope)});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) {
+    return absl::InternalError(advocacy::StrCat("Redis refused a consent read: ", reply->str));
+  }
+  return reply->is_string() && reply->str.rfind("G:", 0) == 0;
+}
+
+absl::StatusOr<Snapshot> ConsentView::Load(std::string_view tenant_id,
+                                           std::string_view employee_id) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto reply = (*conn)->Command({"HGETALL", KeyFor(tenant_id, employee_id)});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error() || !reply->is_array()) {
+    return absl::InternalError(
+        advocacy::StrCat("Redis refused a consent read: ", reply->DebugString()));
+  }
+  Snapshot snap;
+  for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
+    const std::string& f = reply->elements[i].str;
+    const std::string& v = reply->elements[i + 1].str;
+    if (f == "_seq") {
+      if (!absl::SimpleAtoi(v, &snap.sequence)) snap.sequence = 0;
+    } else if (!f.empty() && f[0] != '_' && v.rfind("G:", 0) == 0) {
+      snap.granted.push_back(f);
+    }
+  }
+  return snap;
+}
+
+absl::StatusOr<int64_t> ParseRfc3339Ms(std::string_view text) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, std::string(text), &t, &err)) {
+    return absl::InvalidArgumentError(
+        advocacy::StrCat("'", text, "' is not an RFC 3339 time: ", err));
+  }
+  return absl::ToUnixMillis(t);
+}
+
+struct ConsentViewConsumer::Lag {
+  prometheus::Histogram* histogram = nullptr;
+};
+
+ConsentViewConsumer::ConsentViewConsumer(ConsentView* view, ConsumerOptions options)
+    : view_(view), options_(std::move(options)), lag_(std::make_unique<Lag>()) {}
+
+ConsentViewConsumer::~ConsentViewConsumer() { Stop(); }
+
+std::string ConsentViewConsumer::DeadLetterTopic(std::string_view topic,
+                                                 std::string_view service) {
+  return advocacy::StrCat(topic, ".", service, ".dlq");
+}
+
+absl::StatusOr<std::unique_ptr<ConsentViewConsumer>> ConsentViewConsumer::Create(
+    ConsentView* view, ConsumerOptions options) {
+  if (options.group_id.empty()) {
+    options.group_id = advocacy::StrCat(view->service(), "-consent-view");
+  }
+  std::unique_ptr<ConsentViewConsumer> self(new ConsentViewConsumer(view, std::move(options)));
+  if (self->options_.registry != nullptr) {
+    auto& family = prometheus::BuildHistogram()
+                       .Name("advocacy_consent_propagation_lag_seconds")
+                       .Help("Time from a consent event's ce_time until this service's consent "
+                             "view applied it")
+                       .Register(*self->options_.registry);
+    self->lag_->histogram = &family.Add(
+        {{"service", view->service()}},
+        prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+                                                5, 10, 30, 60});
+  }
+  if (self->options_.brokers.empty()) return self;  // tests drive Handle() directly
+  ConsentViewConsumer* raw = self.get();
+  auto consumer = kafka::Consumer::Create(
+      {.brokers = self->options_.brokers,
+       .group_id = self->options_.group_id,
+       .topics = {self->options_.topic},
+       .dead_letter_topic = DeadLetterTopic(self->options_.topic, view->service()),
+       .client_id = self->options_.group_id,
+       .extra = self->options_.extra},
+      [raw](const kafka::Message& m) { return raw->Handle(m); }, self->options_.stats);
+  if (!consumer.ok()) return consumer.status();
+  self->consumer_ = std::move(*consumer);
+  return self;
+}
+
+absl::Status ConsentViewConsumer::Start() {
+  if (consumer_ == nullptr) {
+    return absl::FailedPreconditionError("the consent view consumer has no Kafka brokers");
+  }
+  return consumer_->Start();
+}
+
+void ConsentViewConsumer::Stop() {
+  if (consumer_ != nullptr) consumer_->Stop();
+}
+
+absl::Status ConsentViewConsumer::Handle(const kafka::Message& message) {
+  auto result = view_->ApplyMessage(message);
+  if (!result.ok()) {
+    if (absl::IsInvalidArgument(result.status())) {
+      log::Warning("consent event rejected; it goes to the dead-letter topic",
+                   {{"service", view_->service()},
+                    {"offset", std::to_string(message.offset)},
+                    {"error", std::string(result.status().message())}});
+    }
+    return result.status();
+  }
+  if (lag_->histogram != nullptr && result->changed > 0) {
+    if (const std::string* t = message.FindHeader("ce_time"); t != nullptr) {
+      if (auto ms = ParseRfc3339Ms(*t); ms.ok()) {
+        const int64_t now = absl::ToUnixMillis(absl::Now());
+        lag_->histogram->Observe(static_cast<double>(std::max<int64_t>(0, now - *ms)) / 1000.0);
+      }
+    }
+  }
+  if (!result->withdrawn.empty() && options_.on_withdrawn) {
+    if (auto st = options_.on_withdrawn(*result); !st.ok()) {
+      log::Warning("cancelling work after a consent withdrawal failed; retrying the event",
+                   {{"service", view_->service()},
+                    {"tenant", result->tenant_id},
+                    {"employee", result->employee_id},
+                    {"error", std::string(st.message())}});
+      // A poison-looking cancellation must not dead-letter an applied withdrawal: retry.
+      if (absl::IsInvalidArgument(st)) return absl::InternalError(st.message());
+      return st;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace advocacy::consent_view

@@ -1,0 +1,82 @@
+#pragma once
+
+// Pure domain rules of the content service: validation, caption rotation, tracked-link codes,
+// UTM parameters, caps and quiet hours, feed filtering. No Redis, no gRPC.
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "advocacy/consent/v1/consent.pb.h"
+#include "advocacy/content/v1/content.pb.h"
+
+namespace advocacy::content {
+
+namespace cv1 = ::advocacy::consent::v1;
+namespace v1 = ::advocacy::content::v1;
+
+inline constexpr size_t kMaxUrlBytes = 2048;
+inline constexpr size_t kMaxTitleChars = 200;
+inline constexpr int kMaxCaptionVariants = 10;
+inline constexpr int kDefaultDailyCap = 5;
+inline constexpr int kMaxDailyCap = 100;
+inline constexpr size_t kLinkCodeLength = 16;  // base62: about 95 bits, unguessable
+
+// The longest caption a network accepts, in characters (UTF-8 code points).
+size_t CaptionLimit(cv1::Network network);
+// Number of UTF-8 code points (invalid bytes count one each).
+size_t Utf8Length(std::string_view text);
+
+// http or https with a host, no spaces or control characters, at most kMaxUrlBytes.
+absl::Status ValidateUrl(std::string_view url, std::string_view field);
+// The whole item as an admin submits it; `required_disclosure` from the tenant settings.
+// Errors are InvalidArgument starting with the field path ("item.captions[0].captions[1]: ...").
+absl::Status ValidateItem(const v1::Item& item, std::string_view required_disclosure);
+// Ids in keys: 1..64 of [A-Za-z0-9._-].
+absl::Status ValidateId(std::string_view id, std::string_view field);
+
+// Caption rotation: the `counter`-th share of an item on a network (counting from 0) gets
+// variant counter % n, so consecutive colleagues get different text.
+std::string PickCaption(const v1::NetworkCaptions& captions, uint64_t counter);
+// The caption variants of a network in an item, or nullptr when it may not be shared there.
+const v1::NetworkCaptions* CaptionsFor(const v1::Item& item, cv1::Network network);
+
+// A fresh random link code of kLinkCodeLength base62 characters from a CSPRNG.
+std::string NewLinkCode();
+// Exactly kLinkCodeLength base62 characters.
+bool IsValidLinkCode(std::string_view code);
+// The target with utm_source=<network>, utm_medium=employee_advocacy, utm_campaign=<item id>
+// added to its query (before any fragment).
+std::string WithUtm(std::string_view url, cv1::Network network, std::string_view item_id);
+// "linkedin", "facebook", "instagram", "x".
+std::string_view NetworkSlug(cv1::Network network);
+
+// "YYYYMMDD" of a Unix time in ms (UTC).
+std::string DayOf(int64_t unix_ms);
+// True when the UTC hour of `unix_ms` is in [start, end) (wrapping past midnight when
+// start > end); never when start == end.
+bool InQuietHours(int64_t unix_ms, int start_hour, int end_hour);
+// The cap that applies: the tenant's (or the default), lowered by the employee's own if set.
+int EffectiveCap(int tenant_cap, int employee_cap);
+
+// Feed filtering. `granted` holds the networks with PURPOSE_SHARE_CONTENT granted; `shared`
+// holds "<item_id>|<network number>" for the employee's shares.
+struct FeedQuery {
+  std::vector<std::string> groups;
+  std::string language;
+  int64_t now_ms = 0;
+  std::set<int> granted;
+  std::set<std::string> shared;
+};
+// The networks of `item` the employee may share it on now; empty: the item is not in the feed.
+std::vector<cv1::Network> FeedNetworks(const v1::Item& item, const FeedQuery& query);
+std::string SharedKey(std::string_view item_id, cv1::Network network);
+
+int64_t ToMs(const google::protobuf::Timestamp& ts);
+google::protobuf::Timestamp FromMs(int64_t ms);
+
+}  // namespace advocacy::content

@@ -1,0 +1,688 @@
+#include "content_manager.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "advocacy/common/kafka.h"
+#include "advocacy/common/logging.h"
+#include "advocacy/common/outbox.h"
+#include "advocacy/common/strings.h"
+#include "advocacy/content/v1/content_events.pb.h"
+
+namespace advocacy::content {
+namespace {
+
+constexpr int kMaxGroups = 20;
+
+absl::Status CheckGroups(const google::protobuf::RepeatedPtrField<std::string>& groups) {
+  if (groups.size() > kMaxGroups) {
+    return absl::InvalidArgumentError(advocacy::StrCat("groups: at most ", kMaxGroups));
+  }
+  for (int i = 0; i < groups.size(); ++i) {
+    if (auto st = ValidateId(groups.Get(i), advocacy::StrCat("groups[", i, "]")); !st.ok()) {
+      return st;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckNetwork(cv1::Network n) {
+  if (n == cv1::NETWORK_UNSPECIFIED || !cv1::Network_IsValid(n)) {
+    return absl::InvalidArgumentError("network: must be a known network");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> ParseToken(const std::string& token) {
+  if (token.empty()) return 0;
+  int64_t offset = 0;
+  if (!absl::SimpleAtoi(token, &offset) || offset < 0 || offset > 100000) {
+    return absl::InvalidArgumentError("page_token: is not a token this service returned");
+  }
+  return offset;
+}
+
+int PageSize(int requested, int def, int max, absl::Status* st) {
+  if (requested < 0 || requested > max) {
+    *st = absl::InvalidArgumentError(advocacy::StrCat("page_size: must be 0 to ", max));
+    return def;
+  }
+  return requested == 0 ? def : requested;
+}
+
+// Only the employee themselves records shares and sets their cap: an admin must not share on
+// somebody's behalf.
+absl::Status AuthorizeSelf(const auth::Principal& p, const std::string& tenant,
+                           const std::string& employee) {
+  if (p.role != auth::Role::kEmployee || p.tenant_id != tenant || p.subject != employee) {
+    return absl::PermissionDeniedError(advocacy::StrCat(
+        "only employee '", employee, "' of tenant '", tenant, "' may do this for themselves"));
+  }
+  return absl::OkStatus();
+}
+
+std::string NetworkName(cv1::Network n) { return std::string(cv1::Network_Name(n)); }
+
+}  // namespace
+
+ContentManager::ContentManager(RedisContentStore* store, consent_view::ConsentView* view,
+                               ContentMetrics* metrics, OutboxNotifier notifier,
+                               ContentOptions options)
+    : store_(store),
+      view_(view),
+      metrics_(metrics),
+      notifier_(std::move(notifier)),
+      options_(std::move(options)) {}
+
+int64_t ContentManager::Now() const {
+  if (options_.now_ms) return options_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+OutboxEntry ContentManager::MakeEvent(const std::string& topic, const std::string& kafka_key,
+                                      const std::string& tag,
+                                      const google::protobuf::Message& payload) const {
+  kafka::Message m;
+  m.topic = topic;
+  m.key = kafka_key;
+  m.payload = payload.SerializeAsString();
+  m.headers = kafka::ToHeaders({.id = kafka::NewEventId(),
+                                .source = "/advocacy/content",
+                                .type = payload.GetDescriptor()->full_name(),
+                                .time = kafka::NowRfc3339(),
+                                .subject = kafka_key});
+  return {outbox::OutboxKey(tag), outbox::Encode(m)};
+}
+
+// ----------------------------------------------------------------------------------------------
+// Items
+
+absl::StatusOr<v1::CreateItemResponse> ContentManager::CreateItem(
+    const P& p, const v1::CreateItemRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  if (auto st = auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}); !st.ok()) {
+    return st;
+  }
+  auto settings = store_->GetSettings(r.tenant_id());
+  if (!settings.ok()) return settings.status();
+  if (auto st = ValidateItem(r.item(), settings->required_disclosure_tag()); !st.ok()) return st;
+  v1::Item item = r.item();
+  item.set_tenant_id(r.tenant_id());
+  if (item.item_id().empty()) item.set_item_id(NewLinkCode());
+  item.set_state(v1::ITEM_STATE_DRAFT);
+  item.set_created_by(p.subject);
+  *item.mutable_created_at() = FromMs(Now());
+  *item.mutable_updated_at() = item.created_at();
+  auto created = store_->CreateItem(item, r.tenant_id());
+  if (!created.ok()) return created.status();
+  if (!*created) {
+    return absl::AlreadyExistsError(
+        advocacy::StrCat("item.item_id: item '", item.item_id(), "' already exists"));
+  }
+  v1::CreateItemResponse out;
+  *out.mutable_item() = std::move(item);
+  return out;
+}
+
+absl::StatusOr<v1::Item> ContentManager::Transition(const P& p, const std::string& tenant,
+                                                    const std::string& item_id,
+                                                    v1::ItemState to) {
+  if (auto st = ValidateId(tenant, "tenant_id"); !st.ok()) return st;
+  if (auto st = ValidateId(item_id, "item_id"); !st.ok()) return st;
+  if (auto st = auth::AuthorizeTenantAccess(p, tenant, {auth::Role::kAdmin}); !st.ok()) return st;
+  auto settings = store_->GetSettings(tenant);
+  if (!settings.ok()) return settings.status();
+  auto before = store_->GetItem(tenant, item_id);
+  if (!before.ok()) return before.status();
+  if (!before->has_value()) {
+    return absl::NotFoundError(advocacy::StrCat("item_id: no item '", item_id, "'"));
+  }
+  const v1::Item& cur = **before;
+  const auto refuse = [&](std::string_view why) {
+    return absl::FailedPreconditionError(advocacy::StrCat(
+        "item '", item_id, "' is ", v1::ItemState_Name(cur.state()), ": ", why));
+  };
+  v1::Item after = cur;
+  after.set_state(to);
+  *after.mutable_updated_at() = FromMs(Now());
+  std::optional<bool> published;
+  std::optional<OutboxEntry> event;
+  switch (to) {
+    case v1::ITEM_STATE_IN_REVIEW:
+      if (cur.state() != v1::ITEM_STATE_DRAFT) return refuse("only drafts go into review");
+      break;
+    case v1::ITEM_STATE_PUBLISHED: {
+      if (cur.state() == v1::ITEM_STATE_DRAFT && settings->approval_required()) {
+        return refuse("the tenant requires approval: submit it for review first");
+      }
+      if (cur.state() != v1::ITEM_STATE_DRAFT && cur.state() != v1::ITEM_STATE_IN_REVIEW) {
+        return refuse("only drafts and items in review can be published");
+      }
+      if (!settings->required_disclosure_tag().empty() &&
+          cur.disclosure_tag() != settings->required_disclosure_tag()) {
+        return refuse(advocacy::StrCat("the tenant requires the disclosure tag '",
+                                       settings->required_disclosure_tag(), "'"));
+      }
+      if (!after.has_publish_at()) *after.mutable_publish_at() = after.updated_at();
+      published = true;
+      v1::ItemPublished e;
+      *e.mutable_item() = after;
+      *e.mutable_published_at() = after.updated_at();
+      event = MakeEvent(options_.content_topic, tenant, tenant, e);
+      break;
+    }
+    case v1::ITEM_STATE_ARCHIVED: {
+      if (cur.state() == v1::ITEM_STATE_ARCHIVED) return refuse("it is archived already");
+      published = false;
+      v1::ItemArchived e;
+      e.set_tenant_id(tenant);
+      e.set_item_id(item_id);
+      *e.mutable_archived_at() = after.updated_at();
+      event = MakeEvent(options_.content_topic, tenant, tenant, e);
+      break;
+    }
+    default:
+      return absl::InternalError("unsupported item transition");
+  }
+  auto ok = store_->ReplaceItem(cur, after, published, event);
+  if (!ok.ok()) return ok.status();
+  if (!*ok) {
+    return absl::AbortedError(
+        advocacy::StrCat("item '", item_id, "' changed concurrently; read it again and retry"));
+  }
+  if (event.has_value() && notifier_) notifier_(*event);
+  if (to == v1::ITEM_STATE_PUBLISHED && metrics_ != nullptr) metrics_->ItemPublished(tenant);
+  return after;
+}
+
+absl::StatusOr<v1::SubmitItemResponse> ContentManager::SubmitItem(
+    const P& p, const v1::SubmitItemRequest& r) {
+  auto item = Transition(p, r.tenant_id(), r.item_id(), v1::ITEM_STATE_IN_REVIEW);
+  if (!item.ok()) return item.status();
+  v1::SubmitItemResponse out;
+  *out.mutable_item() = std::move(*item);
+  return out;
+}
+
+absl::StatusOr<v1::PublishItemResponse> ContentManager::PublishItem(
+    const P& p, const v1::PublishItemRequest& r) {
+  auto item = Transition(p, r.tenant_id(), r.item_id(), v1::ITEM_STATE_PUBLISHED);
+  if (!item.ok()) return item.status();
+  v1::PublishItemResponse out;
+  *out.mutable_item() = std::move(*item);
+  return out;
+}
+
+absl::StatusOr<v1::ArchiveItemResponse> ContentManager::ArchiveItem(
+    const P& p, const v1::ArchiveItemRequest& r) {
+  auto item = Transition(p, r.tenant_id(), r.item_id(), v1::ITEM_STATE_ARCHIVED);
+  if (!item.ok()) return item.status();
+  v1::ArchiveItemResponse out;
+  *out.mutable_item() = std::move(*item);
+  return out;
+}
+
+absl::StatusOr<v1::GetItemResponse> ContentManager::GetItem(const P& p,
+                                                            const v1::GetItemRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  if (auto st = ValidateId(r.item_id(), "item_id"); !st.ok()) return st;
+  if (auto st = auth::AuthorizeTenantAccess(
+          p, r.tenant_id(), {auth::Role::kAdmin, auth::Role::kEmployee, auth::Role::kService});
+      !st.ok()) {
+    return st;
+  }
+  auto item = store_->GetItem(r.tenant_id(), r.item_id());
+  if (!item.ok()) return item.status();
+  if (!item->has_value() || (p.role == auth::Role::kEmployee &&
+                             (*item)->state() != v1::ITEM_STATE_PUBLISHED)) {
+    return absl::NotFoundError(advocacy::StrCat("item_id: no item '", r.item_id(), "'"));
+  }
+  v1::GetItemResponse out;
+  *out.mutable_item() = std::move(**item);
+  return out;
+}
+
+absl::StatusOr<v1::ListItemsResponse> ContentManager::ListItems(const P& p,
+                                                                const v1::ListItemsRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  absl::Status st;
+  const int size = PageSize(r.page_size(), 20, 100, &st);
+  if (!st.ok()) return st;
+  auto offset = ParseToken(r.page_token());
+  if (!offset.ok()) return offset.status();
+  if (auto a = auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}); !a.ok()) {
+    return a;
+  }
+  auto items = store_->ListItems(r.tenant_id(), *offset, size + 1);
+  if (!items.ok()) return items.status();
+  v1::ListItemsResponse out;
+  for (size_t i = 0; i < items->size() && static_cast<int>(i) < size; ++i) {
+    *out.add_items() = (*items)[i];
+  }
+  if (static_cast<int>(items->size()) > size) {
+    out.set_next_page_token(std::to_string(*offset + size));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::GetTenantSettingsResponse> ContentManager::GetTenantSettings(
+    const P& p, const v1::GetTenantSettingsRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  if (auto st = auth::AuthorizeTenantAccess(
+          p, r.tenant_id(), {auth::Role::kAdmin, auth::Role::kEmployee, auth::Role::kService});
+      !st.ok()) {
+    return st;
+  }
+  auto s = store_->GetSettings(r.tenant_id());
+  if (!s.ok()) return s.status();
+  v1::GetTenantSettingsResponse out;
+  *out.mutable_settings() = std::move(*s);
+  return out;
+}
+
+absl::StatusOr<v1::UpdateTenantSettingsResponse> ContentManager::UpdateTenantSettings(
+    const P& p, const v1::UpdateTenantSettingsRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  const auto& s = r.settings();
+  if (s.daily_share_cap() < 0 || s.daily_share_cap() > kMaxDailyCap) {
+    return absl::InvalidArgumentError(
+        advocacy::StrCat("settings.daily_share_cap: must be 0 to ", kMaxDailyCap));
+  }
+  if (s.quiet_hours_start() < 0 || s.quiet_hours_start() > 23) {
+    return absl::InvalidArgumentError("settings.quiet_hours_start: must be 0 to 23");
+  }
+  if (s.quiet_hours_end() < 0 || s.quiet_hours_end() > 23) {
+    return absl::InvalidArgumentError("settings.quiet_hours_end: must be 0 to 23");
+  }
+  if (s.required_disclosure_tag().size() > 50) {
+    return absl::InvalidArgumentError("settings.required_disclosure_tag: at most 50 bytes");
+  }
+  if (auto st = auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}); !st.ok()) {
+    return st;
+  }
+  v1::TenantSettings stored = s;
+  stored.set_tenant_id(r.tenant_id());
+  if (auto st = store_->PutSettings(stored); !st.ok()) return st;
+  v1::UpdateTenantSettingsResponse out;
+  *out.mutable_settings() = std::move(stored);
+  return out;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Feed and shares
+
+absl::StatusOr<v1::GetFeedResponse> ContentManager::GetFeed(const P& p,
+                                                            const v1::GetFeedRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
+  if (auto st = CheckGroups(r.groups()); !st.ok()) return st;
+  if (r.language().size() > 35) return absl::InvalidArgumentError("language: too long");
+  absl::Status st;
+  const int size = PageSize(r.page_size(), 20, 50, &st);
+  if (!st.ok()) return st;
+  auto offset = ParseToken(r.page_token());
+  if (!offset.ok()) return offset.status();
+  if (auto a = auth::AuthorizeEmployeeAccess(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
+
+  auto snap = view_->Load(r.tenant_id(), r.employee_id());
+  if (!snap.ok()) return snap.status();
+  FeedQuery q;
+  q.groups.assign(r.groups().begin(), r.groups().end());
+  q.language = r.language();
+  q.now_ms = Now();
+  for (const auto& field : snap->granted) {
+    auto scope = consent_view::ConsentView::ParseScopeField(field);
+    if (scope.ok() && scope->purpose() == cv1::PURPOSE_SHARE_CONTENT) {
+      q.granted.insert(scope->network());
+    }
+  }
+  if (!q.granted.empty()) {
+    auto shared = store_->SharedKeys(r.tenant_id(), r.employee_id());
+    if (!shared.ok()) return shared.status();
+    q.shared = std::move(*shared);
+  }
+  if (auto n = store_->NoteMember(r.tenant_id(), r.employee_id(), q.groups); !n.ok()) {
+    log::Debug("group membership not noted", {{"error", std::string(n.message())}});
+  }
+  v1::GetFeedResponse out;
+  out.set_consent_sequence(snap->sequence);
+  if (q.granted.empty()) return out;  // no consent to share anywhere: nothing to offer
+  auto items = store_->PublishedItems(r.tenant_id(), 500);
+  if (!items.ok()) return items.status();
+  int64_t seen = 0;
+  for (const auto& item : *items) {
+    auto networks = FeedNetworks(item, q);
+    if (networks.empty()) continue;
+    if (seen++ < *offset) continue;
+    if (out.entries_size() == size) {
+      out.set_next_page_token(std::to_string(*offset + size));
+      break;
+    }
+    auto* e = out.add_entries();
+    *e->mutable_item() = item;
+    for (auto n : networks) e->add_networks(n);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::RecordShareResponse> ContentManager::RecordShare(
+    const P& p, const v1::RecordShareRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
+  if (auto st = ValidateId(r.item_id(), "item_id"); !st.ok()) return st;
+  if (auto st = CheckNetwork(r.network()); !st.ok()) return st;
+  if (auto st = CheckGroups(r.groups()); !st.ok()) return st;
+  const int64_t now = Now();
+  int64_t when = now;
+  const bool scheduled = r.has_scheduled_for();
+  if (scheduled) {
+    when = ToMs(r.scheduled_for());
+    if (when <= now || when > now + int64_t{30} * 24 * 3600 * 1000) {
+      return absl::InvalidArgumentError(
+          "scheduled_for: must be in the future and at most 30 days ahead");
+    }
+  }
+  if (auto st = AuthorizeSelf(p, r.tenant_id(), r.employee_id()); !st.ok()) return st;
+
+  auto item = store_->GetItem(r.tenant_id(), r.item_id());
+  if (!item.ok()) return item.status();
+  if (!item->has_value() || (*item)->state() != v1::ITEM_STATE_PUBLISHED) {
+    return absl::NotFoundError(
+        advocacy::StrCat("item_id: no published item '", r.item_id(), "'"));
+  }
+  const v1::Item& it = **item;
+  if (it.has_expires_at() && ToMs(it.expires_at()) <= when) {
+    return absl::FailedPreconditionError(
+        advocacy::StrCat("item '", r.item_id(), "' has expired (or will have by then)"));
+  }
+  const v1::NetworkCaptions* captions = CaptionsFor(it, r.network());
+  if (captions == nullptr) {
+    return absl::InvalidArgumentError(advocacy::StrCat(
+        "network: item '", r.item_id(), "' is not meant for ", NetworkName(r.network())));
+  }
+  const std::string field =
+      consent_view::ConsentView::ScopeField(cv1::PURPOSE_SHARE_CONTENT, r.network());
+  const auto no_consent = [&] {
+    return absl::FailedPreconditionError(advocacy::StrCat(
+        "employee '", r.employee_id(), "' has not consented to share on ",
+        NetworkName(r.network())));
+  };
+  // A cheap early refusal; the share script checks consent again atomically.
+  auto snap = view_->Load(r.tenant_id(), r.employee_id());
+  if (!snap.ok()) return snap.status();
+  if (std::find(snap->granted.begin(), snap->granted.end(), field) == snap->granted.end()) {
+    return no_consent();
+  }
+  auto settings = store_->GetSettings(r.tenant_id());
+  if (!settings.ok()) return settings.status();
+  auto counter = store_->NextRotation(r.tenant_id(), r.item_id(), r.network());
+  if (!counter.ok()) return counter.status();
+
+  std::string code;
+  for (int attempt = 0; attempt < 3 && code.empty(); ++attempt) {
+    std::string candidate = NewLinkCode();
+    auto put = store_->PutLink(candidate, {.tenant_id = r.tenant_id(),
+                                           .employee_id = r.employee_id(),
+                                           .item_id = r.item_id(),
+                                           .network = r.network(),
+                                           .target = WithUtm(it.url(), r.network(), r.item_id())});
+    if (!put.ok()) return put.status();
+    if (*put) code = std::move(candidate);
+  }
+  if (code.empty()) return absl::InternalError("could not allocate a unique link code");
+
+  v1::Share share;
+  share.set_tenant_id(r.tenant_id());
+  share.set_employee_id(r.employee_id());
+  share.set_item_id(r.item_id());
+  share.set_network(r.network());
+  share.set_caption(PickCaption(*captions, *counter));
+  share.set_link_code(code);
+  share.set_tracked_url(advocacy::StrCat(options_.link_base_url, code));
+  share.set_state(scheduled ? v1::SHARE_STATE_SCHEDULED : v1::SHARE_STATE_SHARED);
+  *share.mutable_recorded_at() = FromMs(now);
+  if (scheduled) *share.mutable_scheduled_for() = FromMs(when);
+
+  v1::ShareRecorded event;
+  event.set_tenant_id(share.tenant_id());
+  event.set_employee_id(share.employee_id());
+  event.set_item_id(share.item_id());
+  event.set_network(share.network());
+  event.set_link_code(code);
+  event.set_state(share.state());
+  *event.mutable_occurred_at() = share.recorded_at();
+  const std::string tag = RedisContentStore::EmployeeTag(r.tenant_id(), r.employee_id());
+  ShareCommit commit{.share = share,
+                     .consent_field = field,
+                     .day = DayOf(when),
+                     .tenant_cap = settings->daily_share_cap(),
+                     .quiet_start = settings->quiet_hours_start(),
+                     .quiet_end = settings->quiet_hours_end(),
+                     .hour = static_cast<int>((when / 3600000) % 24),
+                     .event = MakeEvent(options_.engagement_topic,
+                                        advocacy::StrCat(r.tenant_id(), "/", r.employee_id()),
+                                        tag, event)};
+  auto outcome = store_->CommitShare(commit);
+  if (!outcome.ok() || *outcome != ShareOutcome::kCommitted) {
+    if (auto d = store_->DeleteLink(code); !d.ok()) {
+      log::Warning("an unused link record was left behind (harmless: it only redirects to the "
+                   "item's own URL)",
+                   {{"code", code}, {"error", std::string(d.message())}});
+    }
+  }
+  if (!outcome.ok()) return outcome.status();
+  switch (*outcome) {
+    case ShareOutcome::kCommitted:
+      break;
+    case ShareOutcome::kNoConsent:
+      return no_consent();
+    case ShareOutcome::kDuplicate:
+      return absl::AlreadyExistsError(advocacy::StrCat(
+          "item '", r.item_id(), "' was already shared on ", NetworkName(r.network())));
+    case ShareOutcome::kCapReached:
+      return absl::ResourceExhaustedError(advocacy::StrCat(
+          "the daily cap of shares on ", NetworkName(r.network()), " is reached for ",
+          DayOf(when), " (UTC)"));
+    case ShareOutcome::kQuietHours:
+      return absl::ResourceExhaustedError(
+          advocacy::StrCat("sharing is paused during the tenant's quiet hours (",
+                           settings->quiet_hours_start(), ":00-", settings->quiet_hours_end(),
+                           ":00 UTC); schedule the share for later"));
+  }
+  if (notifier_) notifier_(commit.event);
+  AfterShare(share, {r.groups().begin(), r.groups().end()});
+  v1::RecordShareResponse out;
+  *out.mutable_share() = std::move(share);
+  out.set_consent_sequence(snap->sequence);
+  return out;
+}
+
+void ContentManager::AfterShare(const v1::Share& share, const std::vector<std::string>& groups) {
+  if (metrics_ != nullptr) metrics_->Share(share.tenant_id(), share.network());
+  cv1::ConsentScope board;
+  board.set_purpose(cv1::PURPOSE_LEADERBOARD);
+  auto on_board = view_->IsGranted(share.tenant_id(), share.employee_id(), board);
+  const int64_t now = Now();
+  if (auto st = store_->NoteShare(share.tenant_id(), share.employee_id(), groups,
+                                  on_board.ok() && *on_board, now);
+      !st.ok()) {
+    log::Warning("engagement aggregates not updated for a share",
+                 {{"tenant", share.tenant_id()}, {"error", std::string(st.message())}});
+    return;
+  }
+  auto active = store_->CountActive(share.tenant_id(), now - options_.active_window.count());
+  if (active.ok() && metrics_ != nullptr) metrics_->SetActiveAdvocates(share.tenant_id(), *active);
+}
+
+absl::StatusOr<v1::ListMySharesResponse> ContentManager::ListMyShares(
+    const P& p, const v1::ListMySharesRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
+  if (auto a = auth::AuthorizeEmployeeAccess(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
+  auto shares = store_->ListShares(r.tenant_id(), r.employee_id());
+  if (!shares.ok()) return shares.status();
+  v1::ListMySharesResponse out;
+  for (auto& s : *shares) *out.add_shares() = std::move(s);
+  return out;
+}
+
+absl::StatusOr<v1::SetMyShareCapResponse> ContentManager::SetMyShareCap(
+    const P& p, const v1::SetMyShareCapRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
+  if (auto st = CheckNetwork(r.network()); !st.ok()) return st;
+  if (r.daily_cap() < 0 || r.daily_cap() > kMaxDailyCap) {
+    return absl::InvalidArgumentError(
+        advocacy::StrCat("daily_cap: must be 0 to ", kMaxDailyCap));
+  }
+  if (auto st = AuthorizeSelf(p, r.tenant_id(), r.employee_id()); !st.ok()) return st;
+  if (auto st = store_->SetOwnCap(r.tenant_id(), r.employee_id(), r.network(), r.daily_cap());
+      !st.ok()) {
+    return st;
+  }
+  return v1::SetMyShareCapResponse();
+}
+
+absl::StatusOr<v1::GetMyStatsResponse> ContentManager::GetMyStats(
+    const P& p, const v1::GetMyStatsRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
+  // Own statistics: the employee, or an admin of the tenant (support); never other employees.
+  if (auto a = auth::AuthorizeEmployeeAccess(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
+  auto stats = store_->Stats(r.tenant_id(), r.employee_id());
+  if (!stats.ok()) return stats.status();
+  v1::GetMyStatsResponse out;
+  for (int n = cv1::Network_MIN; n <= cv1::Network_MAX; ++n) {
+    if (n == cv1::NETWORK_UNSPECIFIED || !cv1::Network_IsValid(n)) continue;
+    const int64_t s = (*stats)[advocacy::StrCat("s:", n)];
+    const int64_t c = (*stats)[advocacy::StrCat("c:", n)];
+    if (s == 0 && c == 0) continue;
+    auto* ns = out.add_networks();
+    ns->set_network(static_cast<cv1::Network>(n));
+    ns->set_shares(s);
+    ns->set_clicks(c);
+    out.set_total_shares(out.total_shares() + s);
+    out.set_total_clicks(out.total_clicks() + c);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::GetLeaderboardResponse> ContentManager::GetLeaderboard(
+    const P& p, const v1::GetLeaderboardRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  if (r.limit() < 0 || r.limit() > 100) {
+    return absl::InvalidArgumentError("limit: must be 0 to 100");
+  }
+  const int limit = r.limit() == 0 ? 10 : r.limit();
+  if (auto st = auth::AuthorizeTenantAccess(
+          p, r.tenant_id(), {auth::Role::kAdmin, auth::Role::kEmployee, auth::Role::kService});
+      !st.ok()) {
+    return st;
+  }
+  auto rows = store_->Leaderboard(r.tenant_id(), 2 * limit + 10);
+  if (!rows.ok()) return rows.status();
+  cv1::ConsentScope board;
+  board.set_purpose(cv1::PURPOSE_LEADERBOARD);
+  v1::GetLeaderboardResponse out;
+  for (const auto& [employee, shares] : *rows) {
+    if (out.entries_size() == limit) break;
+    // The view is the authority: a withdrawal applied after this row was written still hides it.
+    auto granted = view_->IsGranted(r.tenant_id(), employee, board);
+    if (!granted.ok()) return granted.status();
+    if (!*granted) continue;
+    auto* e = out.add_entries();
+    e->set_employee_id(employee);
+    e->set_shares(shares);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::GetGroupStatsResponse> ContentManager::GetGroupStats(
+    const P& p, const v1::GetGroupStatsRequest& r) {
+  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  if (auto st = auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}); !st.ok()) {
+    return st;
+  }
+  auto groups = store_->Groups(r.tenant_id());
+  if (!groups.ok()) return groups.status();
+  v1::GetGroupStatsResponse out;
+  for (const auto& g : *groups) {
+    if (g.members < options_.min_group_size) {
+      out.set_suppressed_groups(out.suppressed_groups() + 1);
+      continue;
+    }
+    auto* s = out.add_groups();
+    s->set_group(g.group);
+    s->set_members(g.members);
+    s->set_advocates(g.advocates);
+    s->set_shares(g.shares);
+  }
+  return out;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Links and consent
+
+absl::StatusOr<std::string> ContentManager::ResolveClick(std::string_view code) {
+  if (!IsValidLinkCode(code)) return absl::NotFoundError("no such link");
+  const std::string c(code);
+  auto link = store_->GetLink(c);
+  if (!link.ok()) return link.status();
+  if (!link->has_value()) return absl::NotFoundError("no such link");
+  const LinkRecord& l = **link;
+  v1::LinkClicked event;
+  event.set_tenant_id(l.tenant_id);
+  event.set_employee_id(l.employee_id);
+  event.set_item_id(l.item_id);
+  event.set_network(static_cast<cv1::Network>(l.network));
+  event.set_link_code(c);
+  *event.mutable_occurred_at() = FromMs(Now());
+  OutboxEntry entry = MakeEvent(options_.engagement_topic,
+                                advocacy::StrCat(l.tenant_id, "/", l.employee_id),
+                                advocacy::StrCat("lnk:", c), event);
+  auto counted = store_->CountClick(c, entry);
+  if (!counted.ok()) return counted.status();
+  if (notifier_) notifier_(entry);
+  if (metrics_ != nullptr) metrics_->Click(l.tenant_id, static_cast<cv1::Network>(l.network));
+  if (auto st = store_->AddEmployeeClick(l.tenant_id, l.employee_id, l.network); !st.ok()) {
+    log::Warning("an employee's click statistic was not updated",
+                 {{"tenant", l.tenant_id}, {"error", std::string(st.message())}});
+  }
+  return l.target;
+}
+
+absl::Status ContentManager::OnConsentWithdrawn(const consent_view::ApplyResult& result) {
+  std::optional<std::vector<v1::Share>> shares;
+  for (const auto& field : result.withdrawn) {
+    auto scope = consent_view::ConsentView::ParseScopeField(field);
+    if (!scope.ok()) continue;  // a purpose this service does not act on
+    if (scope->purpose() == cv1::PURPOSE_LEADERBOARD) {
+      if (auto st = store_->RemoveFromLeaderboard(result.tenant_id, result.employee_id); !st.ok()) {
+        return st;
+      }
+    } else if (scope->purpose() == cv1::PURPOSE_SHARE_CONTENT) {
+      if (!shares.has_value()) {
+        auto all = store_->ListShares(result.tenant_id, result.employee_id);
+        if (!all.ok()) return all.status();
+        shares = std::move(*all);
+      }
+      for (const auto& s : *shares) {
+        if (s.state() != v1::SHARE_STATE_SCHEDULED || s.network() != scope->network()) continue;
+        auto cancelled = store_->CancelScheduled(s, field);
+        if (!cancelled.ok()) return cancelled.status();
+        if (*cancelled) {
+          log::Info("scheduled share cancelled after consent withdrawal",
+                    {{"tenant", s.tenant_id()}, {"item", s.item_id()},
+                     {"network", NetworkName(s.network())}});
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace advocacy::content
