@@ -121,8 +121,7 @@ absl::StatusOr<v1::ConsentScope> ConsentView::ParseScopeField(std::string_view f
   if (dot == std::string_view::npos ||
       !v1::Purpose_Parse(std::string(field.substr(0, dot)), &purpose) ||
       !v1::Network_Parse(std::string(field.substr(dot + 1)), &network)) {
-    return absl::InvalidArgumentError(
-        advocacy::StrCat("not a consent scope field: '", field, "'"));
+    return absl::InvalidArgumentError(advocacy::StrCat("not a consent scope field: '", field, "'"));
   }
   v1::ConsentScope scope;
   scope.set_purpose(purpose);
@@ -154,8 +153,7 @@ absl::StatusOr<ApplyResult> ConsentView::Apply(const v1::ConsentWithdrawn& event
 
 absl::StatusOr<ApplyResult> ConsentView::ApplyScopes(const std::string& tenant_id,
                                                      const std::string& employee_id,
-                                                     int64_t sequence, bool grant,
-                                                     bool all_scopes,
+                                                     int64_t sequence, bool grant, bool all_scopes,
                                                      const std::vector<std::string>& fields) {
   std::vector<std::string> args = {std::to_string(sequence), grant ? "G" : "W",
                                    all_scopes ? "1" : "0"};
@@ -165,9 +163,8 @@ absl::StatusOr<ApplyResult> ConsentView::ApplyScopes(const std::string& tenant_i
   auto reply = (*conn)->Eval(apply_script_, {KeyFor(tenant_id, employee_id)}, args);
   if (!reply.ok()) return reply.status();
   if (reply->is_error() || !reply->is_array() || reply->elements.empty()) {
-    return absl::InternalError(
-        advocacy::StrCat("Redis refused to apply a consent event to the view: ",
-                         reply->DebugString()));
+    return absl::InternalError(advocacy::StrCat(
+        "Redis refused to apply a consent event to the view: ", reply->DebugString()));
   }
   ApplyResult result;
   result.tenant_id = tenant_id;
@@ -259,8 +256,7 @@ ConsentViewConsumer::ConsentViewConsumer(ConsentView* view, ConsumerOptions opti
 
 ConsentViewConsumer::~ConsentViewConsumer() { Stop(); }
 
-std::string ConsentViewConsumer::DeadLetterTopic(std::string_view topic,
-                                                 std::string_view service) {
+std::string ConsentViewConsumer::DeadLetterTopic(std::string_view topic, std::string_view service) {
   return advocacy::StrCat(topic, ".", service, ".dlq");
 }
 
@@ -273,13 +269,14 @@ absl::StatusOr<std::unique_ptr<ConsentViewConsumer>> ConsentViewConsumer::Create
   if (self->options_.registry != nullptr) {
     auto& family = prometheus::BuildHistogram()
                        .Name("advocacy_consent_propagation_lag_seconds")
-                       .Help("Time from a consent event's ce_time until this service's consent "
-                             "view applied it")
+                       .Help(
+                           "Time from a consent event's ce_time until this service's consent "
+                           "view applied it")
                        .Register(*self->options_.registry);
-    self->lag_->histogram = &family.Add(
-        {{"service", view->service()}},
-        prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-                                                5, 10, 30, 60});
+    self->lag_->histogram =
+        &family.Add({{"service", view->service()}},
+                    prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                            0.5, 1, 2.5, 5, 10, 30, 60});
   }
   if (self->options_.brokers.empty()) return self;  // tests drive Handle() directly
   ConsentViewConsumer* raw = self.get();

@@ -205,13 +205,11 @@ TEST_F(ConsentViewTest, ConsumerHandlerCallsBackOnWithdrawalAndMeasuresLag) {
   std::vector<std::string> cancelled;
   int failures_left = 1;
   auto consumer = ConsentViewConsumer::Create(
-      view_.get(), {.on_withdrawn =
-                        [&](const ApplyResult& r) -> absl::Status {
-                          if (failures_left-- > 0) return absl::UnavailableError("try later");
-                          cancelled.insert(cancelled.end(), r.withdrawn.begin(),
-                                           r.withdrawn.end());
-                          return absl::OkStatus();
-                        },
+      view_.get(), {.on_withdrawn = [&](const ApplyResult& r) -> absl::Status {
+                      if (failures_left-- > 0) return absl::UnavailableError("try later");
+                      cancelled.insert(cancelled.end(), r.withdrawn.begin(), r.withdrawn.end());
+                      return absl::OkStatus();
+                    },
                     .registry = &registry});
   ASSERT_TRUE(consumer.ok()) << consumer.status();
   ASSERT_TRUE((*consumer)->Handle(ToMessage(Given(1, {kLinkedIn}))).ok());
@@ -225,7 +223,8 @@ TEST_F(ConsentViewTest, ConsumerHandlerCallsBackOnWithdrawalAndMeasuresLag) {
   EXPECT_TRUE(absl::IsInvalidArgument((*consumer)->Handle(poison)));
 
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
-  EXPECT_THAT(text, HasSubstr("advocacy_consent_propagation_lag_seconds_count{service=\"content\"} 2"));
+  EXPECT_THAT(text,
+              HasSubstr("advocacy_consent_propagation_lag_seconds_count{service=\"content\"} 2"));
 }
 
 TEST_F(ConsentViewTest, GrantedLuaSnippetReadsTheView) {
@@ -235,8 +234,7 @@ TEST_F(ConsentViewTest, GrantedLuaSnippetReadsTheView) {
   auto conn = pool_->Acquire();
   ASSERT_TRUE(conn.ok());
   redis::Script s(script);
-  auto yes = (*conn)->Eval(s, {view_->KeyFor("acme", "e1")},
-                           {ConsentView::ScopeField(kLinkedIn)});
+  auto yes = (*conn)->Eval(s, {view_->KeyFor("acme", "e1")}, {ConsentView::ScopeField(kLinkedIn)});
   ASSERT_TRUE(yes.ok());
   EXPECT_EQ(yes->integer, 1);
   auto no = (*conn)->Eval(s, {view_->KeyFor("acme", "e1")}, {ConsentView::ScopeField(kX)});

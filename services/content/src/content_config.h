@@ -12,6 +12,7 @@ struct ContentConfig {
   std::string content_topic;     // CONTENT_TOPIC, default advocacy.content.v1
   std::string engagement_topic;  // CONTENT_ENGAGEMENT_TOPIC, default advocacy.engagement.v1
   std::string consent_topic;     // CONTENT_CONSENT_TOPIC, default advocacy.consent.v1
+  std::string consent_group;     // CONTENT_CONSENT_GROUP, default content-consent-view
   std::string link_listen;       // CONTENT_LINK_LISTEN, default 0.0.0.0:8080
   std::string link_base_url;     // CONTENT_LINK_BASE_URL, default http://127.0.0.1:8080/l/
   int min_group_size = 5;        // CONTENT_MIN_GROUP_SIZE (1..1000)

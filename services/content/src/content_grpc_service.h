@@ -13,35 +13,36 @@ class ContentGrpcService final : public v1::ContentService::Service {
  public:
   ContentGrpcService(ContentManager* manager, rpc::Runtime runtime);
   grpc::Status CreateItem(grpc::ServerContext* ctx, const v1::CreateItemRequest* req,
-                      v1::CreateItemResponse* resp) override;
+                          v1::CreateItemResponse* resp) override;
   grpc::Status SubmitItem(grpc::ServerContext* ctx, const v1::SubmitItemRequest* req,
-                      v1::SubmitItemResponse* resp) override;
+                          v1::SubmitItemResponse* resp) override;
   grpc::Status PublishItem(grpc::ServerContext* ctx, const v1::PublishItemRequest* req,
-                      v1::PublishItemResponse* resp) override;
+                           v1::PublishItemResponse* resp) override;
   grpc::Status ArchiveItem(grpc::ServerContext* ctx, const v1::ArchiveItemRequest* req,
-                      v1::ArchiveItemResponse* resp) override;
+                           v1::ArchiveItemResponse* resp) override;
   grpc::Status GetItem(grpc::ServerContext* ctx, const v1::GetItemRequest* req,
-                      v1::GetItemResponse* resp) override;
+                       v1::GetItemResponse* resp) override;
   grpc::Status ListItems(grpc::ServerContext* ctx, const v1::ListItemsRequest* req,
-                      v1::ListItemsResponse* resp) override;
+                         v1::ListItemsResponse* resp) override;
   grpc::Status GetTenantSettings(grpc::ServerContext* ctx, const v1::GetTenantSettingsRequest* req,
-                      v1::GetTenantSettingsResponse* resp) override;
-  grpc::Status UpdateTenantSettings(grpc::ServerContext* ctx, const v1::UpdateTenantSettingsRequest* req,
-                      v1::UpdateTenantSettingsResponse* resp) override;
+                                 v1::GetTenantSettingsResponse* resp) override;
+  grpc::Status UpdateTenantSettings(grpc::ServerContext* ctx,
+                                    const v1::UpdateTenantSettingsRequest* req,
+                                    v1::UpdateTenantSettingsResponse* resp) override;
   grpc::Status GetFeed(grpc::ServerContext* ctx, const v1::GetFeedRequest* req,
-                      v1::GetFeedResponse* resp) override;
+                       v1::GetFeedResponse* resp) override;
   grpc::Status RecordShare(grpc::ServerContext* ctx, const v1::RecordShareRequest* req,
-                      v1::RecordShareResponse* resp) override;
+                           v1::RecordShareResponse* resp) override;
   grpc::Status ListMyShares(grpc::ServerContext* ctx, const v1::ListMySharesRequest* req,
-                      v1::ListMySharesResponse* resp) override;
+                            v1::ListMySharesResponse* resp) override;
   grpc::Status SetMyShareCap(grpc::ServerContext* ctx, const v1::SetMyShareCapRequest* req,
-                      v1::SetMyShareCapResponse* resp) override;
+                             v1::SetMyShareCapResponse* resp) override;
   grpc::Status GetMyStats(grpc::ServerContext* ctx, const v1::GetMyStatsRequest* req,
-                      v1::GetMyStatsResponse* resp) override;
+                          v1::GetMyStatsResponse* resp) override;
   grpc::Status GetLeaderboard(grpc::ServerContext* ctx, const v1::GetLeaderboardRequest* req,
-                      v1::GetLeaderboardResponse* resp) override;
+                              v1::GetLeaderboardResponse* resp) override;
   grpc::Status GetGroupStats(grpc::ServerContext* ctx, const v1::GetGroupStatsRequest* req,
-                      v1::GetGroupStatsResponse* resp) override;
+                             v1::GetGroupStatsResponse* resp) override;
 
  private:
   template <typename Request, typename Response, typename Call>

@@ -52,8 +52,8 @@ int PageSize(int requested, int def, int max, absl::Status* st) {
   return requested == 0 ? def : requested;
 }
 
-// Only the employee themselves records shares and sets their cap: an admin must not share on
-// somebody's behalf.
+// Only the employee themselves: an admin must not share on somebody's behalf, and managers see
+// aggregates, never one employee's feed, shares or statistics.
 absl::Status AuthorizeSelf(const auth::Principal& p, const std::string& tenant,
                            const std::string& employee) {
   if (p.role != auth::Role::kEmployee || p.tenant_id != tenant || p.subject != employee) {
@@ -67,7 +67,7 @@ std::string NetworkName(cv1::Network n) { return std::string(cv1::Network_Name(n
 
 }  // namespace
 
-ContentManager::ContentManager(RedisContentStore* store, consent_view::ConsentView* view,
+ContentManager::ContentManager(ContentStore* store, consent_view::ConsentView* view,
                                ContentMetrics* metrics, OutboxNotifier notifier,
                                ContentOptions options)
     : store_(store),
@@ -101,8 +101,8 @@ OutboxEntry ContentManager::MakeEvent(const std::string& topic, const std::strin
 // ----------------------------------------------------------------------------------------------
 // Items
 
-absl::StatusOr<v1::CreateItemResponse> ContentManager::CreateItem(
-    const P& p, const v1::CreateItemRequest& r) {
+absl::StatusOr<v1::CreateItemResponse> ContentManager::CreateItem(const P& p,
+                                                                  const v1::CreateItemRequest& r) {
   if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
   if (auto st = auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}); !st.ok()) {
     return st;
@@ -129,8 +129,7 @@ absl::StatusOr<v1::CreateItemResponse> ContentManager::CreateItem(
 }
 
 absl::StatusOr<v1::Item> ContentManager::Transition(const P& p, const std::string& tenant,
-                                                    const std::string& item_id,
-                                                    v1::ItemState to) {
+                                                    const std::string& item_id, v1::ItemState to) {
   if (auto st = ValidateId(tenant, "tenant_id"); !st.ok()) return st;
   if (auto st = ValidateId(item_id, "item_id"); !st.ok()) return st;
   if (auto st = auth::AuthorizeTenantAccess(p, tenant, {auth::Role::kAdmin}); !st.ok()) return st;
@@ -143,8 +142,8 @@ absl::StatusOr<v1::Item> ContentManager::Transition(const P& p, const std::strin
   }
   const v1::Item& cur = **before;
   const auto refuse = [&](std::string_view why) {
-    return absl::FailedPreconditionError(advocacy::StrCat(
-        "item '", item_id, "' is ", v1::ItemState_Name(cur.state()), ": ", why));
+    return absl::FailedPreconditionError(
+        advocacy::StrCat("item '", item_id, "' is ", v1::ItemState_Name(cur.state()), ": ", why));
   };
   v1::Item after = cur;
   after.set_state(to);
@@ -199,8 +198,8 @@ absl::StatusOr<v1::Item> ContentManager::Transition(const P& p, const std::strin
   return after;
 }
 
-absl::StatusOr<v1::SubmitItemResponse> ContentManager::SubmitItem(
-    const P& p, const v1::SubmitItemRequest& r) {
+absl::StatusOr<v1::SubmitItemResponse> ContentManager::SubmitItem(const P& p,
+                                                                  const v1::SubmitItemRequest& r) {
   auto item = Transition(p, r.tenant_id(), r.item_id(), v1::ITEM_STATE_IN_REVIEW);
   if (!item.ok()) return item.status();
   v1::SubmitItemResponse out;
@@ -237,8 +236,8 @@ absl::StatusOr<v1::GetItemResponse> ContentManager::GetItem(const P& p,
   }
   auto item = store_->GetItem(r.tenant_id(), r.item_id());
   if (!item.ok()) return item.status();
-  if (!item->has_value() || (p.role == auth::Role::kEmployee &&
-                             (*item)->state() != v1::ITEM_STATE_PUBLISHED)) {
+  if (!item->has_value() ||
+      (p.role == auth::Role::kEmployee && (*item)->state() != v1::ITEM_STATE_PUBLISHED)) {
     return absl::NotFoundError(advocacy::StrCat("item_id: no item '", r.item_id(), "'"));
   }
   v1::GetItemResponse out;
@@ -326,7 +325,7 @@ absl::StatusOr<v1::GetFeedResponse> ContentManager::GetFeed(const P& p,
   if (!st.ok()) return st;
   auto offset = ParseToken(r.page_token());
   if (!offset.ok()) return offset.status();
-  if (auto a = auth::AuthorizeEmployeeAccess(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
+  if (auto a = AuthorizeSelf(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
 
   auto snap = view_->Load(r.tenant_id(), r.employee_id());
   if (!snap.ok()) return snap.status();
@@ -391,8 +390,7 @@ absl::StatusOr<v1::RecordShareResponse> ContentManager::RecordShare(
   auto item = store_->GetItem(r.tenant_id(), r.item_id());
   if (!item.ok()) return item.status();
   if (!item->has_value() || (*item)->state() != v1::ITEM_STATE_PUBLISHED) {
-    return absl::NotFoundError(
-        advocacy::StrCat("item_id: no published item '", r.item_id(), "'"));
+    return absl::NotFoundError(advocacy::StrCat("item_id: no published item '", r.item_id(), "'"));
   }
   const v1::Item& it = **item;
   if (it.has_expires_at() && ToMs(it.expires_at()) <= when) {
@@ -407,9 +405,9 @@ absl::StatusOr<v1::RecordShareResponse> ContentManager::RecordShare(
   const std::string field =
       consent_view::ConsentView::ScopeField(cv1::PURPOSE_SHARE_CONTENT, r.network());
   const auto no_consent = [&] {
-    return absl::FailedPreconditionError(advocacy::StrCat(
-        "employee '", r.employee_id(), "' has not consented to share on ",
-        NetworkName(r.network())));
+    return absl::FailedPreconditionError(advocacy::StrCat("employee '", r.employee_id(),
+                                                          "' has not consented to share on ",
+                                                          NetworkName(r.network())));
   };
   // A cheap early refusal; the share script checks consent again atomically.
   auto snap = view_->Load(r.tenant_id(), r.employee_id());
@@ -455,23 +453,25 @@ absl::StatusOr<v1::RecordShareResponse> ContentManager::RecordShare(
   event.set_link_code(code);
   event.set_state(share.state());
   *event.mutable_occurred_at() = share.recorded_at();
-  const std::string tag = RedisContentStore::EmployeeTag(r.tenant_id(), r.employee_id());
-  ShareCommit commit{.share = share,
-                     .consent_field = field,
-                     .day = DayOf(when),
-                     .tenant_cap = settings->daily_share_cap(),
-                     .quiet_start = settings->quiet_hours_start(),
-                     .quiet_end = settings->quiet_hours_end(),
-                     .hour = static_cast<int>((when / 3600000) % 24),
-                     .event = MakeEvent(options_.engagement_topic,
-                                        advocacy::StrCat(r.tenant_id(), "/", r.employee_id()),
-                                        tag, event)};
+  // The employee's hash tag: the outbox entry shares the slot of the share and the consent view.
+  const std::string tag = advocacy::StrCat(r.tenant_id(), ":", r.employee_id());
+  ShareCommit commit{
+      .share = share,
+      .consent_field = field,
+      .day = DayOf(when),
+      .tenant_cap = settings->daily_share_cap(),
+      .quiet_start = settings->quiet_hours_start(),
+      .quiet_end = settings->quiet_hours_end(),
+      .hour = static_cast<int>((when / 3600000) % 24),
+      .event = MakeEvent(options_.engagement_topic,
+                         advocacy::StrCat(r.tenant_id(), "/", r.employee_id()), tag, event)};
   auto outcome = store_->CommitShare(commit);
   if (!outcome.ok() || *outcome != ShareOutcome::kCommitted) {
     if (auto d = store_->DeleteLink(code); !d.ok()) {
-      log::Warning("an unused link record was left behind (harmless: it only redirects to the "
-                   "item's own URL)",
-                   {{"code", code}, {"error", std::string(d.message())}});
+      log::Warning(
+          "an unused link record was left behind (harmless: it only redirects to the "
+          "item's own URL)",
+          {{"code", code}, {"error", std::string(d.message())}});
     }
   }
   if (!outcome.ok()) return outcome.status();
@@ -484,14 +484,13 @@ absl::StatusOr<v1::RecordShareResponse> ContentManager::RecordShare(
       return absl::AlreadyExistsError(advocacy::StrCat(
           "item '", r.item_id(), "' was already shared on ", NetworkName(r.network())));
     case ShareOutcome::kCapReached:
-      return absl::ResourceExhaustedError(advocacy::StrCat(
-          "the daily cap of shares on ", NetworkName(r.network()), " is reached for ",
-          DayOf(when), " (UTC)"));
-    case ShareOutcome::kQuietHours:
       return absl::ResourceExhaustedError(
-          advocacy::StrCat("sharing is paused during the tenant's quiet hours (",
-                           settings->quiet_hours_start(), ":00-", settings->quiet_hours_end(),
-                           ":00 UTC); schedule the share for later"));
+          advocacy::StrCat("the daily cap of shares on ", NetworkName(r.network()),
+                           " is reached for ", DayOf(when), " (UTC)"));
+    case ShareOutcome::kQuietHours:
+      return absl::ResourceExhaustedError(advocacy::StrCat(
+          "sharing is paused during the tenant's quiet hours (", settings->quiet_hours_start(),
+          ":00-", settings->quiet_hours_end(), ":00 UTC); schedule the share for later"));
   }
   if (notifier_) notifier_(commit.event);
   AfterShare(share, {r.groups().begin(), r.groups().end()});
@@ -522,7 +521,7 @@ absl::StatusOr<v1::ListMySharesResponse> ContentManager::ListMyShares(
     const P& p, const v1::ListMySharesRequest& r) {
   if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
   if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
-  if (auto a = auth::AuthorizeEmployeeAccess(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
+  if (auto a = AuthorizeSelf(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
   auto shares = store_->ListShares(r.tenant_id(), r.employee_id());
   if (!shares.ok()) return shares.status();
   v1::ListMySharesResponse out;
@@ -536,8 +535,7 @@ absl::StatusOr<v1::SetMyShareCapResponse> ContentManager::SetMyShareCap(
   if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
   if (auto st = CheckNetwork(r.network()); !st.ok()) return st;
   if (r.daily_cap() < 0 || r.daily_cap() > kMaxDailyCap) {
-    return absl::InvalidArgumentError(
-        advocacy::StrCat("daily_cap: must be 0 to ", kMaxDailyCap));
+    return absl::InvalidArgumentError(advocacy::StrCat("daily_cap: must be 0 to ", kMaxDailyCap));
   }
   if (auto st = AuthorizeSelf(p, r.tenant_id(), r.employee_id()); !st.ok()) return st;
   if (auto st = store_->SetOwnCap(r.tenant_id(), r.employee_id(), r.network(), r.daily_cap());
@@ -547,12 +545,12 @@ absl::StatusOr<v1::SetMyShareCapResponse> ContentManager::SetMyShareCap(
   return v1::SetMyShareCapResponse();
 }
 
-absl::StatusOr<v1::GetMyStatsResponse> ContentManager::GetMyStats(
-    const P& p, const v1::GetMyStatsRequest& r) {
+absl::StatusOr<v1::GetMyStatsResponse> ContentManager::GetMyStats(const P& p,
+                                                                  const v1::GetMyStatsRequest& r) {
   if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
   if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
-  // Own statistics: the employee, or an admin of the tenant (support); never other employees.
-  if (auto a = auth::AuthorizeEmployeeAccess(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
+  // Own statistics: only the employee; managers see group aggregates, never individuals.
+  if (auto a = AuthorizeSelf(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
   auto stats = store_->Stats(r.tenant_id(), r.employee_id());
   if (!stats.ok()) return stats.status();
   v1::GetMyStatsResponse out;
@@ -641,9 +639,9 @@ absl::StatusOr<std::string> ContentManager::ResolveClick(std::string_view code) 
   event.set_network(static_cast<cv1::Network>(l.network));
   event.set_link_code(c);
   *event.mutable_occurred_at() = FromMs(Now());
-  OutboxEntry entry = MakeEvent(options_.engagement_topic,
-                                advocacy::StrCat(l.tenant_id, "/", l.employee_id),
-                                advocacy::StrCat("lnk:", c), event);
+  OutboxEntry entry =
+      MakeEvent(options_.engagement_topic, advocacy::StrCat(l.tenant_id, "/", l.employee_id),
+                advocacy::StrCat("lnk:", c), event);
   auto counted = store_->CountClick(c, entry);
   if (!counted.ok()) return counted.status();
   if (notifier_) notifier_(entry);
@@ -676,7 +674,8 @@ absl::Status ContentManager::OnConsentWithdrawn(const consent_view::ApplyResult&
         if (!cancelled.ok()) return cancelled.status();
         if (*cancelled) {
           log::Info("scheduled share cancelled after consent withdrawal",
-                    {{"tenant", s.tenant_id()}, {"item", s.item_id()},
+                    {{"tenant", s.tenant_id()},
+                     {"item", s.item_id()},
                      {"network", NetworkName(s.network())}});
         }
       }

@@ -1,9 +1,9 @@
 #pragma once
 
 // The content service's domain logic: items, feed, shares, links, engagement. Plain C++ on
-// protobuf messages; storage is RedisContentStore, consent comes from the local ConsentView.
-// Every method authorizes the caller first; errors are absl::Status with the field path first
-// for InvalidArgument.
+// protobuf messages; storage is a ContentStore, consent comes from the local ConsentView.
+// Every method validates its input, then authorizes the caller; errors are absl::Status, with
+// the field path first for InvalidArgument.
 
 #include <chrono>
 #include <cstdint>
@@ -15,7 +15,7 @@
 #include "advocacy/common/consent_view.h"
 #include "advocacy/content/v1/content_service.pb.h"
 #include "content_metrics.h"
-#include "redis_content_store.h"
+#include "content_store.h"
 
 namespace advocacy::content {
 
@@ -36,16 +36,14 @@ using OutboxNotifier = std::function<void(const OutboxEntry&)>;
 
 class ContentManager final {
  public:
-  ContentManager(RedisContentStore* store, consent_view::ConsentView* view,
-                 ContentMetrics* metrics, OutboxNotifier notifier, ContentOptions options);
+  ContentManager(ContentStore* store, consent_view::ConsentView* view, ContentMetrics* metrics,
+                 OutboxNotifier notifier, ContentOptions options);
 
   using P = auth::Principal;
   absl::StatusOr<v1::CreateItemResponse> CreateItem(const P& p, const v1::CreateItemRequest& r);
   absl::StatusOr<v1::SubmitItemResponse> SubmitItem(const P& p, const v1::SubmitItemRequest& r);
-  absl::StatusOr<v1::PublishItemResponse> PublishItem(const P& p,
-                                                      const v1::PublishItemRequest& r);
-  absl::StatusOr<v1::ArchiveItemResponse> ArchiveItem(const P& p,
-                                                      const v1::ArchiveItemRequest& r);
+  absl::StatusOr<v1::PublishItemResponse> PublishItem(const P& p, const v1::PublishItemRequest& r);
+  absl::StatusOr<v1::ArchiveItemResponse> ArchiveItem(const P& p, const v1::ArchiveItemRequest& r);
   absl::StatusOr<v1::GetItemResponse> GetItem(const P& p, const v1::GetItemRequest& r);
   absl::StatusOr<v1::ListItemsResponse> ListItems(const P& p, const v1::ListItemsRequest& r);
   absl::StatusOr<v1::GetTenantSettingsResponse> GetTenantSettings(
@@ -54,8 +52,7 @@ class ContentManager final {
       const P& p, const v1::UpdateTenantSettingsRequest& r);
 
   absl::StatusOr<v1::GetFeedResponse> GetFeed(const P& p, const v1::GetFeedRequest& r);
-  absl::StatusOr<v1::RecordShareResponse> RecordShare(const P& p,
-                                                      const v1::RecordShareRequest& r);
+  absl::StatusOr<v1::RecordShareResponse> RecordShare(const P& p, const v1::RecordShareRequest& r);
   absl::StatusOr<v1::ListMySharesResponse> ListMyShares(const P& p,
                                                         const v1::ListMySharesRequest& r);
   absl::StatusOr<v1::SetMyShareCapResponse> SetMyShareCap(const P& p,
@@ -82,7 +79,7 @@ class ContentManager final {
                                       const std::string& item_id, v1::ItemState to);
   void AfterShare(const v1::Share& share, const std::vector<std::string>& groups);
 
-  RedisContentStore* store_;
+  ContentStore* store_;
   consent_view::ConsentView* view_;
   ContentMetrics* metrics_;
   OutboxNotifier notifier_;

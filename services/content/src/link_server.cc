@@ -21,10 +21,10 @@ constexpr size_t kMaxHead = 8192;
 
 std::string Response(int code, std::string_view reason, std::string_view extra_headers,
                      std::string_view body) {
-  return advocacy::StrCat("HTTP/1.1 ", code, " ", reason, "\r\n", extra_headers,
-                          "Content-Type: text/plain; charset=utf-8\r\nContent-Length: ",
-                          body.size(), "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-                          body);
+  return advocacy::StrCat(
+      "HTTP/1.1 ", code, " ", reason, "\r\n", extra_headers,
+      "Content-Type: text/plain; charset=utf-8\r\nContent-Length: ", body.size(),
+      "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n", body);
 }
 
 void WriteAll(int fd, std::string_view data) {
@@ -96,9 +96,8 @@ absl::Status LinkServer::Start() {
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  port_ = bound.ss_family == AF_INET6
-              ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-              : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  port_ = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                      : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   listen_fd_ = fd;
   accept_thread_ = std::thread([this] { AcceptLoop(); });
   return absl::OkStatus();
@@ -109,12 +108,12 @@ void LinkServer::Stop() {
   if (accept_thread_.joinable()) accept_thread_.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
   listen_fd_ = -1;
-  std::list<std::thread> workers;
+  std::list<Worker> workers;
   {
     std::lock_guard lock(mu_);
     workers.swap(workers_);
   }
-  for (auto& t : workers) t.join();
+  for (auto& w : workers) w.thread.join();
 }
 
 void LinkServer::AcceptLoop() {
@@ -130,16 +129,22 @@ void LinkServer::AcceptLoop() {
     }
     ++active_;
     std::lock_guard lock(mu_);
-    // Reap finished workers now and then so the list stays bounded.
-    if (workers_.size() > 2 * options_.max_connections) {
-      for (auto& t : workers_) t.join();
-      workers_.clear();
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      if (it->done->load()) {
+        it->thread.join();
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
     }
-    workers_.emplace_back([this, fd] {
-      Serve(fd);
-      ::close(fd);
-      --active_;
-    });
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    workers_.push_back({std::thread([this, fd, done] {
+                          Serve(fd);
+                          ::close(fd);
+                          --active_;
+                          done->store(true);
+                        }),
+                        done});
   }
 }
 

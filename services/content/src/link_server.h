@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -57,7 +58,11 @@ class LinkServer final {
   std::atomic<size_t> active_{0};
   std::thread accept_thread_;
   std::mutex mu_;
-  std::list<std::thread> workers_;  // guarded by mu_; joined at Stop()
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::list<Worker> workers_;  // guarded by mu_; finished ones reaped on accept, the rest at Stop()
 };
 
 }  // namespace advocacy::content

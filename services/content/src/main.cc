@@ -104,14 +104,14 @@ int main() {
   kafka::Stats consumer_stats;
   metrics.ExportKafkaStats("consumer", &consumer_stats);
   auto consumer = consent_view::ConsentViewConsumer::Create(
-      &view, {.brokers = cfg.runtime.kafka_brokers,
-              .topic = cfg.consent_topic,
-              .on_withdrawn =
-                  [&manager](const consent_view::ApplyResult& r) {
-                    return manager.OnConsentWithdrawn(r);
-                  },
-              .registry = &metrics.registry(),
-              .stats = &consumer_stats});
+      &view,
+      {.brokers = cfg.runtime.kafka_brokers,
+       .topic = cfg.consent_topic,
+       .group_id = cfg.consent_group,
+       .on_withdrawn =
+           [&manager](const consent_view::ApplyResult& r) { return manager.OnConsentWithdrawn(r); },
+       .registry = &metrics.registry(),
+       .stats = &consumer_stats});
   if (!consumer.ok()) Die("cannot create the consent event consumer", consumer.status());
   if (auto st = (*consumer)->Start(); !st.ok()) Die("cannot start the consent consumer", st);
 

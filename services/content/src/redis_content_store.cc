@@ -119,8 +119,7 @@ RedisContentStore::RedisContentStore(redis::Pool* pool, std::string service)
       cancel_(kCancel),
       click_(kClick) {}
 
-std::string RedisContentStore::EmployeeTag(const std::string& tenant,
-                                           const std::string& employee) {
+std::string RedisContentStore::EmployeeTag(const std::string& tenant, const std::string& employee) {
   return advocacy::StrCat(tenant, ":", employee);
 }
 
@@ -136,11 +135,10 @@ absl::StatusOr<redis::Reply> RedisContentStore::Run(const std::vector<std::strin
 absl::StatusOr<bool> RedisContentStore::CreateItem(const v1::Item& item, const std::string& t) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
-  auto r = (*conn)->Eval(create_item_,
-                         {TenantKey(t, advocacy::StrCat("item:", item.item_id())),
-                          TenantKey(t, "items")},
-                         {item.SerializeAsString(), std::to_string(ToMs(item.created_at())),
-                          item.item_id()});
+  auto r = (*conn)->Eval(
+      create_item_,
+      {TenantKey(t, advocacy::StrCat("item:", item.item_id())), TenantKey(t, "items")},
+      {item.SerializeAsString(), std::to_string(ToMs(item.created_at())), item.item_id()});
   if (!r.ok()) return r.status();
   if (!r->is_integer()) return Refused(*r, "an item creation");
   return r->integer == 1;
@@ -184,7 +182,8 @@ absl::StatusOr<std::vector<v1::Item>> RedisContentStore::ListItems(const std::st
   if (!ids.ok()) return ids.status();
   if (ids->elements.empty()) return std::vector<v1::Item>();
   std::vector<std::string> mget = {"MGET"};
-  for (const auto& e : ids->elements) mget.push_back(TenantKey(t, advocacy::StrCat("item:", e.str)));
+  for (const auto& e : ids->elements)
+    mget.push_back(TenantKey(t, advocacy::StrCat("item:", e.str)));
   auto r = Run(mget);
   if (!r.ok()) return r.status();
   return DecodeItems(*r);
@@ -192,12 +191,13 @@ absl::StatusOr<std::vector<v1::Item>> RedisContentStore::ListItems(const std::st
 
 absl::StatusOr<std::vector<v1::Item>> RedisContentStore::PublishedItems(const std::string& t,
                                                                         int64_t limit) {
-  auto ids = Run({"ZREVRANGE", TenantKey(t, "pub"), "0",
-                  std::to_string(std::min(limit, kFeedScanLimit) - 1)});
+  auto ids = Run(
+      {"ZREVRANGE", TenantKey(t, "pub"), "0", std::to_string(std::min(limit, kFeedScanLimit) - 1)});
   if (!ids.ok()) return ids.status();
   if (ids->elements.empty()) return std::vector<v1::Item>();
   std::vector<std::string> mget = {"MGET"};
-  for (const auto& e : ids->elements) mget.push_back(TenantKey(t, advocacy::StrCat("item:", e.str)));
+  for (const auto& e : ids->elements)
+    mget.push_back(TenantKey(t, advocacy::StrCat("item:", e.str)));
   auto r = Run(mget);
   if (!r.ok()) return r.status();
   return DecodeItems(*r);
@@ -266,7 +266,8 @@ absl::StatusOr<std::vector<v1::Share>> RedisContentStore::ListShares(const std::
     if (!r.ok()) return r.status();
     for (const auto& el : r->elements) {
       v1::Share s;
-      if (!s.ParseFromString(el.str)) return absl::DataLossError("a stored share cannot be decoded");
+      if (!s.ParseFromString(el.str))
+        return absl::DataLossError("a stored share cannot be decoded");
       out.push_back(std::move(s));
     }
   }
@@ -293,24 +294,23 @@ absl::StatusOr<bool> RedisContentStore::CancelScheduled(const v1::Share& before,
   after.set_state(v1::SHARE_STATE_CANCELLED);
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
-  auto r = (*conn)->Eval(
-      cancel_,
-      {consent_view::ConsentView::KeyFor(service_, t, e), EmpKey(t, e, "shares"),
-       EmpKey(t, e, "cancelled"),
-       EmpKey(t, e, advocacy::StrCat("day:", DayOf(ToMs(before.scheduled_for())), ":",
-                                     static_cast<int>(before.network())))},
-      {consent_field, SharedKey(before.item_id(), before.network()), before.SerializeAsString(),
-       after.SerializeAsString()});
+  auto r = (*conn)->Eval(cancel_,
+                         {consent_view::ConsentView::KeyFor(service_, t, e), EmpKey(t, e, "shares"),
+                          EmpKey(t, e, "cancelled"),
+                          EmpKey(t, e,
+                                 advocacy::StrCat("day:", DayOf(ToMs(before.scheduled_for())), ":",
+                                                  static_cast<int>(before.network())))},
+                         {consent_field, SharedKey(before.item_id(), before.network()),
+                          before.SerializeAsString(), after.SerializeAsString()});
   if (!r.ok()) return r.status();
   if (!r->is_integer()) return Refused(*r, "a share cancellation");
   return r->integer == 1;
 }
 
-absl::Status RedisContentStore::SetOwnCap(const std::string& t, const std::string& e,
-                                          int network, int cap) {
+absl::Status RedisContentStore::SetOwnCap(const std::string& t, const std::string& e, int network,
+                                          int cap) {
   if (cap <= 0) return Run({"HDEL", EmpKey(t, e, "caps"), std::to_string(network)}).status();
-  return Run({"HSET", EmpKey(t, e, "caps"), std::to_string(network), std::to_string(cap)})
-      .status();
+  return Run({"HSET", EmpKey(t, e, "caps"), std::to_string(network), std::to_string(cap)}).status();
 }
 
 absl::StatusOr<std::map<std::string, int64_t>> RedisContentStore::Stats(const std::string& t,
@@ -332,8 +332,8 @@ absl::StatusOr<bool> RedisContentStore::PutLink(const std::string& code, const L
   if (!exists.ok()) return exists.status();
   if (exists->integer == 1) return false;
   auto r = (*conn)->Command({"HSET", LinkKey(code), "tenant", l.tenant_id, "employee",
-                             l.employee_id, "item", l.item_id, "network",
-                             std::to_string(l.network), "target", l.target, "clicks", "0"});
+                             l.employee_id, "item", l.item_id, "network", std::to_string(l.network),
+                             "target", l.target, "clicks", "0"});
   if (!r.ok()) return r.status();
   if (r->is_error()) return Refused(*r, "a link write");
   return true;
@@ -432,7 +432,7 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RedisContentStore::
   return out;
 }
 
-absl::StatusOr<std::vector<RedisContentStore::GroupCounts>> RedisContentStore::Groups(
+absl::StatusOr<std::vector<ContentStore::GroupCounts>> RedisContentStore::Groups(
     const std::string& t) {
   auto groups = Run({"SMEMBERS", TenantKey(t, "groups")});
   if (!groups.ok()) return groups.status();

@@ -6,8 +6,8 @@
 //                         created ms), adv:content:{t}:pub (zset of published ids, publish ms),
 //                         adv:content:{t}:settings, adv:content:{t}:rot:<item>:<net>,
 //                         adv:content:{t}:lb (leaderboard), adv:content:{t}:active,
-//                         adv:content:{t}:groups, adv:content:{t}:g:<group>:m|a, adv:content:{t}:gs,
-//                         adv:outbox:{t}
+//                         adv:content:{t}:groups, adv:content:{t}:g:<group>:m|a,
+//                         adv:content:{t}:gs, adv:outbox:{t}
 //   employee slot {t:e}:  adv:content:cv:{t:e} (the consent view), adv:content:{t:e}:shares,
 //                         adv:content:{t:e}:cancelled, adv:content:{t:e}:day:<YYYYMMDD>:<net>,
 //                         adv:content:{t:e}:caps, adv:content:{t:e}:stats, adv:outbox:{t:e}
@@ -23,100 +23,56 @@
 #include "absl/status/statusor.h"
 #include "advocacy/common/consent_view.h"
 #include "advocacy/common/redis_client.h"
-#include "content_domain.h"
+#include "content_store.h"
 
 namespace advocacy::content {
 
-// An event already in outbox wire form, with the outbox list it goes to.
-struct OutboxEntry {
-  std::string key;      // adv:outbox:{tag}
-  std::string encoded;  // outbox::Encode(message)
-};
-
-enum class ShareOutcome { kCommitted, kNoConsent, kDuplicate, kCapReached, kQuietHours };
-
-struct ShareCommit {
-  v1::Share share;
-  std::string consent_field;  // ConsentView::ScopeField(SHARE_CONTENT, network)
-  std::string day;            // DayOf(effective time)
-  int tenant_cap = 0;
-  int quiet_start = 0;
-  int quiet_end = 0;
-  int hour = 0;               // UTC hour of the effective time
-  OutboxEntry event;
-};
-
-struct LinkRecord {
-  std::string tenant_id;
-  std::string employee_id;
-  std::string item_id;
-  int network = 0;
-  std::string target;  // the stored item URL with UTM parameters
-  int64_t clicks = 0;
-};
-
-class RedisContentStore final {
+class RedisContentStore final : public ContentStore {
  public:
-  RedisContentStore(redis::Pool* pool, std::string service = "content");
+  explicit RedisContentStore(redis::Pool* pool, std::string service = "content");
 
-  // Items.
-  absl::StatusOr<bool> CreateItem(const v1::Item& item, const std::string& tenant);  // false: exists
-  absl::StatusOr<std::optional<v1::Item>> GetItem(const std::string& tenant, const std::string& id);
-  // Compare-and-set on the stored bytes; `published` adds to (true) or removes from (false) the
-  // feed index; the event (optional) is written in the same script. False when it moved.
+  absl::StatusOr<bool> CreateItem(const v1::Item& item, const std::string& tenant) override;
+  absl::StatusOr<std::optional<v1::Item>> GetItem(const std::string& tenant,
+                                                  const std::string& id) override;
   absl::StatusOr<bool> ReplaceItem(const v1::Item& before, const v1::Item& after,
                                    std::optional<bool> published,
-                                   const std::optional<OutboxEntry>& event);
+                                   const std::optional<OutboxEntry>& event) override;
   absl::StatusOr<std::vector<v1::Item>> ListItems(const std::string& tenant, int64_t offset,
-                                                  int64_t limit);
-  // Published item ids, newest publish time first, at most `limit`.
-  absl::StatusOr<std::vector<v1::Item>> PublishedItems(const std::string& tenant, int64_t limit);
-  absl::StatusOr<v1::TenantSettings> GetSettings(const std::string& tenant);
-  absl::Status PutSettings(const v1::TenantSettings& settings);
-  // The next caption-rotation counter (0-based) of an item on a network.
+                                                  int64_t limit) override;
+  absl::StatusOr<std::vector<v1::Item>> PublishedItems(const std::string& tenant,
+                                                       int64_t limit) override;
+  absl::StatusOr<v1::TenantSettings> GetSettings(const std::string& tenant) override;
+  absl::Status PutSettings(const v1::TenantSettings& settings) override;
   absl::StatusOr<uint64_t> NextRotation(const std::string& tenant, const std::string& item,
-                                        int network);
-
-  // Shares.
-  absl::StatusOr<ShareOutcome> CommitShare(const ShareCommit& commit);
+                                        int network) override;
+  absl::StatusOr<ShareOutcome> CommitShare(const ShareCommit& commit) override;
   absl::StatusOr<std::vector<v1::Share>> ListShares(const std::string& tenant,
-                                                    const std::string& employee);
+                                                    const std::string& employee) override;
   absl::StatusOr<std::set<std::string>> SharedKeys(const std::string& tenant,
-                                                   const std::string& employee);
-  // Cancels one scheduled share if its consent is (still) withdrawn and it is unchanged.
-  absl::StatusOr<bool> CancelScheduled(const v1::Share& before, const std::string& consent_field);
+                                                   const std::string& employee) override;
+  absl::StatusOr<bool> CancelScheduled(const v1::Share& before,
+                                       const std::string& consent_field) override;
   absl::Status SetOwnCap(const std::string& tenant, const std::string& employee, int network,
-                         int cap);
-  // field -> count; fields "s:<net>" and "c:<net>".
+                         int cap) override;
   absl::StatusOr<std::map<std::string, int64_t>> Stats(const std::string& tenant,
-                                                       const std::string& employee);
-
-  // Links.
-  absl::StatusOr<bool> PutLink(const std::string& code, const LinkRecord& link);  // false: taken
-  absl::Status DeleteLink(const std::string& code);
-  absl::StatusOr<std::optional<LinkRecord>> GetLink(const std::string& code);
-  // Counts one click and writes its event atomically; NotFound when the link vanished.
-  absl::StatusOr<int64_t> CountClick(const std::string& code, const OutboxEntry& event);
+                                                       const std::string& employee) override;
+  absl::StatusOr<bool> PutLink(const std::string& code, const LinkRecord& link) override;
+  absl::Status DeleteLink(const std::string& code) override;
+  absl::StatusOr<std::optional<LinkRecord>> GetLink(const std::string& code) override;
+  absl::StatusOr<int64_t> CountClick(const std::string& code, const OutboxEntry& event) override;
   absl::Status AddEmployeeClick(const std::string& tenant, const std::string& employee,
-                                int network);
-
-  // Engagement aggregates (tenant slot; secondary data, written after the share commit).
+                                int network) override;
   absl::Status NoteShare(const std::string& tenant, const std::string& employee,
                          const std::vector<std::string>& groups, bool on_leaderboard,
-                         int64_t now_ms);
+                         int64_t now_ms) override;
   absl::Status NoteMember(const std::string& tenant, const std::string& employee,
-                          const std::vector<std::string>& groups);
-  absl::StatusOr<int64_t> CountActive(const std::string& tenant, int64_t since_ms);
-  absl::Status RemoveFromLeaderboard(const std::string& tenant, const std::string& employee);
+                          const std::vector<std::string>& groups) override;
+  absl::StatusOr<int64_t> CountActive(const std::string& tenant, int64_t since_ms) override;
+  absl::Status RemoveFromLeaderboard(const std::string& tenant,
+                                     const std::string& employee) override;
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Leaderboard(
-      const std::string& tenant, int64_t limit);
-  struct GroupCounts {
-    std::string group;
-    int64_t members = 0;
-    int64_t advocates = 0;
-    int64_t shares = 0;
-  };
-  absl::StatusOr<std::vector<GroupCounts>> Groups(const std::string& tenant);
+      const std::string& tenant, int64_t limit) override;
+  absl::StatusOr<std::vector<GroupCounts>> Groups(const std::string& tenant) override;
 
   static std::string EmployeeTag(const std::string& tenant, const std::string& employee);
 

@@ -69,9 +69,9 @@ TEST(ValidateItem, RejectsBadFieldsWithTheirPath) {
 TEST(ValidateUrl, OnlyBoundedHttpUrls) {
   EXPECT_TRUE(ValidateUrl("http://example.com", "u").ok());
   EXPECT_TRUE(ValidateUrl("https://example.com/a?b=c#d", "u").ok());
-  for (const char* bad : {"", "ftp://example.com", "javascript:alert(1)", "https://",
-                          "https://exa mple.com", "https://user@evil.com/", "//example.com",
-                          "https://example.com/\r\nSet-Cookie: x"}) {
+  for (const char* bad :
+       {"", "ftp://example.com", "javascript:alert(1)", "https://", "https://exa mple.com",
+        "https://user@evil.com/", "//example.com", "https://example.com/\r\nSet-Cookie: x"}) {
     EXPECT_TRUE(absl::IsInvalidArgument(ValidateUrl(bad, "item.url"))) << bad;
   }
   EXPECT_FALSE(ValidateUrl("https://example.com/" + std::string(2048, 'a'), "u").ok());
@@ -172,7 +172,8 @@ TEST(FeedNetworks, FiltersByStateTimeGroupLanguageConsentAndShares) {
   EXPECT_THAT(FeedNetworks(draft, q), IsEmpty());
   v1::Item everyone = item;
   everyone.clear_target_groups();
-  EXPECT_THAT(FeedNetworks(everyone, other_group), ElementsAre(cv1::NETWORK_LINKEDIN, cv1::NETWORK_X));
+  EXPECT_THAT(FeedNetworks(everyone, other_group),
+              ElementsAre(cv1::NETWORK_LINKEDIN, cv1::NETWORK_X));
 }
 
 }  // namespace

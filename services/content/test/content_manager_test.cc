@@ -1,1 +1,449 @@
+// ContentManager against the real Redis store on a real redis-server: the Lua scripts (caps,
+// consent, duplicates, cancellation, clicks) are what is under test.
+
+#include "content_manager.h"
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
+#include "redis_content_store.h"
+#include "testing/redis_server.h"
+
+namespace advocacy::content {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+constexpr int64_t kNoon = int64_t{1767268800} * 1000;  // 2026-01-01T12:00:00Z
+
+auth::Principal Admin() {
+  return {.tenant_id = "acme", .subject = "boss", .role = auth::Role::kAdmin};
+}
+auth::Principal Employee(const std::string& id) {
+  return {.tenant_id = "acme", .subject = id, .role = auth::Role::kEmployee};
+}
+
+cv1::ConsentScope Share(cv1::Network n) {
+  cv1::ConsentScope s;
+  s.set_purpose(cv1::PURPOSE_SHARE_CONTENT);
+  s.set_network(n);
+  return s;
+}
+cv1::ConsentScope Board() {
+  cv1::ConsentScope s;
+  s.set_purpose(cv1::PURPOSE_LEADERBOARD);
+  return s;
+}
+
+class ContentManagerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new testing::RedisServer();
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    auto options = redis::ParseUrl(server_->url());
+    ASSERT_TRUE(options.ok());
+    pool_ = std::make_unique<redis::Pool>(*options, 8);
+    auto conn = pool_->Acquire();
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE((*conn)->Command({"FLUSHALL"}).ok());
+    store_ = std::make_unique<RedisContentStore>(pool_.get());
+    view_ = std::make_unique<consent_view::ConsentView>(pool_.get(), "content");
+    metrics_ = std::make_unique<ContentMetrics>(registry_, "content");
+    manager_ = std::make_unique<ContentManager>(
+        store_.get(), view_.get(), metrics_.get(),
+        [this](const OutboxEntry& e) { notified_.push_back(e.key); },
+        ContentOptions{.link_base_url = "http://links.test/l/",
+                       .min_group_size = 2,
+                       .now_ms = [this] { return now_.load(); }});
+  }
+
+  void Grant(const std::string& employee, std::vector<cv1::ConsentScope> scopes) {
+    cv1::ConsentGiven e;
+    e.set_tenant_id("acme");
+    e.set_employee_id(employee);
+    e.set_sequence(++seq_);
+    for (auto& s : scopes) *e.add_scopes() = s;
+    ASSERT_TRUE(view_->Apply(e).ok());
+  }
+  consent_view::ApplyResult Withdraw(const std::string& employee,
+                                     std::vector<cv1::ConsentScope> scopes) {
+    cv1::ConsentWithdrawn e;
+    e.set_tenant_id("acme");
+    e.set_employee_id(employee);
+    e.set_sequence(++seq_);
+    for (auto& s : scopes) *e.add_scopes() = s;
+    auto r = view_->Apply(e);
+    EXPECT_TRUE(r.ok());
+    return *r;
+  }
+
+  std::string Publish(const std::string& id, int x_variants = 1) {
+    v1::CreateItemRequest req;
+    req.set_tenant_id("acme");
+    auto* item = req.mutable_item();
+    item->set_item_id(id);
+    item->set_title("Title " + id);
+    item->set_url("https://example.com/" + id);
+    auto* li = item->add_captions();
+    li->set_network(cv1::NETWORK_LINKEDIN);
+    li->add_captions("LinkedIn text");
+    auto* x = item->add_captions();
+    x->set_network(cv1::NETWORK_X);
+    for (int i = 0; i < x_variants; ++i) x->add_captions("X variant " + std::to_string(i));
+    auto created = manager_->CreateItem(Admin(), req);
+    EXPECT_TRUE(created.ok()) << created.status();
+    v1::PublishItemRequest pub;
+    pub.set_tenant_id("acme");
+    pub.set_item_id(id);
+    auto published = manager_->PublishItem(Admin(), pub);
+    EXPECT_TRUE(published.ok()) << published.status();
+    return id;
+  }
+
+  absl::StatusOr<v1::RecordShareResponse> ShareIt(const std::string& employee,
+                                                  const std::string& item, cv1::Network n) {
+    v1::RecordShareRequest r;
+    r.set_tenant_id("acme");
+    r.set_employee_id(employee);
+    r.set_item_id(item);
+    r.set_network(n);
+    r.add_groups("sales");
+    return manager_->RecordShare(Employee(employee), r);
+  }
+
+  absl::StatusOr<v1::GetFeedResponse> Feed(const std::string& employee) {
+    v1::GetFeedRequest r;
+    r.set_tenant_id("acme");
+    r.set_employee_id(employee);
+    return manager_->GetFeed(Employee(employee), r);
+  }
+
+  void Settings(int cap, int quiet_start = 0, int quiet_end = 0, bool approval = false) {
+    v1::UpdateTenantSettingsRequest r;
+    r.set_tenant_id("acme");
+    r.mutable_settings()->set_daily_share_cap(cap);
+    r.mutable_settings()->set_quiet_hours_start(quiet_start);
+    r.mutable_settings()->set_quiet_hours_end(quiet_end);
+    r.mutable_settings()->set_approval_required(approval);
+    ASSERT_TRUE(manager_->UpdateTenantSettings(Admin(), r).ok());
+  }
+
+  std::string Metrics() { return prometheus::TextSerializer().Serialize(registry_.Collect()); }
+
+  static testing::RedisServer* server_;
+  std::unique_ptr<redis::Pool> pool_;
+  std::unique_ptr<RedisContentStore> store_;
+  std::unique_ptr<consent_view::ConsentView> view_;
+  prometheus::Registry registry_;
+  std::unique_ptr<ContentMetrics> metrics_;
+  std::unique_ptr<ContentManager> manager_;
+  std::vector<std::string> notified_;
+  std::atomic<int64_t> now_{kNoon};
+  int64_t seq_ = 0;
+};
+testing::RedisServer* ContentManagerTest::server_ = nullptr;
+
+TEST_F(ContentManagerTest, FeedShowsOnlyConsentedNetworksAndCarriesTheSequence) {
+  Publish("i1");
+  auto empty = Feed("e1");
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_THAT(empty->entries(), IsEmpty());
+  Grant("e1", {Share(cv1::NETWORK_X)});
+  auto feed = Feed("e1");
+  ASSERT_TRUE(feed.ok());
+  ASSERT_EQ(feed->entries_size(), 1);
+  EXPECT_THAT(feed->entries(0).networks(), ElementsAre(cv1::NETWORK_X));
+  EXPECT_EQ(feed->consent_sequence(), seq_);
+  Grant("e1", {Share(cv1::NETWORK_LINKEDIN)});
+  feed = Feed("e1");
+  ASSERT_TRUE(feed.ok());
+  EXPECT_THAT(feed->entries(0).networks(), ElementsAre(cv1::NETWORK_LINKEDIN, cv1::NETWORK_X));
+  Withdraw("e1", {Share(cv1::NETWORK_LINKEDIN)});
+  feed = Feed("e1");
+  ASSERT_TRUE(feed.ok());
+  EXPECT_THAT(feed->entries(0).networks(), ElementsAre(cv1::NETWORK_X));
+  EXPECT_EQ(feed->consent_sequence(), seq_);
+  // Someone else's feed is not the employee's business.
+  v1::GetFeedRequest other;
+  other.set_tenant_id("acme");
+  other.set_employee_id("e2");
+  EXPECT_TRUE(absl::IsPermissionDenied(manager_->GetFeed(Employee("e1"), other).status()));
+}
+
+TEST_F(ContentManagerTest, LifecycleWithApprovalAndEvents) {
+  Settings(0, 0, 0, /*approval=*/true);
+  v1::CreateItemRequest req;
+  req.set_tenant_id("acme");
+  req.mutable_item()->set_title("t");
+  req.mutable_item()->set_url("https://example.com");
+  auto* c = req.mutable_item()->add_captions();
+  c->set_network(cv1::NETWORK_X);
+  c->add_captions("hello");
+  auto created = manager_->CreateItem(Admin(), req);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string id = created->item().item_id();
+  EXPECT_EQ(created->item().state(), v1::ITEM_STATE_DRAFT);
+  v1::PublishItemRequest pub;
+  pub.set_tenant_id("acme");
+  pub.set_item_id(id);
+  EXPECT_TRUE(absl::IsFailedPrecondition(manager_->PublishItem(Admin(), pub).status()));
+  v1::SubmitItemRequest sub;
+  sub.set_tenant_id("acme");
+  sub.set_item_id(id);
+  ASSERT_TRUE(manager_->SubmitItem(Admin(), sub).ok());
+  notified_.clear();
+  auto published = manager_->PublishItem(Admin(), pub);
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_EQ(published->item().state(), v1::ITEM_STATE_PUBLISHED);
+  EXPECT_THAT(notified_, ElementsAre("adv:outbox:{acme}"));
+  auto conn = pool_->Acquire();
+  ASSERT_TRUE(conn.ok());
+  EXPECT_EQ((*conn)->Command({"LLEN", "adv:outbox:{acme}"})->integer, 1);
+  EXPECT_THAT(
+      Metrics(),
+      HasSubstr("advocacy_content_items_published_total{service=\"content\",tenant=\"acme\"} 1"));
+  // Duplicates are ALREADY_EXISTS; employees cannot create.
+  req.mutable_item()->set_item_id(id);
+  EXPECT_TRUE(absl::IsAlreadyExists(manager_->CreateItem(Admin(), req).status()));
+  EXPECT_TRUE(absl::IsPermissionDenied(manager_->CreateItem(Employee("e1"), req).status()));
+  v1::ArchiveItemRequest arch;
+  arch.set_tenant_id("acme");
+  arch.set_item_id(id);
+  ASSERT_TRUE(manager_->ArchiveItem(Admin(), arch).ok());
+  Grant("e1", {Share(cv1::NETWORK_X)});
+  auto feed = Feed("e1");
+  ASSERT_TRUE(feed.ok());
+  EXPECT_THAT(feed->entries(), IsEmpty());
+}
+
+TEST_F(ContentManagerTest, BadItemsAreInvalidArgumentWithTheFieldPath) {
+  v1::CreateItemRequest req;
+  req.set_tenant_id("acme");
+  req.mutable_item()->set_title("t");
+  req.mutable_item()->set_url("https://example.com");
+  auto* c = req.mutable_item()->add_captions();
+  c->set_network(cv1::NETWORK_X);
+  c->add_captions(std::string(281, 'x'));
+  auto st = manager_->CreateItem(Admin(), req).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(st));
+  EXPECT_THAT(std::string(st.message()), StartsWith("item.captions[0].captions[0]:"));
+  EXPECT_THAT(std::string(ShareIt("e1", "nope", cv1::NETWORK_X).status().message()),
+              StartsWith("item_id:"));
+}
+
+TEST_F(ContentManagerTest, ShareNeedsConsentAndIsNotRepeated) {
+  Publish("i1");
+  auto refused = ShareIt("e1", "i1", cv1::NETWORK_LINKEDIN);
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  Grant("e1", {Share(cv1::NETWORK_LINKEDIN)});
+  auto shared = ShareIt("e1", "i1", cv1::NETWORK_LINKEDIN);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_EQ(shared->share().caption(), "LinkedIn text");
+  EXPECT_TRUE(IsValidLinkCode(shared->share().link_code()));
+  EXPECT_EQ(shared->share().tracked_url(), "http://links.test/l/" + shared->share().link_code());
+  EXPECT_TRUE(absl::IsAlreadyExists(ShareIt("e1", "i1", cv1::NETWORK_LINKEDIN).status()));
+  auto feed = Feed("e1");
+  ASSERT_TRUE(feed.ok());
+  EXPECT_THAT(feed->entries(), IsEmpty());  // shared on the only consented network
+  Withdraw("e1", {Share(cv1::NETWORK_LINKEDIN)});
+  Publish("i2");
+  EXPECT_TRUE(absl::IsFailedPrecondition(ShareIt("e1", "i2", cv1::NETWORK_LINKEDIN).status()));
+  // An admin may not share on an employee's behalf.
+  v1::RecordShareRequest r;
+  r.set_tenant_id("acme");
+  r.set_employee_id("e1");
+  r.set_item_id("i2");
+  r.set_network(cv1::NETWORK_X);
+  EXPECT_TRUE(absl::IsPermissionDenied(manager_->RecordShare(Admin(), r).status()));
+  EXPECT_THAT(Metrics(), HasSubstr("advocacy_content_shares_total{network=\"linkedin\",service="
+                                   "\"content\",tenant=\"acme\"} 1"));
+}
+
+TEST_F(ContentManagerTest, CaptionsRotateAcrossColleagues) {
+  Publish("i1", /*x_variants=*/3);
+  std::vector<std::string> captions;
+  for (const char* e : {"e1", "e2", "e3", "e4"}) {
+    Grant(e, {Share(cv1::NETWORK_X)});
+    auto s = ShareIt(e, "i1", cv1::NETWORK_X);
+    ASSERT_TRUE(s.ok()) << s.status();
+    captions.push_back(s->share().caption());
+  }
+  EXPECT_THAT(captions, ElementsAre("X variant 0", "X variant 1", "X variant 2", "X variant 0"));
+}
+
+TEST_F(ContentManagerTest, TenantAndOwnCapsPerNetworkPerDay) {
+  Settings(2);
+  for (const char* id : {"a", "b", "c", "d"}) Publish(id);
+  Grant("e1", {Share(cv1::NETWORK_X), Share(cv1::NETWORK_LINKEDIN)});
+  ASSERT_TRUE(ShareIt("e1", "a", cv1::NETWORK_X).ok());
+  ASSERT_TRUE(ShareIt("e1", "b", cv1::NETWORK_X).ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(ShareIt("e1", "c", cv1::NETWORK_X).status()));
+  // Another network has its own count.
+  ASSERT_TRUE(ShareIt("e1", "a", cv1::NETWORK_LINKEDIN).ok());
+  // The employee's own cap lowers it.
+  v1::SetMyShareCapRequest cap;
+  cap.set_tenant_id("acme");
+  cap.set_employee_id("e1");
+  cap.set_network(cv1::NETWORK_LINKEDIN);
+  cap.set_daily_cap(1);
+  ASSERT_TRUE(manager_->SetMyShareCap(Employee("e1"), cap).ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(ShareIt("e1", "b", cv1::NETWORK_LINKEDIN).status()));
+  // The next day starts afresh.
+  now_ += int64_t{24} * 3600 * 1000;
+  EXPECT_TRUE(ShareIt("e1", "c", cv1::NETWORK_X).ok());
+}
+
+TEST_F(ContentManagerTest, ConcurrentSharesNeverExceedTheCap) {
+  Settings(3);
+  std::vector<std::string> items;
+  for (int i = 0; i < 12; ++i) items.push_back(Publish("c" + std::to_string(i)));
+  Grant("e1", {Share(cv1::NETWORK_X)});
+  std::atomic<int> ok{0}, exhausted{0}, other{0};
+  std::vector<std::thread> threads;
+  for (const auto& item : items) {
+    threads.emplace_back([&, item] {
+      auto s = ShareIt("e1", item, cv1::NETWORK_X);
+      if (s.ok()) {
+        ++ok;
+      } else if (absl::IsResourceExhausted(s.status())) {
+        ++exhausted;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 3);
+  EXPECT_EQ(exhausted.load(), 9);
+  EXPECT_EQ(other.load(), 0);
+}
+
+TEST_F(ContentManagerTest, QuietHoursRefuseImmediateSharesButAllowScheduling) {
+  Settings(0, 11, 14);  // noon is quiet
+  Publish("i1");
+  Grant("e1", {Share(cv1::NETWORK_X)});
+  EXPECT_TRUE(absl::IsResourceExhausted(ShareIt("e1", "i1", cv1::NETWORK_X).status()));
+  v1::RecordShareRequest r;
+  r.set_tenant_id("acme");
+  r.set_employee_id("e1");
+  r.set_item_id("i1");
+  r.set_network(cv1::NETWORK_X);
+  *r.mutable_scheduled_for() = FromMs(kNoon + 3 * 3600 * 1000);  // 15:00
+  auto s = manager_->RecordShare(Employee("e1"), r);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->share().state(), v1::SHARE_STATE_SCHEDULED);
+}
+
+TEST_F(ContentManagerTest, WithdrawalCancelsScheduledSharesAndLeavesTheLeaderboard) {
+  Publish("i1");
+  Publish("i2");
+  Grant("e1", {Share(cv1::NETWORK_X), Share(cv1::NETWORK_LINKEDIN), Board()});
+  Grant("e2", {Share(cv1::NETWORK_X)});  // not on the leaderboard
+  ASSERT_TRUE(ShareIt("e1", "i1", cv1::NETWORK_LINKEDIN).ok());
+  ASSERT_TRUE(ShareIt("e2", "i1", cv1::NETWORK_X).ok());
+  v1::RecordShareRequest r;
+  r.set_tenant_id("acme");
+  r.set_employee_id("e1");
+  r.set_item_id("i2");
+  r.set_network(cv1::NETWORK_X);
+  *r.mutable_scheduled_for() = FromMs(kNoon + 3600 * 1000);
+  ASSERT_TRUE(manager_->RecordShare(Employee("e1"), r).ok());
+
+  v1::GetLeaderboardRequest lb;
+  lb.set_tenant_id("acme");
+  auto board = manager_->GetLeaderboard(Employee("e2"), lb);
+  ASSERT_TRUE(board.ok());
+  ASSERT_EQ(board->entries_size(), 1);
+  EXPECT_EQ(board->entries(0).employee_id(), "e1");
+  EXPECT_EQ(board->entries(0).shares(), 2);
+
+  auto applied = Withdraw("e1", {Share(cv1::NETWORK_X), Board()});
+  ASSERT_TRUE(manager_->OnConsentWithdrawn(applied).ok());
+  ASSERT_TRUE(manager_->OnConsentWithdrawn(applied).ok());  // idempotent
+  board = manager_->GetLeaderboard(Employee("e2"), lb);
+  ASSERT_TRUE(board.ok());
+  EXPECT_THAT(board->entries(), IsEmpty());
+  v1::ListMySharesRequest mine;
+  mine.set_tenant_id("acme");
+  mine.set_employee_id("e1");
+  auto shares = manager_->ListMyShares(Employee("e1"), mine);
+  ASSERT_TRUE(shares.ok());
+  std::multiset<int> states;
+  for (const auto& s : shares->shares()) states.insert(s.state());
+  EXPECT_EQ(states, (std::multiset<int>{v1::SHARE_STATE_SHARED, v1::SHARE_STATE_CANCELLED}));
+}
+
+TEST_F(ContentManagerTest, ClicksCountOncePerResolveAndUnknownCodesAreNotFound) {
+  Publish("i1");
+  Grant("e1", {Share(cv1::NETWORK_X)});
+  auto s = ShareIt("e1", "i1", cv1::NETWORK_X);
+  ASSERT_TRUE(s.ok());
+  const std::string code = s->share().link_code();
+  for (int i = 0; i < 3; ++i) {
+    auto target = manager_->ResolveClick(code);
+    ASSERT_TRUE(target.ok()) << target.status();
+    EXPECT_EQ(*target,
+              "https://example.com/i1?utm_source=x&utm_medium=employee_advocacy&utm_campaign=i1");
+  }
+  EXPECT_TRUE(absl::IsNotFound(manager_->ResolveClick("AAAAAAAAAAAAAAAA").status()));
+  EXPECT_TRUE(absl::IsNotFound(manager_->ResolveClick("../x").status()));
+  v1::GetMyStatsRequest st;
+  st.set_tenant_id("acme");
+  st.set_employee_id("e1");
+  auto stats = manager_->GetMyStats(Employee("e1"), st);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->total_shares(), 1);
+  EXPECT_EQ(stats->total_clicks(), 3);
+  EXPECT_TRUE(absl::IsPermissionDenied(manager_->GetMyStats(Employee("e2"), st).status()));
+  EXPECT_THAT(
+      Metrics(),
+      HasSubstr(
+          "advocacy_content_clicks_total{network=\"x\",service=\"content\",tenant=\"acme\"} 3"));
+  auto conn = pool_->Acquire();
+  ASSERT_TRUE(conn.ok());
+  EXPECT_EQ((*conn)->Command({"LLEN", "adv:outbox:{lnk:" + code + "}"})->integer, 3);
+}
+
+TEST_F(ContentManagerTest, GroupStatsHideSmallGroups) {
+  Publish("i1");
+  Grant("e1", {Share(cv1::NETWORK_X)});
+  ASSERT_TRUE(ShareIt("e1", "i1", cv1::NETWORK_X).ok());  // sales: 1 member
+  v1::GetGroupStatsRequest r;
+  r.set_tenant_id("acme");
+  auto stats = manager_->GetGroupStats(Admin(), r);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_THAT(stats->groups(), IsEmpty());
+  EXPECT_EQ(stats->suppressed_groups(), 1);
+  v1::GetFeedRequest f;
+  f.set_tenant_id("acme");
+  f.set_employee_id("e2");
+  f.add_groups("sales");
+  ASSERT_TRUE(manager_->GetFeed(Employee("e2"), f).ok());  // a second member who did not share
+  stats = manager_->GetGroupStats(Admin(), r);
+  ASSERT_TRUE(stats.ok());
+  ASSERT_EQ(stats->groups_size(), 1);
+  EXPECT_EQ(stats->groups(0).members(), 2);
+  EXPECT_EQ(stats->groups(0).advocates(), 1);
+  EXPECT_EQ(stats->groups(0).shares(), 1);
+  EXPECT_TRUE(absl::IsPermissionDenied(manager_->GetGroupStats(Employee("e1"), r).status()));
+}
+
+}  // namespace
+}  // namespace advocacy::content

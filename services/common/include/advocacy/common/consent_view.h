@@ -5,7 +5,8 @@
 //
 // Layout (one hash per employee):
 //   adv:<service>:cv:{tenant:employee}
-//     "<purpose>.<network>" -> "<state>:<sequence>"   e.g. "PURPOSE_SHARE_CONTENT.NETWORK_X" -> "G:7"
+//     "<purpose>.<network>" -> "<state>:<sequence>"   e.g. "PURPOSE_SHARE_CONTENT.NETWORK_X" ->
+//     "G:7"
 //     "_seq"                -> the highest sequence applied for the employee
 //     "_wall"               -> the sequence of the last "withdraw everything" event
 // The hash tag {tenant:employee} is the one the consuming service uses for that employee's own
@@ -54,8 +55,8 @@ struct ApplyResult {
 
 // The employee's view at one moment.
 struct Snapshot {
-  int64_t sequence = 0;                // "_seq": 0 when nothing was applied yet
-  std::vector<std::string> granted;    // scope fields currently granted
+  int64_t sequence = 0;              // "_seq": 0 when nothing was applied yet
+  std::vector<std::string> granted;  // scope fields currently granted
 };
 
 class ConsentView final {
@@ -75,7 +76,8 @@ class ConsentView final {
   // that check consent inside their own one-slot scripts.
   static std::string_view ScopeGrantedLua();
   // The inverse of ScopeField; InvalidArgument for anything else.
-  static absl::StatusOr<advocacy::consent::v1::ConsentScope> ParseScopeField(std::string_view field);
+  static absl::StatusOr<advocacy::consent::v1::ConsentScope> ParseScopeField(
+      std::string_view field);
 
   std::string KeyFor(std::string_view tenant_id, std::string_view employee_id) const {
     return KeyFor(service_, tenant_id, employee_id);

@@ -1,0 +1,352 @@
+// The content service as a black box, with the real consent service beside it: consent events
+// flow through Kafka into the content service's consent view for real. Each test uses its own
+// tenant, so tests never see each other's data.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "advocacy/consent/v1/consent_service.grpc.pb.h"
+#include "advocacy/content/v1/content_events.pb.h"
+#include "advocacy/content/v1/content_service.grpc.pb.h"
+#include "harness.h"
+
+namespace advocacy::it {
+namespace {
+
+namespace cv1 = advocacy::consent::v1;
+namespace v1 = advocacy::content::v1;
+using auth::Role;
+
+cv1::ConsentScope ShareScope(cv1::Network n) {
+  cv1::ConsentScope s;
+  s.set_purpose(cv1::PURPOSE_SHARE_CONTENT);
+  s.set_network(n);
+  return s;
+}
+cv1::ConsentScope BoardScope() {
+  cv1::ConsentScope s;
+  s.set_purpose(cv1::PURPOSE_LEADERBOARD);
+  return s;
+}
+
+// Runs a real HTTP client (curl) against the link endpoint: "<status> <location>".
+std::string Curl(const std::string& url) {
+  const std::string cmd =
+      "curl -s -o /dev/null --max-time 10 -w '%{http_code} %{redirect_url}' '" + url + "'";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return "popen failed";
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  ::pclose(p);
+  return out;
+}
+
+// The value of the first metrics line that starts with `series` (labels included), or -1.
+double MetricValue(const std::string& text, const std::string& series) {
+  const size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+class ContentIntegrationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    keys_ = new Keys();
+    consent_ = new ServiceProcess(CONSENT_BINARY, CommonEnv());
+    absl::Status st = consent_->Start();
+    ASSERT_TRUE(st.ok()) << st;
+    link_port_ = FreePort();
+    auto env = CommonEnv();
+    env["CONTENT_OUTBOX_LEASE_MS"] = "1000";
+    env["CONTENT_LINK_LISTEN"] = "127.0.0.1:" + std::to_string(link_port_);
+    env["CONTENT_LINK_BASE_URL"] = "http://127.0.0.1:" + std::to_string(link_port_) + "/l/";
+    env["CONTENT_MIN_GROUP_SIZE"] = "2";
+    // A group of its own: a member left behind by an earlier, killed run would hold the
+    // partitions until its session times out.
+    env["CONTENT_CONSENT_GROUP"] = UniqueId("content-consent-view-it");
+    content_ = new ServiceProcess(CONTENT_BINARY, env);
+    st = content_->Start();
+    ASSERT_TRUE(st.ok()) << st;
+  }
+  static void TearDownTestSuite() {
+    // SIGTERM first: the service leaves its consumer group cleanly.
+    if (content_ != nullptr) {
+      EXPECT_EQ(content_->Stop(), 0);
+    }
+    delete content_;
+    delete consent_;
+    delete keys_;
+  }
+  static std::map<std::string, std::string> CommonEnv() {
+    return {{"ADVOCACY_REDIS_URL", Env("ADVOCACY_REDIS_URL")},
+            {"ADVOCACY_KAFKA_BROKERS", Env("ADVOCACY_KAFKA_BROKERS")},
+            {"ADVOCACY_JWT_PUBLIC_KEY_FILE", keys_->public_key_file()},
+            {"ADVOCACY_JWT_ISSUER", Keys::kIssuer},
+            {"ADVOCACY_DRAIN_TIMEOUT_MS", "2000"},
+            {"CONSENT_OUTBOX_LEASE_MS", "1000"}};
+  }
+
+  void SetUp() override {
+    tenant_ = UniqueId("t");
+    consent_stub_ = cv1::ConsentService::NewStub(consent_->channel());
+    stub_ = v1::ContentService::NewStub(content_->channel());
+    cv1::PublishNoticeRequest req;
+    req.set_tenant_id(tenant_);
+    req.set_version("2026-11");
+    req.set_url("https://example.org/consent/2026-11");
+    cv1::PublishNoticeResponse resp;
+    ASSERT_TRUE(consent_stub_->PublishNotice(Ctx(AdminToken()).get(), req, &resp).ok());
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("authorization", "Bearer " + token);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return ctx;
+  }
+  std::string EmployeeToken(const std::string& e) const {
+    return keys_->Token(Role::kEmployee, tenant_, e);
+  }
+  std::string AdminToken() const { return keys_->Token(Role::kAdmin, tenant_, "admin-1"); }
+
+  int64_t Give(const std::string& e, std::vector<cv1::ConsentScope> scopes) {
+    cv1::GiveConsentRequest req;
+    req.set_tenant_id(tenant_);
+    req.set_employee_id(e);
+    for (auto& s : scopes) *req.add_scopes() = s;
+    req.set_notice_version("2026-11");
+    req.set_method(cv1::CONSENT_METHOD_APP_TOGGLE);
+    cv1::GiveConsentResponse resp;
+    const grpc::Status st = consent_stub_->GiveConsent(Ctx(EmployeeToken(e)).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.sequence();
+  }
+  int64_t Withdraw(const std::string& e, std::vector<cv1::ConsentScope> scopes) {
+    cv1::WithdrawConsentRequest req;
+    req.set_tenant_id(tenant_);
+    req.set_employee_id(e);
+    for (auto& s : scopes) *req.add_scopes() = s;
+    req.set_method(cv1::CONSENT_METHOD_APP_TOGGLE);
+    cv1::WithdrawConsentResponse resp;
+    const grpc::Status st = consent_stub_->WithdrawConsent(Ctx(EmployeeToken(e)).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.sequence();
+  }
+
+  std::string Publish(const std::string& id) {
+    v1::CreateItemRequest req;
+    req.set_tenant_id(tenant_);
+    auto* item = req.mutable_item();
+    item->set_item_id(id);
+    item->set_title("Plant " + id);
+    item->set_url("https://example.com/news/" + id);
+    for (auto n : {cv1::NETWORK_LINKEDIN, cv1::NETWORK_X}) {
+      auto* c = item->add_captions();
+      c->set_network(n);
+      c->add_captions("Proud of this");
+      c->add_captions("Have a look");
+    }
+    v1::CreateItemResponse created;
+    grpc::Status st = stub_->CreateItem(Ctx(AdminToken()).get(), req, &created);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    v1::PublishItemRequest pub;
+    pub.set_tenant_id(tenant_);
+    pub.set_item_id(id);
+    v1::PublishItemResponse published;
+    st = stub_->PublishItem(Ctx(AdminToken()).get(), pub, &published);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return id;
+  }
+
+  v1::GetFeedResponse Feed(const std::string& e) {
+    v1::GetFeedRequest req;
+    req.set_tenant_id(tenant_);
+    req.set_employee_id(e);
+    v1::GetFeedResponse resp;
+    const grpc::Status st = stub_->GetFeed(Ctx(EmployeeToken(e)).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp;
+  }
+  // The first feed built on a view that applied `sequence`.
+  v1::GetFeedResponse FeedAfter(const std::string& e, int64_t sequence) {
+    v1::GetFeedResponse feed;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          feed = Feed(e);
+          return feed.consent_sequence() >= sequence;
+        },
+        std::chrono::seconds(30)))
+        << "the content service's consent view never reached sequence " << sequence;
+    return feed;
+  }
+
+  grpc::Status ShareOn(v1::ContentService::Stub* stub, const std::string& e,
+                       const std::string& item, cv1::Network n, v1::RecordShareResponse* resp) {
+    v1::RecordShareRequest req;
+    req.set_tenant_id(tenant_);
+    req.set_employee_id(e);
+    req.set_item_id(item);
+    req.set_network(n);
+    return stub->RecordShare(Ctx(EmployeeToken(e)).get(), req, resp);
+  }
+
+  v1::GetLeaderboardResponse Leaderboard() {
+    v1::GetLeaderboardRequest req;
+    req.set_tenant_id(tenant_);
+    v1::GetLeaderboardResponse resp;
+    EXPECT_TRUE(stub_->GetLeaderboard(Ctx(AdminToken()).get(), req, &resp).ok());
+    return resp;
+  }
+
+  static Keys* keys_;
+  static ServiceProcess* consent_;
+  static ServiceProcess* content_;
+  static int link_port_;
+  std::string tenant_;
+  std::unique_ptr<cv1::ConsentService::Stub> consent_stub_;
+  std::unique_ptr<v1::ContentService::Stub> stub_;
+};
+Keys* ContentIntegrationTest::keys_ = nullptr;
+ServiceProcess* ContentIntegrationTest::consent_ = nullptr;
+ServiceProcess* ContentIntegrationTest::content_ = nullptr;
+int ContentIntegrationTest::link_port_ = 0;
+
+TEST_F(ContentIntegrationTest, WithdrawingLinkedInEmptiesTheFeedRefusesSharesAndLeavesTheBoard) {
+  const std::string item = Publish("launch");
+  const int64_t given =
+      Give("alice", {ShareScope(cv1::NETWORK_LINKEDIN), ShareScope(cv1::NETWORK_X), BoardScope()});
+  v1::GetFeedResponse feed = FeedAfter("alice", given);
+  ASSERT_EQ(feed.entries_size(), 1);
+  EXPECT_EQ(feed.entries(0).item().item_id(), item);
+  ASSERT_EQ(feed.entries(0).networks_size(), 2);
+  // Bob never consented: nothing to share.
+  EXPECT_EQ(Feed("bob").entries_size(), 0);
+
+  v1::RecordShareResponse shared;
+  grpc::Status st = ShareOn(stub_.get(), "alice", item, cv1::NETWORK_X, &shared);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  auto board = Leaderboard();
+  ASSERT_EQ(board.entries_size(), 1);
+  EXPECT_EQ(board.entries(0).employee_id(), "alice");
+
+  const int64_t withdrawn = Withdraw("alice", {ShareScope(cv1::NETWORK_LINKEDIN), BoardScope()});
+  feed = FeedAfter("alice", withdrawn);
+  for (const auto& entry : feed.entries()) {
+    for (int n : entry.networks()) EXPECT_NE(n, cv1::NETWORK_LINKEDIN);
+  }
+  v1::RecordShareResponse refused;
+  st = ShareOn(stub_.get(), "alice", item, cv1::NETWORK_LINKEDIN, &refused);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  EXPECT_EQ(Leaderboard().entries_size(), 0);
+
+  const std::string metrics = HttpGet(content_->metrics_port(), "/metrics");
+  EXPECT_NE(metrics.find("advocacy_consent_propagation_lag_seconds_count{service=\"content\"}"),
+            std::string::npos);
+}
+
+TEST_F(ContentIntegrationTest, CapsHoldUnderConcurrentSharesFromSeveralClients) {
+  v1::UpdateTenantSettingsRequest settings;
+  settings.set_tenant_id(tenant_);
+  settings.mutable_settings()->set_daily_share_cap(3);
+  v1::UpdateTenantSettingsResponse sresp;
+  ASSERT_TRUE(stub_->UpdateTenantSettings(Ctx(AdminToken()).get(), settings, &sresp).ok());
+  std::vector<std::string> items;
+  for (int i = 0; i < 10; ++i) items.push_back(Publish("c" + std::to_string(i)));
+  FeedAfter("carol", Give("carol", {ShareScope(cv1::NETWORK_X)}));
+
+  std::atomic<int> ok{0}, exhausted{0}, other{0};
+  std::vector<std::thread> clients;
+  for (const auto& item : items) {
+    clients.emplace_back([&, item] {
+      // Each client has its own channel: separate connections, truly concurrent calls.
+      auto channel = grpc::CreateCustomChannel(
+          content_->address(), grpc::InsecureChannelCredentials(), grpc::ChannelArguments());
+      auto stub = v1::ContentService::NewStub(channel);
+      v1::RecordShareResponse resp;
+      const grpc::Status st = ShareOn(stub.get(), "carol", item, cv1::NETWORK_X, &resp);
+      if (st.ok()) {
+        ++ok;
+      } else if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        ++exhausted;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(ok.load(), 3);
+  EXPECT_EQ(exhausted.load(), 7);
+  EXPECT_EQ(other.load(), 0);
+
+  const std::string metrics = HttpGet(content_->metrics_port(), "/metrics");
+  EXPECT_EQ(MetricValue(metrics,
+                        "advocacy_content_shares_total{network=\"x\",service=\"content\","
+                        "tenant=\"" +
+                            tenant_ + "\"}"),
+            3);
+  EXPECT_EQ(MetricValue(metrics,
+                        "advocacy_content_items_published_total{service=\"content\","
+                        "tenant=\"" +
+                            tenant_ + "\"}"),
+            10);
+  EXPECT_EQ(MetricValue(metrics, "advocacy_content_active_advocates{service=\"content\",tenant=\"" +
+                                     tenant_ + "\"}"),
+            1);
+}
+
+TEST_F(ContentIntegrationTest, RedirectWorksWithARealHttpClientAndCountsEachClickOnce) {
+  const std::string item = Publish("promo");
+  FeedAfter("dave", Give("dave", {ShareScope(cv1::NETWORK_LINKEDIN)}));
+  TopicReader engagement("advocacy.engagement.v1");
+  v1::RecordShareResponse shared;
+  const grpc::Status st = ShareOn(stub_.get(), "dave", item, cv1::NETWORK_LINKEDIN, &shared);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  const std::string url = shared.share().tracked_url();
+  ASSERT_EQ(url.rfind("http://127.0.0.1:" + std::to_string(link_port_) + "/l/", 0), 0u) << url;
+
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Curl(url),
+              "302 https://example.com/news/promo?utm_source=linkedin&utm_medium=employee_advocacy"
+              "&utm_campaign=promo");
+  }
+  EXPECT_EQ(
+      Curl("http://127.0.0.1:" + std::to_string(link_port_) + "/l/AAAAAAAAAAAAAAAA").substr(0, 3),
+      "404");
+  EXPECT_EQ(
+      Curl("http://127.0.0.1:" + std::to_string(link_port_) + "/l/..%2F..%2Fetc").substr(0, 3),
+      "404");
+
+  v1::GetMyStatsRequest req;
+  req.set_tenant_id(tenant_);
+  req.set_employee_id("dave");
+  v1::GetMyStatsResponse stats;
+  ASSERT_TRUE(stub_->GetMyStats(Ctx(EmployeeToken("dave")).get(), req, &stats).ok());
+  EXPECT_EQ(stats.total_shares(), 1);
+  EXPECT_EQ(stats.total_clicks(), 3);
+  const std::string metrics = HttpGet(content_->metrics_port(), "/metrics");
+  EXPECT_EQ(MetricValue(metrics,
+                        "advocacy_content_clicks_total{network=\"linkedin\",service="
+                        "\"content\",tenant=\"" +
+                            tenant_ + "\"}"),
+            3);
+
+  // One ShareRecorded and one LinkClicked per click, keyed tenant/employee.
+  const std::string key = tenant_ + "/dave";
+  ASSERT_TRUE(engagement.WaitForKeyCount(key, 4, std::chrono::seconds(30)));
+  int shares = 0, clicks = 0;
+  for (const auto& m : engagement.ForKey(key)) {
+    const std::string* type = m.FindHeader("ce_type");
+    ASSERT_NE(type, nullptr);
+    if (*type == "advocacy.content.v1.ShareRecorded") ++shares;
+    if (*type == "advocacy.content.v1.LinkClicked") ++clicks;
+  }
+  EXPECT_EQ(shares, 1);
+  EXPECT_EQ(clicks, 3);
+}
+
+}  // namespace
+}  // namespace advocacy::it
