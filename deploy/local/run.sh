@@ -62,12 +62,13 @@ if [[ ! -f "$KEY_DIR/jwt-private.pem" ]]; then
 fi
 
 stop_services
-# start_service NAME: starts build/services/NAME/NAME on free loopback ports, records its pid,
-# and appends its addresses to services.env.
+# start_service NAME [VAR=value ...]: starts build/services/NAME/NAME on free loopback ports with
+# the extra environment given, records its pid, and appends its addresses to services.env.
 : >"$SERVICES_ENV"
 taken=("$ADVOCACY_REDIS_PORT" "$ADVOCACY_KAFKA_PORT" "$ADVOCACY_KAFKA_CONTROLLER_PORT")
 start_service() {
   local name="$1" upper ports grpc_port metrics_port
+  shift
   upper="$(tr '[:lower:]' '[:upper:]' <<<"$name")"
   mapfile -t ports < <(adv_free_ports 2 "${taken[@]}")
   grpc_port="${ports[0]}"
@@ -79,6 +80,8 @@ start_service() {
     export ADVOCACY_METRICS_LISTEN="127.0.0.1:$metrics_port"
     export ADVOCACY_JWT_PUBLIC_KEY_FILE="$KEY_DIR/jwt-public.pem"
     export ADVOCACY_JWT_ISSUER="$ISSUER"
+    local assignment
+    for assignment in "$@"; do export "${assignment?}"; done
     adv_rotate_log "$LOG_DIR/$name.log"
     setsid "$BUILD_DIR/services/$name/$name" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
     echo $! >"$RUN_DIR/service-$name.pid"
@@ -86,7 +89,14 @@ start_service() {
   printf 'ADVOCACY_%s_ADDR=127.0.0.1:%s\nADVOCACY_%s_METRICS=http://127.0.0.1:%s/metrics\n' \
     "$upper" "$grpc_port" "$upper" "$metrics_port" >>"$SERVICES_ENV"
 }
-for service in consent courses; do start_service "$service"; done
+start_service consent
+start_service courses
+mapfile -t ports < <(adv_free_ports 1 "${taken[@]}")
+LINK_PORT="${ports[0]}"
+taken+=("$LINK_PORT")
+start_service content "CONTENT_LINK_LISTEN=127.0.0.1:$LINK_PORT" \
+  "CONTENT_LINK_BASE_URL=http://127.0.0.1:$LINK_PORT/l/"
+echo "ADVOCACY_CONTENT_LINKS=http://127.0.0.1:$LINK_PORT/l/" >>"$SERVICES_ENV"
 cat >>"$SERVICES_ENV" <<ENV
 ADVOCACY_JWT_PRIVATE_KEY_FILE=$KEY_DIR/jwt-private.pem
 ADVOCACY_JWT_ISSUER=$ISSUER
@@ -94,7 +104,7 @@ ENV
 set -a
 source "$SERVICES_ENV"
 set +a
-for service in consent courses; do
+for service in consent courses content; do
   addr_var="ADVOCACY_$(tr '[:lower:]' '[:upper:]' <<<"$service")_ADDR"
   if ! "$CTL" --addr "${!addr_var}" health --wait 60s >/dev/null; then
     tail -n 30 "$LOG_DIR/$service.log" >&2
@@ -134,6 +144,8 @@ adv_log "  consent gRPC     $ADVOCACY_CONSENT_ADDR   (try: $CTL --as employee:de
 adv_log "  consent metrics  $ADVOCACY_CONSENT_METRICS"
 adv_log "  courses gRPC     $ADVOCACY_COURSES_ADDR   (reflection on: TOKEN=$($CTL --as admin:demo-corp:you token); buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer $TOKEN" -d '{"tenant_id":"demo-corp"}' http://$ADVOCACY_COURSES_ADDR/advocacy.courses.v1.CoursesService/ListChecklists)"
 adv_log "  courses metrics  $ADVOCACY_COURSES_METRICS"
+adv_log "  content gRPC     $ADVOCACY_CONTENT_ADDR   (tracked links: $ADVOCACY_CONTENT_LINKS<code>)"
+adv_log "  content metrics  $ADVOCACY_CONTENT_METRICS"
 adv_log "  Redis $ADVOCACY_REDIS_URL, Kafka $ADVOCACY_KAFKA_BROKERS, logs in $LOG_DIR"
 adv_log "  environment for advocacyctl: source $SERVICES_ENV"
 adv_log "stop everything with: deploy/local/run.sh stop"
