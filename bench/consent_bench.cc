@@ -49,12 +49,13 @@
 #include "advocacy/common/auth.h"
 #include "advocacy/common/strings.h"
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
+#include "load_engine.h"
 
 namespace advocacy::bench {
 namespace {
 
 namespace v1 = advocacy::consent::v1;
-using Clock = std::chrono::steady_clock;
+using Worker = LoadWorker<v1::ConsentService::Stub>;
 
 constexpr std::string_view kNoticeVersion = "bench-1";
 
@@ -96,22 +97,6 @@ v1::ConsentScope LinkedInShare() {
   return scope;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(advocacy::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream out(path, std::ios::trunc);
-  out << contents;
-  out.close();
-  if (!out) return absl::InternalError(advocacy::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::string> Mint(const Options& o, auth::Role role, const std::string& subject) {
   auto key = ReadFile(o.private_key_file);
   if (!key.ok()) return key.status();
@@ -128,111 +113,6 @@ absl::StatusOr<std::string> Mint(const Options& o, auth::Role role, const std::s
   return advocacy::StrCat("Bearer ", *token);
 }
 
-std::string Describe(const grpc::Status& st) {
-  return advocacy::StrCat("code ", static_cast<int>(st.error_code()), ": ", st.error_message());
-}
-
-// Independent channels: without their own subchannel pool, channels with equal arguments share
-// one TCP connection and the "several channels" would be one.
-std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& target, int count) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < count; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("advocacy.bench.channel_id", i);
-    args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
-  }
-  return channels;
-}
-
-// ------------------------------------------------------------------------------ load engine --
-
-// One client thread's view: issue one call and say whether it succeeded. `error` gets a
-// description of the first failure only.
-class Worker {
- public:
-  Worker() = default;
-  virtual ~Worker() = default;
-  Worker(const Worker&) = delete;
-  Worker& operator=(const Worker&) = delete;
-  Worker(Worker&&) = delete;
-  Worker& operator=(Worker&&) = delete;
-
-  virtual bool Call(v1::ConsentService::Stub& stub, std::string* error) = 0;
-};
-
-struct LoadResult {
-  int64_t calls = 0;   // successful calls completed inside the measured window
-  int64_t errors = 0;  // failed calls, warm-up included
-  std::string first_error;
-  double seconds = 0;
-  std::vector<int64_t> latencies_ns;
-};
-
-LoadResult RunLoad(const Options& o, const std::string& target,
-                   const std::function<std::unique_ptr<Worker>(int)>& make_worker) {
-  const int channel_count = (o.concurrency + o.clients_per_channel - 1) / o.clients_per_channel;
-  auto channels = MakeChannels(target, channel_count);
-  for (auto& ch : channels) {
-    ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  }
-  std::vector<std::unique_ptr<Worker>> workers;
-  workers.reserve(static_cast<size_t>(o.concurrency));
-  for (int i = 0; i < o.concurrency; ++i) workers.push_back(make_worker(i));
-
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  Clock::time_point measure_start;
-  Clock::time_point measure_end;
-  std::mutex mu;
-  LoadResult total;
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<size_t>(o.concurrency));
-  for (int i = 0; i < o.concurrency; ++i) {
-    threads.emplace_back([&, i] {
-      auto stub =
-          v1::ConsentService::NewStub(channels[static_cast<size_t>(i / o.clients_per_channel)]);
-      std::vector<int64_t> lat;
-      lat.reserve(1 << 16);
-      int64_t errors = 0;
-      std::string first_error;
-      ready.fetch_add(1);
-      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-      for (;;) {
-        const auto start = Clock::now();
-        if (start >= measure_end) break;
-        std::string error;
-        const bool ok = workers[static_cast<size_t>(i)]->Call(
-            *stub, first_error.empty() ? &first_error : &error);
-        const auto end = Clock::now();
-        if (!ok) {
-          ++errors;
-          continue;
-        }
-        if (start >= measure_start && end <= measure_end) {
-          lat.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
-        }
-      }
-      std::lock_guard lock(mu);
-      total.errors += errors;
-      if (total.first_error.empty()) total.first_error = std::move(first_error);
-      total.latencies_ns.insert(total.latencies_ns.end(), lat.begin(), lat.end());
-    });
-  }
-  while (ready.load() < o.concurrency) std::this_thread::yield();
-  const auto now = Clock::now();
-  measure_start =
-      now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup_s));
-  measure_end = measure_start + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(o.duration_s));
-  go.store(true, std::memory_order_release);
-  for (auto& t : threads) t.join();
-  total.calls = static_cast<int64_t>(total.latencies_ns.size());
-  total.seconds = o.duration_s;
-  return total;
-}
-
 void Warn(const std::string& message) {
   std::fprintf(stderr, "consent_bench: %s\n", message.c_str());
 }
@@ -240,15 +120,6 @@ void Warn(const std::string& message) {
 int Fail(const std::string& message) {
   Warn(message);
   return 1;
-}
-
-// Nearest-rank percentile (p in (0, 1]); reorders `v`.
-double PercentileUs(std::vector<int64_t>& v, double p) {
-  if (v.empty()) return 0;
-  const auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-  const size_t k = std::clamp<size_t>(rank, 1, v.size()) - 1;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return static_cast<double>(v[k]) / 1000.0;
 }
 
 // Prints the RESULT line; returns the process exit code. More than 1% failed calls, or none
@@ -259,7 +130,7 @@ int Report(const Options& o, const std::string& name, LoadResult& r, int keys_pe
   const double p90 = PercentileUs(r.latencies_ns, 0.90);
   const double p99 = PercentileUs(r.latencies_ns, 0.99);
   const double max = PercentileUs(r.latencies_ns, 1.0);
-  const int channels = (o.concurrency + o.clients_per_channel - 1) / o.clients_per_channel;
+  const int channels = ChannelCount(o);
   std::printf(
       "RESULT name=%s mode=%s concurrency=%d channels=%d duration_s=%.2f calls=%lld errors=%lld "
       "rps=%.1f",
@@ -295,7 +166,7 @@ class CheckWorker final : public Worker {
     *req_.mutable_scope() = LinkedInShare();
   }
 
-  bool Call(v1::ConsentService::Stub& stub, std::string* error) override {
+  Outcome Call(v1::ConsentService::Stub& stub, std::string* error) override {
     const int index = static_cast<int>(rng_() % static_cast<uint64_t>(employees_));
     req_.set_employee_id(EmployeeId(index));
     grpc::ClientContext ctx;
@@ -305,7 +176,7 @@ class CheckWorker final : public Worker {
     const grpc::Status st = stub.CheckConsent(&ctx, req_, &resp);
     if (!st.ok()) {
       if (error->empty()) *error = Describe(st);
-      return false;
+      return Outcome::kError;
     }
     if (verify_ && resp.granted() != ExpectedGranted(index)) {
       if (error->empty()) {
@@ -313,9 +184,9 @@ class CheckWorker final : public Worker {
             advocacy::StrCat("wrong answer for ", req_.employee_id(), ": granted=", resp.granted(),
                              "; was the service seeded (--mode seed)?");
       }
-      return false;
+      return Outcome::kError;
     }
-    return true;
+    return Outcome::kOk;
   }
 
  private:
@@ -351,7 +222,7 @@ class BatchWorker final : public Worker {
     }
   }
 
-  bool Call(v1::ConsentService::Stub& stub, std::string* error) override {
+  Outcome Call(v1::ConsentService::Stub& stub, std::string* error) override {
     const size_t n = next_++ % reqs_.size();
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", token_);
@@ -360,14 +231,14 @@ class BatchWorker final : public Worker {
     const grpc::Status st = stub.BatchCheckConsent(&ctx, reqs_[n], &resp);
     if (!st.ok()) {
       if (error->empty()) *error = Describe(st);
-      return false;
+      return Outcome::kError;
     }
     if (resp.results_size() != reqs_[n].employee_ids_size()) {
       if (error->empty()) {
         *error = advocacy::StrCat("asked for ", reqs_[n].employee_ids_size(), " employees, got ",
                                   resp.results_size(), " results");
       }
-      return false;
+      return Outcome::kError;
     }
     if (verify_) {
       for (int k = 0; k < resp.results_size(); ++k) {
@@ -376,11 +247,11 @@ class BatchWorker final : public Worker {
             *error = advocacy::StrCat("wrong answer for ", resp.results(k).employee_id(),
                                       "; was the service seeded (--mode seed)?");
           }
-          return false;
+          return Outcome::kError;
         }
       }
     }
-    return true;
+    return Outcome::kOk;
   }
 
  private:
@@ -579,7 +450,7 @@ int RunCheckOrBatch(const Options& o) {
   const bool batch = o.mode == "batch";
   std::random_device rd;
   const uint64_t base_seed = (static_cast<uint64_t>(rd()) << 32) | rd();
-  LoadResult r = RunLoad(o, o.target, [&](int i) -> std::unique_ptr<Worker> {
+  LoadResult r = RunLoad<v1::ConsentService>(o, o.target, [&](int i) -> std::unique_ptr<Worker> {
     if (batch)
       return std::make_unique<BatchWorker>(o, *token, base_seed + static_cast<uint64_t>(i));
     return std::make_unique<CheckWorker>(o, *token, base_seed + static_cast<uint64_t>(i), o.verify);
@@ -620,8 +491,8 @@ int RunNoop(const Options& o) {
   }
   std::random_device rd;
   const uint64_t base_seed = rd();
-  LoadResult r =
-      RunLoad(o, advocacy::StrCat("127.0.0.1:", port), [&](int i) -> std::unique_ptr<Worker> {
+  LoadResult r = RunLoad<v1::ConsentService>(
+      o, advocacy::StrCat("127.0.0.1:", port), [&](int i) -> std::unique_ptr<Worker> {
         return std::make_unique<CheckWorker>(o, token, base_seed + static_cast<uint64_t>(i),
                                              /*verify=*/false);
       });

@@ -51,13 +51,14 @@
 #include "advocacy/common/strings.h"
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
 #include "advocacy/content/v1/content_service.grpc.pb.h"
+#include "load_engine.h"
 
 namespace advocacy::bench {
 namespace {
 
 namespace cv1 = advocacy::consent::v1;
 namespace v1 = advocacy::content::v1;
-using Clock = std::chrono::steady_clock;
+using Worker = LoadWorker<v1::ContentService::Stub>;
 
 constexpr std::string_view kNoticeVersion = "bench-1";
 constexpr std::string_view kGroup = "bench";
@@ -94,22 +95,6 @@ struct Options {
 
 std::string EmployeeId(int index) { return absl::StrFormat("e%07d", index); }
 std::string ItemId(int index) { return absl::StrFormat("item%04d", index); }
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(advocacy::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream out(path, std::ios::trunc);
-  out << contents;
-  out.close();
-  if (!out) return absl::InternalError(advocacy::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
 
 // Mints "Bearer <token>" values with one key read.
 class Minter final {
@@ -156,132 +141,11 @@ class Minter final {
   std::string tenant_;
 };
 
-std::string Describe(const grpc::Status& st) {
-  return advocacy::StrCat("code ", static_cast<int>(st.error_code()), ": ", st.error_message());
-}
-
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, int deadline_ms) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->AddMetadata("authorization", token);
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
   return ctx;
-}
-
-// Independent channels: without their own subchannel pool, channels with equal arguments share
-// one TCP connection and the "several channels" would be one.
-std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& target, int count) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < count; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("advocacy.bench.channel_id", i);
-    args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
-  }
-  return channels;
-}
-
-int ChannelCount(const Options& o) {
-  return (o.concurrency + o.clients_per_channel - 1) / o.clients_per_channel;
-}
-
-// ------------------------------------------------------------------------------ load engine --
-
-enum class Outcome { kOk, kError, kRefused };
-
-// One client thread's view: issue one call and say how it went. `error` gets a description of
-// the first failure only.
-class Worker {
- public:
-  Worker() = default;
-  virtual ~Worker() = default;
-  Worker(const Worker&) = delete;
-  Worker& operator=(const Worker&) = delete;
-  Worker(Worker&&) = delete;
-  Worker& operator=(Worker&&) = delete;
-
-  virtual Outcome Call(v1::ContentService::Stub& stub, std::string* error) = 0;
-};
-
-struct LoadResult {
-  int64_t calls = 0;    // successful calls completed inside the measured window
-  int64_t errors = 0;   // failed calls, warm-up included
-  int64_t refused = 0;  // RESOURCE_EXHAUSTED (cap, quiet hours), warm-up included
-  int64_t max_calls_per_client = 0;  // every call, warm-up and failures included
-  std::string first_error;
-  double seconds = 0;
-  std::vector<int64_t> latencies_ns;
-};
-
-LoadResult RunLoad(const Options& o, const std::string& target,
-                   const std::function<std::unique_ptr<Worker>(int)>& make_worker) {
-  auto channels = MakeChannels(target, ChannelCount(o));
-  for (auto& ch : channels) {
-    ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  }
-  std::vector<std::unique_ptr<Worker>> workers;
-  workers.reserve(static_cast<size_t>(o.concurrency));
-  for (int i = 0; i < o.concurrency; ++i) workers.push_back(make_worker(i));
-
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  Clock::time_point measure_start;
-  Clock::time_point measure_end;
-  std::mutex mu;
-  LoadResult total;
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<size_t>(o.concurrency));
-  for (int i = 0; i < o.concurrency; ++i) {
-    threads.emplace_back([&, i] {
-      auto stub =
-          v1::ContentService::NewStub(channels[static_cast<size_t>(i / o.clients_per_channel)]);
-      std::vector<int64_t> lat;
-      lat.reserve(1 << 16);
-      int64_t errors = 0;
-      int64_t refused = 0;
-      int64_t issued = 0;
-      std::string first_error;
-      ready.fetch_add(1);
-      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-      for (;;) {
-        const auto start = Clock::now();
-        if (start >= measure_end) break;
-        std::string error;
-        ++issued;
-        const Outcome outcome = workers[static_cast<size_t>(i)]->Call(
-            *stub, first_error.empty() ? &first_error : &error);
-        const auto end = Clock::now();
-        if (outcome == Outcome::kError) {
-          ++errors;
-          continue;
-        }
-        if (outcome == Outcome::kRefused) {
-          ++refused;
-          continue;
-        }
-        if (start >= measure_start && end <= measure_end) {
-          lat.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
-        }
-      }
-      std::lock_guard lock(mu);
-      total.errors += errors;
-      total.refused += refused;
-      total.max_calls_per_client = std::max(total.max_calls_per_client, issued);
-      if (total.first_error.empty()) total.first_error = std::move(first_error);
-      total.latencies_ns.insert(total.latencies_ns.end(), lat.begin(), lat.end());
-    });
-  }
-  while (ready.load() < o.concurrency) std::this_thread::yield();
-  const auto now = Clock::now();
-  measure_start =
-      now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup_s));
-  measure_end = measure_start + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(o.duration_s));
-  go.store(true, std::memory_order_release);
-  for (auto& t : threads) t.join();
-  total.calls = static_cast<int64_t>(total.latencies_ns.size());
-  total.seconds = o.duration_s;
-  return total;
 }
 
 void Warn(const std::string& message) {
@@ -291,15 +155,6 @@ void Warn(const std::string& message) {
 int Fail(const std::string& message) {
   Warn(message);
   return 1;
-}
-
-// Nearest-rank percentile (p in (0, 1]); reorders `v`.
-double PercentileUs(std::vector<int64_t>& v, double p) {
-  if (v.empty()) return 0;
-  const auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-  const size_t k = std::clamp<size_t>(rank, 1, v.size()) - 1;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return static_cast<double>(v[k]) / 1000.0;
 }
 
 // Prints the RESULT line; returns the process exit code. More than 1% failed calls, or none
@@ -603,9 +458,8 @@ int RunSeed(const Options& o) {
     req.mutable_settings()->set_tenant_id(o.tenant);
     req.mutable_settings()->set_daily_share_cap(100);
     v1::UpdateTenantSettingsResponse resp;
-    if (auto st = Check(
-            content->UpdateTenantSettings(Ctx(*admin, o.deadline_ms).get(), req, &resp),
-            "UpdateTenantSettings");
+    if (auto st = Check(content->UpdateTenantSettings(Ctx(*admin, o.deadline_ms).get(), req, &resp),
+                        "UpdateTenantSettings");
         !st.ok())
       return Fail(std::string(st.message()));
   }
@@ -638,7 +492,8 @@ int RunSeed(const Options& o) {
     return Check(content->PublishItem(Ctx(*admin, o.deadline_ms).get(), pub, &published),
                  advocacy::StrCat("PublishItem ", ItemId(i)));
   });
-  if (!st.ok()) return Fail(advocacy::StrCat(st.message(), " (a tenant seeded before? use a new --tenant)"));
+  if (!st.ok())
+    return Fail(advocacy::StrCat(st.message(), " (a tenant seeded before? use a new --tenant)"));
 
   std::vector<int64_t> sequences(static_cast<size_t>(o.employees), 0);
   st = ParallelFor(o.employees, std::min(o.concurrency, 16), [&](int i) -> absl::Status {
@@ -678,8 +533,8 @@ int RunSeed(const Options& o) {
         return absl::OkStatus();
       }
       last = g.ok() ? advocacy::StrCat("consent_sequence ", resp.consent_sequence(), " of ",
-                                       sequences[static_cast<size_t>(i)], ", ",
-                                       resp.entries_size(), " entries")
+                                       sequences[static_cast<size_t>(i)], ", ", resp.entries_size(),
+                                       " entries")
                     : Describe(g);
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -705,7 +560,7 @@ int RunFeedOrShare(const Options& o) {
   const bool share = o.mode == "share";
   std::random_device rd;
   const uint64_t base_seed = (static_cast<uint64_t>(rd()) << 32) | rd();
-  LoadResult r = RunLoad(o, o.target, [&](int i) -> std::unique_ptr<Worker> {
+  LoadResult r = RunLoad<v1::ContentService>(o, o.target, [&](int i) -> std::unique_ptr<Worker> {
     if (share) return std::make_unique<ShareWorker>(o, &*tokens, i);
     return std::make_unique<FeedWorker>(o, &*tokens, base_seed + static_cast<uint64_t>(i),
                                         o.verify);
@@ -742,8 +597,8 @@ int RunNoop(const Options& o) {
   }
   std::random_device rd;
   const uint64_t base_seed = rd();
-  LoadResult r =
-      RunLoad(o, advocacy::StrCat("127.0.0.1:", port), [&](int i) -> std::unique_ptr<Worker> {
+  LoadResult r = RunLoad<v1::ContentService>(
+      o, advocacy::StrCat("127.0.0.1:", port), [&](int i) -> std::unique_ptr<Worker> {
         return std::make_unique<FeedWorker>(o, &tokens, base_seed + static_cast<uint64_t>(i),
                                             /*verify=*/false);
       });
