@@ -51,6 +51,7 @@
 #include "advocacy/common/strings.h"
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
 #include "advocacy/content/v1/content_service.grpc.pb.h"
+#include "bench_util.h"
 #include "load_engine.h"
 
 namespace advocacy::bench {
@@ -96,56 +97,15 @@ struct Options {
 std::string EmployeeId(int index) { return absl::StrFormat("e%07d", index); }
 std::string ItemId(int index) { return absl::StrFormat("item%04d", index); }
 
-// Mints "Bearer <token>" values with one key read.
-class Minter final {
- public:
-  static absl::StatusOr<Minter> Create(const Options& o) {
-    auto key = ReadFile(o.private_key_file);
-    if (!key.ok()) return key.status();
-    return Minter(o, std::move(*key));
-  }
+absl::StatusOr<Minter> MakeMinter(const Options& o) {
+  return Minter::Create(o.private_key_file, o.issuer, o.audience, o.tenant);
+}
 
-  absl::StatusOr<std::string> Mint(auth::Role role, const std::string& subject) const {
-    auth::MintOptions mint;
-    mint.private_key_pem = key_;
-    mint.issuer = issuer_;
-    mint.audience = audience_;
-    mint.principal.tenant_id = tenant_;
-    mint.principal.subject = subject;
-    mint.principal.role = role;
-    mint.ttl = std::chrono::hours(2);
-    auto token = auth::MintToken(mint);
-    if (!token.ok()) return token.status();
-    return advocacy::StrCat("Bearer ", *token);
-  }
-
-  // One token per employee: GetFeed and RecordShare are for the employee themselves only.
-  absl::StatusOr<std::vector<std::string>> EmployeeTokens(int employees) const {
-    std::vector<std::string> tokens;
-    tokens.reserve(static_cast<size_t>(employees));
-    for (int i = 0; i < employees; ++i) {
-      auto t = Mint(auth::Role::kEmployee, EmployeeId(i));
-      if (!t.ok()) return t.status();
-      tokens.push_back(std::move(*t));
-    }
-    return tokens;
-  }
-
- private:
-  Minter(const Options& o, std::string key)
-      : key_(std::move(key)), issuer_(o.issuer), audience_(o.audience), tenant_(o.tenant) {}
-
-  std::string key_;
-  std::string issuer_;
-  std::string audience_;
-  std::string tenant_;
-};
-
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, int deadline_ms) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
-  return ctx;
+std::vector<std::string> EmployeeIds(int employees) {
+  std::vector<std::string> ids;
+  ids.reserve(static_cast<size_t>(employees));
+  for (int i = 0; i < employees; ++i) ids.push_back(EmployeeId(i));
+  return ids;
 }
 
 void Warn(const std::string& message) {
@@ -360,7 +320,7 @@ int RunKeygen(const Options& o) {
 }
 
 int RunWait(const Options& o) {
-  auto minter = Minter::Create(o);
+  auto minter = MakeMinter(o);
   if (!minter.ok()) return Fail(std::string(minter.status().message()));
   auto token = minter->Mint(auth::Role::kAdmin, "bench-admin");
   if (!token.ok()) return Fail(advocacy::StrCat("cannot mint a token: ", token.status().message()));
@@ -386,41 +346,13 @@ int RunWait(const Options& o) {
                                " s; last error: ", last));
 }
 
-// Runs fn(i) for i in [0, n) on `threads` threads; returns the first failure.
-absl::Status ParallelFor(int n, int threads, const std::function<absl::Status(int)>& fn) {
-  std::atomic<int> next{0};
-  std::mutex mu;
-  absl::Status first;
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<size_t>(threads));
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      for (int i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
-        absl::Status st = fn(i);
-        if (!st.ok()) {
-          std::lock_guard lock(mu);
-          if (first.ok()) first = std::move(st);
-          next.store(n);  // stop handing out work
-        }
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  return first;
-}
-
-absl::Status Check(const grpc::Status& st, const std::string& what) {
-  if (st.ok()) return absl::OkStatus();
-  return absl::InternalError(advocacy::StrCat(what, " failed: ", Describe(st)));
-}
-
 int RunSeed(const Options& o) {
   if (o.consent_target.empty()) return Fail("seed needs --consent-target host:port");
-  auto minter = Minter::Create(o);
+  auto minter = MakeMinter(o);
   if (!minter.ok()) return Fail(std::string(minter.status().message()));
   auto admin = minter->Mint(auth::Role::kAdmin, "bench-admin");
   if (!admin.ok()) return Fail(advocacy::StrCat("cannot mint a token: ", admin.status().message()));
-  auto tokens = minter->EmployeeTokens(o.employees);
+  auto tokens = minter->EmployeeTokens(EmployeeIds(o.employees));
   if (!tokens.ok())
     return Fail(advocacy::StrCat("cannot mint tokens: ", tokens.status().message()));
   const auto start = Clock::now();
@@ -552,9 +484,9 @@ int RunSeed(const Options& o) {
 }
 
 int RunFeedOrShare(const Options& o) {
-  auto minter = Minter::Create(o);
+  auto minter = MakeMinter(o);
   if (!minter.ok()) return Fail(std::string(minter.status().message()));
-  auto tokens = minter->EmployeeTokens(o.employees);
+  auto tokens = minter->EmployeeTokens(EmployeeIds(o.employees));
   if (!tokens.ok())
     return Fail(advocacy::StrCat("cannot mint tokens: ", tokens.status().message()));
   const bool share = o.mode == "share";
@@ -588,9 +520,9 @@ int RunNoop(const Options& o) {
   // Real tokens when a key is given: the same bytes on the wire as the feed load.
   std::vector<std::string> tokens = {"Bearer none"};
   if (!o.private_key_file.empty()) {
-    auto minter = Minter::Create(o);
+    auto minter = MakeMinter(o);
     if (!minter.ok()) return Fail(std::string(minter.status().message()));
-    auto minted = minter->EmployeeTokens(o.employees);
+    auto minted = minter->EmployeeTokens(EmployeeIds(o.employees));
     if (!minted.ok())
       return Fail(advocacy::StrCat("cannot mint tokens: ", minted.status().message()));
     tokens = std::move(*minted);

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Shared by the bench/run_*.sh scripts: a private ADVOCACY_HOME with its own Redis + Kafka, the
+# services started on free loopback ports with the same environment, and a cleanup that stops
+# everything this script started (services first, with SIGTERM so consumers leave their groups).
+#
+# Use:  source bench/lib.sh; bench_init_home DIR; bench_stack_up [install]; bench_keys;
+#       bench_start NAME LOG BIN VAR=VALUE...; ...; (cleanup runs at exit)
+
+BENCH_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH_PIDS=()
+BENCH_NAMES=()
+BENCH_LOGS=()
+BENCH_STACK_STARTED=0
+BENCH_ISSUER="advocacy-bench"
+
+bench_die() {
+  printf '[bench] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+bench_log() { printf '[bench] %s\n' "$*" >&2; }
+
+# bench_init_home DIR: exports ADVOCACY_HOME=DIR (never the default stack's home: everything
+# under it is stopped at exit), sources deploy/local/lib.sh, installs the cleanup trap.
+bench_init_home() {
+  mkdir -p "$1"
+  export ADVOCACY_HOME
+  ADVOCACY_HOME="$(cd "$1" && pwd)"
+  [[ "$ADVOCACY_HOME" != "$BENCH_REPO/.local" ]] ||
+    bench_die "--home must not be the default stack's home ($BENCH_REPO/.local): this script stops its stack at exit"
+  # shellcheck source=deploy/local/lib.sh
+  source "$BENCH_REPO/deploy/local/lib.sh"
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+bench_cleanup() {
+  local rc=$? i
+  trap - EXIT INT TERM
+  for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do
+    if kill -0 "${BENCH_PIDS[i]}" 2>/dev/null; then
+      adv_stop_pid "${BENCH_PIDS[i]}" "${BENCH_NAMES[i]}" 15 || true
+    fi
+  done
+  if ((BENCH_STACK_STARTED)); then
+    "$BENCH_REPO/deploy/local/stack.sh" down >/dev/null 2>&1 ||
+      bench_log "stack.sh down failed; run ADVOCACY_HOME=$ADVOCACY_HOME $BENCH_REPO/deploy/local/stack.sh down"
+  fi
+  exit "$rc"
+}
+
+# bench_stack_up LOGDIR [install]: starts Redis + Kafka under ADVOCACY_HOME.
+bench_stack_up() {
+  local dir="$1"
+  if [[ "${2:-}" == install ]]; then
+    "$BENCH_REPO/deploy/local/install.sh" >"$dir/install.log" 2>&1 ||
+      { tail -n 30 "$dir/install.log" >&2; bench_die "deploy/local/install.sh failed (log above)"; }
+  fi
+  BENCH_STACK_STARTED=1
+  "$BENCH_REPO/deploy/local/stack.sh" up >"$dir/stack.log" 2>&1 ||
+    { tail -n 30 "$dir/stack.log" >&2; bench_die "deploy/local/stack.sh up failed (log above)"; }
+  adv_load_stack_env
+  [[ -n "${ADVOCACY_REDIS_PORT:-}" ]] || bench_die "stack.env has no Redis port; see $dir/stack.log"
+  bench_log "stack up: Redis $ADVOCACY_REDIS_URL, Kafka $ADVOCACY_KAFKA_BROKERS (home $ADVOCACY_HOME)"
+}
+
+# bench_ports N: N free loopback ports (not the stack's), space-separated.
+bench_ports() {
+  adv_free_ports "$1" "$ADVOCACY_REDIS_PORT" "$ADVOCACY_KAFKA_PORT" \
+    "${ADVOCACY_KAFKA_CONTROLLER_PORT:-}" | paste -sd' '
+}
+
+# bench_keys DIR: a fresh P-256 key pair; the services trust BENCH_PUB, the tools mint with
+# BENCH_PRIV.
+bench_keys() {
+  BENCH_PRIV="$1/jwt-private.pem"
+  BENCH_PUB="$1/jwt-public.pem"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$BENCH_PRIV" 2>/dev/null ||
+    bench_die "openssl could not generate a P-256 key"
+  openssl pkey -in "$BENCH_PRIV" -pubout -out "$BENCH_PUB" 2>/dev/null ||
+    bench_die "openssl could not derive the public key"
+}
+
+# The environment every service gets: the stack, the bench's JWT key and issuer, quiet logs.
+bench_common_env() {
+  printf '%s\n' "ADVOCACY_REDIS_URL=$ADVOCACY_REDIS_URL" "ADVOCACY_KAFKA_BROKERS=$ADVOCACY_KAFKA_BROKERS" \
+    "ADVOCACY_JWT_PUBLIC_KEY_FILE=$BENCH_PUB" "ADVOCACY_JWT_ISSUER=$BENCH_ISSUER" \
+    "ADVOCACY_JWT_AUDIENCE=advocacy" "ADVOCACY_LOG_LEVEL=warning"
+}
+
+# bench_start NAME LOG BIN [VAR=VALUE...]: starts BIN in the background with the common
+# environment plus the given variables; remembered for cleanup.
+bench_start() {
+  local name="$1" logf="$2" bin="$3"
+  shift 3
+  local -a envs
+  mapfile -t envs < <(bench_common_env)
+  env "${envs[@]}" "$@" "$bin" </dev/null >"$logf" 2>&1 &
+  BENCH_PIDS+=($!)
+  BENCH_NAMES+=("$name")
+  BENCH_LOGS+=("$logf")
+}
+
+# bench_pid NAME: the pid of a started service.
+bench_pid() {
+  local i
+  for i in "${!BENCH_NAMES[@]}"; do
+    [[ "${BENCH_NAMES[i]}" == "$1" ]] && { printf '%s\n' "${BENCH_PIDS[i]}"; return 0; }
+  done
+  return 1
+}
+
+# bench_alive: dies (with the log tail) when a started service has exited.
+bench_alive() {
+  local i
+  for i in "${!BENCH_PIDS[@]}"; do
+    kill -0 "${BENCH_PIDS[i]}" 2>/dev/null ||
+      { tail -n 30 "${BENCH_LOGS[i]}" >&2; bench_die "the ${BENCH_NAMES[i]} service exited (log above)"; }
+  done
+}
+
+# bench_rss_kib NAME: resident memory of a started service in KiB.
+bench_rss_kib() {
+  local pid
+  pid="$(bench_pid "$1")" || return 1
+  awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.3f", a / b; else print "nan"}'; }
