@@ -20,6 +20,8 @@ APT_PACKAGES=(
   # tooling
   clang-format clang-tidy openssl maven default-jre-headless nodejs npm
   python3 curl ca-certificates procps iproute2
+  # tests: the SMTP sink (tests/integration/smtp_sink.py, run with /usr/bin/python3)
+  python3-aiosmtpd
 )
 BUF_VERSION="1.75.0"
 KAFKA_POM="$ADVOCACY_REPO/deploy/local/kafka/pom.xml"

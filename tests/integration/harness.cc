@@ -10,12 +10,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "advocacy/common/strings.h"
@@ -288,6 +292,244 @@ std::vector<kafka::Message> TopicReader::ForKey(const std::string& key) {
 bool TopicReader::WaitForKeyCount(const std::string& key, size_t count,
                                   std::chrono::milliseconds limit) {
   return WaitFor([&] { return ForKey(key).size() >= count; }, limit);
+}
+
+// ---------------------------------------------------------------- SmtpSink ----
+
+namespace {
+
+constexpr char kPython[] = "/usr/bin/python3";
+
+// Runs argv to completion with stdout and stderr appended to `log`; the exit status or -1.
+int RunLogged(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Tail(const std::string& text, size_t n) {
+  return text.size() <= n ? text : text.substr(text.size() - n);
+}
+
+std::string LowerAscii(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+std::map<std::string, std::string> ParseHeaders(const std::string& data) {
+  std::map<std::string, std::string> out;
+  size_t end = data.find("\r\n\r\n");
+  const std::string head = data.substr(0, end == std::string::npos ? data.size() : end + 2);
+  // Unfolding (RFC 5322 2.2.3): a CRLF followed by a blank belongs to the previous field.
+  std::vector<std::string> fields;
+  size_t pos = 0;
+  while (pos < head.size()) {
+    size_t eol = head.find("\r\n", pos);
+    if (eol == std::string::npos) eol = head.size();
+    const std::string line = head.substr(pos, eol - pos);
+    pos = eol + 2;
+    if (!line.empty() && (line[0] == ' ' || line[0] == '\t') && !fields.empty()) {
+      fields.back() += line;
+    } else if (!line.empty()) {
+      fields.push_back(line);
+    }
+  }
+  for (const auto& f : fields) {
+    const size_t colon = f.find(':');
+    if (colon == std::string::npos) continue;
+    std::string value = f.substr(colon + 1);
+    const size_t first = value.find_first_not_of(" \t");
+    value = first == std::string::npos ? "" : value.substr(first);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
+    out.emplace(LowerAscii(f.substr(0, colon)), value);  // emplace keeps the first
+  }
+  return out;
+}
+
+}  // namespace
+
+SmtpSink::SmtpSink(SmtpSinkOptions options, std::string dir)
+    : options_(std::move(options)), dir_(std::move(dir)) {}
+
+absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(SmtpSinkOptions options) {
+  char tmpl[] = "/tmp/advocacy-smtp-sink-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return absl::InternalError("mkdtemp failed for the SMTP sink");
+  std::unique_ptr<SmtpSink> sink(new SmtpSink(std::move(options), tmpl));
+  const std::string log = sink->dir_ + "/sink.log";
+  if (RunLogged({kPython, "-c", "import aiosmtpd"}, log) != 0) {
+    return absl::FailedPreconditionError(
+        "/usr/bin/python3 cannot import aiosmtpd; install Debian's python3-aiosmtpd "
+        "(deploy/local/install.sh does)");
+  }
+  if (sink->options_.starttls) {
+    sink->cert_file_ = sink->dir_ + "/cert.pem";
+    sink->key_file_ = sink->dir_ + "/key.pem";
+    // A certificate for 127.0.0.1, so clients can verify it (with ca_file()) including the
+    // host name, exactly as they would a real relay's.
+    const int rc = RunLogged({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                              "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                              "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                              "-keyout", sink->key_file_, "-out", sink->cert_file_},
+                             log);
+    if (rc != 0) {
+      return absl::InternalError("openssl could not make the SMTP sink's certificate: " +
+                                 Tail(ReadFile(log), 2000));
+    }
+  }
+  if (auto st = sink->Launch(0); !st.ok()) return st;
+  return sink;
+}
+
+SmtpSink::~SmtpSink() {
+  Stop();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string SmtpSink::url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+
+absl::Status SmtpSink::Launch(int port) {
+  const std::string ready = dir_ + "/ready";
+  const std::string log = dir_ + "/sink.log";
+  std::error_code ignored;
+  std::filesystem::remove(ready, ignored);
+  std::vector<std::string> args = {kPython,
+                                   ADVOCACY_SOURCE_DIR "/tests/integration/smtp_sink.py",
+                                   "--host", "127.0.0.1", "--port", std::to_string(port),
+                                   "--out", dir_, "--ready-file", ready};
+  if (options_.starttls) {
+    args.insert(args.end(), {"--starttls-cert", cert_file_, "--starttls-key", key_file_});
+  }
+  if (!options_.username.empty()) {
+    args.insert(args.end(), {"--auth-user", options_.username, "--auth-pass", options_.password});
+  }
+  if (options_.fail_first > 0) {
+    args.insert(args.end(), {"--fail-first", std::to_string(options_.fail_first)});
+  }
+  if (!options_.reject_rcpt_domain.empty()) {
+    args.insert(args.end(), {"--reject-rcpt-domain", options_.reject_rcpt_domain});
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed for the SMTP sink");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test binary
+    if (getppid() != parent) _exit(127);
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  pid_ = pid;
+  bool exited = false;
+  const bool up = WaitFor(
+      [&] {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+          exited = true;
+          return true;
+        }
+        return std::filesystem::exists(ready);
+      },
+      std::chrono::seconds(15));
+  if (exited || !up) {
+    if (!exited) Stop();
+    pid_ = -1;
+    return absl::InternalError(advocacy::StrCat("the SMTP sink did not start on port ", port,
+                                                "; its log: ", Tail(ReadFile(log), 2000)));
+  }
+  port_ = std::atoi(ReadFile(ready).c_str());
+  return absl::OkStatus();
+}
+
+void SmtpSink::Stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  const bool gone = WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; },
+                            std::chrono::seconds(5));
+  if (!gone) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+  }
+  pid_ = -1;
+}
+
+absl::Status SmtpSink::Restart() {
+  Stop();
+  return Launch(port_);
+}
+
+size_t SmtpSink::CountLines() const {
+  // Incremental: a bench waiting for 10,000 mails must not re-read megabytes every poll.
+  std::lock_guard lock(count_mu_);
+  std::ifstream in(dir_ + "/mails.jsonl", std::ios::binary);
+  if (!in) return counted_lines_;
+  in.seekg(static_cast<std::streamoff>(counted_bytes_));
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    const auto n = static_cast<size_t>(in.gcount());
+    counted_lines_ += static_cast<size_t>(std::count(buf, buf + n, '\n'));
+    counted_bytes_ += n;
+  }
+  return counted_lines_;
+}
+
+bool SmtpSink::WaitForCount(size_t n, std::chrono::milliseconds limit) const {
+  return WaitFor([&] { return CountLines() >= n; }, limit);
+}
+
+std::vector<ReceivedMail> SmtpSink::Mails() const {
+  std::vector<ReceivedMail> out;
+  std::istringstream in(ReadFile(dir_ + "/mails.jsonl"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (in.eof()) break;  // no newline yet: a line still being written
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    ReceivedMail m;
+    m.mail_from = j.value("mail_from", "");
+    if (j.contains("rcpt_tos") && j["rcpt_tos"].is_array()) {
+      for (const auto& r : j["rcpt_tos"]) {
+        if (r.is_string()) m.rcpt_to.push_back(r.get<std::string>());
+      }
+    }
+    m.data = j.value("data", "");
+    m.received_unix_nanos = j.value("received_unix_nanos", int64_t{0});
+    m.headers = ParseHeaders(m.data);
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace advocacy::it

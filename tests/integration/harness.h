@@ -7,13 +7,17 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
 #include "advocacy/common/kafka.h"
 
@@ -96,5 +100,62 @@ class TopicReader {
 
 // A unique id for tenants and employees, so tests never see each other's data.
 std::string UniqueId(const std::string& prefix);
+
+// One message a SmtpSink accepted.
+struct ReceivedMail {
+  std::string mail_from;             // the MAIL FROM address, without brackets
+  std::vector<std::string> rcpt_to;  // the accepted RCPT TO addresses
+  std::string data;                  // the raw message (headers and body, CRLF, un-dot-stuffed)
+  // Header fields of `data`: names lower-cased, folded values unfolded; the first of repeated
+  // names wins.
+  std::map<std::string, std::string> headers;
+  int64_t received_unix_nanos = 0;  // when the sink accepted it (after the final ".")
+};
+
+struct SmtpSinkOptions {
+  bool starttls = false;  // require STARTTLS, with a self-signed certificate (see ca_file())
+  std::string username, password;  // require AUTH PLAIN/LOGIN (over TLS when starttls)
+  int fail_first = 0;              // reply "451 4.3.0 try again" to the first N messages
+  std::string reject_rcpt_domain;  // reply 550 to RCPT TO for addresses in this domain
+};
+
+// A real SMTP server (tests/integration/smtp_sink.py on aiosmtpd, run with /usr/bin/python3)
+// on a free loopback port. It records every accepted message and relays nothing. A message
+// whose transaction ends without the final "." is never recorded, as at a real relay.
+class SmtpSink {
+ public:
+  // FAILED_PRECONDITION when /usr/bin/python3 cannot import aiosmtpd (install
+  // python3-aiosmtpd); INTERNAL when the server does not come up (the message has its log).
+  static absl::StatusOr<std::unique_ptr<SmtpSink>> Start(SmtpSinkOptions options = {});
+  ~SmtpSink();  // stops the server and removes its files
+  SmtpSink(const SmtpSink&) = delete;
+  SmtpSink& operator=(const SmtpSink&) = delete;
+
+  int port() const { return port_; }
+  std::string url() const;  // "smtp://127.0.0.1:<port>"
+  std::string ca_file() const { return cert_file_; }  // the self-signed cert when starttls
+  // Everything accepted so far, in order, across restarts.
+  std::vector<ReceivedMail> Mails() const;
+  bool WaitForCount(size_t n, std::chrono::milliseconds limit) const;
+  // Kills the server and waits for it: new connections are refused until Restart().
+  void Stop();
+  // Starts it again on the same port, keeping what it recorded.
+  absl::Status Restart();
+
+ private:
+  SmtpSink(SmtpSinkOptions options, std::string dir);
+  absl::Status Launch(int port);
+  size_t CountLines() const;
+
+  SmtpSinkOptions options_;
+  std::string dir_;
+  std::string cert_file_;
+  std::string key_file_;
+  int port_ = 0;
+  int pid_ = -1;
+  mutable std::mutex count_mu_;
+  mutable size_t counted_bytes_ = 0;  // guarded by count_mu_
+  mutable size_t counted_lines_ = 0;  // guarded by count_mu_
+};
 
 }  // namespace advocacy::it

@@ -1,23 +1,19 @@
 #pragma once
 
-// A tiny HTTP/1.1 server for tracked links: GET /l/<code> answers 302 to the resolved target,
-// 404 for unknown codes; GET /healthz answers 200. One request per connection
-// (Connection: close). Request heads are bounded (8 KiB) and must arrive within the read
-// timeout; anything malformed gets 400, other methods 405, too many concurrent connections 503.
-// It never redirects anywhere the resolver did not return.
+// The tracked-link endpoint: GET /l/<code> answers 302 to the resolved target, 404 for unknown
+// codes; GET /healthz answers 200. It never redirects anywhere the resolver did not return.
+// The HTTP handling (bounded heads, read timeout, connection limit, 400/405/431/503,
+// Connection: close) is the shared advocacy::http::Server; this class only routes.
 
-#include <atomic>
 #include <chrono>
 #include <functional>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "advocacy/common/http_server.h"
 
 namespace advocacy::content {
 
@@ -43,26 +39,13 @@ class LinkServer final {
 
   absl::Status Start();
   void Stop();
-  int port() const { return port_; }
+  int port() const { return server_.port(); }
 
  private:
-  void AcceptLoop();
-  void Serve(int fd);
-  std::string Respond(std::string_view head);
+  http::Response Respond(const http::Request& request);
 
-  LinkServerOptions options_;
   Resolver resolver_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::atomic<size_t> active_{0};
-  std::thread accept_thread_;
-  std::mutex mu_;
-  struct Worker {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
-  std::list<Worker> workers_;  // guarded by mu_; finished ones reaped on accept, the rest at Stop()
+  http::Server server_;
 };
 
 }  // namespace advocacy::content
