@@ -26,24 +26,14 @@
 #include "advocacy/common/kafka.h"
 #include "advocacy/common/strings.h"
 #include "load_engine.h"
+#include "rdkafka_util.h"
 
 namespace {
 
 using advocacy::bench::Clock;
-
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
-};
-using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
-};
-using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
-struct ListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* l) const {
-    rd_kafka_topic_partition_list_destroy(l);
-  }
-};
+using advocacy::bench::KafkaPtr;
+using advocacy::bench::ListDeleter;
+using advocacy::bench::MakeKafka;
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
@@ -53,31 +43,6 @@ int64_t NowNs() {
 int Fail(const std::string& m) {
   std::fprintf(stderr, "kafka_latency: %s\n", m.c_str());
   return 1;
-}
-
-bool Set(rd_kafka_conf_t* conf, const char* k, const std::string& v, std::string* err) {
-  std::array<char, 512> buf{};
-  if (rd_kafka_conf_set(conf, k, v.c_str(), buf.data(), buf.size()) != RD_KAFKA_CONF_OK) {
-    *err = advocacy::StrCat(k, ": ", buf.data());
-    return false;
-  }
-  return true;
-}
-
-KafkaPtr Make(rd_kafka_type_t type, const std::vector<std::pair<const char*, std::string>>& props,
-              std::string* err) {
-  ConfPtr conf(rd_kafka_conf_new());
-  for (const auto& [k, v] : props) {
-    if (!Set(conf.get(), k, v, err)) return nullptr;
-  }
-  std::array<char, 512> buf{};
-  rd_kafka_conf_t* raw = conf.release();
-  rd_kafka_t* rk = rd_kafka_new(type, raw, buf.data(), buf.size());
-  if (rk == nullptr) {
-    rd_kafka_conf_destroy(raw);
-    *err = buf.data();
-  }
-  return KafkaPtr(rk);
 }
 
 }  // namespace
@@ -114,7 +79,7 @@ int main(int argc, char** argv) {
   }
 
   std::string err;
-  KafkaPtr producer = Make(RD_KAFKA_PRODUCER,
+  KafkaPtr producer = MakeKafka(RD_KAFKA_PRODUCER,
                            {{"bootstrap.servers", brokers},
                             {"enable.idempotence", "true"},
                             {"acks", "all"},
@@ -123,7 +88,7 @@ int main(int argc, char** argv) {
                            &err);
   if (!producer) return Fail(advocacy::StrCat("producer: ", err));
   const std::string group = advocacy::StrCat("kafka-latency-", topic);
-  KafkaPtr consumer = Make(RD_KAFKA_CONSUMER,
+  KafkaPtr consumer = MakeKafka(RD_KAFKA_CONSUMER,
                            {{"bootstrap.servers", brokers},
                             {"group.id", group},
                             {"auto.offset.reset", "latest"},

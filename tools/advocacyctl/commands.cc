@@ -475,4 +475,12 @@ int RunBatchCheck(const GlobalOptions& global, const BatchCheckArgs& args) {
   return Call(global, &v1::ConsentService::Stub::BatchCheckConsent, request);
 }
 
+int RunPropagation(const GlobalOptions& global, const PropagationArgs& args) {
+  v1::GetPropagationStatusRequest request;
+  request.set_tenant_id(args.tenant);
+  request.set_employee_id(args.employee);
+  request.set_sequence(args.sequence);
+  return Call(global, &v1::ConsentService::Stub::GetPropagationStatus, request);
+}
+
 }  // namespace advocacy::ctl

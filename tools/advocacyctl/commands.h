@@ -95,6 +95,12 @@ struct BatchCheckArgs {
   std::string employees_file;  // "-" reads stdin.
 };
 
+struct PropagationArgs {
+  std::string tenant;
+  std::string employee;
+  int64_t sequence = 0;  // 0: the employee's latest change.
+};
+
 int RunKeygen(const KeygenArgs& args);
 int RunToken(const GlobalOptions& global, const TokenArgs& args);
 int RunHealth(const GlobalOptions& global, const HealthArgs& args);
@@ -106,5 +112,6 @@ int RunCheck(const GlobalOptions& global, const CheckArgs& args);
 int RunState(const GlobalOptions& global, const EmployeeArgs& args);
 int RunHistory(const GlobalOptions& global, const HistoryArgs& args);
 int RunBatchCheck(const GlobalOptions& global, const BatchCheckArgs& args);
+int RunPropagation(const GlobalOptions& global, const PropagationArgs& args);
 
 }  // namespace advocacy::ctl

@@ -164,6 +164,18 @@ int Main(int argc, char** argv) {
       ->excludes(employees);
   batch_cmd->callback([&] { action = [&] { return RunBatchCheck(g, batch); }; });
 
+  PropagationArgs propagation;
+  auto* propagation_cmd = consent_cmd->add_subcommand(
+      "propagation", "Which consuming services applied a change of the employee, and when");
+  propagation_cmd->add_option("--tenant", propagation.tenant, "Tenant id")->required();
+  propagation_cmd->add_option("--employee", propagation.employee, "Employee id")->required();
+  propagation_cmd
+      ->add_option("--sequence", propagation.sequence,
+                   "Sequence of the change (as give/withdraw print it); 0 = the latest")
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()))
+      ->capture_default_str();
+  propagation_cmd->callback([&] { action = [&] { return RunPropagation(g, propagation); }; });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,7 +1,12 @@
 #include "output.h"
 
+#include <google/protobuf/duration.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
 
 #include "absl/status/status.h"
 #include "advocacy/common/strings.h"
@@ -90,6 +95,20 @@ std::string Verdict(bool granted, int64_t sequence, bool needs_renewal) {
                 needs_renewal ? ", needs renewal" : "", ")");
 }
 
+// "0.042s", "3m05s", "2h10m": short enough to scan a column of services.
+std::string FormatDuration(const google::protobuf::Duration& d) {
+  const long long ms = std::max<long long>(0, d.seconds() * 1000LL + d.nanos() / 1000000);
+  std::array<char, 32> buf{};
+  if (ms < 60000) {
+    std::snprintf(buf.data(), buf.size(), "%.3fs", static_cast<double>(ms) / 1000.0);
+  } else if (ms < 3600000) {
+    std::snprintf(buf.data(), buf.size(), "%lldm%02llds", ms / 60000, (ms / 1000) % 60);
+  } else {
+    std::snprintf(buf.data(), buf.size(), "%lldh%02lldm", ms / 3600000, (ms / 60000) % 60);
+  }
+  return buf.data();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
@@ -158,6 +177,29 @@ std::string Human(const v1::BatchCheckConsentResponse& r) {
               Verdict(result.granted(), result.sequence(), /*needs_renewal=*/false));
   }
   return out.empty() ? "no results" : out;
+}
+
+std::string Human(const v1::GetPropagationStatusResponse& r) {
+  std::string out =
+      StrCat("sequence ", r.sequence(), " ", StateName(r.state()), " ", Scopes(r.scopes()),
+             ", acknowledged ", FormatTimestamp(r.acknowledged_time()));
+  for (const auto& s : r.services()) {
+    StrAppend(&out, "\n  ", s.service(), ": ");
+    if (s.applied()) {
+      StrAppend(&out, "applied ", FormatTimestamp(s.applied_time()), " (after ",
+                FormatDuration(s.lag()));
+      if (s.applied_sequence() != r.sequence()) {
+        StrAppend(&out, ", by the receipt of sequence ", s.applied_sequence());
+      }
+      out += ")";
+    } else {
+      StrAppend(&out, "NOT applied, waiting for ", FormatDuration(s.lag()),
+                " (latest applied sequence ", s.latest_applied_sequence(), ")");
+    }
+  }
+  if (r.services().empty()) out += "\n  no consuming service is expected to report";
+  StrAppend(&out, "\n", r.fully_applied() ? "fully applied" : "not fully applied");
+  return out;
 }
 
 }  // namespace advocacy::ctl

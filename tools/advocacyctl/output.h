@@ -28,5 +28,6 @@ std::string Human(const consent::v1::CheckConsentResponse& response);
 std::string Human(const consent::v1::GetConsentStateResponse& response);
 std::string Human(const consent::v1::ListConsentHistoryResponse& response);
 std::string Human(const consent::v1::BatchCheckConsentResponse& response);
+std::string Human(const consent::v1::GetPropagationStatusResponse& response);
 
 }  // namespace advocacy::ctl

@@ -93,6 +93,17 @@ absl::StatusOr<std::vector<std::string>> Fields(
   return fields;
 }
 
+int64_t TimestampMs(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000 + ts.nanos() / 1000000;
+}
+
+google::protobuf::Timestamp ToTimestamp(int64_t ms) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(ms / 1000);
+  ts.set_nanos(static_cast<int32_t>((ms % 1000) * 1000000));
+  return ts;
+}
+
 }  // namespace
 
 ConsentView::ConsentView(redis::Pool* pool, std::string service)
@@ -136,8 +147,13 @@ absl::StatusOr<ApplyResult> ConsentView::Apply(const v1::ConsentGiven& event) {
   }
   auto fields = Fields(event.scopes(), /*allow_empty=*/false);
   if (!fields.ok()) return fields.status();
-  return ApplyScopes(event.tenant_id(), event.employee_id(), event.sequence(), true, false,
-                     *fields);
+  auto result =
+      ApplyScopes(event.tenant_id(), event.employee_id(), event.sequence(), true, false, *fields);
+  if (!result.ok()) return result;
+  result->kind = ApplyResult::Kind::kGiven;
+  result->scopes.assign(event.scopes().begin(), event.scopes().end());
+  result->event_time_ms = TimestampMs(event.occurred_at());
+  return result;
 }
 
 absl::StatusOr<ApplyResult> ConsentView::Apply(const v1::ConsentWithdrawn& event) {
@@ -147,8 +163,14 @@ absl::StatusOr<ApplyResult> ConsentView::Apply(const v1::ConsentWithdrawn& event
   }
   auto fields = Fields(event.scopes(), /*allow_empty=*/event.all_scopes());
   if (!fields.ok()) return fields.status();
-  return ApplyScopes(event.tenant_id(), event.employee_id(), event.sequence(), false,
-                     event.all_scopes(), *fields);
+  auto result = ApplyScopes(event.tenant_id(), event.employee_id(), event.sequence(), false,
+                            event.all_scopes(), *fields);
+  if (!result.ok()) return result;
+  result->kind = ApplyResult::Kind::kWithdrawn;
+  result->scopes.assign(event.scopes().begin(), event.scopes().end());
+  result->all_scopes = event.all_scopes();
+  result->event_time_ms = TimestampMs(event.occurred_at());
+  return result;
 }
 
 absl::StatusOr<ApplyResult> ConsentView::ApplyScopes(const std::string& tenant_id,
@@ -335,7 +357,52 @@ absl::Status ConsentViewConsumer::Handle(const kafka::Message& message) {
       return st;
     }
   }
+  // Last: the receipt claims what steps above did, and the offset is stored only after it.
+  if (options_.receipts.producer != nullptr && result->kind != ApplyResult::Kind::kNone) {
+    return SendReceipt(*result);
+  }
   return absl::OkStatus();
+}
+
+absl::Status ConsentViewConsumer::SendReceipt(const ApplyResult& result) {
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  v1::ConsentApplied receipt;
+  receipt.set_tenant_id(result.tenant_id);
+  receipt.set_employee_id(result.employee_id);
+  receipt.set_sequence(result.sequence);
+  receipt.set_service(view_->service());
+  if (result.event_time_ms > 0) *receipt.mutable_event_time() = ToTimestamp(result.event_time_ms);
+  *receipt.mutable_applied_time() = ToTimestamp(now_ms);
+  receipt.set_state(result.kind == ApplyResult::Kind::kGiven ? v1::CONSENT_STATE_GIVEN
+                                                             : v1::CONSENT_STATE_WITHDRAWN);
+  for (const auto& scope : result.scopes) *receipt.add_scopes() = scope;
+  receipt.set_all_scopes(result.all_scopes);
+
+  const ReceiptOptions& o = options_.receipts;
+  kafka::Message message;
+  message.topic = o.topic;
+  message.key = advocacy::StrCat(result.tenant_id, "/", result.employee_id);
+  message.payload = receipt.SerializeAsString();
+  message.headers = kafka::ToHeaders(
+      {.id = kafka::NewEventId(),
+       .source = o.source.empty() ? advocacy::StrCat("/advocacy/", view_->service()) : o.source,
+       .type = v1::ConsentApplied::descriptor()->full_name(),
+       .time = kafka::NowRfc3339(),
+       .subject = message.key});
+  const absl::Status st = o.producer->ProduceSync(std::move(message), o.timeout);
+  if (st.ok()) return st;
+  log::Warning(
+      "the consent change was applied but its propagation receipt was not acknowledged by "
+      "Kafka; the event is retried (applying it again is a no-op) until the receipt is",
+      {{"service", view_->service()},
+       {"tenant", result.tenant_id},
+       {"employee", result.employee_id},
+       {"sequence", std::to_string(result.sequence)},
+       {"topic", o.topic},
+       {"error", std::string(st.message())}});
+  // Never InvalidArgument (which would dead-letter an event that was applied): retry instead.
+  return absl::UnavailableError(advocacy::StrCat(
+      "propagation receipt for sequence ", result.sequence, " not acknowledged: ", st.message()));
 }
 
 }  // namespace advocacy::consent_view

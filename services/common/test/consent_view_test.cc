@@ -1,6 +1,11 @@
 #include "advocacy/common/consent_view.h"
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -240,6 +245,235 @@ TEST_F(ConsentViewTest, GrantedLuaSnippetReadsTheView) {
   auto no = (*conn)->Eval(s, {view_->KeyFor("acme", "e1")}, {ConsentView::ScopeField(kX)});
   ASSERT_TRUE(no.ok());
   EXPECT_EQ(no->integer, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Propagation receipts, against librdkafka's in-process mock cluster (no broker needed).
+
+using namespace std::chrono_literals;
+
+constexpr char kConsentTopic[] = "advocacy.consent.v1";
+constexpr char kReceipts[] = "advocacy.consent.receipts.v1";
+
+// One mock broker, owned by a bare client handle that lives as long as the test.
+class MockCluster final {
+ public:
+  MockCluster() {
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr));
+    rd_kafka_conf_set(conf, "test.mock.num.brokers", "1", errstr, sizeof(errstr));
+    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (rk_ == nullptr) throw std::runtime_error(errstr);
+    cluster_ = rd_kafka_handle_mock_cluster(rk_);
+    if (cluster_ == nullptr) throw std::runtime_error("test.mock.num.brokers made no cluster");
+    bootstraps_ = rd_kafka_mock_cluster_bootstraps(cluster_);
+  }
+  ~MockCluster() { rd_kafka_destroy(rk_); }
+  MockCluster(const MockCluster&) = delete;
+  MockCluster& operator=(const MockCluster&) = delete;
+
+  const std::string& brokers() const { return bootstraps_; }
+  void CreateTopic(const std::string& name, int partitions) {
+    ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, 1),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  void SetBrokerDown() { rd_kafka_mock_broker_set_down(cluster_, 1); }
+
+ private:
+  rd_kafka_t* rk_ = nullptr;
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  std::string bootstraps_;
+};
+
+// Reads a one-partition topic from the beginning without joining a group (no rebalance delay).
+std::vector<kafka::Message> ReadTopic(const std::string& brokers, const std::string& topic,
+                                      size_t want, std::chrono::milliseconds limit = 15s) {
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), errstr, sizeof(errstr));
+  rd_kafka_conf_set(conf, "group.id", "receipt-reader", errstr, sizeof(errstr));
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr));
+  rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+  if (rk == nullptr) throw std::runtime_error(errstr);
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  std::vector<kafka::Message> out;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (out.size() < want && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* rkm = rd_kafka_consumer_poll(rk, 100);
+    if (rkm == nullptr) continue;
+    if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      kafka::Message m;
+      m.topic = rd_kafka_topic_name(rkm->rkt);
+      m.key.assign(static_cast<const char*>(rkm->key), rkm->key_len);
+      m.payload.assign(static_cast<const char*>(rkm->payload), rkm->len);
+      m.offset = rkm->offset;
+      rd_kafka_headers_t* headers = nullptr;
+      if (rd_kafka_message_headers(rkm, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name = nullptr;
+        const void* value = nullptr;
+        size_t size = 0;
+        for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                           RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+          m.headers.push_back({name, std::string(static_cast<const char*>(value), size)});
+        }
+      }
+      out.push_back(std::move(m));
+    }
+    rd_kafka_message_destroy(rkm);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+v1::ConsentApplied DecodeReceipt(const kafka::Message& m) {
+  v1::ConsentApplied r;
+  EXPECT_TRUE(r.ParseFromString(m.payload));
+  return r;
+}
+
+class ConsentViewReceiptTest : public ConsentViewTest {
+ protected:
+  void SetUp() override {
+    ConsentViewTest::SetUp();
+    cluster_ = std::make_unique<MockCluster>();
+    cluster_->CreateTopic(kConsentTopic, 1);
+    cluster_->CreateTopic(kReceipts, 1);
+    cluster_->CreateTopic(ConsentViewConsumer::DeadLetterTopic(kConsentTopic, "content"), 1);
+    auto producer = kafka::Producer::Create(
+        {.brokers = cluster_->brokers(), .client_id = "content", .message_timeout = 2000ms},
+        &producer_stats_);
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    producer_ = std::move(*producer);
+  }
+  void TearDown() override {
+    producer_.reset();
+    cluster_.reset();
+  }
+  ReceiptOptions Receipts() { return {.producer = producer_.get(), .timeout = 5000ms}; }
+
+  std::unique_ptr<MockCluster> cluster_;
+  kafka::Stats producer_stats_;
+  std::unique_ptr<kafka::Producer> producer_;
+};
+
+TEST_F(ConsentViewReceiptTest, ReceiptFollowsTheViewWriteAndTheCancellation) {
+  std::vector<std::string> cancelled;
+  int failures_left = 1;
+  auto consumer = ConsentViewConsumer::Create(
+      view_.get(), {.on_withdrawn = [&](const ApplyResult& r) -> absl::Status {
+                      // "Applied" must mean the service stopped acting: the receipt of a
+                      // withdrawal may only leave after this returned OK.
+                      if (failures_left-- > 0) return absl::UnavailableError("try later");
+                      cancelled.insert(cancelled.end(), r.withdrawn.begin(), r.withdrawn.end());
+                      return absl::OkStatus();
+                    },
+                    .receipts = Receipts()});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+
+  auto given = Given(1, {kLinkedIn, kBoard});
+  given.mutable_occurred_at()->set_seconds(1767225600);
+  given.mutable_occurred_at()->set_nanos(250000000);
+  ASSERT_TRUE((*consumer)->Handle(ToMessage(given)).ok());
+  EXPECT_EQ(producer_stats_.produced.load(), 1u)
+      << "the receipt is acknowledged before Handle returns";
+
+  auto withdrawn = Withdrawn(2, {kLinkedIn});
+  withdrawn.mutable_occurred_at()->set_seconds(1767225700);
+  const auto withdrawal = ToMessage(withdrawn);
+  EXPECT_TRUE(absl::IsUnavailable((*consumer)->Handle(withdrawal)));
+  EXPECT_FALSE(Granted(kLinkedIn)) << "the view write comes first";
+  EXPECT_EQ(producer_stats_.produced.load(), 1u) << "no receipt while the cancellation failed";
+  ASSERT_TRUE((*consumer)->Handle(withdrawal).ok());
+  EXPECT_THAT(cancelled, ElementsAre("PURPOSE_SHARE_CONTENT.NETWORK_LINKEDIN"));
+  // A replay (a crash before the offset was committed) sends the receipt again.
+  ASSERT_TRUE((*consumer)->Handle(withdrawal).ok());
+  // Nothing to apply, nothing to prove: no receipt for a notice or a poison message.
+  ASSERT_TRUE((*consumer)->Handle(ToMessage(v1::NoticePublished())).ok());
+  kafka::Message poison = withdrawal;
+  poison.payload = "\xff";
+  EXPECT_TRUE(absl::IsInvalidArgument((*consumer)->Handle(poison)));
+  EXPECT_EQ(producer_stats_.produced.load(), 3u);
+
+  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 3);
+  ASSERT_EQ(receipts.size(), 3u);
+  for (const auto& m : receipts) {
+    EXPECT_EQ(m.key, "acme/e1");
+    auto ce = kafka::FromHeaders(m.headers);
+    ASSERT_TRUE(ce.ok()) << ce.status();
+    EXPECT_EQ(ce->type, "advocacy.consent.v1.ConsentApplied");
+    EXPECT_EQ(ce->source, "/advocacy/content");
+    EXPECT_EQ(ce->subject, "acme/e1");
+  }
+  const auto first = DecodeReceipt(receipts[0]);
+  EXPECT_EQ(first.tenant_id(), "acme");
+  EXPECT_EQ(first.employee_id(), "e1");
+  EXPECT_EQ(first.service(), "content");
+  EXPECT_EQ(first.sequence(), 1);
+  EXPECT_EQ(first.state(), v1::CONSENT_STATE_GIVEN);
+  EXPECT_EQ(first.scopes_size(), 2);
+  EXPECT_EQ(first.event_time().seconds(), 1767225600);
+  EXPECT_EQ(first.event_time().nanos(), 250000000);
+  EXPECT_GT(first.applied_time().seconds(), 1767225600);
+  const auto second = DecodeReceipt(receipts[1]);
+  EXPECT_EQ(second.sequence(), 2);
+  EXPECT_EQ(second.state(), v1::CONSENT_STATE_WITHDRAWN);
+  ASSERT_EQ(second.scopes_size(), 1);
+  EXPECT_EQ(second.scopes(0).network(), v1::NETWORK_LINKEDIN);
+  EXPECT_FALSE(second.all_scopes());
+  EXPECT_EQ(DecodeReceipt(receipts[2]).sequence(), 2);
+}
+
+TEST_F(ConsentViewReceiptTest, StaleEventAndWithdrawAllStillGetReceipts) {
+  auto consumer = ConsentViewConsumer::Create(view_.get(), {.receipts = Receipts()});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  ASSERT_TRUE((*consumer)->Handle(ToMessage(Withdrawn(5, {}, /*all=*/true))).ok());
+  // Older than what the view holds: nothing changes, but the view is at least this new.
+  ASSERT_TRUE((*consumer)->Handle(ToMessage(Given(3, {kX}))).ok());
+  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 2);
+  ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_TRUE(DecodeReceipt(receipts[0]).all_scopes());
+  EXPECT_EQ(DecodeReceipt(receipts[0]).sequence(), 5);
+  EXPECT_EQ(DecodeReceipt(receipts[1]).sequence(), 3);
+}
+
+TEST_F(ConsentViewReceiptTest, UndeliverableReceiptIsRetriedNeverDeadLettered) {
+  auto consumer = ConsentViewConsumer::Create(
+      view_.get(), {.receipts = {.producer = producer_.get(), .timeout = 5000ms}});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  ASSERT_TRUE((*consumer)->Handle(ToMessage(Given(1, {kLinkedIn}))).ok());
+  cluster_->SetBrokerDown();
+  const absl::Status st = (*consumer)->Handle(ToMessage(Withdrawn(2, {kLinkedIn})));
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(absl::IsInvalidArgument(st)) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("receipt for sequence 2"));
+  EXPECT_FALSE(Granted(kLinkedIn)) << "the withdrawal itself is applied; only its proof waits";
+}
+
+// The whole path: a consent event on the topic, the consumer group, the view, the receipt.
+TEST_F(ConsentViewReceiptTest, RunningConsumerSendsReceiptsForConsumedEvents) {
+  auto consumer = ConsentViewConsumer::Create(
+      view_.get(), {.brokers = cluster_->brokers(),
+                    .group_id = "content-receipts-test",
+                    .extra = {{"session.timeout.ms", "3000"}, {"heartbeat.interval.ms", "500"}},
+                    .receipts = Receipts()});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  ASSERT_TRUE((*consumer)->Start().ok());
+  ASSERT_TRUE(producer_->ProduceSync(ToMessage(Given(1, {kLinkedIn})), 5s).ok());
+  ASSERT_TRUE(producer_->ProduceSync(ToMessage(Withdrawn(2, {kLinkedIn})), 5s).ok());
+  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 2, 30s);
+  (*consumer)->Stop();
+  ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_EQ(DecodeReceipt(receipts[0]).sequence(), 1);
+  EXPECT_EQ(DecodeReceipt(receipts[1]).sequence(), 2);
+  EXPECT_FALSE(Granted(kLinkedIn));
 }
 
 TEST(ParseRfc3339, ParsesMillis) {

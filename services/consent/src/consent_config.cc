@@ -1,6 +1,36 @@
 #include "consent_config.h"
 
+#include <algorithm>
+
+#include "absl/strings/str_split.h"
+#include "advocacy/common/strings.h"
+#include "consent_validation.h"
+
 namespace advocacy::consent {
+namespace {
+
+std::vector<std::string> ParseServices(config::EnvReader& env, const std::string& text) {
+  std::vector<std::string> out;
+  if (text == "none") return out;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    const std::string name(part.data(), part.size());
+    if (auto st = ValidateServiceName("CONSENT_PROPAGATION_SERVICES", name); !st.ok()) {
+      env.AddError(advocacy::StrCat("CONSENT_PROPAGATION_SERVICES='", text,
+                                    "' must be service names separated by commas (e.g. "
+                                    "content,notifications), or none: ",
+                                    st.message()));
+      return {};
+    }
+    if (std::find(out.begin(), out.end(), name) != out.end()) {
+      env.AddError(advocacy::StrCat("CONSENT_PROPAGATION_SERVICES names '", name, "' twice"));
+      return {};
+    }
+    out.push_back(name);
+  }
+  return out;
+}
+
+}  // namespace
 
 ConsentConfig ReadConsentConfig(config::EnvReader& env) {
   using std::chrono::hours;
@@ -8,12 +38,24 @@ ConsentConfig ReadConsentConfig(config::EnvReader& env) {
   ConsentConfig c;
   c.runtime = config::ReadRuntimeConfig(env, "consent");
   c.topic = env.Optional("CONSENT_TOPIC", "advocacy.consent.v1");
-  c.idempotency_ttl = env.Millis("CONSENT_IDEMPOTENCY_TTL_MS", hours(24), milliseconds(60000),
-                                 hours(24 * 30));
-  c.topic_retention = env.Millis("CONSENT_TOPIC_RETENTION_MS", hours(24 * 30), hours(1),
-                                 hours(24 * 3650));
+  c.idempotency_ttl =
+      env.Millis("CONSENT_IDEMPOTENCY_TTL_MS", hours(24), milliseconds(60000), hours(24 * 30));
+  c.topic_retention =
+      env.Millis("CONSENT_TOPIC_RETENTION_MS", hours(24 * 30), hours(1), hours(24 * 3650));
   c.outbox_lease = env.Millis("CONSENT_OUTBOX_LEASE_MS", milliseconds(3000), milliseconds(100),
                               milliseconds(600000));
+  c.propagation_services =
+      ParseServices(env, env.Optional("CONSENT_PROPAGATION_SERVICES", "content,notifications"));
+  c.receipts_topic = env.Optional("CONSENT_RECEIPTS_TOPIC", "advocacy.consent.receipts.v1");
+  c.receipts_group = env.Optional("CONSENT_RECEIPTS_GROUP", "consent-receipts");
+  if (c.receipts_topic == c.topic) {
+    env.AddError("CONSENT_RECEIPTS_TOPIC must differ from CONSENT_TOPIC");
+  }
+  c.receipts_kept = static_cast<int>(env.Int("CONSENT_RECEIPTS_KEPT", 100, 1, 10000));
+  c.pending_kept = static_cast<int>(env.Int("CONSENT_PENDING_KEPT", 1000, 1, 100000));
+  c.propagation_check_interval =
+      env.Millis("CONSENT_PROPAGATION_CHECK_INTERVAL_MS", milliseconds(1000), milliseconds(100),
+                 milliseconds(60000));
   return c;
 }
 

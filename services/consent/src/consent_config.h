@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "advocacy/common/config.h"
 
@@ -9,10 +10,20 @@ namespace advocacy::consent {
 
 struct ConsentConfig {
   config::RuntimeConfig runtime;
-  std::string topic;                           // CONSENT_TOPIC, default advocacy.consent.v1
-  std::chrono::milliseconds idempotency_ttl;   // CONSENT_IDEMPOTENCY_TTL_MS, default 24 h
-  std::chrono::milliseconds topic_retention;   // CONSENT_TOPIC_RETENTION_MS, default 30 days
-  std::chrono::milliseconds outbox_lease;      // CONSENT_OUTBOX_LEASE_MS, default 3 s
+  std::string topic;                          // CONSENT_TOPIC, default advocacy.consent.v1
+  std::chrono::milliseconds idempotency_ttl;  // CONSENT_IDEMPOTENCY_TTL_MS, default 24 h
+  std::chrono::milliseconds topic_retention;  // CONSENT_TOPIC_RETENTION_MS, default 30 days
+  std::chrono::milliseconds outbox_lease;     // CONSENT_OUTBOX_LEASE_MS, default 3 s
+  // Propagation receipts.
+  // CONSENT_PROPAGATION_SERVICES: comma-separated, default "content,notifications"; "none"
+  // tracks nothing.
+  std::vector<std::string> propagation_services;
+  std::string receipts_topic;  // CONSENT_RECEIPTS_TOPIC, default advocacy.consent.receipts.v1
+  std::string receipts_group;  // CONSENT_RECEIPTS_GROUP, default consent-receipts
+  int receipts_kept = 100;     // CONSENT_RECEIPTS_KEPT (1..10000), per employee and service
+  int pending_kept = 1000;     // CONSENT_PENDING_KEPT (1..100000), per employee
+  // CONSENT_PROPAGATION_CHECK_INTERVAL_MS (100..60000), default 1 s: gauge refresh period.
+  std::chrono::milliseconds propagation_check_interval{1000};
 };
 
 // Reads and validates; problems are collected in `env`.

@@ -2,11 +2,13 @@
 
 namespace advocacy::consent {
 
-ConsentGrpcService::ConsentGrpcService(ConsentManager* manager, rpc::Runtime runtime)
-    : manager_(manager), runtime_(runtime) {}
+ConsentGrpcService::ConsentGrpcService(ConsentManager* manager, rpc::Runtime runtime,
+                                       PropagationManager* propagation)
+    : manager_(manager), runtime_(runtime), propagation_(propagation) {}
 
-grpc::Status ConsentGrpcService::GiveConsent(grpc::ServerContext* ctx, const v1::GiveConsentRequest* req,
-                                        v1::GiveConsentResponse* resp) {
+grpc::Status ConsentGrpcService::GiveConsent(grpc::ServerContext* ctx,
+                                             const v1::GiveConsentRequest* req,
+                                             v1::GiveConsentResponse* resp) {
   return rpc::Handle(runtime_, "GiveConsent", ctx, [&](const auth::Principal& caller) {
     auto r = manager_->Give(caller, *req);
     if (r.ok()) *resp = std::move(*r);
@@ -14,8 +16,9 @@ grpc::Status ConsentGrpcService::GiveConsent(grpc::ServerContext* ctx, const v1:
   });
 }
 
-grpc::Status ConsentGrpcService::WithdrawConsent(grpc::ServerContext* ctx, const v1::WithdrawConsentRequest* req,
-                                        v1::WithdrawConsentResponse* resp) {
+grpc::Status ConsentGrpcService::WithdrawConsent(grpc::ServerContext* ctx,
+                                                 const v1::WithdrawConsentRequest* req,
+                                                 v1::WithdrawConsentResponse* resp) {
   return rpc::Handle(runtime_, "WithdrawConsent", ctx, [&](const auth::Principal& caller) {
     auto r = manager_->Withdraw(caller, *req);
     if (r.ok()) *resp = std::move(*r);
@@ -23,8 +26,9 @@ grpc::Status ConsentGrpcService::WithdrawConsent(grpc::ServerContext* ctx, const
   });
 }
 
-grpc::Status ConsentGrpcService::GetConsentState(grpc::ServerContext* ctx, const v1::GetConsentStateRequest* req,
-                                        v1::GetConsentStateResponse* resp) {
+grpc::Status ConsentGrpcService::GetConsentState(grpc::ServerContext* ctx,
+                                                 const v1::GetConsentStateRequest* req,
+                                                 v1::GetConsentStateResponse* resp) {
   return rpc::Handle(runtime_, "GetConsentState", ctx, [&](const auth::Principal& caller) {
     auto r = manager_->GetState(caller, *req);
     if (r.ok()) *resp = std::move(*r);
@@ -32,8 +36,9 @@ grpc::Status ConsentGrpcService::GetConsentState(grpc::ServerContext* ctx, const
   });
 }
 
-grpc::Status ConsentGrpcService::CheckConsent(grpc::ServerContext* ctx, const v1::CheckConsentRequest* req,
-                                        v1::CheckConsentResponse* resp) {
+grpc::Status ConsentGrpcService::CheckConsent(grpc::ServerContext* ctx,
+                                              const v1::CheckConsentRequest* req,
+                                              v1::CheckConsentResponse* resp) {
   return rpc::Handle(runtime_, "CheckConsent", ctx, [&](const auth::Principal& caller) {
     auto r = manager_->Check(caller, *req);
     if (r.ok()) *resp = std::move(*r);
@@ -41,8 +46,9 @@ grpc::Status ConsentGrpcService::CheckConsent(grpc::ServerContext* ctx, const v1
   });
 }
 
-grpc::Status ConsentGrpcService::BatchCheckConsent(grpc::ServerContext* ctx, const v1::BatchCheckConsentRequest* req,
-                                        v1::BatchCheckConsentResponse* resp) {
+grpc::Status ConsentGrpcService::BatchCheckConsent(grpc::ServerContext* ctx,
+                                                   const v1::BatchCheckConsentRequest* req,
+                                                   v1::BatchCheckConsentResponse* resp) {
   return rpc::Handle(runtime_, "BatchCheckConsent", ctx, [&](const auth::Principal& caller) {
     auto r = manager_->BatchCheck(caller, *req);
     if (r.ok()) *resp = std::move(*r);
@@ -50,8 +56,9 @@ grpc::Status ConsentGrpcService::BatchCheckConsent(grpc::ServerContext* ctx, con
   });
 }
 
-grpc::Status ConsentGrpcService::ListConsentHistory(grpc::ServerContext* ctx, const v1::ListConsentHistoryRequest* req,
-                                        v1::ListConsentHistoryResponse* resp) {
+grpc::Status ConsentGrpcService::ListConsentHistory(grpc::ServerContext* ctx,
+                                                    const v1::ListConsentHistoryRequest* req,
+                                                    v1::ListConsentHistoryResponse* resp) {
   return rpc::Handle(runtime_, "ListConsentHistory", ctx, [&](const auth::Principal& caller) {
     auto r = manager_->ListHistory(caller, *req);
     if (r.ok()) *resp = std::move(*r);
@@ -59,8 +66,9 @@ grpc::Status ConsentGrpcService::ListConsentHistory(grpc::ServerContext* ctx, co
   });
 }
 
-grpc::Status ConsentGrpcService::PublishNotice(grpc::ServerContext* ctx, const v1::PublishNoticeRequest* req,
-                                        v1::PublishNoticeResponse* resp) {
+grpc::Status ConsentGrpcService::PublishNotice(grpc::ServerContext* ctx,
+                                               const v1::PublishNoticeRequest* req,
+                                               v1::PublishNoticeResponse* resp) {
   return rpc::Handle(runtime_, "PublishNotice", ctx, [&](const auth::Principal& caller) {
     auto r = manager_->PublishNotice(caller, *req);
     if (r.ok()) *resp = std::move(*r);
@@ -68,10 +76,24 @@ grpc::Status ConsentGrpcService::PublishNotice(grpc::ServerContext* ctx, const v
   });
 }
 
-grpc::Status ConsentGrpcService::GetCurrentNotice(grpc::ServerContext* ctx, const v1::GetCurrentNoticeRequest* req,
-                                        v1::GetCurrentNoticeResponse* resp) {
+grpc::Status ConsentGrpcService::GetCurrentNotice(grpc::ServerContext* ctx,
+                                                  const v1::GetCurrentNoticeRequest* req,
+                                                  v1::GetCurrentNoticeResponse* resp) {
   return rpc::Handle(runtime_, "GetCurrentNotice", ctx, [&](const auth::Principal& caller) {
     auto r = manager_->GetCurrentNotice(caller, *req);
+    if (r.ok()) *resp = std::move(*r);
+    return r.status();
+  });
+}
+
+grpc::Status ConsentGrpcService::GetPropagationStatus(grpc::ServerContext* ctx,
+                                                      const v1::GetPropagationStatusRequest* req,
+                                                      v1::GetPropagationStatusResponse* resp) {
+  return rpc::Handle(runtime_, "GetPropagationStatus", ctx, [&](const auth::Principal& caller) {
+    if (propagation_ == nullptr) {
+      return absl::UnimplementedError("propagation receipts are not enabled on this server");
+    }
+    auto r = propagation_->GetStatus(caller, *req);
     if (r.ok()) *resp = std::move(*r);
     return r.status();
   });

@@ -5,12 +5,15 @@
 #include "advocacy/common/rpc.h"
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
 #include "consent_manager.h"
+#include "propagation_manager.h"
 
 namespace advocacy::consent {
 
 class ConsentGrpcService final : public v1::ConsentService::Service {
  public:
-  ConsentGrpcService(ConsentManager* manager, rpc::Runtime runtime);
+  // `propagation` may be null: GetPropagationStatus then answers UNIMPLEMENTED.
+  ConsentGrpcService(ConsentManager* manager, rpc::Runtime runtime,
+                     PropagationManager* propagation = nullptr);
 
   grpc::Status GiveConsent(grpc::ServerContext* ctx, const v1::GiveConsentRequest* req,
                            v1::GiveConsentResponse* resp) override;
@@ -20,8 +23,7 @@ class ConsentGrpcService final : public v1::ConsentService::Service {
                                v1::GetConsentStateResponse* resp) override;
   grpc::Status CheckConsent(grpc::ServerContext* ctx, const v1::CheckConsentRequest* req,
                             v1::CheckConsentResponse* resp) override;
-  grpc::Status BatchCheckConsent(grpc::ServerContext* ctx,
-                                 const v1::BatchCheckConsentRequest* req,
+  grpc::Status BatchCheckConsent(grpc::ServerContext* ctx, const v1::BatchCheckConsentRequest* req,
                                  v1::BatchCheckConsentResponse* resp) override;
   grpc::Status ListConsentHistory(grpc::ServerContext* ctx,
                                   const v1::ListConsentHistoryRequest* req,
@@ -30,10 +32,14 @@ class ConsentGrpcService final : public v1::ConsentService::Service {
                              v1::PublishNoticeResponse* resp) override;
   grpc::Status GetCurrentNotice(grpc::ServerContext* ctx, const v1::GetCurrentNoticeRequest* req,
                                 v1::GetCurrentNoticeResponse* resp) override;
+  grpc::Status GetPropagationStatus(grpc::ServerContext* ctx,
+                                    const v1::GetPropagationStatusRequest* req,
+                                    v1::GetPropagationStatusResponse* resp) override;
 
  private:
   ConsentManager* manager_;
   rpc::Runtime runtime_;
+  PropagationManager* propagation_;
 };
 
 }  // namespace advocacy::consent

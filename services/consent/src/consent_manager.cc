@@ -285,6 +285,7 @@ absl::StatusOr<ConsentManager::ChangeResult> ConsentManager::Apply(const Princip
       commit.outbox_entry = outbox::Encode(
           MakeEvent(options_, kafka_key, type, kafka_key, std::move(payload), event_id, now));
       commit.scopes = changed;
+      commit.acknowledged_ms = now;
       outbox_key = outbox::OutboxKey(HashTag(change.tenant_id, change.employee_id));
     } else if (change.idempotency_key.empty()) {
       // Nothing to change and nothing to remember.

@@ -37,6 +37,9 @@ struct EmployeeCommit {
   std::string idempotency_key;               // empty: none
   std::string idempotency_record;            // serialized storage::IdempotencyRecord
   int64_t idempotency_ttl_ms = 0;
+  // When the change is acknowledged (the ledger's recorded_at). A store that tracks propagation
+  // records the change as waiting for receipts with this time; 0: not tracked.
+  int64_t acknowledged_ms = 0;
 };
 
 enum class CommitResult {

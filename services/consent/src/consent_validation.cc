@@ -33,6 +33,10 @@ absl::Status ValidateTenantId(std::string_view field, std::string_view value) {
   return Label(field, value, kMaxTenantIdBytes);
 }
 
+absl::Status ValidateServiceName(std::string_view field, std::string_view value) {
+  return Label(field, value, kMaxServiceNameBytes);
+}
+
 absl::Status ValidateEmployeeId(std::string_view field, std::string_view value) {
   if (value.empty()) return absl::InvalidArgumentError(advocacy::StrCat(field, ": required"));
   if (value.size() > kMaxEmployeeIdBytes) {

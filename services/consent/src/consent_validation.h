@@ -21,6 +21,7 @@ inline constexpr int kMaxBatchEmployees = 10000;
 inline constexpr int kMaxScopesPerRequest = 32;
 inline constexpr int kMaxPageSize = 100;
 inline constexpr int kDefaultPageSize = 50;
+inline constexpr size_t kMaxServiceNameBytes = 64;
 
 // 1-64 of [A-Za-z0-9._-].
 absl::Status ValidateTenantId(std::string_view field, std::string_view value);
@@ -31,6 +32,9 @@ absl::Status ValidateEmployeeId(std::string_view field, std::string_view value);
 absl::Status ValidateIdempotencyKey(std::string_view field, std::string_view value);
 // 1-64 of [A-Za-z0-9._-].
 absl::Status ValidateNoticeVersion(std::string_view field, std::string_view value);
+// The name of a consuming service ("content"): 1-64 of [A-Za-z0-9._-]. It becomes part of
+// Redis keys and of a metric label.
+absl::Status ValidateServiceName(std::string_view field, std::string_view value);
 // Known purpose; network given exactly for the network-bound purposes.
 absl::Status ValidateScope(std::string_view field, const v1::ConsentScope& scope);
 // 1..kMaxScopesPerRequest valid scopes without duplicates.

@@ -1,14 +1,21 @@
 #include "redis_consent_store.h"
 
+#include <utility>
+
 #include "absl/strings/numbers.h"
-#include "advocacy/common/strings.h"
+#include "advocacy/common/logging.h"
 #include "advocacy/common/outbox.h"
+#include "advocacy/common/strings.h"
+#include "consent_keys.h"
 
 namespace advocacy::consent {
 namespace {
 
 // Compare-and-set commit of one employee change. Returns {code, sequence}:
 // 1 committed, 0 sequence moved, 2 idempotency key taken meanwhile.
+// KEYS: scopes hash, ledger, idempotency record, outbox list, pending changes.
+// ARGV: expected seq, new seq, ledger entry, outbox entry, idempotency record, idempotency ttl,
+// scope count, acknowledged ms ('' = not tracked), pending kept, then field/value pairs.
 constexpr char kCommitScript[] = R"lua(
 local cur = tonumber(redis.call('HGET', KEYS[1], '_seq') or '0')
 if cur ~= tonumber(ARGV[1]) then return {0, cur} end
@@ -19,13 +26,17 @@ local n = tonumber(ARGV[7])
 if n > 0 then
   local args = {'_seq', ARGV[2]}
   for i = 1, n do
-    args[#args + 1] = ARGV[6 + 2 * i]
-    args[#args + 1] = ARGV[7 + 2 * i]
+    args[#args + 1] = ARGV[8 + 2 * i]
+    args[#args + 1] = ARGV[9 + 2 * i]
   end
   redis.call('HSET', KEYS[1], unpack(args))
 end
 if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[4]) end
+if n > 0 and ARGV[8] ~= '' then
+  redis.call('ZADD', KEYS[5], ARGV[2], ARGV[2] .. ':' .. ARGV[8])
+  redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(tonumber(ARGV[9]) + 1))
+end
 return {1, tonumber(ARGV[2])}
 )lua";
 
@@ -40,17 +51,12 @@ redis.call('RPUSH', KEYS[2], ARGV[5])
 return 1
 )lua";
 
-std::string Tag(const std::string& t, const std::string& e) { return advocacy::StrCat("{", t, ":", e, "}"); }
-std::string ScopesKey(const std::string& t, const std::string& e) {
-  return advocacy::StrCat("adv:consent:", Tag(t, e), ":s");
-}
-std::string LedgerKey(const std::string& t, const std::string& e) {
-  return advocacy::StrCat("adv:consent:", Tag(t, e), ":l");
-}
+std::string ScopesKey(const std::string& t, const std::string& e) { return keys::Scopes(t, e); }
+std::string LedgerKey(const std::string& t, const std::string& e) { return keys::Ledger(t, e); }
 std::string IdemKey(const std::string& t, const std::string& e, const std::string& k) {
-  return advocacy::StrCat("adv:consent:", Tag(t, e), ":i:", k);
+  return keys::Idempotency(t, e, k);
 }
-std::string NoticeKey(const std::string& t) { return advocacy::StrCat("adv:consent:{", t, "}:n"); }
+std::string NoticeKey(const std::string& t) { return keys::Notices(t); }
 
 absl::Status ReplyError(const redis::Reply& r, std::string_view what) {
   return absl::InternalError(advocacy::StrCat("Redis refused ", what, ": ", r.str));
@@ -68,8 +74,11 @@ absl::StatusOr<std::optional<storage::StoredScope>> ParseScope(const redis::Repl
 
 }  // namespace
 
-RedisConsentStore::RedisConsentStore(redis::Pool* pool)
-    : pool_(pool), commit_script_(kCommitScript), notice_script_(kNoticeScript) {}
+RedisConsentStore::RedisConsentStore(redis::Pool* pool, PropagationTracking tracking)
+    : pool_(pool),
+      tracking_(std::move(tracking)),
+      commit_script_(kCommitScript),
+      notice_script_(kNoticeScript) {}
 
 absl::StatusOr<Snapshot> RedisConsentStore::Load(const std::string& tenant_id,
                                                  const std::string& employee_id) {
@@ -89,7 +98,8 @@ absl::StatusOr<Snapshot> RedisConsentStore::Load(const std::string& tenant_id,
       continue;
     }
     storage::StoredScope s;
-    if (!s.ParseFromString(value)) return absl::DataLossError("a stored consent record cannot be decoded");
+    if (!s.ParseFromString(value))
+      return absl::DataLossError("a stored consent record cannot be decoded");
     snap.scopes.emplace(field, std::move(s));
   }
   return snap;
@@ -140,39 +150,77 @@ absl::StatusOr<std::optional<storage::IdempotencyRecord>> RedisConsentStore::Get
   if (r->is_error()) return ReplyError(*r, "an idempotency read");
   if (r->is_nil()) return std::optional<storage::IdempotencyRecord>();
   storage::IdempotencyRecord rec;
-  if (!rec.ParseFromString(r->str)) return absl::DataLossError("an idempotency record cannot be decoded");
+  if (!rec.ParseFromString(r->str))
+    return absl::DataLossError("an idempotency record cannot be decoded");
   return std::optional<storage::IdempotencyRecord>(std::move(rec));
 }
 
 absl::StatusOr<CommitResult> RedisConsentStore::Commit(const EmployeeCommit& c) {
   const std::string& t = c.tenant_id;
   const std::string& e = c.employee_id;
-  std::vector<std::string> keys = {
+  std::vector<std::string> script_keys = {
       ScopesKey(t, e), LedgerKey(t, e),
       // Without an idempotency key the script still needs a same-slot key name; it is unused.
       IdemKey(t, e, c.idempotency_key.empty() ? "-" : c.idempotency_key),
-      outbox::OutboxKey(advocacy::StrCat(t, ":", e))};
+      outbox::OutboxKey(advocacy::StrCat(t, ":", e)), keys::Pending(t, e)};
+  const bool track = c.acknowledged_ms > 0 && !tracking_.services.empty() && !c.scopes.empty();
   std::vector<std::string> args = {std::to_string(c.expected_sequence),
                                    std::to_string(c.new_sequence),
                                    c.ledger_entry,
                                    c.outbox_entry,
                                    c.idempotency_key.empty() ? "" : c.idempotency_record,
                                    std::to_string(c.idempotency_ttl_ms),
-                                   std::to_string(c.scopes.size())};
+                                   std::to_string(c.scopes.size()),
+                                   track ? std::to_string(c.acknowledged_ms) : "",
+                                   std::to_string(tracking_.pending_kept)};
   for (const auto& s : c.scopes) {
     args.push_back(ScopeField(s.scope()));
     args.push_back(s.SerializeAsString());
   }
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
-  auto r = (*conn)->Eval(commit_script_, keys, args);
+  auto r = (*conn)->Eval(commit_script_, script_keys, args);
   if (!r.ok()) return r.status();
   if (r->is_error()) return ReplyError(*r, "the consent commit");
-  if (r->elements.size() != 2) return absl::InternalError("unexpected reply from the consent commit");
+  if (r->elements.size() != 2)
+    return absl::InternalError("unexpected reply from the consent commit");
   switch (r->elements[0].integer) {
-    case 1: return CommitResult::kCommitted;
-    case 0: return CommitResult::kSequenceConflict;
-    default: return CommitResult::kIdempotencyConflict;
+    case 1:
+      if (track) IndexPending(**conn, t, e, c.acknowledged_ms);
+      return CommitResult::kCommitted;
+    case 0:
+      return CommitResult::kSequenceConflict;
+    default:
+      return CommitResult::kIdempotencyConflict;
+  }
+}
+
+void RedisConsentStore::IndexPending(redis::Connection& conn, const std::string& t,
+                                     const std::string& e, int64_t acknowledged_ms) {
+  // A separate write, not part of the commit script: the index is one global key per service,
+  // in another hash slot than the employee (Redis Cluster runs a script on one slot only). NX
+  // keeps an older entry, which already makes the employee count as waiting. If this write is
+  // lost (a crash right after the commit), the pending record written by the commit script
+  // brings it back: the next receipt of the employee, or Reindex() at start, re-indexes it.
+  std::vector<std::vector<std::string>> cmds;
+  const std::string member = keys::IndexMember(t, e);
+  for (const std::string& service : tracking_.services) {
+    cmds.push_back(
+        {"ZADD", keys::UnappliedIndex(service), "NX", std::to_string(acknowledged_ms), member});
+  }
+  auto replies = conn.Pipeline(cmds);
+  std::string failure;
+  if (!replies.ok()) {
+    failure = std::string(replies.status().message());
+  } else {
+    for (const auto& reply : *replies) {
+      if (reply.is_error()) failure = reply.str;
+    }
+  }
+  if (!failure.empty()) {
+    // The change itself is committed; only the gauge may under-report until the re-index.
+    log::Warning("a committed consent change could not be added to the unapplied-change index",
+                 {{"tenant", t}, {"employee", e}, {"error", failure}});
   }
 }
 
@@ -197,7 +245,7 @@ absl::StatusOr<LedgerPage> RedisConsentStore::ListLedger(const std::string& tena
 }
 
 absl::StatusOr<std::optional<v1::Notice>> RedisConsentStore::GetNotice(const std::string& tenant_id,
-                                                                        const std::string& version) {
+                                                                       const std::string& version) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   auto r = (*conn)->Command({"HGET", NoticeKey(tenant_id), advocacy::StrCat("v:", version)});
@@ -244,10 +292,10 @@ absl::StatusOr<std::pair<int64_t, int64_t>> RedisConsentStore::GetNoticeOrdinals
 absl::StatusOr<bool> RedisConsentStore::CommitNotice(const NoticeCommit& c) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
-  auto r = (*conn)->Eval(notice_script_, {NoticeKey(c.tenant_id), outbox::OutboxKey(c.tenant_id)},
-                         {std::to_string(c.expected_ordinal), c.notice.version(),
-                          c.notice.SerializeAsString(), c.notice.material() ? "1" : "0",
-                          c.outbox_entry});
+  auto r = (*conn)->Eval(
+      notice_script_, {NoticeKey(c.tenant_id), outbox::OutboxKey(c.tenant_id)},
+      {std::to_string(c.expected_ordinal), c.notice.version(), c.notice.SerializeAsString(),
+       c.notice.material() ? "1" : "0", c.outbox_entry});
   if (!r.ok()) return r.status();
   if (r->is_error()) return ReplyError(*r, "the notice commit");
   return r->integer == 1;

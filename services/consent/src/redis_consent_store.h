@@ -9,17 +9,23 @@
 //   adv:consent:{t:e}:l        list   LedgerEntry, index = sequence - 1 (append-only)
 //   adv:consent:{t:e}:i:<key>  string IdempotencyRecord, expires
 //   adv:outbox:{t:e}           list   events not yet acknowledged by Kafka
+//   adv:consent:{t:e}:p        zset   changes not yet applied by every expected service
+//                                     (only with PropagationTracking::services; see
+//                                     redis_propagation_store.h)
 //   adv:consent:{t}:n          hash   "v:<version>" -> Notice, "_ordinal", "_material", "_current"
 //   adv:outbox:{t}             list   tenant events (NoticePublished)
 
 #include "advocacy/common/redis_client.h"
 #include "consent_store.h"
+#include "propagation_store.h"
 
 namespace advocacy::consent {
 
 class RedisConsentStore final : public ConsentStore {
  public:
-  explicit RedisConsentStore(redis::Pool* pool);
+  // With `tracking.services` set, each committed change is also recorded as pending for those
+  // services (in the commit script) and added to their unapplied index (right after it).
+  explicit RedisConsentStore(redis::Pool* pool, PropagationTracking tracking = {});
 
   absl::StatusOr<Snapshot> Load(const std::string& tenant_id,
                                 const std::string& employee_id) override;
@@ -39,11 +45,16 @@ class RedisConsentStore final : public ConsentStore {
   absl::StatusOr<std::optional<v1::Notice>> GetNotice(const std::string& tenant_id,
                                                       const std::string& version) override;
   absl::StatusOr<std::optional<v1::Notice>> GetCurrentNotice(const std::string& tenant_id) override;
-  absl::StatusOr<std::pair<int64_t, int64_t>> GetNoticeOrdinals(const std::string& tenant_id) override;
+  absl::StatusOr<std::pair<int64_t, int64_t>> GetNoticeOrdinals(
+      const std::string& tenant_id) override;
   absl::StatusOr<bool> CommitNotice(const NoticeCommit& commit) override;
 
  private:
+  void IndexPending(redis::Connection& conn, const std::string& tenant_id,
+                    const std::string& employee_id, int64_t acknowledged_ms);
+
   redis::Pool* pool_;
+  PropagationTracking tracking_;
   redis::Script commit_script_;
   redis::Script notice_script_;
 };

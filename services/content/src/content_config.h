@@ -13,9 +13,12 @@ struct ContentConfig {
   std::string engagement_topic;  // CONTENT_ENGAGEMENT_TOPIC, default advocacy.engagement.v1
   std::string consent_topic;     // CONTENT_CONSENT_TOPIC, default advocacy.consent.v1
   std::string consent_group;     // CONTENT_CONSENT_GROUP, default content-consent-view
-  std::string link_listen;       // CONTENT_LINK_LISTEN, default 0.0.0.0:8080
-  std::string link_base_url;     // CONTENT_LINK_BASE_URL, default http://127.0.0.1:8080/l/
-  int min_group_size = 5;        // CONTENT_MIN_GROUP_SIZE (1..1000)
+  // CONTENT_RECEIPTS_TOPIC, default advocacy.consent.receipts.v1: where the consent view sends
+  // a ConsentApplied receipt after applying each consent change.
+  std::string receipts_topic;
+  std::string link_listen;    // CONTENT_LINK_LISTEN, default 0.0.0.0:8080
+  std::string link_base_url;  // CONTENT_LINK_BASE_URL, default http://127.0.0.1:8080/l/
+  int min_group_size = 5;     // CONTENT_MIN_GROUP_SIZE (1..1000)
   std::chrono::milliseconds topic_retention;  // CONTENT_TOPIC_RETENTION_MS, default 30 days
   std::chrono::milliseconds outbox_lease;     // CONTENT_OUTBOX_LEASE_MS, default 3 s
   std::chrono::milliseconds active_window;    // CONTENT_ACTIVE_WINDOW_MS, default 30 days

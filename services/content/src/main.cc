@@ -63,8 +63,10 @@ int main() {
 
   const std::string retention = std::to_string(cfg.topic_retention.count());
   std::vector<kafka::Producer::TopicSpec> topics;
+  // The receipts topic is the consent service's; creating it here too means receipts do not
+  // wait for the consent service to have started once.
   for (const std::string& name :
-       {cfg.content_topic, cfg.engagement_topic,
+       {cfg.content_topic, cfg.engagement_topic, cfg.receipts_topic,
         consent_view::ConsentViewConsumer::DeadLetterTopic(cfg.consent_topic, "content")}) {
     topics.push_back({.name = name,
                       .partitions = cfg.runtime.kafka_partitions,
@@ -111,7 +113,9 @@ int main() {
        .on_withdrawn =
            [&manager](const consent_view::ApplyResult& r) { return manager.OnConsentWithdrawn(r); },
        .registry = &metrics.registry(),
-       .stats = &consumer_stats});
+       .stats = &consumer_stats,
+       // A receipt per applied change; the producer outlives the consumer (declared first).
+       .receipts = {.producer = producer->get(), .topic = cfg.receipts_topic}});
   if (!consumer.ok()) Die("cannot create the consent event consumer", consumer.status());
   if (auto st = (*consumer)->Start(); !st.ok()) Die("cannot start the consent consumer", st);
 

@@ -157,6 +157,31 @@ TEST(Human, CheckAndBatchLines) {
   EXPECT_EQ(Human(batch), "e1: not granted (sequence 0)");
 }
 
+TEST(Human, PropagationStatusShowsEachServiceAndTheVerdict) {
+  v1::GetPropagationStatusResponse r;
+  r.set_sequence(7);
+  r.set_state(v1::CONSENT_STATE_WITHDRAWN);
+  *r.add_scopes() = *ParseScope("share:linkedin");
+  r.mutable_acknowledged_time()->set_seconds(1767225600);  // 2026-01-01T00:00:00Z
+  auto* content = r.add_services();
+  content->set_service("content");
+  content->set_applied(true);
+  content->set_applied_sequence(8);
+  content->mutable_applied_time()->set_seconds(1767225600);
+  content->mutable_applied_time()->set_nanos(42000000);
+  content->mutable_lag()->set_nanos(42000000);
+  auto* notifications = r.add_services();
+  notifications->set_service("notifications");
+  notifications->set_latest_applied_sequence(5);
+  notifications->mutable_lag()->set_seconds(185);
+  EXPECT_EQ(Human(r),
+            "sequence 7 withdrawn share:linkedin, acknowledged 2026-01-01T00:00:00Z\n"
+            "  content: applied 2026-01-01T00:00:00.042Z (after 0.042s, by the receipt of "
+            "sequence 8)\n"
+            "  notifications: NOT applied, waiting for 3m05s (latest applied sequence 5)\n"
+            "not fully applied");
+}
+
 TEST(ToJson, IncludesDefaultValues) {
   v1::CheckConsentResponse check;
   auto json = ToJson(check);

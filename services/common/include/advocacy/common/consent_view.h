@@ -20,6 +20,7 @@
 //   granted.
 // - Undecodable or invalid events are InvalidArgument (the consumer dead-letters them).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -51,6 +52,14 @@ struct ApplyResult {
   // withdrawn because of it). The same on a replay, so a cancellation that failed can be retried;
   // empty when a newer event already superseded every scope.
   std::vector<std::string> withdrawn;
+
+  // What the event said, for propagation receipts. kNone for events about no employee
+  // (NoticePublished, unknown advocacy.consent.v1 types): nothing was applied.
+  enum class Kind { kNone, kGiven, kWithdrawn };
+  Kind kind = Kind::kNone;
+  std::vector<advocacy::consent::v1::ConsentScope> scopes;  // as the event named them
+  bool all_scopes = false;
+  int64_t event_time_ms = 0;  // the event's occurred_at (the change's commit time); 0 if unset
 };
 
 // The employee's view at one moment.
@@ -110,8 +119,24 @@ class ConsentView final {
   redis::Script apply_script_;
 };
 
+// The topic of propagation receipts (ConsentApplied).
+inline constexpr std::string_view kReceiptsTopic = "advocacy.consent.receipts.v1";
+
 // Parses RFC 3339 ("2026-01-31T12:00:00.123Z") to Unix milliseconds; InvalidArgument otherwise.
 absl::StatusOr<int64_t> ParseRfc3339Ms(std::string_view text);
+
+// Propagation receipts (advocacy.consent.v1.ConsentApplied on advocacy.consent.receipts.v1):
+// the proof that this service applied a consent change.
+struct ReceiptOptions {
+  // Not owned; must outlive the consumer. When null, no receipt is sent.
+  kafka::Producer* producer = nullptr;
+  std::string topic = std::string(kReceiptsTopic);
+  // ce_source of the receipts; defaults to "/advocacy/<service>".
+  std::string source;
+  // How long Handle() waits for the broker to acknowledge a receipt before it gives up and the
+  // consent event is retried.
+  std::chrono::milliseconds timeout{10000};
+};
 
 struct ConsumerOptions {
   std::string brokers;
@@ -127,9 +152,23 @@ struct ConsumerOptions {
   prometheus::Registry* registry = nullptr;
   kafka::Stats* stats = nullptr;
   std::map<std::string, std::string> extra;  // raw librdkafka overrides
+  // Optional. Unset (no producer): no receipts, and Handle() behaves exactly as before.
+  ReceiptOptions receipts;
 };
 
 // Feeds a ConsentView from Kafka. Dead letters go to "<topic>.<service>.dlq".
+//
+// With receipts enabled, Handle() does, for each ConsentGiven / ConsentWithdrawn, in this order:
+//   1. apply the event to the view (one Lua script; sequence-checked, so a replay is a no-op);
+//   2. for a withdrawal, call on_withdrawn and require OK (the service stopped acting);
+//   3. produce a ConsentApplied receipt with the idempotent producer and wait until the broker
+//      acknowledged it (acks=all);
+//   4. return OK; only then does the Kafka consumer store the event's offset for commit.
+// A crash anywhere before 4 leaves the offset uncommitted: the event comes again, 1 and 2 are
+// idempotent, and 3 sends the receipt again (the consent service keeps the first). So a receipt
+// is never lost, and a receipt never claims more than the service did. A receipt that cannot
+// be delivered fails the handler with a retryable (never InvalidArgument) status: the event is
+// retried with backoff, and later events of the same partition wait behind it.
 class ConsentViewConsumer final {
  public:
   static absl::StatusOr<std::unique_ptr<ConsentViewConsumer>> Create(ConsentView* view,
@@ -149,6 +188,7 @@ class ConsentViewConsumer final {
  private:
   struct Lag;
   ConsentViewConsumer(ConsentView* view, ConsumerOptions options);
+  absl::Status SendReceipt(const ApplyResult& result);
 
   ConsentView* view_;
   ConsumerOptions options_;

@@ -1,0 +1,176 @@
+#include "propagation_manager.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "advocacy/common/logging.h"
+#include "advocacy/common/strings.h"
+#include "consent_validation.h"
+
+namespace advocacy::consent {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t ToMs(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000 + ts.nanos() / 1000000;
+}
+
+}  // namespace
+
+PropagationManager::PropagationManager(ConsentStore* consent, PropagationStore* store,
+                                       PropagationMetrics* metrics,
+                                       std::vector<std::string> services, Clock clock)
+    : consent_(consent),
+      store_(store),
+      metrics_(metrics),
+      services_(std::move(services)),
+      clock_(clock ? std::move(clock) : Clock(SystemNowMs)) {}
+
+absl::StatusOr<v1::GetPropagationStatusResponse> PropagationManager::GetStatus(
+    const auth::Principal& caller, const v1::GetPropagationStatusRequest& req) {
+  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
+  if (auto st = ValidateEmployeeId("employee_id", req.employee_id()); !st.ok()) return st;
+  if (req.sequence() < 0) {
+    return absl::InvalidArgumentError(
+        "sequence: the sequence number of a change (as GiveConsent and WithdrawConsent return "
+        "it), or 0 for the latest change");
+  }
+  if (auto st = auth::AuthorizeEmployeeAccess(caller, req.tenant_id(), req.employee_id());
+      !st.ok()) {
+    return st;
+  }
+  int64_t sequence = req.sequence();
+  if (sequence == 0) {
+    auto snapshot = consent_->Load(req.tenant_id(), req.employee_id());
+    if (!snapshot.ok()) return snapshot.status();
+    if (snapshot->sequence == 0) {
+      return absl::NotFoundError(
+          "this employee has never changed their consent: there is no change to follow");
+    }
+    sequence = snapshot->sequence;
+  }
+  auto page = consent_->ListLedger(req.tenant_id(), req.employee_id(), sequence, 1);
+  if (!page.ok()) return page.status();
+  if (page->entries.empty()) {
+    return absl::NotFoundError(advocacy::StrCat(
+        "sequence: this employee has no change with sequence ", sequence,
+        "; use the sequence GiveConsent or WithdrawConsent returned, or 0 for the latest"));
+  }
+  v1::LedgerEntry entry;
+  if (!entry.ParseFromString(page->entries.front())) {
+    return absl::DataLossError("a ledger entry cannot be decoded; the ledger needs inspection");
+  }
+  auto receipts = store_->LoadReceipts(req.tenant_id(), req.employee_id(), services_, sequence);
+  if (!receipts.ok()) return receipts.status();
+
+  const int64_t acknowledged_ms = ToMs(entry.recorded_at());
+  const int64_t now = clock_();
+  v1::GetPropagationStatusResponse resp;
+  resp.set_sequence(sequence);
+  *resp.mutable_acknowledged_time() = entry.recorded_at();
+  resp.set_state(entry.state());
+  *resp.mutable_scopes() = entry.scopes();
+  bool all = !services_.empty();
+  for (size_t i = 0; i < services_.size(); ++i) {
+    const ServiceReceipts& r = (*receipts)[i];
+    auto* out = resp.add_services();
+    out->set_service(services_[i]);
+    out->set_latest_applied_sequence(r.latest_sequence);
+    if (r.covering.has_value()) {
+      out->set_applied(true);
+      out->set_applied_sequence(r.covering->sequence);
+      *out->mutable_applied_time() = TimeUtil::MillisecondsToTimestamp(r.covering->applied_ms);
+      // Clocks of two machines: never report a negative lag.
+      *out->mutable_lag() = TimeUtil::MillisecondsToDuration(
+          std::max<int64_t>(0, r.covering->applied_ms - acknowledged_ms));
+    } else {
+      all = false;
+      *out->mutable_lag() =
+          TimeUtil::MillisecondsToDuration(std::max<int64_t>(0, now - acknowledged_ms));
+    }
+  }
+  resp.set_fully_applied(all);
+  return resp;
+}
+
+absl::Status PropagationManager::HandleReceipt(const kafka::Message& message) {
+  auto ce = kafka::FromHeaders(message.headers);
+  if (!ce.ok()) return ce.status();
+  const std::string& type = v1::ConsentApplied::descriptor()->full_name();
+  if (ce->type != type) {
+    return absl::InvalidArgumentError(advocacy::StrCat("ce_type '", ce->type, "' is not ", type,
+                                                       ": only receipts belong on this topic"));
+  }
+  v1::ConsentApplied receipt;
+  if (!receipt.ParseFromString(message.payload)) {
+    return absl::InvalidArgumentError("the ConsentApplied body cannot be decoded");
+  }
+  const std::string key = advocacy::StrCat(receipt.tenant_id(), "/", receipt.employee_id());
+  if (message.key != key) {
+    return absl::InvalidArgumentError(advocacy::StrCat("the Kafka key '", message.key,
+                                                       "' does not match the receipt's '", key,
+                                                       "' (tenant_id/employee_id)"));
+  }
+  return ApplyReceipt(receipt);
+}
+
+absl::Status PropagationManager::ApplyReceipt(const v1::ConsentApplied& r) {
+  if (auto st = ValidateTenantId("tenant_id", r.tenant_id()); !st.ok()) return st;
+  if (auto st = ValidateEmployeeId("employee_id", r.employee_id()); !st.ok()) return st;
+  if (auto st = ValidateServiceName("service", r.service()); !st.ok()) return st;
+  if (r.sequence() <= 0) return absl::InvalidArgumentError("sequence: must be positive");
+  if (r.applied_time().seconds() <= 0) {
+    return absl::InvalidArgumentError("applied_time: required");
+  }
+  const int64_t applied_ms = ToMs(r.applied_time());
+  auto first =
+      store_->RecordReceipt(r.tenant_id(), r.employee_id(), r.service(), r.sequence(), applied_ms);
+  if (!first.ok()) {
+    // A storage failure must never dead-letter a good receipt: make it retryable.
+    if (absl::IsInvalidArgument(first.status())) {
+      return absl::InternalError(first.status().message());
+    }
+    return first.status();
+  }
+  if (*first && metrics_ != nullptr && r.event_time().seconds() > 0) {
+    metrics_->ObservePropagation(r.service(),
+                                 static_cast<double>(applied_ms - ToMs(r.event_time())) / 1000.0);
+  }
+  log::Debug("propagation receipt recorded", {{"tenant", r.tenant_id()},
+                                              {"employee", r.employee_id()},
+                                              {"service", r.service()},
+                                              {"sequence", std::to_string(r.sequence())},
+                                              {"first", *first ? "true" : "false"}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> PropagationManager::RefreshOldestUnapplied() {
+  std::map<std::string, int64_t> ages;
+  absl::Status first_error;
+  for (const std::string& service : services_) {
+    auto oldest = store_->OldestUnapplied(service);
+    if (!oldest.ok()) {
+      if (first_error.ok()) first_error = oldest.status();
+      continue;
+    }
+    const int64_t age = oldest->has_value() ? std::max<int64_t>(0, clock_() - **oldest) : 0;
+    ages[service] = age;
+    if (metrics_ != nullptr) {
+      metrics_->SetOldestUnapplied(service, static_cast<double>(age) / 1000.0);
+    }
+  }
+  if (!first_error.ok()) return first_error;
+  return ages;
+}
+
+}  // namespace advocacy::consent
