@@ -12,11 +12,18 @@ BUILD_DIR="${ADVOCACY_BUILD_DIR:-$ADVOCACY_REPO/build}"
 export ADVOCACY_BUILD_DIR="$BUILD_DIR"
 
 "$here/install.sh"
+# kubectl, helm, the schema validators and promtool for the Kubernetes and monitoring checks.
+"$here/install_sre_tools.sh"
 "$here/build.sh"
 
 adv_log "test: buf lint"
 (cd "$ADVOCACY_REPO" && "$ADVOCACY_BUF" lint)
 adv_log "test: buf lint passed"
+
+adv_log "test: Kubernetes manifests, Helm chart, monitoring rules and dashboards (deploy/k8s/check.sh)"
+"$ADVOCACY_REPO/deploy/k8s/check.sh"
+adv_log "test: the images' build steps (deploy/docker/build.sh ci)"
+"$ADVOCACY_REPO/deploy/docker/build.sh" ci
 
 adv_log "test: starting Redis and Kafka"
 cleanup() { "$here/stack.sh" reset >/dev/null 2>&1 || true; }
@@ -32,6 +39,9 @@ set +a
 export ADVOCACY_TEST_KAFKA_BROKERS="$ADVOCACY_KAFKA_BROKERS"
 adv_log "test: unit tests"
 ctest --test-dir "$BUILD_DIR" -L unit --output-on-failure -j 2 --timeout 300
+
+adv_log "test: the Kafka topics Job's script against the broker (deploy/k8s/test_topics.sh)"
+"$ADVOCACY_REPO/deploy/k8s/test_topics.sh"
 
 adv_log "test: integration tests"
 ctest --test-dir "$BUILD_DIR" -L integration --output-on-failure --timeout 900

@@ -1,0 +1,313 @@
+{{/*
+Every object of one service: ServiceAccount, ConfigMap, Deployment, Service, PodDisruptionBudget,
+HorizontalPodAutoscaler, NetworkPolicy. Called by the per-service templates (consent.yaml, ...)
+with (dict "root" $ "name" "consent"). The manifests mirror deploy/k8s/base/<service>/; the
+comments that explain the choices are there.
+*/}}
+{{- define "advocacy.service" -}}
+{{- $root := .root -}}
+{{- $name := .name -}}
+{{- $svc := index $root.Values.services $name -}}
+{{- $full := printf "%s-%s" $root.Release.Name $name -}}
+{{- $ctx := dict "root" $root "name" $name "component" "service" -}}
+{{- $resources := $svc.resources | default $root.Values.resources -}}
+{{- $autoscaling := merge (dict) ($svc.autoscaling | default dict) $root.Values.autoscaling -}}
+{{- $np := $root.Values.networkPolicy -}}
+{{- if $svc.enabled }}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ $full }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "advocacy.metaLabels" $ctx | nindent 4 }}
+automountServiceAccountToken: false
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ $full }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "advocacy.metaLabels" $ctx | nindent 4 }}
+data:
+  {{- range $k, $v := $svc.env }}
+  {{ $k }}: {{ tpl (toString $v) $root | quote }}
+  {{- end }}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ $full }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "advocacy.metaLabels" $ctx | nindent 4 }}
+spec:
+  {{- if not $autoscaling.enabled }}
+  replicas: {{ $svc.replicas | default $root.Values.replicas }}
+  {{- end }}
+  revisionHistoryLimit: 5
+  selector:
+    matchLabels:
+      {{- include "advocacy.selectorLabels" $ctx | nindent 6 }}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxSurge: 1
+      maxUnavailable: 0
+  template:
+    metadata:
+      labels:
+        {{- include "advocacy.labels" $ctx | nindent 8 }}
+      annotations:
+        # A changed setting rolls the pods (kustomize does it with hashed ConfigMap names).
+        checksum/config: {{ printf "%s%s" (toYaml $root.Values.config) (toYaml $svc.env) | sha256sum }}
+    spec:
+      serviceAccountName: {{ $full }}
+      automountServiceAccountToken: false
+      enableServiceLinks: false
+      {{- with $root.Values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      terminationGracePeriodSeconds: {{ $root.Values.terminationGracePeriodSeconds }}
+      securityContext:
+        {{- include "advocacy.podSecurityContext" (dict "fsGroup" true) | nindent 8 }}
+      topologySpreadConstraints:
+        - maxSkew: 1
+          topologyKey: topology.kubernetes.io/zone
+          whenUnsatisfiable: {{ $root.Values.topologySpread.zone }}
+          labelSelector:
+            matchLabels:
+              {{- include "advocacy.selectorLabels" $ctx | nindent 14 }}
+        - maxSkew: 1
+          topologyKey: kubernetes.io/hostname
+          whenUnsatisfiable: {{ $root.Values.topologySpread.hostname }}
+          labelSelector:
+            matchLabels:
+              {{- include "advocacy.selectorLabels" $ctx | nindent 14 }}
+      containers:
+        - name: {{ $name }}
+          image: {{ include "advocacy.image" (dict "root" $root "svc" $svc) }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          ports:
+            - name: grpc
+              containerPort: 50051
+              protocol: TCP
+            - name: metrics
+              containerPort: 9464
+              protocol: TCP
+            {{- with $svc.http }}
+            - name: http-{{ .name }}
+              containerPort: {{ .port }}
+              protocol: TCP
+            {{- end }}
+          envFrom:
+            - configMapRef:
+                name: {{ $root.Release.Name }}-config
+            - configMapRef:
+                name: {{ $full }}
+          env:
+            - name: ADVOCACY_REDIS_URL
+              valueFrom:
+                secretKeyRef:
+                  name: {{ $root.Values.secrets.redis.name }}
+                  key: url
+            - name: ADVOCACY_GRPC_LISTEN
+              value: "0.0.0.0:50051"
+            - name: ADVOCACY_METRICS_LISTEN
+              value: "0.0.0.0:9464"
+            {{- with $svc.http }}
+            - name: {{ .listenEnv }}
+              value: {{ printf "0.0.0.0:%v" .port | quote }}
+            {{- end }}
+          readinessProbe:
+            grpc:
+              port: 50051
+            periodSeconds: 5
+            timeoutSeconds: 2
+            failureThreshold: 2
+          livenessProbe:
+            tcpSocket:
+              port: grpc
+            initialDelaySeconds: 10
+            periodSeconds: 10
+            timeoutSeconds: 2
+            failureThreshold: 6
+          lifecycle:
+            preStop:
+              exec:
+                command: ["/bin/sleep", {{ $root.Values.preStopSleepSeconds | toString | quote }}]
+          resources:
+            {{- toYaml $resources | nindent 12 }}
+          securityContext:
+            {{- include "advocacy.containerSecurityContext" . | nindent 12 }}
+          volumeMounts:
+            - name: jwt
+              mountPath: /etc/advocacy/jwt
+              readOnly: true
+            {{- if $svc.mail }}
+            - name: notifications-secrets
+              mountPath: /etc/advocacy/notifications
+              readOnly: true
+            {{- end }}
+      volumes:
+        - name: jwt
+          secret:
+            secretName: {{ $root.Values.secrets.jwt.name }}
+            items:
+              - key: jwt-public.pem
+                path: jwt-public.pem
+        {{- if $svc.mail }}
+        - name: notifications-secrets
+          secret:
+            secretName: {{ $root.Values.secrets.notifications.name }}
+        {{- end }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $full }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "advocacy.metaLabels" $ctx | nindent 4 }}
+spec:
+  type: ClusterIP
+  selector:
+    {{- include "advocacy.selectorLabels" $ctx | nindent 4 }}
+  ports:
+    - name: grpc
+      port: 50051
+      targetPort: grpc
+      protocol: TCP
+      appProtocol: kubernetes.io/h2c
+    - name: metrics
+      port: 9464
+      targetPort: metrics
+      protocol: TCP
+    {{- with $svc.http }}
+    - name: http-{{ .name }}
+      port: {{ .port }}
+      targetPort: http-{{ .name }}
+      protocol: TCP
+    {{- end }}
+{{- if $root.Values.podDisruptionBudget.enabled }}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ $full }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "advocacy.metaLabels" $ctx | nindent 4 }}
+spec:
+  maxUnavailable: {{ $root.Values.podDisruptionBudget.maxUnavailable }}
+  selector:
+    matchLabels:
+      {{- include "advocacy.selectorLabels" $ctx | nindent 6 }}
+{{- end }}
+{{- if $autoscaling.enabled }}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ $full }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "advocacy.metaLabels" $ctx | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ $full }}
+  minReplicas: {{ $autoscaling.minReplicas }}
+  maxReplicas: {{ $autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ $autoscaling.targetCPUUtilizationPercentage }}
+  behavior:
+    scaleDown:
+      stabilizationWindowSeconds: 300
+      policies:
+        - type: Pods
+          value: 1
+          periodSeconds: 60
+{{- end }}
+{{- if $np.enabled }}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ $full }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "advocacy.metaLabels" $ctx | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "advocacy.selectorLabels" $ctx | nindent 6 }}
+  policyTypes: ["Ingress", "Egress"]
+  ingress:
+    - ports:
+        - port: 50051
+          protocol: TCP
+      from:
+        - namespaceSelector:
+            matchLabels:
+              {{- toYaml $np.gatewayNamespaceLabels | nindent 14 }}
+        {{- range $client := $svc.grpcClients }}
+        - podSelector:
+            matchLabels:
+              {{- include "advocacy.selectorLabels" (dict "root" $root "name" $client) | nindent 14 }}
+        {{- end }}
+    {{- with $svc.http }}
+    - ports:
+        - port: {{ .port }}
+          protocol: TCP
+      from:
+        - namespaceSelector:
+            matchLabels:
+              {{- toYaml $np.gatewayNamespaceLabels | nindent 14 }}
+    {{- end }}
+    - ports:
+        - port: 9464
+          protocol: TCP
+      from:
+        - namespaceSelector:
+            matchLabels:
+              {{- toYaml $np.monitoringNamespaceLabels | nindent 14 }}
+  egress:
+    - ports:
+        - port: 53
+          protocol: UDP
+        - port: 53
+          protocol: TCP
+    - ports:
+        - port: {{ $np.redisPort }}
+          protocol: TCP
+        - port: {{ $np.kafkaPort }}
+          protocol: TCP
+    {{- range $callee := $svc.calls }}
+    - ports:
+        - port: 50051
+          protocol: TCP
+      to:
+        - podSelector:
+            matchLabels:
+              {{- include "advocacy.selectorLabels" (dict "root" $root "name" $callee) | nindent 14 }}
+    {{- end }}
+    {{- if $svc.mail }}
+    - ports:
+        {{- range $port := $np.smtpPorts }}
+        - port: {{ $port }}
+          protocol: TCP
+        {{- end }}
+    {{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}

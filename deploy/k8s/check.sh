@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The CI checks of the Kubernetes manifests, the Helm chart and the monitoring rules; offline,
+# no cluster needed. Run deploy/local/install_sre_tools.sh first (deploy/local/test.sh does).
+#
+#   1. the generated copies match their sources (sync.sh --check);
+#   2. the Kafka topic declaration is valid (ensure-topics.sh --validate, under dash);
+#   3. `kubectl kustomize` builds the base and every overlay;
+#   4. `helm lint` and `helm template` for the default values and ci/*-values.yaml, plus
+#      renderings with each feature toggle flipped and with secrets.create;
+#   5. every rendered object validates against the Kubernetes schema (and the Prometheus
+#      Operator CRD schema), has no unknown field, and follows the project's policies
+#      (tools/k8s-check.mjs: hardened pods, probes, drain within the grace period, PDB, HPA
+#      within the partitions, network policies, ServiceMonitor ports, runbook links);
+#   6. the chart and kustomize render the same objects: base = default values,
+#      overlays/dev = ci/dev-values.yaml, overlays/production = ci/production-values.yaml;
+#   7. `promtool check rules` and `promtool test rules` (a test for every alert);
+#   8. every alert links an existing runbook, and every dashboard query parses (promtool) and
+#      names only recording rules that exist.
+#
+# The live half (a real Prometheus scraping the real services, the dashboards' metric names
+# against /metrics) is tests/integration/prometheus_test.py; the Kafka topics Job's script
+# against a real broker is deploy/k8s/test_topics.sh.
+#
+# Prints "k8s-checks: N passed, M failed" and exits non-zero on any failure.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/local/lib.sh
+source "$here/../local/lib.sh"
+
+SRE="$ADVOCACY_HOME/sre-tools"
+KUBECTL="$SRE/bin/kubectl"
+HELM="$SRE/bin/helm"
+for tool in "$KUBECTL" "$HELM" "$SRE/node_modules/kubernetes-models/package.json"; do
+  [[ -e "$tool" ]] || adv_die "$tool is missing: run deploy/local/install_sre_tools.sh (ADVOCACY_HOME=$ADVOCACY_HOME)"
+done
+command -v promtool >/dev/null || adv_die "promtool not found: run deploy/local/install_sre_tools.sh"
+command -v node >/dev/null || adv_die "node not found: run deploy/local/install.sh"
+
+out="$(mktemp -d /tmp/advocacy-k8s-check.XXXXXX)"
+trap 'rm -rf "$out"' EXIT
+# The checker imports the packages installed next to it.
+cp "$here/tools/k8s-check.mjs" "$SRE/k8s-check.mjs"
+checker() { node "$SRE/k8s-check.mjs" "$@"; }
+
+passed=0
+failed=0
+failures=()
+step() { # step NAME command...: runs it, keeps its output, counts the result
+  local name="$1"
+  shift
+  if "$@" >"$out/step.log" 2>&1; then
+    passed=$((passed + 1))
+    adv_log "k8s check ok:   $name"
+    sed 's/^/    /' "$out/step.log" | tail -n 3
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    adv_warn "k8s check FAIL: $name"
+    sed 's/^/    /' "$out/step.log" >&2
+  fi
+}
+
+chart="$ADVOCACY_REPO/charts/advocacy"
+rules="$ADVOCACY_REPO/deploy/monitoring/rules/advocacy.rules.yml"
+
+step "generated copies match their sources" "$here/sync.sh" --check
+step "topics.conf is a valid declaration" env TOPICS_FILE="$here/base/kafka-topics/topics.conf" dash "$here/base/kafka-topics/ensure-topics.sh" --validate
+
+# --------------------------------------------------------------- render --
+# name | kustomize dir | namespace | helm values file ("" = defaults)
+renderings=(
+  "base|$here/base|default|"
+  "dev|$here/overlays/dev|advocacy-dev|$chart/ci/dev-values.yaml"
+  "production|$here/overlays/production|advocacy|$chart/ci/production-values.yaml"
+)
+for r in "${renderings[@]}"; do
+  IFS='|' read -r name dir ns values <<<"$r"
+  # kustomize leaves the base's objects without a namespace; helm always sets one.
+  step "kubectl kustomize ${dir#"$ADVOCACY_REPO"/}" sh -c '"$1" kustomize "$2" | awk -v ns="$4" '\''{ print } ns != "" && /^metadata:$/ { print "  namespace: " ns }'\'' >"$3"' \
+    _ "$KUBECTL" "$dir" "$out/kustomize-$name.yaml" "$([[ "$name" == base ]] && echo default)"
+  helm_args=(advocacy "$chart" --namespace "$ns")
+  label="default values"
+  if [[ -n "$values" ]]; then
+    helm_args+=(-f "$values")
+    label="${values#"$chart"/}"
+  fi
+  step "helm lint --strict ($label)" "$HELM" lint --strict "$chart" ${values:+-f "$values"}
+  step "helm template ($label)" sh -c '"$@" >"$0"' "$out/helm-$name.yaml" "$HELM" template "${helm_args[@]}"
+done
+
+# Template paths the three renderings above do not take.
+toggles=(
+  "notifications off|--set services.notifications.enabled=false"
+  "network policies off|--set networkPolicy.enabled=false"
+  "autoscaling off|--set autoscaling.enabled=false"
+  "PDB and topics Job off|--set podDisruptionBudget.enabled=false --set kafkaTopics.enabled=false"
+  "secrets created|--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.jwt.publicKeyPem=PEM --set-string secrets.notifications.signingKeyPem=PEM --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef"
+)
+i=0
+for t in "${toggles[@]}"; do
+  IFS='|' read -r name flags <<<"$t"
+  i=$((i + 1))
+  # shellcheck disable=SC2086
+  step "helm template ($name)" sh -c '"$@" >"$0"' "$out/helm-toggle-$i.yaml" "$HELM" template advocacy "$chart" --namespace advocacy -f "$chart/ci/production-values.yaml" $flags
+done
+
+# ------------------------------------------------------------- validate --
+for r in "${renderings[@]}"; do
+  IFS='|' read -r name _ <<<"$r"
+  [[ -s "$out/kustomize-$name.yaml" ]] && step "validate kustomize $name" checker validate "kustomize-$name" "$out/kustomize-$name.yaml"
+  [[ -s "$out/helm-$name.yaml" ]] && step "validate helm $name" checker validate "helm-$name" "$out/helm-$name.yaml"
+  if [[ -s "$out/kustomize-$name.yaml" && -s "$out/helm-$name.yaml" ]]; then
+    step "compare kustomize $name with helm $name" checker compare "kustomize-$name" "$out/kustomize-$name.yaml" "helm-$name" "$out/helm-$name.yaml"
+  fi
+done
+i=0
+for t in "${toggles[@]}"; do
+  IFS='|' read -r name _ <<<"$t"
+  i=$((i + 1))
+  [[ -s "$out/helm-toggle-$i.yaml" ]] && step "validate helm ($name)" checker validate --schema-only "helm-$name" "$out/helm-toggle-$i.yaml"
+done
+# A toggle that is off must remove its objects, not leave references behind.
+if [[ -s "$out/helm-toggle-1.yaml" ]]; then
+  step "notifications off renders no notifications object" sh -c '! grep -q "name: advocacy-notifications$" "$1"' _ "$out/helm-toggle-1.yaml"
+fi
+
+# ----------------------------------------------------------- monitoring --
+step "promtool check rules" promtool check rules "$rules"
+step "promtool test rules (every alert)" promtool test rules "$ADVOCACY_REPO/deploy/monitoring/rules/advocacy.rules.test.yml"
+
+check_runbooks() {
+  local alerts alert missing=0
+  alerts="$(sed -n 's/^ *- alert: *//p' "$rules" | sort -u)"
+  [[ -n "$alerts" ]] || { echo "no alert found in $rules"; return 1; }
+  for alert in $alerts; do
+    local doc="$ADVOCACY_REPO/docs/runbooks/$alert.md"
+    if [[ ! -f "$doc" ]]; then
+      echo "alert $alert: no runbook $doc"
+      missing=1
+    elif ! grep -q "^# $alert" "$doc"; then
+      echo "alert $alert: $doc does not start with '# $alert'"
+      missing=1
+    fi
+    if ! grep -q "runbook_url: https://github.com/advocacy/advocacy/blob/main/docs/runbooks/$alert.md" "$rules"; then
+      echo "alert $alert: runbook_url does not point to docs/runbooks/$alert.md"
+      missing=1
+    fi
+  done
+  # Every tested alert name exists and every alert is tested.
+  for alert in $alerts; do
+    grep -q "alertname: $alert" "$ADVOCACY_REPO/deploy/monitoring/rules/advocacy.rules.test.yml" ||
+      { echo "alert $alert has no promtool test"; missing=1; }
+  done
+  ((missing == 0)) && echo "$(wc -w <<<"$alerts") alerts, each with a runbook and a unit test"
+}
+step "every alert has a runbook and a unit test" check_runbooks
+step "dashboard queries name defined recording rules" checker dashboards "$rules" "$out/dashboard-queries.yml" "$ADVOCACY_REPO"/deploy/monitoring/dashboards/*.json
+[[ -s "$out/dashboard-queries.yml" ]] && step "dashboard queries parse (promtool)" promtool check rules "$out/dashboard-queries.yml"
+
+echo "k8s-checks: $passed passed, $failed failed"
+if ((failed)); then
+  adv_warn "failed: ${failures[*]}"
+  exit 1
+fi

@@ -1,0 +1,416 @@
+// Offline checks of rendered Kubernetes manifests, run by deploy/k8s/check.sh (which copies this
+// file next to the node_modules that deploy/local/install_sre_tools.sh installs).
+//
+//   node k8s-check.mjs validate NAME FILE.yaml
+//       Every object against the Kubernetes OpenAPI schema (kubernetes-models) or, for the
+//       Prometheus Operator's kinds, the operator's CRD schema (@kubernetes-models/prometheus-
+//       operator); unknown fields (a misspelt `readinesProbe` passes a schema that allows extra
+//       properties) found with the TypeScript declarations of the same models; and the project's
+//       rules for hardened, drainable, observable workloads (see POLICIES below).
+//   node k8s-check.mjs validate --schema-only NAME FILE.yaml
+//       The schema and unknown-field checks only (renderings with features switched off, which
+//       the policies would rightly reject for production).
+//   node k8s-check.mjs dashboards RULES.yml OUT.yml DASHBOARD.json...
+//       Writes every dashboard query into OUT.yml as a recording rule (Grafana's $__range,
+//       $__rate_interval and variables replaced), so `promtool check rules OUT.yml` parses them
+//       with Prometheus' own parser; fails when a query names a recording rule (a name with a
+//       colon) that RULES.yml does not define, or a panel has no query.
+//   node k8s-check.mjs compare NAME_A A.yaml NAME_B B.yaml
+//       The two renderings object by object, after removing what only one tool adds
+//       (see normalize()).
+//
+// Exit status 0 when everything holds, 1 otherwise; every problem is printed with the object
+// and the path it concerns.
+
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import YAML from "yaml";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function loadDocs(file) {
+  const docs = YAML.parseAllDocuments(fs.readFileSync(file, "utf8"));
+  const out = [];
+  for (const d of docs) {
+    if (d.errors.length) throw new Error(`${file}: ${d.errors.map((e) => e.message).join("; ")}`);
+    const obj = d.toJSON();
+    if (obj !== null && obj !== undefined) out.push(obj);
+  }
+  return out;
+}
+
+const idOf = (o) =>
+  `${o.kind}/${o.metadata?.namespace ? o.metadata.namespace + "/" : ""}${o.metadata?.name}`;
+
+// ------------------------------------------------------------------ models --
+function modelModule(apiVersion, kind) {
+  if (apiVersion.startsWith("monitoring.coreos.com/")) {
+    return { module: `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`, iface: `I${kind}` };
+  }
+  // core "v1" lives at kubernetes-models/v1; groups at kubernetes-models/<group>/<version>.
+  return { module: `kubernetes-models/${apiVersion}/${kind}`, iface: `I${kind}` };
+}
+
+async function schemaErrors(obj) {
+  const { module } = modelModule(obj.apiVersion, obj.kind);
+  let mod;
+  try {
+    mod = await import(module);
+  } catch {
+    return [`no schema for ${obj.apiVersion} ${obj.kind} (is the apiVersion right?)`];
+  }
+  const Model = mod[obj.kind];
+  try {
+    new Model(obj).validate();
+    return [];
+  } catch (e) {
+    return String(e.message)
+      .split(/,\s*(?=data\/)/)
+      .map((m) => m.replace(/^data/, ""));
+  }
+}
+
+// Unknown fields: walk the object along the TypeScript type of its model. One program for all
+// kinds in the file (building it takes a few seconds).
+async function unknownFieldChecker(objects) {
+  const ts = (await import("typescript")).default;
+  const kinds = [...new Map(objects.map((o) => [`${o.apiVersion} ${o.kind}`, o])).values()];
+  let src = "";
+  const varOf = new Map();
+  kinds.forEach((o, i) => {
+    const { module, iface } = modelModule(o.apiVersion, o.kind);
+    src += `import type { ${iface} as T${i} } from "${module}";\nexport declare const v${i}: T${i};\n`;
+    varOf.set(`${o.apiVersion} ${o.kind}`, `v${i}`);
+  });
+  const probe = path.join(here, "__kinds__.ts");
+  const host = ts.createCompilerHost({});
+  const getSourceFile = host.getSourceFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  host.getSourceFile = (f, lang) => (f === probe ? ts.createSourceFile(f, src, lang) : getSourceFile(f, lang));
+  host.fileExists = (f) => f === probe || fileExists(f);
+  const program = ts.createProgram(
+    [probe],
+    {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      noEmit: true,
+      skipLibCheck: true,
+      types: [],
+    },
+    host,
+  );
+  const checker = program.getTypeChecker();
+  const types = new Map();
+  ts.forEachChild(program.getSourceFile(probe), (n) => {
+    if (ts.isVariableStatement(n)) {
+      for (const d of n.declarationList.declarations) types.set(d.name.text, checker.getTypeAtLocation(d));
+    }
+  });
+
+  function walk(value, type, where, out) {
+    if (value === null || typeof value !== "object") return;
+    type = checker.getNonNullableType(type);
+    if (type.isUnion()) {
+      const objectTypes = type.types.filter((t) => t.flags & ts.TypeFlags.Object);
+      // IntOrString, Quantity and friends have no object member: nothing to check.
+      if (objectTypes.length !== 1) return;
+      type = objectTypes[0];
+    }
+    if (Array.isArray(value)) {
+      if (checker.isArrayType(type)) {
+        const element = checker.getTypeArguments(type)[0];
+        value.forEach((v, i) => walk(v, element, `${where}[${i}]`, out));
+      }
+      return;
+    }
+    const props = checker.getPropertiesOfType(type);
+    const index = checker.getIndexInfosOfType(type);
+    if (props.length === 0 && index.length === 0) return; // an open object (e.g. JSON)
+    for (const [k, v] of Object.entries(value)) {
+      const p = props.find((s) => s.name === k);
+      if (p) walk(v, checker.getTypeOfSymbol(p), `${where}.${k}`, out);
+      else if (index.length) walk(v, index[0].type, `${where}.${k}`, out);
+      else out.push(`${where}.${k}: unknown field`);
+    }
+  }
+  return (obj) => {
+    const type = types.get(varOf.get(`${obj.apiVersion} ${obj.kind}`));
+    if (!type) return [];
+    const out = [];
+    walk(obj, type, "", out);
+    return out;
+  };
+}
+
+// ---------------------------------------------------------------- policies --
+// POLICIES: what every rendering of Advocacy must have, beyond a valid schema.
+const kFlushSeconds = 5; // the Kafka producer's final flush after the drain (services/*/src/main.cc)
+const kMarginSeconds = 5;
+const kConsumers = new Set(["content", "notifications"]); // services that consume Kafka topics
+
+function envOf(container, configMaps) {
+  const env = {};
+  for (const ef of container.envFrom ?? []) {
+    const cm = configMaps.get(ef.configMapRef?.name);
+    if (cm) Object.assign(env, cm.data ?? {});
+  }
+  for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+  return env;
+}
+
+function matches(selector, labels) {
+  return Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+}
+
+function policyErrors(objects) {
+  const errors = [];
+  const err = (o, msg) => errors.push(`${idOf(o)}: ${msg}`);
+  const byKind = (k) => objects.filter((o) => o.kind === k);
+  const configMaps = new Map(byKind("ConfigMap").map((c) => [c.metadata.name, c]));
+
+  const workloads = [...byKind("Deployment"), ...byKind("Job")];
+  for (const w of workloads) {
+    const pod = w.spec?.template?.spec ?? {};
+    const psc = pod.securityContext ?? {};
+    if (psc.runAsNonRoot !== true) err(w, "pod securityContext.runAsNonRoot must be true");
+    if (!(psc.runAsUser > 0)) err(w, "pod securityContext.runAsUser must be a non-zero uid");
+    if (psc.seccompProfile?.type !== "RuntimeDefault") err(w, "pod securityContext.seccompProfile.type must be RuntimeDefault");
+    if (pod.automountServiceAccountToken !== false) err(w, "automountServiceAccountToken must be false (no pod calls the Kubernetes API)");
+    if (!pod.serviceAccountName) err(w, "serviceAccountName must be set (no pod runs as the namespace's default account)");
+    for (const c of [...(pod.containers ?? []), ...(pod.initContainers ?? [])]) {
+      const sc = c.securityContext ?? {};
+      const where = `container ${c.name}`;
+      if (sc.allowPrivilegeEscalation !== false) err(w, `${where}: allowPrivilegeEscalation must be false`);
+      if (sc.readOnlyRootFilesystem !== true) err(w, `${where}: readOnlyRootFilesystem must be true`);
+      if (!(sc.capabilities?.drop ?? []).includes("ALL")) err(w, `${where}: capabilities.drop must contain ALL`);
+      if (sc.privileged) err(w, `${where}: must not be privileged`);
+      for (const r of ["cpu", "memory"]) {
+        if (!c.resources?.requests?.[r]) err(w, `${where}: resources.requests.${r} is missing`);
+        if (!c.resources?.limits?.[r]) err(w, `${where}: resources.limits.${r} is missing`);
+      }
+      if (!/:[^/]+$/.test(c.image ?? "") || /:latest$/.test(c.image)) err(w, `${where}: image '${c.image}' needs an explicit tag other than latest`);
+    }
+  }
+
+  const services = byKind("Service");
+  const pdbs = byKind("PodDisruptionBudget");
+  const hpas = byKind("HorizontalPodAutoscaler");
+  const policies = byKind("NetworkPolicy");
+  if (!policies.some((p) => Object.keys(p.spec?.podSelector?.matchLabels ?? {}).length === 1 &&
+      p.spec.podSelector.matchLabels["app.kubernetes.io/part-of"] === "advocacy" &&
+      !p.spec.ingress && !p.spec.egress && (p.spec.policyTypes ?? []).length === 2)) {
+    errors.push("no default-deny NetworkPolicy for app.kubernetes.io/part-of=advocacy");
+  }
+  for (const d of byKind("Deployment")) {
+    const pod = d.spec.template.spec;
+    const labels = d.spec.template.metadata?.labels ?? {};
+    const c = pod.containers[0];
+    const grpc = (c.ports ?? []).find((p) => p.name === "grpc");
+    const env = envOf(c, configMaps);
+    if (!grpc) err(d, "the first container has no port named grpc");
+    if (!c.readinessProbe?.grpc) err(d, "readinessProbe must be a gRPC probe (the standard health service)");
+    else if (grpc && c.readinessProbe.grpc.port !== grpc.containerPort) err(d, `readinessProbe.grpc.port ${c.readinessProbe.grpc.port} is not the grpc port ${grpc.containerPort}`);
+    if (!c.livenessProbe) err(d, "livenessProbe is missing");
+    if (!(c.ports ?? []).some((p) => p.name === "metrics")) err(d, "no port named metrics");
+    // The drain must finish inside the grace period, or the kubelet kills in-flight RPCs.
+    const drainMs = Number(env.ADVOCACY_DRAIN_TIMEOUT_MS ?? 10000);
+    const cmd = c.lifecycle?.preStop?.exec?.command ?? [];
+    const sleep = cmd[0]?.endsWith("sleep") ? Number(cmd[1]) : 0;
+    const need = sleep + drainMs / 1000 + kFlushSeconds + kMarginSeconds;
+    const grace = pod.terminationGracePeriodSeconds ?? 30;
+    if (grace < need) err(d, `terminationGracePeriodSeconds ${grace} < preStop ${sleep} s + drain ${drainMs / 1000} s + flush ${kFlushSeconds} s + margin ${kMarginSeconds} s = ${need} s`);
+    if (!(pod.topologySpreadConstraints ?? []).some((t) => t.topologyKey === "topology.kubernetes.io/zone")) err(d, "no topology spread over zones");
+    if (!(pod.topologySpreadConstraints ?? []).some((t) => t.topologyKey === "kubernetes.io/hostname")) err(d, "no topology spread over nodes");
+    if (!services.some((s) => s.spec?.selector && matches(s.spec.selector, labels))) err(d, "no Service selects its pods");
+    if (!pdbs.some((p) => matches(p.spec?.selector?.matchLabels, labels))) err(d, "no PodDisruptionBudget selects its pods");
+    if (!policies.some((p) => Object.keys(p.spec?.podSelector?.matchLabels ?? {}).length > 1 && matches(p.spec.podSelector.matchLabels, labels))) err(d, "no NetworkPolicy of its own allows its traffic");
+    const hpa = hpas.find((h) => h.spec?.scaleTargetRef?.kind === "Deployment" && h.spec.scaleTargetRef.name === d.metadata.name);
+    if (hpa) {
+      if (d.spec.replicas !== undefined) err(d, "has spec.replicas and an autoscaler: every apply would reset what the autoscaler chose");
+      const partitions = Number(env.ADVOCACY_KAFKA_PARTITIONS ?? 6);
+      if (kConsumers.has(labels["app.kubernetes.io/name"]) && hpa.spec.maxReplicas > partitions) {
+        err(hpa, `maxReplicas ${hpa.spec.maxReplicas} exceeds ADVOCACY_KAFKA_PARTITIONS=${partitions}: the extra consumers would get no partition`);
+      }
+      if (hpa.spec.minReplicas > hpa.spec.maxReplicas) err(hpa, "minReplicas exceeds maxReplicas");
+    }
+    for (const ef of c.envFrom ?? []) {
+      if (ef.configMapRef && !configMaps.has(ef.configMapRef.name)) err(d, `envFrom refers to ConfigMap ${ef.configMapRef.name}, which is not rendered`);
+    }
+  }
+  for (const sm of byKind("ServiceMonitor")) {
+    const svc = services.find((s) => matches(sm.spec?.selector?.matchLabels, s.metadata?.labels));
+    if (!svc) err(sm, "selects no Service");
+    for (const ep of sm.spec?.endpoints ?? []) {
+      if (svc && !(svc.spec.ports ?? []).some((p) => p.name === ep.port)) err(sm, `endpoint port '${ep.port}' is not a port of ${svc.metadata.name}`);
+    }
+  }
+  for (const pr of byKind("PrometheusRule")) {
+    for (const g of pr.spec?.groups ?? []) {
+      for (const r of g.rules ?? []) {
+        if (r.alert && !r.annotations?.runbook_url) err(pr, `alert ${r.alert} has no runbook_url`);
+      }
+    }
+  }
+  return errors;
+}
+
+// ----------------------------------------------------------------- compare --
+// What only one of the two tools adds, and nothing else:
+//  - Helm's bookkeeping labels helm.sh/chart and app.kubernetes.io/managed-by (object metadata);
+//  - Helm hook annotations (helm.sh/*) on the topics Job and its ServiceAccount and ConfigMap;
+//  - the pod-template annotation checksum/config, Helm's way to roll pods on a config change;
+//  - the content-hash suffix kustomize appends to generated ConfigMaps for the same purpose
+//    (advocacy-config-5f8h7k9c2m -> advocacy-config), in names and in every reference.
+function normalize(objects) {
+  const renamed = new Map();
+  for (const o of objects) {
+    const m = o.kind === "ConfigMap" && /^(.*)-[a-z0-9]{10}$/.exec(o.metadata?.name ?? "");
+    if (m && objects.some((x) => x !== o && JSON.stringify(x).includes(`"${o.metadata.name}"`))) {
+      renamed.set(o.metadata.name, m[1]);
+    }
+  }
+  const fix = (v) => {
+    if (Array.isArray(v)) return v.map(fix);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fix(x)]));
+    if (typeof v === "string" && renamed.has(v)) return renamed.get(v);
+    return v;
+  };
+  return objects.map((o) => {
+    o = fix(structuredClone(o));
+    const meta = o.metadata ?? {};
+    if (meta.labels) {
+      delete meta.labels["helm.sh/chart"];
+      delete meta.labels["app.kubernetes.io/managed-by"];
+    }
+    if (meta.annotations) {
+      for (const k of Object.keys(meta.annotations)) if (k.startsWith("helm.sh/")) delete meta.annotations[k];
+      if (!Object.keys(meta.annotations).length) delete meta.annotations;
+    }
+    const tmeta = o.spec?.template?.metadata;
+    if (tmeta?.annotations) {
+      delete tmeta.annotations["checksum/config"];
+      if (!Object.keys(tmeta.annotations).length) delete tmeta.annotations;
+    }
+    return o;
+  });
+}
+
+function diff(a, b, where, out) {
+  if (out.length > 40) return;
+  if (JSON.stringify(a) === JSON.stringify(b)) return;
+  if (a && b && typeof a === "object" && typeof b === "object" && Array.isArray(a) === Array.isArray(b)) {
+    if (Array.isArray(a)) {
+      if (a.length !== b.length) {
+        out.push(`${where}: ${a.length} items vs ${b.length}`);
+        return;
+      }
+      a.forEach((x, i) => diff(x, b[i], `${where}[${i}]`, out));
+      return;
+    }
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) diff(a[k], b[k], `${where}.${k}`, out);
+    return;
+  }
+  const show = (v) => (v === undefined ? "(absent)" : JSON.stringify(v).slice(0, 120));
+  out.push(`${where}: ${show(a)} vs ${show(b)}`);
+}
+
+// -------------------------------------------------------------------- main --
+function dashboards(rulesFile, outFile, files) {
+  const rules = YAML.parse(fs.readFileSync(rulesFile, "utf8"));
+  const recorded = new Set(rules.groups.flatMap((g) => g.rules.filter((r) => r.record).map((r) => r.record)));
+  const problems = [];
+  const generated = [];
+  for (const file of files) {
+    const dash = JSON.parse(fs.readFileSync(file, "utf8"));
+    const ids = new Set();
+    for (const panel of dash.panels ?? []) {
+      if (panel.type === "row") continue;
+      const where = `${path.basename(file)} panel ${panel.id} "${panel.title}"`;
+      if (ids.has(panel.id)) problems.push(`${where}: duplicate panel id`);
+      ids.add(panel.id);
+      if (!(panel.targets ?? []).length) problems.push(`${where}: no query`);
+      for (const t of panel.targets ?? []) {
+        const expr = t.expr
+          .replaceAll("$__rate_interval", "5m")
+          .replaceAll("$__range", "1h")
+          .replace(/\$\{?[A-Za-z_]+\}?/g, ".+");
+        for (const name of expr.match(/[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_:]+/g) ?? []) {
+          if (!recorded.has(name)) problems.push(`${where}: ${name} is not a recording rule of ${path.basename(rulesFile)}`);
+        }
+        generated.push({ record: `dashboard_query_${generated.length}`, expr });
+      }
+    }
+  }
+  fs.writeFileSync(outFile, YAML.stringify({ groups: [{ name: "dashboard-queries", rules: generated }] }));
+  if (problems.length) {
+    console.error(`dashboards: ${problems.length} problem(s):`);
+    for (const p of problems) console.error(`  ${p}`);
+    return false;
+  }
+  console.log(`dashboards: ${generated.length} queries in ${files.length} dashboards name only defined recording rules; written to ${outFile} for promtool`);
+  return true;
+}
+
+async function validate(name, file, schemaOnly = false) {
+  const objects = loadDocs(file);
+  const problems = [];
+  for (const o of objects) {
+    if (!o.apiVersion || !o.kind || !o.metadata?.name) {
+      problems.push(`an object without apiVersion, kind or metadata.name: ${JSON.stringify(o).slice(0, 100)}`);
+    }
+  }
+  const valid = objects.filter((o) => o.apiVersion && o.kind && o.metadata?.name);
+  for (const o of valid) for (const e of await schemaErrors(o)) problems.push(`${idOf(o)}: schema: ${e}`);
+  const unknown = await unknownFieldChecker(valid);
+  for (const o of valid) for (const e of unknown(o)) problems.push(`${idOf(o)}: ${e}`);
+  if (!schemaOnly) for (const e of policyErrors(valid)) problems.push(`policy: ${e}`);
+  const kinds = {};
+  for (const o of valid) kinds[o.kind] = (kinds[o.kind] ?? 0) + 1;
+  if (problems.length) {
+    console.error(`${name}: ${problems.length} problem(s) in ${objects.length} objects:`);
+    for (const p of problems) console.error(`  ${p}`);
+    return false;
+  }
+  console.log(`${name}: ${objects.length} objects valid (schema, unknown fields${schemaOnly ? "" : ", policies"}): ` +
+    Object.entries(kinds).sort().map(([k, n]) => `${n} ${k}`).join(", "));
+  return true;
+}
+
+function compare(nameA, fileA, nameB, fileB) {
+  const key = (o) => `${o.apiVersion} ${idOf(o)}`;
+  const a = new Map(normalize(loadDocs(fileA)).map((o) => [key(o), o]));
+  const b = new Map(normalize(loadDocs(fileB)).map((o) => [key(o), o]));
+  const problems = [];
+  for (const k of a.keys()) if (!b.has(k)) problems.push(`${k}: only in ${nameA}`);
+  for (const k of b.keys()) if (!a.has(k)) problems.push(`${k}: only in ${nameB}`);
+  let same = 0;
+  for (const [k, oa] of a) {
+    const ob = b.get(k);
+    if (!ob) continue;
+    const d = [];
+    diff(oa, ob, "", d);
+    if (d.length) problems.push(`${k} differs (${nameA} vs ${nameB}):\n      ${d.join("\n      ")}`);
+    else same++;
+  }
+  if (problems.length) {
+    console.error(`${nameA} vs ${nameB}: ${problems.length} difference(s):`);
+    for (const p of problems) console.error(`  ${p}`);
+    return false;
+  }
+  console.log(`${nameA} vs ${nameB}: all ${same} objects identical`);
+  return true;
+}
+
+const [cmd, ...args] = process.argv.slice(2);
+let ok;
+if (cmd === "validate" && args.length === 2) ok = await validate(args[0], args[1]);
+else if (cmd === "validate" && args.length === 3 && args[0] === "--schema-only") ok = await validate(args[1], args[2], true);
+else if (cmd === "dashboards" && args.length >= 3) ok = dashboards(args[0], args[1], args.slice(2));
+else if (cmd === "compare" && args.length === 4) ok = compare(...args);
+else {
+  console.error("usage: k8s-check.mjs validate [--schema-only] NAME FILE | dashboards RULES OUT DASHBOARD... | compare NAME_A FILE_A NAME_B FILE_B");
+  process.exit(2);
+}
+process.exit(ok ? 0 : 1);
