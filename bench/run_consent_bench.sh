@@ -178,7 +178,7 @@ service_env=(
 )
 [[ -n "$GRPC_MAX_THREADS" ]] && service_env+=(ADVOCACY_GRPC_MAX_THREADS="$GRPC_MAX_THREADS")
 [[ -n "$REDIS_POOL_SIZE" ]] && service_env+=(ADVOCACY_REDIS_POOL_SIZE="$REDIS_POOL_SIZE")
-env "${service_env[@]}" "$CONSENT_BIN" </dev/null >"$CONSENT_LOG" 2>&1 &
+env "${service_env[@]}" CONSENT_PROPAGATION_SERVICES=none "$CONSENT_BIN" </dev/null >"$CONSENT_LOG" 2>&1 &
 CONSENT_PID=$!
 
 bench_common=(--private-key "$PRIV" --issuer "$ISSUER" --employees "$EMPLOYEES")

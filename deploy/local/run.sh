@@ -89,7 +89,7 @@ start_service() {
   printf 'ADVOCACY_%s_ADDR=127.0.0.1:%s\nADVOCACY_%s_METRICS=http://127.0.0.1:%s/metrics\n' \
     "$upper" "$grpc_port" "$upper" "$metrics_port" >>"$SERVICES_ENV"
 }
-start_service consent
+start_service consent CONSENT_PROPAGATION_SERVICES=content
 start_service courses
 mapfile -t ports < <(adv_free_ports 1 "${taken[@]}")
 LINK_PORT="${ports[0]}"

@@ -50,7 +50,12 @@ class ConsentIntegrationTest : public ::testing::Test {
             {"ADVOCACY_JWT_PUBLIC_KEY_FILE", keys_->public_key_file()},
             {"ADVOCACY_JWT_ISSUER", Keys::kIssuer},
             {"ADVOCACY_DRAIN_TIMEOUT_MS", "2000"},
-            {"CONSENT_OUTBOX_LEASE_MS", "1000"}};
+            {"CONSENT_OUTBOX_LEASE_MS", "1000"},
+            // No consuming service runs in this suite: nothing to wait for after a withdrawal.
+            {"CONSENT_PROPAGATION_SERVICES", "none"},
+            // The service is killed at the end: a group of its own leaves no stale member in
+            // the default group for the next suite's consent service.
+            {"CONSENT_RECEIPTS_GROUP", UniqueId("consent-receipts-it")}};
   }
 
   void SetUp() override {

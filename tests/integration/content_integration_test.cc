@@ -56,7 +56,11 @@ class ContentIntegrationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     keys_ = new Keys();
-    consent_ = new ServiceProcess(CONSENT_BINARY, CommonEnv());
+    auto consent_env = CommonEnv();
+    // Content is the only consuming service here: withdrawals wait for its receipt alone.
+    consent_env["CONSENT_PROPAGATION_SERVICES"] = "content";
+    consent_env["CONSENT_RECEIPTS_GROUP"] = UniqueId("consent-receipts-it");
+    consent_ = new ServiceProcess(CONSENT_BINARY, consent_env);
     absl::Status st = consent_->Start();
     ASSERT_TRUE(st.ok()) << st;
     link_port_ = FreePort();

@@ -109,6 +109,23 @@ std::string FormatDuration(const google::protobuf::Duration& d) {
   return buf.data();
 }
 
+// One consuming service's line, for GetPropagationStatus and WithdrawConsent.
+std::string DescribeService(const v1::ServicePropagation& s, int64_t sequence) {
+  std::string out = StrCat(s.service(), ": ");
+  if (s.applied()) {
+    StrAppend(&out, "applied ", FormatTimestamp(s.applied_time()), " (after ",
+              FormatDuration(s.lag()));
+    if (s.applied_sequence() != sequence) {
+      StrAppend(&out, ", by the receipt of sequence ", s.applied_sequence());
+    }
+    out += ")";
+  } else {
+    StrAppend(&out, "NOT applied, waiting for ", FormatDuration(s.lag()),
+              " (latest applied sequence ", s.latest_applied_sequence(), ")");
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
@@ -137,7 +154,31 @@ std::string Human(const v1::GetCurrentNoticeResponse& r) {
 
 std::string Human(const v1::GiveConsentResponse& r) { return DescribeChange(r); }
 
-std::string Human(const v1::WithdrawConsentResponse& r) { return DescribeChange(r); }
+std::string Human(const v1::WithdrawConsentResponse& r) {
+  std::string out = DescribeChange(r);
+  for (const auto& s : r.service_propagations()) {
+    StrAppend(&out, "\n  ", DescribeService(s, r.sequence()));
+  }
+  const std::string waited = FormatDuration(r.propagation_wait());
+  if (r.sequence() == 0) {
+    out += "\nnothing to propagate: this employee never gave consent";
+  } else if (r.fully_propagated()) {
+    StrAppend(&out, "\nfully propagated: every consuming service had applied it (waited ", waited,
+              ")");
+  } else {
+    std::string lagging;
+    for (const auto& s : r.service_propagations()) {
+      if (!s.applied()) StrAppend(&lagging, lagging.empty() ? "" : ", ", s.service());
+    }
+    StrAppend(&out, "\nNOT fully propagated (waited ", waited, ")");
+    if (!lagging.empty()) StrAppend(&out, ": not yet applied by ", lagging);
+    StrAppend(&out,
+              "; the withdrawal is in force at the source; follow it with `consent "
+              "propagation --sequence ",
+              r.sequence(), "`");
+  }
+  return out;
+}
 
 std::string Human(const v1::CheckConsentResponse& r) {
   return Verdict(r.granted(), r.sequence(), r.needs_renewal());
@@ -183,20 +224,7 @@ std::string Human(const v1::GetPropagationStatusResponse& r) {
   std::string out =
       StrCat("sequence ", r.sequence(), " ", StateName(r.state()), " ", Scopes(r.scopes()),
              ", acknowledged ", FormatTimestamp(r.acknowledged_time()));
-  for (const auto& s : r.services()) {
-    StrAppend(&out, "\n  ", s.service(), ": ");
-    if (s.applied()) {
-      StrAppend(&out, "applied ", FormatTimestamp(s.applied_time()), " (after ",
-                FormatDuration(s.lag()));
-      if (s.applied_sequence() != r.sequence()) {
-        StrAppend(&out, ", by the receipt of sequence ", s.applied_sequence());
-      }
-      out += ")";
-    } else {
-      StrAppend(&out, "NOT applied, waiting for ", FormatDuration(s.lag()),
-                " (latest applied sequence ", s.latest_applied_sequence(), ")");
-    }
-  }
+  for (const auto& s : r.services()) StrAppend(&out, "\n  ", DescribeService(s, r.sequence()));
   if (r.services().empty()) out += "\n  no consuming service is expected to report";
   StrAppend(&out, "\n", r.fully_applied() ? "fully applied" : "not fully applied");
   return out;

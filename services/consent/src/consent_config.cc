@@ -56,6 +56,20 @@ ConsentConfig ReadConsentConfig(config::EnvReader& env) {
   c.propagation_check_interval =
       env.Millis("CONSENT_PROPAGATION_CHECK_INTERVAL_MS", milliseconds(1000), milliseconds(100),
                  milliseconds(60000));
+  c.ack_wait =
+      env.Millis("CONSENT_ACK_WAIT_MS", milliseconds(3000), milliseconds(0), milliseconds(60000));
+  // Each waiting withdrawal holds one of the server's threads: at most half of them may wait,
+  // so a lagging consuming service cannot starve CheckConsent and the other calls.
+  const int threads = c.runtime.grpc_max_threads;  // at least 4
+  c.ack_max_waiting =
+      static_cast<int>(env.Int("CONSENT_ACK_MAX_WAITING", std::max(1, threads / 4), 1, 1000000));
+  if (c.ack_max_waiting > threads / 2) {
+    env.AddError(
+        advocacy::StrCat("CONSENT_ACK_MAX_WAITING=", c.ack_max_waiting,
+                         " must be at most half of ADVOCACY_GRPC_MAX_THREADS (", threads,
+                         "): each waiting withdrawal holds a server thread; lower it or raise "
+                         "ADVOCACY_GRPC_MAX_THREADS"));
+  }
   return c;
 }
 

@@ -24,6 +24,13 @@ struct ConsentConfig {
   int pending_kept = 1000;     // CONSENT_PENDING_KEPT (1..100000), per employee
   // CONSENT_PROPAGATION_CHECK_INTERVAL_MS (100..60000), default 1 s: gauge refresh period.
   std::chrono::milliseconds propagation_check_interval{1000};
+  // Acknowledging withdrawals.
+  // CONSENT_ACK_WAIT_MS (0..60000), default 3 s: how long WithdrawConsent waits for every
+  // propagation service to apply the withdrawal; 0 answers at once.
+  std::chrono::milliseconds ack_wait{3000};
+  // CONSENT_ACK_MAX_WAITING (1..ADVOCACY_GRPC_MAX_THREADS/2), default a quarter of
+  // ADVOCACY_GRPC_MAX_THREADS: withdrawals that may wait at once (each holds a server thread).
+  int ack_max_waiting = 32;
 };
 
 // Reads and validates; problems are collected in `env`.

@@ -1,10 +1,28 @@
 #include "consent_grpc_service.h"
 
+#include <chrono>
+
 namespace advocacy::consent {
+namespace {
+
+// The call's deadline on the steady clock the waiter uses; max() when the caller set none (or
+// one so far away that it does not matter).
+PropagationWaiter::Deadline SteadyDeadline(const grpc::ServerContext& ctx) {
+  const auto deadline = ctx.deadline();
+  const auto now = std::chrono::system_clock::now();
+  if (deadline == std::chrono::system_clock::time_point::max() ||
+      deadline - now > std::chrono::hours(1)) {
+    return PropagationWaiter::Deadline::max();
+  }
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(deadline - now);
+}
+
+}  // namespace
 
 ConsentGrpcService::ConsentGrpcService(ConsentManager* manager, rpc::Runtime runtime,
-                                       PropagationManager* propagation)
-    : manager_(manager), runtime_(runtime), propagation_(propagation) {}
+                                       PropagationManager* propagation, PropagationWaiter* waiter)
+    : manager_(manager), runtime_(runtime), propagation_(propagation), waiter_(waiter) {}
 
 grpc::Status ConsentGrpcService::GiveConsent(grpc::ServerContext* ctx,
                                              const v1::GiveConsentRequest* req,
@@ -21,8 +39,15 @@ grpc::Status ConsentGrpcService::WithdrawConsent(grpc::ServerContext* ctx,
                                                  v1::WithdrawConsentResponse* resp) {
   return rpc::Handle(runtime_, "WithdrawConsent", ctx, [&](const auth::Principal& caller) {
     auto r = manager_->Withdraw(caller, *req);
-    if (r.ok()) *resp = std::move(*r);
-    return r.status();
+    if (!r.ok()) return r.status();
+    *resp = std::move(*r);
+    // Committed: from here on the answer is OK whatever the wait brings. Cancellation covers a
+    // caller that gave up and a server whose drain ran out.
+    if (waiter_ != nullptr) {
+      waiter_->Complete(req->tenant_id(), req->employee_id(), resp, SteadyDeadline(*ctx),
+                        [ctx] { return ctx->IsCancelled(); });
+    }
+    return absl::OkStatus();
   });
 }
 

@@ -6,14 +6,17 @@
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
 #include "consent_manager.h"
 #include "propagation_manager.h"
+#include "propagation_waiter.h"
 
 namespace advocacy::consent {
 
 class ConsentGrpcService final : public v1::ConsentService::Service {
  public:
-  // `propagation` may be null: GetPropagationStatus then answers UNIMPLEMENTED.
+  // `propagation` may be null: GetPropagationStatus then answers UNIMPLEMENTED. `waiter` may be
+  // null: WithdrawConsent then answers right after the commit, without propagation fields.
   ConsentGrpcService(ConsentManager* manager, rpc::Runtime runtime,
-                     PropagationManager* propagation = nullptr);
+                     PropagationManager* propagation = nullptr,
+                     PropagationWaiter* waiter = nullptr);
 
   grpc::Status GiveConsent(grpc::ServerContext* ctx, const v1::GiveConsentRequest* req,
                            v1::GiveConsentResponse* resp) override;
@@ -40,6 +43,7 @@ class ConsentGrpcService final : public v1::ConsentService::Service {
   ConsentManager* manager_;
   rpc::Runtime runtime_;
   PropagationManager* propagation_;
+  PropagationWaiter* waiter_;
 };
 
 }  // namespace advocacy::consent

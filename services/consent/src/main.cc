@@ -19,6 +19,7 @@
 #include "propagation_manager.h"
 #include "propagation_metrics.h"
 #include "propagation_monitor.h"
+#include "propagation_waiter.h"
 #include "redis_consent_store.h"
 #include "redis_propagation_store.h"
 
@@ -101,6 +102,9 @@ int main() {
                                           cfg.propagation_services);
   consent::PropagationMonitor monitor(&propagation, cfg.propagation_check_interval);
   monitor.Start();
+  consent::PropagationWaiter waiter(&propagation,
+                                    {.max_wait = cfg.ack_wait, .max_waiting = cfg.ack_max_waiting},
+                                    &propagation_metrics);
 
   kafka::Stats consumer_stats;
   metrics.ExportKafkaStats("consumer", &consumer_stats);
@@ -138,7 +142,7 @@ int main() {
     }
   });
 
-  consent::ConsentGrpcService service(&manager, {verifier->get(), &metrics}, &propagation);
+  consent::ConsentGrpcService service(&manager, {verifier->get(), &metrics}, &propagation, &waiter);
 
   server::ServerRunner runner({.listen = cfg.runtime.grpc_listen,
                                .max_threads = cfg.runtime.grpc_max_threads,

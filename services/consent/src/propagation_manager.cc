@@ -59,7 +59,12 @@ absl::StatusOr<v1::GetPropagationStatusResponse> PropagationManager::GetStatus(
     }
     sequence = snapshot->sequence;
   }
-  auto page = consent_->ListLedger(req.tenant_id(), req.employee_id(), sequence, 1);
+  return StatusOf(req.tenant_id(), req.employee_id(), sequence);
+}
+
+absl::StatusOr<v1::GetPropagationStatusResponse> PropagationManager::StatusOf(
+    const std::string& tenant_id, const std::string& employee_id, int64_t sequence) {
+  auto page = consent_->ListLedger(tenant_id, employee_id, sequence, 1);
   if (!page.ok()) return page.status();
   if (page->entries.empty()) {
     return absl::NotFoundError(advocacy::StrCat(
@@ -70,7 +75,7 @@ absl::StatusOr<v1::GetPropagationStatusResponse> PropagationManager::GetStatus(
   if (!entry.ParseFromString(page->entries.front())) {
     return absl::DataLossError("a ledger entry cannot be decoded; the ledger needs inspection");
   }
-  auto receipts = store_->LoadReceipts(req.tenant_id(), req.employee_id(), services_, sequence);
+  auto receipts = store_->LoadReceipts(tenant_id, employee_id, services_, sequence);
   if (!receipts.ok()) return receipts.status();
 
   const int64_t acknowledged_ms = ToMs(entry.recorded_at());
@@ -101,6 +106,17 @@ absl::StatusOr<v1::GetPropagationStatusResponse> PropagationManager::GetStatus(
   }
   resp.set_fully_applied(all);
   return resp;
+}
+
+absl::StatusOr<std::vector<std::string>> PropagationManager::Unapplied(
+    const std::string& tenant_id, const std::string& employee_id, int64_t sequence) {
+  auto receipts = store_->LoadReceipts(tenant_id, employee_id, services_, sequence);
+  if (!receipts.ok()) return receipts.status();
+  std::vector<std::string> out;
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (!(*receipts)[i].covering.has_value()) out.push_back(services_[i]);
+  }
+  return out;
 }
 
 absl::Status PropagationManager::HandleReceipt(const kafka::Message& message) {

@@ -38,6 +38,18 @@ class PropagationManager final {
   absl::StatusOr<v1::GetPropagationStatusResponse> GetStatus(
       const auth::Principal& caller, const v1::GetPropagationStatusRequest& request);
 
+  // GetStatus for the consent service's own use: no validation or authorization. `sequence`
+  // must be positive; NOT_FOUND when the employee has no such change.
+  absl::StatusOr<v1::GetPropagationStatusResponse> StatusOf(const std::string& tenant_id,
+                                                            const std::string& employee_id,
+                                                            int64_t sequence);
+  // The expected services, in order, that have not reported applying change `sequence` (or a
+  // later one) of the employee; empty once every one has. One Redis round trip and no ledger
+  // read, so a waiting caller can poll it.
+  absl::StatusOr<std::vector<std::string>> Unapplied(const std::string& tenant_id,
+                                                     const std::string& employee_id,
+                                                     int64_t sequence);
+
   // The receipts consumer's handler. InvalidArgument (the message is dead-lettered) for anything
   // that is not a well-formed ConsentApplied whose Kafka key matches its body; other errors are
   // transient (Redis) and the message is retried. Idempotent.

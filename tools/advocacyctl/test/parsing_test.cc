@@ -182,6 +182,52 @@ TEST(Human, PropagationStatusShowsEachServiceAndTheVerdict) {
             "not fully applied");
 }
 
+TEST(Human, WithdrawalSaysWhetherEveryServiceAppliedIt) {
+  v1::WithdrawConsentResponse r;
+  r.set_sequence(7);
+  auto* consent = r.add_consents();
+  *consent->mutable_scope() = *ParseScope("share:linkedin");
+  consent->set_state(v1::CONSENT_STATE_WITHDRAWN);
+  consent->set_sequence(7);
+  consent->mutable_changed_at()->set_seconds(1767225600);
+  auto* content = r.add_service_propagations();
+  content->set_service("content");
+  content->set_applied(true);
+  content->set_applied_sequence(7);
+  content->mutable_applied_time()->set_seconds(1767225600);
+  content->mutable_applied_time()->set_nanos(6000000);
+  content->mutable_lag()->set_nanos(6000000);
+  r.set_fully_propagated(true);
+  r.mutable_propagation_wait()->set_nanos(7000000);
+  EXPECT_EQ(Human(r),
+            "sequence 7\n"
+            "  share:linkedin withdrawn (sequence 7, 2026-01-01T00:00:00Z)\n"
+            "  content: applied 2026-01-01T00:00:00.006Z (after 0.006s)\n"
+            "fully propagated: every consuming service had applied it (waited 0.007s)");
+
+  auto* notifications = r.add_service_propagations();
+  notifications->set_service("notifications");
+  notifications->set_latest_applied_sequence(6);
+  notifications->mutable_lag()->set_seconds(3);
+  r.set_fully_propagated(false);
+  r.mutable_propagation_wait()->set_seconds(3);
+  r.mutable_propagation_wait()->set_nanos(0);
+  EXPECT_EQ(Human(r),
+            "sequence 7\n"
+            "  share:linkedin withdrawn (sequence 7, 2026-01-01T00:00:00Z)\n"
+            "  content: applied 2026-01-01T00:00:00.006Z (after 0.006s)\n"
+            "  notifications: NOT applied, waiting for 3.000s (latest applied sequence 6)\n"
+            "NOT fully propagated (waited 3.000s): not yet applied by notifications; the "
+            "withdrawal is in force at the source; follow it with `consent propagation "
+            "--sequence 7`");
+
+  v1::WithdrawConsentResponse never;
+  never.set_unchanged(true);
+  never.set_fully_propagated(true);
+  EXPECT_EQ(Human(never),
+            "sequence 0 (unchanged)\nnothing to propagate: this employee never gave consent");
+}
+
 TEST(ToJson, IncludesDefaultValues) {
   v1::CheckConsentResponse check;
   auto json = ToJson(check);
