@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The run command: installs what is missing, builds, starts a real Redis and Kafka on free
-# loopback ports and the services, then walks through an opt-in and an opt-out through the
-# real gRPC API with advocacyctl. Everything stays up afterwards; `run.sh stop` stops it.
+# loopback ports, a local SMTP sink, the four services and Debian's Prometheus scraping them,
+# then walks through the product through the real APIs (advocacyctl for consent, `buf curl`
+# with server reflection for the others): content published, an employee opts in, the feed and
+# the tip mail, a share with a tracked link and a click, a course completed, then the opt-out
+# and its receipts, and a Prometheus query. Everything stays up afterwards.
 #
 #   deploy/local/run.sh          start (or restart the services) and run the demo
-#   deploy/local/run.sh stop     stop the services, Redis and Kafka (data is kept)
+#   deploy/local/run.sh stop     stop Prometheus, the services, the SMTP sink, Redis and Kafka
+#                                (data is kept)
 #   deploy/local/run.sh status   what runs where
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,44 +19,111 @@ RUN_DIR="$ADVOCACY_HOME/run"
 KEY_DIR="$ADVOCACY_HOME/keys"
 LOG_DIR="$ADVOCACY_HOME/logs"
 SERVICES_ENV="$ADVOCACY_HOME/services.env"
+SINK_DIR="$ADVOCACY_HOME/smtp-sink"
+PROM_DIR="$ADVOCACY_HOME/prometheus"
+PROM_CONFIG="$PROM_DIR/prometheus.yml"
 ISSUER="advocacy-local"
+# Debian's python3 (with python3-aiosmtpd), not whatever python3 comes first on PATH.
+PY=/usr/bin/python3
+# Start order; stop goes the other way, so nothing loses what it depends on while it works.
+PROCESSES=(smtp-sink consent courses content notifications prometheus)
 mkdir -p "$RUN_DIR" "$LOG_DIR"
 
-stop_services() {
-  local pidfile pid
+# ------------------------------------------------------------ processes --
+# Each process started here has $RUN_DIR/service-<name>.pid: its pid, then a substring of its
+# command line, so a recycled pid from a stale file is never signalled.
+record_pid() {
+  printf '%s\n%s\n' "$2" "$3" >"$RUN_DIR/service-$1.pid"
+}
+
+# running_pid NAME: prints the pid when that process is alive (and is what we started).
+running_pid() {
+  local pidfile="$RUN_DIR/service-$1.pid" pid pattern
+  [[ -f "$pidfile" ]] || return 0
+  pid="$(sed -n 1p "$pidfile")"
+  pattern="$(sed -n 2p "$pidfile")"
+  if [[ -n "$pattern" ]]; then
+    adv_pid_matches "$pid" "$pattern" && printf '%s\n' "$pid"
+  elif [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+    printf '%s\n' "$pid" # a pid file written before the pattern line existed
+  fi
+  return 0
+}
+
+stop_processes() {
+  local names=() name pidfile pid i
+  for ((i = ${#PROCESSES[@]} - 1; i >= 0; i--)); do names+=("${PROCESSES[i]}"); done
+  # Pid files of processes this version no longer starts still get stopped.
   for pidfile in "$RUN_DIR"/service-*.pid; do
     [[ -e "$pidfile" ]] || continue
-    pid="$(cat "$pidfile")"
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-      adv_log "stopping $(basename "$pidfile" .pid) (pid $pid)"
-      adv_stop_pid "$pid" "$(basename "$pidfile" .pid)" 15 || true
-    fi
-    rm -f "$pidfile"
+    name="$(basename "$pidfile" .pid)"
+    name="${name#service-}"
+    [[ " ${names[*]} " == *" $name "* ]] || names+=("$name")
   done
+  for name in "${names[@]}"; do
+    pid="$(running_pid "$name")"
+    if [[ -n "$pid" ]]; then
+      adv_log "stopping $name (pid $pid)"
+      adv_stop_pid "$pid" "$name" 15 || true
+    fi
+    rm -f "$RUN_DIR/service-$name.pid"
+  done
+}
+
+show_status() {
+  local name pid rc=0 line
+  "$here/stack.sh" status || rc=3
+  for name in "${PROCESSES[@]}"; do
+    pid="$(running_pid "$name")"
+    if [[ -n "$pid" ]]; then
+      line="$name: running, pid $pid"
+    elif [[ -f "$RUN_DIR/service-$name.pid" ]]; then
+      line="$name: NOT running (it exited; see $LOG_DIR/$name.log)"
+      rc=3
+    else
+      line="$name: stopped"
+      rc=3
+    fi
+    echo "$line"
+  done
+  if [[ -f "$SERVICES_ENV" ]]; then
+    echo "addresses of the last start ($SERVICES_ENV):"
+    sed 's/^/  /' "$SERVICES_ENV"
+  fi
+  return "$rc"
 }
 
 case "${1:-start}" in
   stop)
-    stop_services
+    stop_processes
     "$here/stack.sh" down
     exit 0
     ;;
   status)
-    "$here/stack.sh" status || true
-    [[ -f "$SERVICES_ENV" ]] && cat "$SERVICES_ENV"
-    exit 0
+    show_status && exit 0 || exit 3
     ;;
   start) ;;
   *) adv_die "usage: run.sh [start|stop|status]" ;;
 esac
 
+RUN_STARTED=$SECONDS
 "$here/install.sh"
+INSTALL_SECONDS=$((SECONDS - RUN_STARTED))
 "$here/build.sh"
+BUILD_SECONDS=$((SECONDS - RUN_STARTED - INSTALL_SECONDS))
+STACK_STARTED=$SECONDS
 "$here/stack.sh" up
+STACK_SECONDS=$((SECONDS - STACK_STARTED))
 set -a
 source "$ADVOCACY_STACK_ENV"
 set +a
 CTL="$BUILD_DIR/tools/advocacyctl/advocacyctl"
+for tool in prometheus promtool curl kcat; do
+  command -v "$tool" >/dev/null || adv_die "$tool not found; run deploy/local/install.sh"
+done
+[[ -x "$ADVOCACY_BUF" ]] || adv_die "buf not found at $ADVOCACY_BUF; run deploy/local/install.sh"
+"$PY" -c 'import aiosmtpd' 2>/dev/null ||
+  adv_die "$PY cannot import aiosmtpd (the SMTP sink needs it); run deploy/local/install.sh (installs python3-aiosmtpd)"
 
 # A local development key pair, generated here and never committed or built in.
 if [[ ! -f "$KEY_DIR/jwt-private.pem" ]]; then
@@ -60,20 +131,56 @@ if [[ ! -f "$KEY_DIR/jwt-private.pem" ]]; then
   mkdir -p "$KEY_DIR"
   "$CTL" keygen --out-dir "$KEY_DIR"
 fi
+# The HMAC key that signs the unsubscribe links in mails; like the JWT keys, local only.
+if [[ ! -s "$KEY_DIR/unsubscribe.key" ]]; then
+  adv_log "generating a local unsubscribe-link signing key in $KEY_DIR"
+  (umask 077 && openssl rand -base64 48 >"$KEY_DIR/unsubscribe.key")
+fi
 
-stop_services
-# start_service NAME [VAR=value ...]: starts build/services/NAME/NAME on free loopback ports with
-# the extra environment given, records its pid, and appends its addresses to services.env.
+stop_processes
+PROCESSES_STARTED=$SECONDS
 : >"$SERVICES_ENV"
 taken=("$ADVOCACY_REDIS_PORT" "$ADVOCACY_KAFKA_PORT" "$ADVOCACY_KAFKA_CONTROLLER_PORT")
+# take_port: prints a free loopback port no other process of this run was given.
+take_port() {
+  local port
+  port="$(adv_free_ports 1 "${taken[@]}")"
+  taken+=("$port")
+  printf '%s\n' "$port"
+}
+
+# The SMTP sink: a real SMTP server that records each accepted mail as one JSON line in
+# $SINK_DIR/mails.jsonl and never relays (tests/integration/smtp_sink.py).
+SMTP_PORT="$(take_port)"
+mkdir -p "$SINK_DIR"
+rm -f "$SINK_DIR/ready"
+adv_log "starting smtp-sink on 127.0.0.1:$SMTP_PORT (mails in $SINK_DIR/mails.jsonl)"
+adv_rotate_log "$LOG_DIR/smtp-sink.log"
+setsid "$PY" "$ADVOCACY_REPO/tests/integration/smtp_sink.py" --host 127.0.0.1 --port "$SMTP_PORT" \
+  --out "$SINK_DIR" --ready-file "$SINK_DIR/ready" </dev/null >>"$LOG_DIR/smtp-sink.log" 2>&1 &
+record_pid smtp-sink $! "smtp_sink.py"
+deadline=$((SECONDS + 15))
+until [[ -s "$SINK_DIR/ready" ]]; do
+  if [[ -z "$(running_pid smtp-sink)" ]] || ((SECONDS >= deadline)); then
+    tail -n 20 "$LOG_DIR/smtp-sink.log" >&2
+    adv_die "the SMTP sink did not start listening on 127.0.0.1:$SMTP_PORT; its log is $LOG_DIR/smtp-sink.log"
+  fi
+  sleep 0.1
+done
+printf 'ADVOCACY_SMTP_URL=smtp://127.0.0.1:%s\nADVOCACY_SMTP_MAILS=%s\n' \
+  "$SMTP_PORT" "$SINK_DIR/mails.jsonl" >>"$SERVICES_ENV"
+
+# start_service NAME [VAR=value ...]: starts build/services/NAME/NAME on free loopback ports with
+# the extra environment given, records its pid, and appends its addresses to services.env.
+declare -A GRPC_ADDR METRICS_ADDR
 start_service() {
-  local name="$1" upper ports grpc_port metrics_port
+  local name="$1" upper grpc_port metrics_port
   shift
   upper="$(tr '[:lower:]' '[:upper:]' <<<"$name")"
-  mapfile -t ports < <(adv_free_ports 2 "${taken[@]}")
-  grpc_port="${ports[0]}"
-  metrics_port="${ports[1]}"
-  taken+=("$grpc_port" "$metrics_port")
+  grpc_port="$(take_port)"
+  metrics_port="$(take_port)"
+  GRPC_ADDR[$name]="127.0.0.1:$grpc_port"
+  METRICS_ADDR[$name]="127.0.0.1:$metrics_port"
   adv_log "starting $name on 127.0.0.1:$grpc_port (metrics :$metrics_port)"
   (
     export ADVOCACY_GRPC_LISTEN="127.0.0.1:$grpc_port"
@@ -84,68 +191,401 @@ start_service() {
     for assignment in "$@"; do export "${assignment?}"; done
     adv_rotate_log "$LOG_DIR/$name.log"
     setsid "$BUILD_DIR/services/$name/$name" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
-    echo $! >"$RUN_DIR/service-$name.pid"
+    record_pid "$name" $! "$BUILD_DIR/services/$name/$name"
   )
   printf 'ADVOCACY_%s_ADDR=127.0.0.1:%s\nADVOCACY_%s_METRICS=http://127.0.0.1:%s/metrics\n' \
     "$upper" "$grpc_port" "$upper" "$metrics_port" >>"$SERVICES_ENV"
 }
-start_service consent CONSENT_PROPAGATION_SERVICES=content
+start_service consent CONSENT_PROPAGATION_SERVICES=content,notifications
 start_service courses
-mapfile -t ports < <(adv_free_ports 1 "${taken[@]}")
-LINK_PORT="${ports[0]}"
-taken+=("$LINK_PORT")
+LINK_PORT="$(take_port)"
 start_service content "CONTENT_LINK_LISTEN=127.0.0.1:$LINK_PORT" \
   "CONTENT_LINK_BASE_URL=http://127.0.0.1:$LINK_PORT/l/"
 echo "ADVOCACY_CONTENT_LINKS=http://127.0.0.1:$LINK_PORT/l/" >>"$SERVICES_ENV"
+# The notifications service refuses a plain-http public base URL (mail clients only do RFC 8058
+# one-click unsubscribe over https), so the links in mails name https://unsubscribe.localhost
+# while the endpoint itself listens on http://127.0.0.1:<port>/unsubscribe. A 10 s Kafka
+# session (instead of 45 s) lets a restart after a crash get its partitions back quickly.
+UNSUBSCRIBE_PORT="$(take_port)"
+start_service notifications "NOTIFICATIONS_CONSENT_ADDR=${GRPC_ADDR[consent]}" \
+  "NOTIFICATIONS_SIGNING_KEY_FILE=$KEY_DIR/jwt-private.pem" \
+  "NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE=$KEY_DIR/unsubscribe.key" \
+  "NOTIFICATIONS_PUBLIC_BASE_URL=https://unsubscribe.localhost" \
+  "NOTIFICATIONS_APP_BASE_URL=https://advocacy.localhost" \
+  "NOTIFICATIONS_UNSUBSCRIBE_LISTEN=127.0.0.1:$UNSUBSCRIBE_PORT" \
+  "NOTIFICATIONS_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
+  "NOTIFICATIONS_MAIL_FROM=advocacy@demo-corp.localhost" \
+  "NOTIFICATIONS_KAFKA_SESSION_TIMEOUT_MS=10000"
+echo "ADVOCACY_NOTIFICATIONS_UNSUBSCRIBE=http://127.0.0.1:$UNSUBSCRIBE_PORT/unsubscribe" >>"$SERVICES_ENV"
 cat >>"$SERVICES_ENV" <<ENV
 ADVOCACY_JWT_PRIVATE_KEY_FILE=$KEY_DIR/jwt-private.pem
 ADVOCACY_JWT_ISSUER=$ISSUER
 ENV
+
+# Prometheus (Debian's package) with the jobs, labels and honor_labels the ServiceMonitors of
+# deploy/k8s produce (job advocacy-<service>, label service=<service>), so the rules in
+# deploy/monitoring/rules and the dashboards work unchanged. Regenerated on every start: the
+# ports change.
+PROM_PORT="$(take_port)"
+mkdir -p "$PROM_DIR/data"
+{
+  echo "# Generated by deploy/local/run.sh on every start; edits are overwritten."
+  echo "global:"
+  echo "  scrape_interval: 5s"
+  echo "  scrape_timeout: 4s"
+  echo "  evaluation_interval: 5s"
+  echo "rule_files:"
+  echo "  - '$ADVOCACY_REPO/deploy/monitoring/rules/*.rules.yml'"
+  echo "scrape_configs:"
+  for name in consent courses content notifications; do
+    echo "  - job_name: advocacy-$name"
+    echo "    honor_labels: true"
+    echo "    static_configs:"
+    echo "      - targets: ['${METRICS_ADDR[$name]}']"
+    echo "        labels: {service: $name}"
+  done
+} >"$PROM_CONFIG.tmp"
+mv -f "$PROM_CONFIG.tmp" "$PROM_CONFIG"
+if ! promtool_out="$(promtool check config "$PROM_CONFIG" 2>&1)"; then
+  printf '%s\n' "$promtool_out" >&2
+  adv_die "promtool rejects the generated $PROM_CONFIG or the rules it loads (output above)"
+fi
+adv_log "starting prometheus on 127.0.0.1:$PROM_PORT (config $PROM_CONFIG, data $PROM_DIR/data)"
+adv_rotate_log "$LOG_DIR/prometheus.log"
+setsid prometheus "--config.file=$PROM_CONFIG" "--storage.tsdb.path=$PROM_DIR/data" \
+  --storage.tsdb.retention.time=7d "--web.listen-address=127.0.0.1:$PROM_PORT" \
+  </dev/null >>"$LOG_DIR/prometheus.log" 2>&1 &
+record_pid prometheus $! "--config.file=$PROM_CONFIG"
+PROM_URL="http://127.0.0.1:$PROM_PORT"
+echo "ADVOCACY_PROMETHEUS_URL=$PROM_URL" >>"$SERVICES_ENV"
+
 set -a
 source "$SERVICES_ENV"
 set +a
-for service in consent courses content; do
-  addr_var="ADVOCACY_$(tr '[:lower:]' '[:upper:]' <<<"$service")_ADDR"
-  if ! "$CTL" --addr "${!addr_var}" health --wait 60s >/dev/null; then
+for service in consent courses content notifications; do
+  if ! "$CTL" --addr "${GRPC_ADDR[$service]}" health --wait 60s >/dev/null; then
     tail -n 30 "$LOG_DIR/$service.log" >&2
     adv_die "$service did not become ready; its log is $LOG_DIR/$service.log"
   fi
-  adv_log "$service: SERVING on ${!addr_var}"
+  adv_log "$service: SERVING on ${GRPC_ADDR[$service]}"
 done
 
-demo() {
-  local tenant="demo-corp" employee="kari.nordmann"
-  echo
-  adv_log "demo: an admin publishes the consent notice employees are asked to agree to"
-  "$CTL" --as "admin:$tenant:hr-admin" notice publish --tenant "$tenant" --version 2026-11 \
-    --summary "Sharing company content from your own accounts is voluntary" \
-    --url https://intranet.example/advocacy/consent/2026-11
-  adv_log "demo: before opting in, nothing is granted (default deny)"
-  "$CTL" --as "service:$tenant:content" consent check --tenant "$tenant" --employee "$employee" --scope share:linkedin || true
-  adv_log "demo: $employee opts in to sharing on LinkedIn and to email tips"
-  "$CTL" --as "employee:$tenant:$employee" consent give --tenant "$tenant" --employee "$employee" \
-    --scope share:linkedin,email-tips --notice 2026-11 --method app --idempotency-key "demo-opt-in-$(date +%s)"
-  "$CTL" --as "service:$tenant:content" consent check --tenant "$tenant" --employee "$employee" --scope share:linkedin
-  adv_log "demo: $employee opts out of everything in one call"
-  "$CTL" --as "employee:$tenant:$employee" consent withdraw --tenant "$tenant" --employee "$employee" --all --method app
-  adv_log "demo: the very next check already says no"
-  "$CTL" --as "service:$tenant:content" consent check --tenant "$tenant" --employee "$employee" --scope share:linkedin || true
-  adv_log "demo: the ledger shows both changes, so consent can be demonstrated later"
-  "$CTL" --as "employee:$tenant:$employee" consent history --tenant "$tenant" --employee "$employee"
-  adv_log "demo: the events on Kafka topic advocacy.consent.v1 (CloudEvents headers, key tenant/employee)"
-  kcat -C -b "$ADVOCACY_KAFKA_BROKERS" -t advocacy.consent.v1 -o beginning -e -q \
-    -f 'key=%k  %h\n' 2>/dev/null | grep -F "$tenant/$employee" | tail -n 2 || true
+# prom_get PATH: a Prometheus HTTP API answer.
+prom_get() {
+  curl -sf --max-time 5 "$PROM_URL$1"
 }
+prom_targets_up() {
+  local out
+  out="$(prom_get /api/v1/targets)" || return 1
+  "$PY" -c '
+import json, sys
+targets = json.loads(sys.argv[1])["data"]["activeTargets"]
+sys.exit(0 if len(targets) == 4 and all(t["health"] == "up" for t in targets) else 1)' "$out"
+}
+deadline=$((SECONDS + 60))
+until prom_get /-/ready >/dev/null 2>&1 && prom_targets_up; do
+  if [[ -z "$(running_pid prometheus)" ]] || ((SECONDS >= deadline)); then
+    tail -n 30 "$LOG_DIR/prometheus.log" >&2
+    prom_get /api/v1/targets >&2 || true
+    adv_die "prometheus did not become ready with all 4 targets up within 60s; its log is $LOG_DIR/prometheus.log"
+  fi
+  sleep 0.5
+done
+adv_log "prometheus: ready on $PROM_URL, all 4 targets up"
+PROCESSES_SECONDS=$((SECONDS - PROCESSES_STARTED))
+
+# ----------------------------------------------------------------- demo --
+DEMO_STEP=0
+step() {
+  DEMO_STEP=$((DEMO_STEP + 1))
+  echo
+  adv_log "demo $DEMO_STEP: $*"
+}
+say() { printf '    %s\n' "$@"; }
+# fail WHAT: the demo step did not do what it says; everything stays up for inspection.
+fail() {
+  adv_die "demo step $DEMO_STEP failed: $*. Everything is still running: logs in $LOG_DIR, 'deploy/local/run.sh status', 'deploy/local/run.sh stop'"
+}
+
+# now_us: microseconds since the epoch (EPOCHREALTIME's separator depends on the locale).
+now_us() { printf '%s\n' "${EPOCHREALTIME/[.,]/}"; }
+# since START_US: seconds since START_US with one decimal.
+since() {
+  local ms=$((($(now_us) - $1) / 1000))
+  printf '%d.%d s' $((ms / 1000)) $((ms % 1000 / 100))
+}
+# poll TIMEOUT_SECONDS COMMAND...: runs COMMAND until it succeeds; fails after the timeout.
+poll() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# jq_py JSON EXPR [ARG...]: evaluates a Python expression over the parsed JSON `d` (and the
+# extra arguments as list `a`) and prints it; a boolean is the exit status instead. jq is not
+# among what install.sh installs; Python is.
+jq_py() {
+  "$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1]) if sys.argv[1].strip() else {}
+a = sys.argv[3:]
+v = eval(sys.argv[2])
+if isinstance(v, bool):
+    sys.exit(0 if v else 1)
+print(v)' "$@"
+}
+
+# rpc SERVICE METHOD PRINCIPAL JSON: one gRPC call through buf curl with server reflection and
+# a token minted for PRINCIPAL (role:tenant:id); prints the JSON response, or fails and leaves
+# the service's error in $RPC_ERROR_FILE (a file: callers run it in a command substitution).
+RPC_ERROR_FILE="$RUN_DIR/demo-rpc-error"
+rpc_error() { cat "$RPC_ERROR_FILE" 2>/dev/null || true; }
+rpc() {
+  local service="$1" method="$2" principal="$3" body="$4" fq addr token out
+  case "$service" in
+    courses) fq=advocacy.courses.v1.CoursesService ;;
+    content) fq=advocacy.content.v1.ContentService ;;
+    notifications) fq=advocacy.notifications.v1.NotificationsService ;;
+    *) adv_die "rpc: unknown service $service" ;;
+  esac
+  addr="${GRPC_ADDR[$service]}"
+  token="$("$CTL" --as "$principal" token)" || adv_die "advocacyctl could not mint a token for $principal"
+  if ! out="$("$ADVOCACY_BUF" curl --protocol grpc --http2-prior-knowledge --connect-timeout 5 \
+    -H "authorization: Bearer $token" -d "$body" "http://$addr/$fq/$method" 2>&1)"; then
+    printf '%s %s as %s: %s\n' "$service" "$method" "$principal" "$(tr -s '\n ' ' ' <<<"$out")" \
+      >"$RPC_ERROR_FILE"
+    return 1
+  fi
+  printf '%s\n' "$out"
+}
+# call ...: rpc, and a failure fails the demo step.
+call() {
+  rpc "$@" || fail "$(rpc_error)"
+}
+# expect JSON EXPR WHAT [ARG...]: fails the step with WHAT unless the Python expression over the
+# response `d` is true.
+expect() {
+  jq_py "$1" "$2" "${@:4}" || fail "$3; the service answered: $1"
+}
+
+TENANT="demo-corp"
+EMPLOYEE="kari.nordmann"
+EMAIL="kari.nordmann@demo-corp.localhost"
+RUN_ID="$(date -u +%Y%m%d%H%M%S)"
+ITEM_ID="bergen-plant-$RUN_ID"
+ITEM_TITLE="We opened a plant in Bergen ($RUN_ID)"
+ITEM_URL="https://news.demo-corp.example/2026/bergen-plant"
+ADMIN="admin:$TENANT:hr-admin"
+ME="employee:$TENANT:$EMPLOYEE"
+MAILS="$SINK_DIR/mails.jsonl"
+
+# A mail for EMAIL with this run's item as its subject in the sink after byte OFFSET: prints
+# its headers and saves it as last-mail.eml.
+mail_arrived() {
+  [[ -f "$MAILS" ]] || return 1
+  MAIL_HEADERS="$("$PY" - "$MAILS" "$MAIL_OFFSET" "$EMAIL" "$ITEM_TITLE" "$SINK_DIR/last-mail.eml" <<'PY'
+import email, json, sys
+from email import policy
+path, offset, rcpt, subject, save = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+with open(path, "rb") as f:
+    f.seek(offset)
+    for line in f:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a line still being written
+        msg = email.message_from_string(rec["data"], policy=policy.default)
+        if rcpt not in rec["rcpt_tos"] or str(msg["Subject"]) != subject:
+            continue
+        with open(save, "w", encoding="utf-8") as out:
+            out.write(rec["data"])
+        def short(v):
+            v = str(v)
+            i = v.find("token=")
+            return v if i < 0 or len(v) - i < 40 else v[:i + 26] + "..." + v[-6:]
+        for h in ("From", "To", "Subject", "List-Unsubscribe", "List-Unsubscribe-Post"):
+            print(f"{h}: {short(msg[h])}")
+        sys.exit(0)
+sys.exit(1)
+PY
+)"
+}
+
+feed_lists_item() {
+  local out
+  out="$(rpc content GetFeed "$ME" "{\"tenant_id\":\"$TENANT\",\"employee_id\":\"$EMPLOYEE\"}")" || return 1
+  FEED="$out"
+  jq_py "$out" 'any(e["item"]["itemId"] == a[0] and "NETWORK_LINKEDIN" in e.get("networks", []) for e in d.get("entries", []))' "$ITEM_ID"
+}
+
+propagation_done() {
+  PROPAGATION="$("$CTL" --as "$ME" consent propagation --tenant "$TENANT" --employee "$EMPLOYEE" 2>&1)" || return 1
+  [[ "$(tail -n 1 <<<"$PROPAGATION")" == "fully applied" ]]
+}
+
+# The receipts on advocacy.consent.receipts.v1 for this employee since START_MS: one line per
+# consuming service; succeeds once content and notifications both sent theirs.
+receipts_from_both() {
+  RECEIPTS="$(kcat -C -b "$ADVOCACY_KAFKA_BROKERS" -t advocacy.consent.receipts.v1 -o "s@$WITHDRAW_MS" \
+    -e -q -f '%k|%h\n' 2>/dev/null | "$PY" -c '
+import sys
+want = sys.argv[1]
+seen = {}
+for line in sys.stdin:
+    key, _, headers = line.rstrip("\n").partition("|")
+    if key != want:
+        continue
+    h = dict(kv.split("=", 1) for kv in headers.split(",") if "=" in kv)
+    seen.setdefault(h.get("ce_source", "?"), h.get("ce_time", "?"))
+for source, time in sorted(seen.items()):
+    print(f"{source} sent its receipt at {time}")' "$TENANT/$EMPLOYEE")" || return 1
+  [[ "$RECEIPTS" == *"/advocacy/content "* && "$RECEIPTS" == *"/advocacy/notifications "* ]]
+}
+
+# prom_query EXPR: prints "labels value" per series; fails on no data.
+prom_query() {
+  local out
+  out="$(curl -sf --max-time 5 --get --data-urlencode "query=$1" "$PROM_URL/api/v1/query")" || return 1
+  PROM_RESULT="$(jq_py "$out" '"\n".join("%s %s" % ("{" + ", ".join("%s=\"%s\"" % kv for kv in sorted(r["metric"].items())) + "}", r["value"][1]) for r in d["data"]["result"])')"
+  [[ -n "$PROM_RESULT" ]]
+}
+
+demo() {
+  local t0 out
+
+  step "an admin publishes the consent notice employees are asked to agree to"
+  "$CTL" --as "$ADMIN" notice publish --tenant "$TENANT" --version 2026-11 \
+    --summary "Sharing company content from your own accounts is voluntary" \
+    --url https://intranet.example/advocacy/consent/2026-11 | sed 's/^/    /' ||
+    fail "publishing the notice"
+
+  step "an admin drafts a content item and lets employees share up to 100 a day per network"
+  call content UpdateTenantSettings "$ADMIN" \
+    "{\"tenant_id\":\"$TENANT\",\"settings\":{\"tenant_id\":\"$TENANT\",\"daily_share_cap\":100}}" >/dev/null
+  out="$(call content CreateItem "$ADMIN" "{\"tenant_id\":\"$TENANT\",\"item\":{
+    \"item_id\":\"$ITEM_ID\",\"title\":\"$ITEM_TITLE\",\"url\":\"$ITEM_URL\",\"language\":\"en\",
+    \"captions\":[{\"network\":\"NETWORK_LINKEDIN\",\"captions\":[\"Proud of our new plant in Bergen: 120 new jobs.\"]}]}}")"
+  expect "$out" 'd["item"]["state"] == "ITEM_STATE_DRAFT"' "CreateItem did not store a draft"
+  say "$(jq_py "$out" '"item %s: %s" % (d["item"]["itemId"], d["item"]["state"])')"
+
+  step "an admin registers $EMPLOYEE as a mail recipient (English, instant cadence)"
+  out="$(call notifications UpsertRecipient "$ADMIN" "{\"recipient\":{\"tenant_id\":\"$TENANT\",
+    \"employee_id\":\"$EMPLOYEE\",\"email\":\"$EMAIL\",\"display_name\":\"Kari Nordmann\",
+    \"locale\":\"en\",\"time_zone\":\"Europe/Oslo\"}}")"
+  expect "$out" 'd["recipient"]["email"] == a[0]' "UpsertRecipient did not store the address" "$EMAIL"
+  say "$(jq_py "$out" '"recipient %(employeeId)s <%(email)s>, locale %(locale)s, %(timeZone)s" % d["recipient"]')"
+  out="$(call notifications SetPreferences "$ADMIN" "{\"preferences\":{\"tenant_id\":\"$TENANT\",
+    \"employee_id\":\"$EMPLOYEE\",\"cadence\":\"DIGEST_CADENCE_INSTANT\"}}")"
+  expect "$out" 'd["preferences"]["cadence"] == "DIGEST_CADENCE_INSTANT"' "SetPreferences did not store instant cadence"
+  say "$(jq_py "$out" '"preferences: %s, topics %s" % (d["preferences"]["cadence"], d["preferences"].get("topics") or "all")')"
+
+  step "before opting in, nothing is granted (default deny)"
+  "$CTL" --as "service:$TENANT:content" consent check --tenant "$TENANT" --employee "$EMPLOYEE" \
+    --scope share:linkedin | sed 's/^/    /' || true
+
+  step "$EMPLOYEE opts in to sharing on LinkedIn and to email tips"
+  "$CTL" --as "$ME" consent give --tenant "$TENANT" --employee "$EMPLOYEE" \
+    --scope share:linkedin,email-tips --notice 2026-11 --method app \
+    --idempotency-key "demo-opt-in-$RUN_ID" | sed 's/^/    /' || fail "giving consent"
+
+  step "the admin publishes the item (ItemPublished goes to Kafka)"
+  MAIL_OFFSET="$(stat -c %s "$MAILS" 2>/dev/null || echo 0)"
+  t0="$(now_us)"
+  out="$(call content PublishItem "$ADMIN" "{\"tenant_id\":\"$TENANT\",\"item_id\":\"$ITEM_ID\"}")"
+  expect "$out" 'd["item"]["state"] == "ITEM_STATE_PUBLISHED"' "PublishItem did not publish the item"
+  say "$(jq_py "$out" '"item %s: %s" % (d["item"]["itemId"], d["item"]["state"])')"
+
+  step "$EMPLOYEE's feed lists the item, shareable on LinkedIn"
+  poll 30 feed_lists_item ||
+    fail "the item is not in $EMPLOYEE's feed with LinkedIn after 30 s (content's consent view or the item is missing; last answer: ${FEED:-$(rpc_error)})"
+  say "$(jq_py "$FEED" '"; ".join("%s: %s" % (e["item"]["title"], ", ".join(e.get("networks", []))) for e in d["entries"][:3])') (after $(since "$t0"))"
+
+  step "the tip mail reached the SMTP sink"
+  poll 30 mail_arrived ||
+    fail "no mail to $EMAIL with subject '$ITEM_TITLE' in $MAILS within 30 s of publishing (see $LOG_DIR/notifications.log)"
+  say "(after $(since "$t0"); the whole mail: $SINK_DIR/last-mail.eml)"
+  while IFS= read -r line; do say "$line"; done <<<"$MAIL_HEADERS"
+
+  step "$EMPLOYEE shares it on LinkedIn and gets a tracked link"
+  out="$(call content RecordShare "$ME" "{\"tenant_id\":\"$TENANT\",\"employee_id\":\"$EMPLOYEE\",
+    \"item_id\":\"$ITEM_ID\",\"network\":\"NETWORK_LINKEDIN\"}")"
+  local link
+  expect "$out" 'd["share"]["state"] == "SHARE_STATE_SHARED" and d["share"]["trackedUrl"].startswith("http")' \
+    "RecordShare did not record a share with a tracked link"
+  link="$(jq_py "$out" 'd["share"]["trackedUrl"]')"
+  say "$(jq_py "$out" '"%s: \"%s\"" % (d["share"]["state"], d["share"]["caption"])')" "tracked link: $link"
+
+  step "a reader clicks the tracked link (a GET: HEAD is refused so it never counts a click)"
+  local head status location
+  head="$(curl -s --max-time 5 -o /dev/null -D - "$link" | tr -d '\r')" || fail "GET $link did not answer"
+  status="$(head -n 1 <<<"$head")"
+  location="$(sed -n 's/^[Ll]ocation: //p' <<<"$head")"
+  say "$status" "Location: $location"
+  [[ "$status" == *" 302"* && "$location" == "$ITEM_URL?"*"utm_source=linkedin"* ]] ||
+    fail "expected a 302 to $ITEM_URL with UTM parameters"
+
+  step "an admin publishes a course; $EMPLOYEE enrolls and completes its text lesson"
+  out="$(call courses CreateCourse "$ADMIN" "{\"tenant_id\":\"$TENANT\",\"idempotency_key\":\"demo-course-$RUN_ID\",
+    \"content\":{\"title\":\"Sharing at work, safely ($RUN_ID)\",\"description\":\"Voluntary, always.\",
+    \"level\":\"COURSE_LEVEL_BEGINNER\",\"language\":\"en\",\"modules\":[{\"module_id\":\"m1\",\"title\":\"Start\",
+    \"lessons\":[{\"lesson_id\":\"intro\",\"title\":\"Your choice\",\"estimated_minutes\":5,
+    \"text\":{\"body\":\"Sharing company news is your own choice, and you can stop at any time.\"}}]}]}}")"
+  local course
+  course="$(jq_py "$out" 'd["course"]["courseId"]')"
+  out="$(call courses PublishCourse "$ADMIN" "{\"tenant_id\":\"$TENANT\",\"course_id\":\"$course\"}")"
+  expect "$out" 'd["course"]["state"] == "COURSE_STATE_PUBLISHED"' "PublishCourse did not publish the course"
+  say "$(jq_py "$out" '"course %s: %s" % (d["course"]["courseId"], d["course"]["state"])')"
+  call courses EnrollInCourse "$ME" "{\"tenant_id\":\"$TENANT\",\"employee_id\":\"$EMPLOYEE\",\"course_id\":\"$course\"}" >/dev/null
+  out="$(call courses CompleteLesson "$ME" "{\"tenant_id\":\"$TENANT\",\"employee_id\":\"$EMPLOYEE\",
+    \"course_id\":\"$course\",\"lesson_id\":\"intro\"}")"
+  jq_py "$out" 'd.get("courseCompleted") is True' || fail "completing the only lesson did not complete the course: $out"
+  say "$(jq_py "$out" '"completed: %s%%, certificate %s" % (d["enrollment"]["progressPercent"], d["enrollment"]["certificate"]["verificationCode"])')"
+
+  step "$EMPLOYEE opts out of everything in one call"
+  WITHDRAW_MS=$(($(now_us) / 1000))
+  t0="$(now_us)"
+  "$CTL" --as "$ME" consent withdraw --tenant "$TENANT" --employee "$EMPLOYEE" --all --method app |
+    sed 's/^/    /' || fail "withdrawing consent"
+  out="$("$CTL" --as "service:$TENANT:content" consent check --tenant "$TENANT" --employee "$EMPLOYEE" \
+    --scope share:linkedin 2>&1 || true)"
+  say "the very next check: $out"
+  [[ "$out" == *"not granted"* ]] || fail "consent check still says '$out' after the withdrawal"
+
+  step "the receipts: every consuming service applied the opt-out"
+  poll 30 propagation_done ||
+    fail "the opt-out is not fully applied after 30 s: ${PROPAGATION:-no answer}"
+  while IFS= read -r line; do say "$line"; done <<<"$PROPAGATION"
+  poll 30 receipts_from_both ||
+    fail "within 30 s not both content and notifications sent a receipt to advocacy.consent.receipts.v1 (got: ${RECEIPTS:-none})"
+  say "on advocacy.consent.receipts.v1 (after $(since "$t0")):"
+  while IFS= read -r line; do say "  $line"; done <<<"$RECEIPTS"
+
+  step "Prometheus has scraped it all"
+  poll 30 prom_query 'sum by (service) (advocacy_consent_propagation_seconds_count) > 0' ||
+    fail "Prometheus has no advocacy_consent_propagation_seconds_count after 30 s ($PROM_URL)"
+  say "sum by (service) (advocacy_consent_propagation_seconds_count):"
+  while IFS= read -r line; do say "  $line"; done <<<"$PROM_RESULT"
+  poll 30 prom_query "sum by (network) (advocacy_content_shares_total{tenant=\"$TENANT\"}) > 0" ||
+    fail "Prometheus has no advocacy_content_shares_total for $TENANT after 30 s ($PROM_URL)"
+  say "sum by (network) (advocacy_content_shares_total{tenant=\"$TENANT\"}):"
+  while IFS= read -r line; do say "  $line"; done <<<"$PROM_RESULT"
+}
+DEMO_STARTED=$SECONDS
 demo
+DEMO_SECONDS=$((SECONDS - DEMO_STARTED))
 
 echo
-adv_log "the system is running:"
-adv_log "  consent gRPC     $ADVOCACY_CONSENT_ADDR   (try: $CTL --as employee:demo-corp:you consent state --tenant demo-corp --employee you)"
-adv_log "  consent metrics  $ADVOCACY_CONSENT_METRICS"
-adv_log "  courses gRPC     $ADVOCACY_COURSES_ADDR   (reflection on: TOKEN=$($CTL --as admin:demo-corp:you token); buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer $TOKEN" -d '{"tenant_id":"demo-corp"}' http://$ADVOCACY_COURSES_ADDR/advocacy.courses.v1.CoursesService/ListChecklists)"
-adv_log "  courses metrics  $ADVOCACY_COURSES_METRICS"
-adv_log "  content gRPC     $ADVOCACY_CONTENT_ADDR   (tracked links: $ADVOCACY_CONTENT_LINKS<code>)"
-adv_log "  content metrics  $ADVOCACY_CONTENT_METRICS"
+adv_log "the system is running (install ${INSTALL_SECONDS}s, build ${BUILD_SECONDS}s, Redis and Kafka ${STACK_SECONDS}s, sink, services and Prometheus ${PROCESSES_SECONDS}s, demo ${DEMO_SECONDS}s):"
+adv_log "  consent gRPC        $ADVOCACY_CONSENT_ADDR   (try: $CTL --as employee:demo-corp:you consent state --tenant demo-corp --employee you)"
+adv_log "  courses gRPC        $ADVOCACY_COURSES_ADDR   (reflection on: TOKEN=\$($CTL --as admin:demo-corp:you token); buf curl --protocol grpc --http2-prior-knowledge -H \"authorization: Bearer \$TOKEN\" -d '{\"tenant_id\":\"demo-corp\"}' http://$ADVOCACY_COURSES_ADDR/advocacy.courses.v1.CoursesService/ListChecklists)"
+adv_log "  content gRPC        $ADVOCACY_CONTENT_ADDR   (tracked links: $ADVOCACY_CONTENT_LINKS<code>)"
+adv_log "  notifications gRPC  $ADVOCACY_NOTIFICATIONS_ADDR   (unsubscribe endpoint: $ADVOCACY_NOTIFICATIONS_UNSUBSCRIBE; mails link to https://unsubscribe.localhost)"
+adv_log "  metrics             $ADVOCACY_CONSENT_METRICS $ADVOCACY_COURSES_METRICS $ADVOCACY_CONTENT_METRICS $ADVOCACY_NOTIFICATIONS_METRICS"
+adv_log "  Prometheus          $PROM_URL   (targets: $PROM_URL/targets, rules and alerts: $PROM_URL/alerts)"
+adv_log "  SMTP sink           $ADVOCACY_SMTP_URL   (every accepted mail, one JSON line each: $ADVOCACY_SMTP_MAILS)"
 adv_log "  Redis $ADVOCACY_REDIS_URL, Kafka $ADVOCACY_KAFKA_BROKERS, logs in $LOG_DIR"
-adv_log "  environment for advocacyctl: source $SERVICES_ENV"
-adv_log "stop everything with: deploy/local/run.sh stop"
+adv_log "  environment for advocacyctl and buf curl: source $SERVICES_ENV"
+adv_log "status: deploy/local/run.sh status; stop everything with: deploy/local/run.sh stop"

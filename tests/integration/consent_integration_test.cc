@@ -374,6 +374,8 @@ TEST_F(ConsentIntegrationTest, KafkaOutageDelaysEventsWithoutLosingOrDuplicating
   // Readiness follows Kafka.
   EXPECT_TRUE(WaitFor([&] { return HealthStatus(service_->channel()) == "NOT_SERVING"; },
                       std::chrono::seconds(30)));
+  // Liveness does not: a Kafka outage must not get every replica restarted.
+  EXPECT_EQ(HealthStatus(service_->channel(), "liveness"), "SERVING");
   Stack("kafka start");
   TopicReader reader(kTopic);
   const std::string key = tenant_ + "/" + e;

@@ -129,8 +129,9 @@ spec:
             timeoutSeconds: 2
             failureThreshold: 2
           livenessProbe:
-            tcpSocket:
-              port: grpc
+            grpc:
+              port: 50051
+              service: liveness
             initialDelaySeconds: 10
             periodSeconds: 10
             timeoutSeconds: 2

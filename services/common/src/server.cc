@@ -47,6 +47,7 @@ absl::Status ServerRunner::Start() {
   }
   auto* health = server_->GetHealthCheckService();
   health->SetServingStatus(false);  // not ready until the first probe passes
+  health->SetServingStatus(kLivenessService, true);
   readiness_thread_ = std::thread([this] { ReadinessLoop(); });
   log::Info("gRPC server listening",
             {{"address", options_.listen}, {"port", std::to_string(port_)}});

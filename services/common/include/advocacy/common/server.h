@@ -18,13 +18,20 @@
 
 namespace advocacy::server {
 
+// A health service name that does not depend on Redis or Kafka: SERVING from the moment the
+// server listens until the drain starts. For liveness probes: a dependency outage takes a pod
+// out of its Service (readiness, "") but must not restart every replica, while a process that no
+// longer answers gRPC at all must be restarted.
+inline constexpr char kLivenessService[] = "liveness";
+
 struct ServerOptions {
   std::string listen;  // host:port; port 0 picks a free one
   int max_threads = 128;
   int min_pollers = 4;
   std::chrono::milliseconds drain_timeout{10000};
   std::chrono::milliseconds readiness_interval{1000};
-  // Service names to report in the health service besides "" (the whole server).
+  // Service names to report in the health service besides "" (the whole server) and
+  // kLivenessService. They follow readiness.
   std::vector<std::string> health_service_names;
 };
 
