@@ -49,7 +49,7 @@ bench_cleanup() {
   exit "$rc"
 }
 
-# bench_stack_up LOGDIR [install]: starts Redis + Kafka under ADVOCACY_HOME.
+# bench_stack_up LOGDIR [install]: starts Redis + Kafka under ADVOCACY_HOME, from empty.
 bench_stack_up() {
   local dir="$1"
   if [[ "${2:-}" == install ]]; then
@@ -57,7 +57,11 @@ bench_stack_up() {
       { tail -n 30 "$dir/install.log" >&2; bench_die "deploy/local/install.sh failed (log above)"; }
   fi
   BENCH_STACK_STARTED=1
-  "$BENCH_REPO/deploy/local/stack.sh" up >"$dir/stack.log" 2>&1 ||
+  # A clean stack: each run uses fresh consumer groups, which on a reused Kafka would replay
+  # every earlier run's events in the background while this run is measured.
+  "$BENCH_REPO/deploy/local/stack.sh" reset >"$dir/stack.log" 2>&1 ||
+    { tail -n 30 "$dir/stack.log" >&2; bench_die "deploy/local/stack.sh reset failed (log above)"; }
+  "$BENCH_REPO/deploy/local/stack.sh" up >>"$dir/stack.log" 2>&1 ||
     { tail -n 30 "$dir/stack.log" >&2; bench_die "deploy/local/stack.sh up failed (log above)"; }
   adv_load_stack_env
   [[ -n "${ADVOCACY_REDIS_PORT:-}" ]] || bench_die "stack.env has no Redis port; see $dir/stack.log"
