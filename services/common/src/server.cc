@@ -46,7 +46,8 @@ absl::Status ServerRunner::Start() {
                          ": is the port in use? set ADVOCACY_GRPC_LISTEN"));
   }
   auto* health = server_->GetHealthCheckService();
-  health->SetServingStatus(false);  // not ready until the first probe passes
+  // The one-argument SetServingStatus would set every name, liveness too: name "" explicitly.
+  health->SetServingStatus("", false);  // not ready until the first probe passes
   health->SetServingStatus(kLivenessService, true);
   readiness_thread_ = std::thread([this] { ReadinessLoop(); });
   log::Info("gRPC server listening",
@@ -62,7 +63,7 @@ void ServerRunner::ReadinessLoop() {
     const bool ready = st.ok();
     if (!stopping_.load()) {
       auto* health = server_->GetHealthCheckService();
-      health->SetServingStatus(ready);
+      health->SetServingStatus("", ready);
       for (const auto& name : options_.health_service_names) health->SetServingStatus(name, ready);
     }
     if (first || ready != last) {
