@@ -122,6 +122,9 @@ done
 # A toggle that is off must remove its objects, not leave references behind.
 if [[ -s "$out/helm-toggle-1.yaml" ]]; then
   step "notifications off renders no notifications object" sh -c '! grep -q "name: advocacy-notifications$" "$1"' _ "$out/helm-toggle-1.yaml"
+  # Consent must not wait for receipts of a consumer that is not deployed.
+  step "notifications off: consent waits for content's receipts only" \
+    grep -q 'CONSENT_PROPAGATION_SERVICES: "content"$' "$out/helm-toggle-1.yaml"
 fi
 
 # ----------------------------------------------------------- monitoring --

@@ -58,3 +58,12 @@ runAsNonRoot: true
 capabilities:
   drop: ["ALL"]
 {{- end -}}
+
+{{/* The enabled services that apply consent changes and send receipts, comma-separated
+     ("none" when neither runs). */}}
+{{- define "advocacy.propagationServices" -}}
+{{- $out := list -}}
+{{- if .Values.services.content.enabled }}{{ $out = append $out "content" }}{{ end -}}
+{{- if .Values.services.notifications.enabled }}{{ $out = append $out "notifications" }}{{ end -}}
+{{- if $out }}{{ join "," $out }}{{ else }}none{{ end -}}
+{{- end -}}
