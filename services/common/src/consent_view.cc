@@ -1,5 +1,7 @@
 #include "advocacy/common/consent_view.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <chrono>
 #include <utility>
 
@@ -13,6 +15,8 @@
 
 namespace advocacy::consent_view {
 namespace {
+
+using google::protobuf::util::TimeUtil;
 
 namespace v1 = ::advocacy::consent::v1;
 
@@ -93,17 +97,6 @@ absl::StatusOr<std::vector<std::string>> Fields(
   return fields;
 }
 
-int64_t TimestampMs(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000 + ts.nanos() / 1000000;
-}
-
-google::protobuf::Timestamp ToTimestamp(int64_t ms) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(ms / 1000);
-  ts.set_nanos(static_cast<int32_t>((ms % 1000) * 1000000));
-  return ts;
-}
-
 }  // namespace
 
 ConsentView::ConsentView(redis::Pool* pool, std::string service)
@@ -152,7 +145,7 @@ absl::StatusOr<ApplyResult> ConsentView::Apply(const v1::ConsentGiven& event) {
   if (!result.ok()) return result;
   result->kind = ApplyResult::Kind::kGiven;
   result->scopes.assign(event.scopes().begin(), event.scopes().end());
-  result->event_time_ms = TimestampMs(event.occurred_at());
+  result->event_time_ms = TimeUtil::TimestampToMilliseconds(event.occurred_at());
   return result;
 }
 
@@ -169,7 +162,7 @@ absl::StatusOr<ApplyResult> ConsentView::Apply(const v1::ConsentWithdrawn& event
   result->kind = ApplyResult::Kind::kWithdrawn;
   result->scopes.assign(event.scopes().begin(), event.scopes().end());
   result->all_scopes = event.all_scopes();
-  result->event_time_ms = TimestampMs(event.occurred_at());
+  result->event_time_ms = TimeUtil::TimestampToMilliseconds(event.occurred_at());
   return result;
 }
 
@@ -371,8 +364,10 @@ absl::Status ConsentViewConsumer::SendReceipt(const ApplyResult& result) {
   receipt.set_employee_id(result.employee_id);
   receipt.set_sequence(result.sequence);
   receipt.set_service(view_->service());
-  if (result.event_time_ms > 0) *receipt.mutable_event_time() = ToTimestamp(result.event_time_ms);
-  *receipt.mutable_applied_time() = ToTimestamp(now_ms);
+  if (result.event_time_ms > 0) {
+    *receipt.mutable_event_time() = TimeUtil::MillisecondsToTimestamp(result.event_time_ms);
+  }
+  *receipt.mutable_applied_time() = TimeUtil::MillisecondsToTimestamp(now_ms);
   receipt.set_state(result.kind == ApplyResult::Kind::kGiven ? v1::CONSENT_STATE_GIVEN
                                                              : v1::CONSENT_STATE_WITHDRAWN);
   for (const auto& scope : result.scopes) *receipt.add_scopes() = scope;

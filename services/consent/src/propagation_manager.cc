@@ -21,10 +21,6 @@ int64_t SystemNowMs() {
       .count();
 }
 
-int64_t ToMs(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000 + ts.nanos() / 1000000;
-}
-
 }  // namespace
 
 PropagationManager::PropagationManager(ConsentStore* consent, PropagationStore* store,
@@ -78,7 +74,7 @@ absl::StatusOr<v1::GetPropagationStatusResponse> PropagationManager::StatusOf(
   auto receipts = store_->LoadReceipts(tenant_id, employee_id, services_, sequence);
   if (!receipts.ok()) return receipts.status();
 
-  const int64_t acknowledged_ms = ToMs(entry.recorded_at());
+  const int64_t acknowledged_ms = TimeUtil::TimestampToMilliseconds(entry.recorded_at());
   const int64_t now = clock_();
   v1::GetPropagationStatusResponse resp;
   resp.set_sequence(sequence);
@@ -148,7 +144,7 @@ absl::Status PropagationManager::ApplyReceipt(const v1::ConsentApplied& r) {
   if (r.applied_time().seconds() <= 0) {
     return absl::InvalidArgumentError("applied_time: required");
   }
-  const int64_t applied_ms = ToMs(r.applied_time());
+  const int64_t applied_ms = TimeUtil::TimestampToMilliseconds(r.applied_time());
   auto first =
       store_->RecordReceipt(r.tenant_id(), r.employee_id(), r.service(), r.sequence(), applied_ms);
   if (!first.ok()) {
@@ -160,7 +156,7 @@ absl::Status PropagationManager::ApplyReceipt(const v1::ConsentApplied& r) {
   }
   if (*first && metrics_ != nullptr && r.event_time().seconds() > 0) {
     metrics_->ObservePropagation(r.service(),
-                                 static_cast<double>(applied_ms - ToMs(r.event_time())) / 1000.0);
+                                 static_cast<double>(applied_ms - TimeUtil::TimestampToMilliseconds(r.event_time())) / 1000.0);
   }
   log::Debug("propagation receipt recorded", {{"tenant", r.tenant_id()},
                                               {"employee", r.employee_id()},
