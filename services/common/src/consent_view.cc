@@ -3,6 +3,8 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <chrono>
+#include <future>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -295,14 +297,17 @@ absl::StatusOr<std::unique_ptr<ConsentViewConsumer>> ConsentViewConsumer::Create
   }
   if (self->options_.brokers.empty()) return self;  // tests drive Handle() directly
   ConsentViewConsumer* raw = self.get();
-  auto consumer = kafka::Consumer::Create(
+  auto consumer = kafka::Consumer::CreateDeferred(
       {.brokers = self->options_.brokers,
        .group_id = self->options_.group_id,
        .topics = {self->options_.topic},
        .dead_letter_topic = DeadLetterTopic(self->options_.topic, view->service()),
        .client_id = self->options_.group_id,
        .extra = self->options_.extra},
-      [raw](const kafka::Message& m) { return raw->Handle(m); }, self->options_.stats);
+      [raw](const kafka::Message& m, kafka::Finished finished) {
+        return raw->Handle(m, std::move(finished));
+      },
+      self->options_.stats);
   if (!consumer.ok()) return consumer.status();
   self->consumer_ = std::move(*consumer);
   return self;
@@ -320,6 +325,18 @@ void ConsentViewConsumer::Stop() {
 }
 
 absl::Status ConsentViewConsumer::Handle(const kafka::Message& message) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> acknowledged = done->get_future();
+  absl::Status st = Handle(message, [done] { done->set_value(); });
+  if (!st.ok()) return st;
+  if (acknowledged.wait_for(options_.receipts.timeout) != std::future_status::ready) {
+    return absl::UnavailableError(
+        "the propagation receipt was not acknowledged in time; the event is retried");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConsentViewConsumer::Handle(const kafka::Message& message, kafka::Finished finished) {
   auto result = view_->ApplyMessage(message);
   if (!result.ok()) {
     if (absl::IsInvalidArgument(result.status())) {
@@ -352,12 +369,14 @@ absl::Status ConsentViewConsumer::Handle(const kafka::Message& message) {
   }
   // Last: the receipt claims what steps above did, and the offset is stored only after it.
   if (options_.receipts.producer != nullptr && result->kind != ApplyResult::Kind::kNone) {
-    return SendReceipt(*result);
+    return SendReceipt(*result, std::move(finished));
   }
+  finished();
   return absl::OkStatus();
 }
 
-absl::Status ConsentViewConsumer::SendReceipt(const ApplyResult& result) {
+absl::Status ConsentViewConsumer::SendReceipt(const ApplyResult& result,
+                                              kafka::Finished finished) {
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
   v1::ConsentApplied receipt;
   receipt.set_tenant_id(result.tenant_id);
@@ -384,11 +403,30 @@ absl::Status ConsentViewConsumer::SendReceipt(const ApplyResult& result) {
        .type = v1::ConsentApplied::descriptor()->full_name(),
        .time = kafka::NowRfc3339(),
        .subject = message.key});
-  const absl::Status st = o.producer->ProduceSync(std::move(message), o.timeout);
+  const absl::Status st = o.producer->Produce(
+      std::move(message),
+      [finished = std::move(finished), service = view_->service(), tenant = result.tenant_id,
+       employee = result.employee_id, sequence = result.sequence](const absl::Status& delivery) {
+        if (delivery.ok()) {
+          finished();
+          return;
+        }
+        // Not finished: the event's offset is not committed past it, so it comes again (and
+        // with it this receipt) after the restart that a fatal producer error or a shutdown
+        // (Cancelled) means.
+        log::Write(absl::IsCancelled(delivery) ? log::Severity::kInfo : log::Severity::kError,
+                   "a propagation receipt was not delivered; its consent event is handled again "
+                   "after the restart",
+                   {{"service", service},
+                    {"tenant", tenant},
+                    {"employee", employee},
+                    {"sequence", std::to_string(sequence)},
+                    {"error", std::string(delivery.message())}});
+      });
   if (st.ok()) return st;
   log::Warning(
-      "the consent change was applied but its propagation receipt was not acknowledged by "
-      "Kafka; the event is retried (applying it again is a no-op) until the receipt is",
+      "the consent change was applied but Kafka refused its propagation receipt; the event is "
+      "retried (applying it again is a no-op) until the receipt is taken",
       {{"service", view_->service()},
        {"tenant", result.tenant_id},
        {"employee", result.employee_id},

@@ -54,9 +54,26 @@ std::string PartitionsText(const rd_kafka_topic_partition_list_t* list) {
 
 }  // namespace
 
+// Messages of each partition that the handler took (returned OK, or were dead-lettered) in
+// the order it took them, and whether each is finished. Shared with the Finished callbacks,
+// which may run on other threads and after the consumer is gone (they hold a weak_ptr).
+struct Progress {
+  using PartitionKey = std::pair<std::string, int32_t>;
+  std::mutex mu;
+  std::map<PartitionKey, std::map<int64_t, bool>> taken;  // offset -> finished; guarded by mu
+
+  void Finish(const PartitionKey& key, int64_t offset) {
+    std::lock_guard lock(mu);
+    auto partition = taken.find(key);
+    if (partition == taken.end()) return;  // revoked meanwhile
+    if (auto it = partition->second.find(offset); it != partition->second.end()) it->second = true;
+  }
+};
+
 struct Consumer::Impl {
   ConsumerOptions options;
-  Handler handler;
+  DeferredHandler handler;
+  std::shared_ptr<Progress> progress = std::make_shared<Progress>();
   Stats* stats = nullptr;
   std::unique_ptr<Producer> dead_letter;
   KafkaPtr rk;
@@ -103,6 +120,7 @@ struct Consumer::Impl {
     while (!stop.load()) {
       MessagePtr message(rd_kafka_consumer_poll(rk.get(), kPollTimeoutMs));
       if (message == nullptr) {
+        StoreFinished();
         if (Clock::now() >= next_idle_lag_update) {
           UpdateLag();
           next_idle_lag_update = Clock::now() + kIdleLagInterval;
@@ -115,6 +133,7 @@ struct Consumer::Impl {
       }
       SetBrokerUp(true);
       Process(*message);
+      StoreFinished();
       UpdateLag();
     }
   }
@@ -200,6 +219,15 @@ struct Consumer::Impl {
       for (int i = 0; i < partitions->cnt; ++i) {
         retries.erase({partitions->elems[i].topic, partitions->elems[i].partition});
       }
+      {
+        // Unfinished messages of revoked partitions come again at their next owner; their
+        // Finished calls now do nothing.
+        std::lock_guard lock(progress->mu);
+        for (int i = 0; i < partitions->cnt; ++i) {
+          progress->taken.erase({partitions->elems[i].topic, partitions->elems[i].partition});
+        }
+        if (!(cooperative && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)) progress->taken.clear();
+      }
       if (cooperative && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         ErrorPtr error(rd_kafka_incremental_unassign(rk.get(), partitions));
         if (error != nullptr) {
@@ -225,25 +253,66 @@ struct Consumer::Impl {
                                         assignment.get(), topic.c_str(), partition) != nullptr;
   }
 
-  void StoreOffset(const Message& m) {
-    if (!Assigned(m.topic, m.partition)) {
+  // Stores, for commit, the offset after `offset` (the committed offset is the next to read).
+  void StoreOffset(const std::string& topic, int32_t partition, int64_t offset) {
+    if (!Assigned(topic, partition)) {
       log::Debug("Kafka partition no longer assigned; offset not stored",
-                 {{"topic", m.topic}, {"partition", std::to_string(m.partition)}});
+                 {{"topic", topic}, {"partition", std::to_string(partition)}});
       return;
     }
     PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
-    // The committed offset is the next one to read.
-    rd_kafka_topic_partition_list_add(list.get(), m.topic.c_str(), m.partition)->offset =
-        m.offset + 1;
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset + 1;
     rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk.get(), list.get());
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = list->elems[0].err;
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       log::Warning("Kafka offset not stored; the message may be handled again",
-                   {{"topic", m.topic},
-                    {"partition", std::to_string(m.partition)},
-                    {"offset", std::to_string(m.offset)},
+                   {{"topic", topic},
+                    {"partition", std::to_string(partition)},
+                    {"offset", std::to_string(offset)},
                     {"error", ErrorText(err)}});
     }
+  }
+
+  // Marks a message taken (before its handler runs: `finished` may come before it returns).
+  Finished Take(const PartitionKey& key, int64_t offset) {
+    {
+      std::lock_guard lock(progress->mu);
+      progress->taken[key][offset] = false;
+    }
+    return [weak = std::weak_ptr<Progress>(progress), key, offset] {
+      if (auto p = weak.lock()) p->Finish(key, offset);
+    };
+  }
+
+  void Untake(const PartitionKey& key, int64_t offset) {
+    std::lock_guard lock(progress->mu);
+    if (auto partition = progress->taken.find(key); partition != progress->taken.end()) {
+      partition->second.erase(offset);
+    }
+  }
+
+  // How many taken messages of the partition are not finished yet.
+  size_t Unfinished(const PartitionKey& key) {
+    std::lock_guard lock(progress->mu);
+    auto partition = progress->taken.find(key);
+    return partition == progress->taken.end() ? 0 : partition->second.size();
+  }
+
+  // Stores, per partition, the offset after the last message of its finished prefix.
+  void StoreFinished() {
+    std::vector<std::pair<PartitionKey, int64_t>> done;
+    {
+      std::lock_guard lock(progress->mu);
+      for (auto& [key, offsets] : progress->taken) {
+        int64_t last = -1;
+        while (!offsets.empty() && offsets.begin()->second) {
+          last = offsets.begin()->first;
+          offsets.erase(offsets.begin());
+        }
+        if (last >= 0) done.emplace_back(key, last);
+      }
+    }
+    for (const auto& [key, offset] : done) StoreOffset(key.first, key.second, offset);
   }
 
   void Seek(const std::string& topic, int32_t partition, int64_t offset) {
@@ -267,9 +336,9 @@ struct Consumer::Impl {
     }
   }
 
-  absl::Status CallHandler(const Message& m) {
+  absl::Status CallHandler(const Message& m, Finished finished) {
     try {
-      return handler(m);
+      return handler(m, std::move(finished));
     } catch (const std::exception& e) {
       log::Error("Kafka message handler threw; treating the message as poison",
                  {{"topic", m.topic},
@@ -340,10 +409,19 @@ struct Consumer::Impl {
       retries.erase(it);
     }
 
-    absl::Status status = CallHandler(m);
+    absl::Status status;
+    if (const size_t unfinished = Unfinished(key);
+        unfinished >= static_cast<size_t>(options.max_unfinished_per_partition)) {
+      // Back-pressure: the work the handler started for earlier messages is not done yet.
+      status = absl::UnavailableError(absl::StrCat(
+          unfinished, " earlier messages of this partition are not finished yet"));
+    } else {
+      Finished finished = Take(key, m.offset);
+      status = CallHandler(m, finished);
+      if (!status.ok()) Untake(key, m.offset);
+    }
     if (status.ok()) {
       if (stats != nullptr) stats->consumed.fetch_add(1);
-      StoreOffset(m);
       if (auto it = retries.find(key); it != retries.end()) {
         log::Info("Kafka message handled after retries",
                   {{"topic", m.topic},
@@ -366,7 +444,7 @@ struct Consumer::Impl {
                       {"offset", std::to_string(m.offset)},
                       {"dead_letter_topic", options.dead_letter_topic},
                       {"reason", std::string(status.message())}});
-        StoreOffset(m);
+        Take(key, m.offset)();  // dead-lettered: finished
         retries.erase(key);
         return;
       }
@@ -434,7 +512,7 @@ void ConsumerErrorCallback(rd_kafka_t* /*rk*/, int err, const char* reason, void
   static_cast<Consumer::Impl*>(opaque)->OnError(err, reason);
 }
 
-absl::Status ValidateOptions(const ConsumerOptions& options, const Handler& handler) {
+absl::Status ValidateOptions(const ConsumerOptions& options, const DeferredHandler& handler) {
   if (options.brokers.empty()) {
     return absl::InvalidArgumentError(
         "Kafka consumer needs the broker list (bootstrap.servers), e.g. 127.0.0.1:9092");
@@ -463,6 +541,9 @@ absl::Status ValidateOptions(const ConsumerOptions& options, const Handler& hand
     return absl::InvalidArgumentError(
         "Kafka consumer retry backoff must satisfy 0 < initial <= max");
   }
+  if (options.max_unfinished_per_partition <= 0) {
+    return absl::InvalidArgumentError("Kafka consumer max_unfinished_per_partition must be positive");
+  }
   if (options.dead_letter_timeout.count() <= 0) {
     return absl::InvalidArgumentError("Kafka consumer dead_letter_timeout must be positive");
   }
@@ -481,6 +562,20 @@ Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions options, Handler handler,
                                                            Stats* stats) {
+  if (!handler) return absl::InvalidArgumentError("Kafka consumer needs a handler");
+  return CreateDeferred(
+      std::move(options),
+      [handler = std::move(handler)](const Message& m, const Finished& finished) {
+        absl::Status status = handler(m);
+        if (status.ok()) finished();
+        return status;
+      },
+      stats);
+}
+
+absl::StatusOr<std::unique_ptr<Consumer>> Consumer::CreateDeferred(ConsumerOptions options,
+                                                                   DeferredHandler handler,
+                                                                   Stats* stats) {
   if (auto status = ValidateOptions(options, handler); !status.ok()) return status;
   const std::string client_id = options.client_id.empty() ? options.group_id : options.client_id;
   std::vector<std::pair<std::string, std::string>> properties = {
@@ -584,6 +679,7 @@ void Consumer::Stop() {
   if (impl.thread.joinable()) impl.thread.join();
 
   if (was_running) {
+    impl.StoreFinished();  // what finished since the loop's last pass
     // Synchronous: auto-commit alone could lose the last few seconds of progress.
     const auto err = rd_kafka_commit(impl.rk.get(), nullptr, 0);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {

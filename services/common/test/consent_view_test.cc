@@ -3,10 +3,12 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -279,6 +281,7 @@ class MockCluster final {
               RD_KAFKA_RESP_ERR_NO_ERROR);
   }
   void SetBrokerDown() { rd_kafka_mock_broker_set_down(cluster_, 1); }
+  void SetBrokerUp() { rd_kafka_mock_broker_set_up(cluster_, 1); }
 
  private:
   rd_kafka_t* rk_ = nullptr;
@@ -453,8 +456,32 @@ TEST_F(ConsentViewReceiptTest, UndeliverableReceiptIsRetriedNeverDeadLettered) {
   const absl::Status st = (*consumer)->Handle(ToMessage(Withdrawn(2, {kLinkedIn})));
   EXPECT_FALSE(st.ok());
   EXPECT_FALSE(absl::IsInvalidArgument(st)) << st;
-  EXPECT_THAT(std::string(st.message()), HasSubstr("receipt for sequence 2"));
+  EXPECT_THAT(std::string(st.message()), HasSubstr("not acknowledged"));
   EXPECT_FALSE(Granted(kLinkedIn)) << "the withdrawal itself is applied; only its proof waits";
+}
+
+// What the running consumer does: the handler returns at once, and the event is finished (its
+// offset may be committed) only when the broker acknowledged the receipt.
+TEST_F(ConsentViewReceiptTest, EventIsFinishedOnlyWhenItsReceiptIsAcknowledged) {
+  auto consumer = ConsentViewConsumer::Create(view_.get(), {.receipts = Receipts()});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  cluster_->SetBrokerDown();
+  std::atomic<int> finished{0};
+  const absl::Status st =
+      (*consumer)->Handle(ToMessage(Withdrawn(3, {kLinkedIn})), [&] { finished.fetch_add(1); });
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_FALSE(Granted(kLinkedIn)) << "applied before the receipt is acknowledged";
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(finished.load(), 0) << "finished before the broker acknowledged the receipt";
+  cluster_->SetBrokerUp();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (finished.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(finished.load(), 1);
+  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 1, 30s);
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(DecodeReceipt(receipts[0]).sequence(), 3);
 }
 
 // The whole path: a consent event on the topic, the consumer group, the view, the receipt.

@@ -456,6 +456,97 @@ TEST_F(KafkaTest, SecondConsumerInGroupResumesAfterLastHandledMessage) {
   EXPECT_EQ(second.Payloads(), (std::vector<std::string>{"m3", "m4", "m5"}));
 }
 
+// Keeps the Finished callbacks of a DeferredHandler by payload.
+class Deferred final {
+ public:
+  void Keep(const std::string& payload, Finished finished) {
+    std::lock_guard lock(mu_);
+    finished_[payload] = std::move(finished);
+  }
+  void Finish(const std::string& payload) {
+    Finished f;
+    {
+      std::lock_guard lock(mu_);
+      f = finished_.at(payload);
+    }
+    f();
+  }
+  size_t Kept() const {
+    std::lock_guard lock(mu_);
+    return finished_.size();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, Finished> finished_;
+};
+
+TEST_F(KafkaTest, DeferredHandlerTakesLaterMessagesAndCommitsOnlyTheFinishedPrefix) {
+  const std::string key = "acme/emp-6";
+  Recorder first;
+  Deferred deferred;
+  {
+    auto consumer = Consumer::CreateDeferred(Options("g-deferred"),
+                                             [&](const Message& m, Finished finished) {
+                                               first.Add(m);
+                                               deferred.Keep(m.payload, std::move(finished));
+                                               return absl::OkStatus();
+                                             });
+    ASSERT_TRUE(consumer.ok()) << consumer.status();
+    ASSERT_TRUE((*consumer)->Start().ok());
+    ProduceAll({MakeMessage(kTopic, key, "m0"), MakeMessage(kTopic, key, "m1"),
+                MakeMessage(kTopic, key, "m2"), MakeMessage(kTopic, key, "m3"),
+                MakeMessage(kTopic, key, "m4")});
+    // Nothing is finished, and still every message is handed out, in order.
+    ASSERT_TRUE(WaitFor([&] { return first.Count("m4") == 1; }));
+    EXPECT_EQ(first.Payloads(), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
+    // Finished out of order, with a gap at m2: only m0 and m1 may be committed.
+    deferred.Finish("m3");
+    deferred.Finish("m1");
+    deferred.Finish("m0");
+    deferred.Finish("m4");
+    (*consumer)->Stop();
+  }
+  deferred.Finish("m2");  // after the consumer is gone: does nothing, and does not crash
+
+  Recorder second;
+  auto consumer = Consumer::Create(Options("g-deferred"), [&](const Message& m) {
+    second.Add(m);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  ASSERT_TRUE((*consumer)->Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return second.Count("m4") == 1; }));
+  EXPECT_EQ(second.Payloads(), (std::vector<std::string>{"m2", "m3", "m4"}));
+}
+
+TEST_F(KafkaTest, DeferredHandlerWaitsAtTheUnfinishedBound) {
+  const std::string key = "acme/emp-7";
+  Recorder seen;
+  Deferred deferred;
+  ConsumerOptions options = Options("g-bound");
+  options.max_unfinished_per_partition = 2;
+  auto consumer = Consumer::CreateDeferred(options, [&](const Message& m, Finished finished) {
+    seen.Add(m);
+    deferred.Keep(m.payload, std::move(finished));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  ASSERT_TRUE((*consumer)->Start().ok());
+  ProduceAll({MakeMessage(kTopic, key, "m0"), MakeMessage(kTopic, key, "m1"),
+              MakeMessage(kTopic, key, "m2"), MakeMessage(kTopic, key, "m3")});
+  ASSERT_TRUE(WaitFor([&] { return seen.Count("m1") == 1; }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(seen.Count("m2"), 0u) << "two messages are unfinished: the third must wait";
+  deferred.Finish("m0");
+  ASSERT_TRUE(WaitFor([&] { return seen.Count("m2") == 1; }));
+  EXPECT_EQ(seen.Count("m3"), 0u);
+  deferred.Finish("m1");
+  deferred.Finish("m2");
+  ASSERT_TRUE(WaitFor([&] { return seen.Count("m3") == 1; }));
+  EXPECT_EQ(seen.Payloads(), (std::vector<std::string>{"m0", "m1", "m2", "m3"}));
+}
+
 // EnsureTopics needs the CreateTopics API, which the 2.0.2 mock cluster lacks.
 TEST(KafkaRealBrokerTest, EnsureTopicsIsIdempotent) {
   const char* brokers = std::getenv("ADVOCACY_TEST_KAFKA_BROKERS");

@@ -133,8 +133,8 @@ struct ReceiptOptions {
   std::string topic = std::string(kReceiptsTopic);
   // ce_source of the receipts; defaults to "/advocacy/<service>".
   std::string source;
-  // How long Handle() waits for the broker to acknowledge a receipt before it gives up and the
-  // consent event is retried.
+  // How long the one-argument Handle() waits for the broker to acknowledge a receipt before it
+  // gives up and the consent event is retried. The consumer itself does not wait (see below).
   std::chrono::milliseconds timeout{10000};
 };
 
@@ -161,14 +161,18 @@ struct ConsumerOptions {
 // With receipts enabled, Handle() does, for each ConsentGiven / ConsentWithdrawn, in this order:
 //   1. apply the event to the view (one Lua script; sequence-checked, so a replay is a no-op);
 //   2. for a withdrawal, call on_withdrawn and require OK (the service stopped acting);
-//   3. produce a ConsentApplied receipt with the idempotent producer and wait until the broker
-//      acknowledged it (acks=all);
-//   4. return OK; only then does the Kafka consumer store the event's offset for commit.
+//   3. hand a ConsentApplied receipt to the idempotent producer (acks=all) and return: the next
+//      event is applied while the broker acknowledges this receipt;
+//   4. when the broker acknowledged the receipt, tell the Kafka consumer the event is finished;
+//      it stores offsets for commit only up to the first event not finished yet (per partition).
 // A crash anywhere before 4 leaves the offset uncommitted: the event comes again, 1 and 2 are
 // idempotent, and 3 sends the receipt again (the consent service keeps the first). So a receipt
-// is never lost, and a receipt never claims more than the service did. A receipt that cannot
-// be delivered fails the handler with a retryable (never InvalidArgument) status: the event is
-// retried with backoff, and later events of the same partition wait behind it.
+// is never lost, and a receipt never claims more than the service did. Receipts of one employee
+// keep their order (same key, same partition, idempotent producer). A receipt the producer
+// refuses at once (local queue full) fails the handler with a retryable status: the event is
+// retried with backoff. The services' producers retry deliveries without a deadline, so a
+// receipt fails later only when the producer is fatally broken or shutting down; its event then
+// stays unfinished and comes again after the restart.
 class ConsentViewConsumer final {
  public:
   static absl::StatusOr<std::unique_ptr<ConsentViewConsumer>> Create(ConsentView* view,
@@ -180,7 +184,11 @@ class ConsentViewConsumer final {
   absl::Status Start();
   void Stop();
 
-  // The handler the Kafka consumer calls; public for tests without a broker.
+  // The handler the Kafka consumer calls; `finished` runs once the receipt (if any) was
+  // acknowledged. Public for tests without a broker.
+  absl::Status Handle(const kafka::Message& message, kafka::Finished finished);
+  // Handle() that waits for the receipt's acknowledgement (up to receipts.timeout; then
+  // Unavailable), for tests and tools.
   absl::Status Handle(const kafka::Message& message);
 
   static std::string DeadLetterTopic(std::string_view topic, std::string_view service);
@@ -188,7 +196,7 @@ class ConsentViewConsumer final {
  private:
   struct Lag;
   ConsentViewConsumer(ConsentView* view, ConsumerOptions options);
-  absl::Status SendReceipt(const ApplyResult& result);
+  absl::Status SendReceipt(const ApplyResult& result, kafka::Finished finished);
 
   ConsentView* view_;
   ConsumerOptions options_;

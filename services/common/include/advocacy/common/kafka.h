@@ -182,6 +182,9 @@ struct ConsumerOptions {
   std::map<std::string, std::string> extra;  // raw librdkafka consumer overrides, applied last
   // Raw overrides for the internal dead-letter producer (repeat security settings here).
   std::map<std::string, std::string> dead_letter_producer_extra;
+  // DeferredHandler only: how many messages of one partition may have returned OK without being
+  // finished yet. At the bound the next message waits (seek back, back off) until some finish.
+  int max_unfinished_per_partition = 10000;
 };
 
 // Handler contract: return OK when the message was applied (handlers must be idempotent: a
@@ -191,6 +194,18 @@ struct ConsumerOptions {
 // is retried with exponential backoff and nothing after it on that partition is handled
 // meanwhile. A handler that throws is logged and treated as poison.
 using Handler = std::function<absl::Status(const Message&)>;
+
+// Tells the consumer that a message whose DeferredHandler returned OK is done. Call it once,
+// from any thread; calls after the consumer stopped, or for a partition it no longer owns, do
+// nothing.
+using Finished = std::function<void()>;
+// A handler whose work ends after it returns, e.g. with an asynchronous produce that must be
+// acknowledged before the message counts as handled. The same contract as Handler, except that
+// OK means "taken": the handler (or whatever it started) calls `finished` once the work is done.
+// Offsets are stored for commit, per partition, only up to the first message not finished yet,
+// so a crash before `finished` means that message and those after it come again. `finished`
+// may run before the handler returns; after a non-OK return it must not run.
+using DeferredHandler = std::function<absl::Status(const Message&, Finished finished)>;
 
 // A group member that feeds one handler from one thread, in partition order, with
 // at-least-once semantics: an offset is committed only after its message was applied or
@@ -204,6 +219,12 @@ class Consumer final {
   // InvalidArgument for missing options or bad librdkafka properties.
   static absl::StatusOr<std::unique_ptr<Consumer>> Create(ConsumerOptions options, Handler handler,
                                                           Stats* stats = nullptr);
+  // The same for a handler that finishes messages later (see DeferredHandler): messages are still
+  // handed out one at a time in partition order, but the next one need not wait for the previous
+  // one's work to finish.
+  static absl::StatusOr<std::unique_ptr<Consumer>> CreateDeferred(ConsumerOptions options,
+                                                                  DeferredHandler handler,
+                                                                  Stats* stats = nullptr);
   ~Consumer();  // Stop()
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
