@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -87,8 +88,14 @@ Keys::Keys() {
   private_pem_ = pair->first;
   char dir[] = "/tmp/advocacy-it-keys-XXXXXX";
   if (mkdtemp(dir) == nullptr) std::abort();
-  public_file_ = std::string(dir) + "/jwt-public.pem";
+  dir_ = dir;
+  public_file_ = dir_ + "/jwt-public.pem";
   std::ofstream(public_file_) << pair->second;
+}
+
+Keys::~Keys() {
+  std::remove(public_file_.c_str());
+  rmdir(dir_.c_str());
 }
 
 std::string Keys::Token(auth::Role role, const std::string& tenant, const std::string& subject,
@@ -127,6 +134,10 @@ ServiceProcess::ServiceProcess(std::string binary, std::map<std::string, std::st
 
 ServiceProcess::~ServiceProcess() {
   if (pid_ > 0) Kill();
+  // The log stays for a failed test (its messages name it) or on request.
+  if (!::testing::Test::HasFailure() && std::getenv("ADVOCACY_IT_KEEP_LOGS") == nullptr) {
+    std::remove(log_path_.c_str());
+  }
 }
 
 absl::Status ServiceProcess::Start(std::chrono::milliseconds ready_within) {

@@ -39,6 +39,9 @@ bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds limit)
 class Keys {
  public:
   Keys();
+  ~Keys();  // removes the public key file and its directory
+  Keys(const Keys&) = delete;
+  Keys& operator=(const Keys&) = delete;
   const std::string& public_key_file() const { return public_file_; }
   std::string Token(auth::Role role, const std::string& tenant, const std::string& subject,
                     std::chrono::seconds ttl = std::chrono::seconds(600)) const;
@@ -47,6 +50,7 @@ class Keys {
 
  private:
   std::string private_pem_;
+  std::string dir_;
   std::string public_file_;
 };
 
