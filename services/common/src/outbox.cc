@@ -174,12 +174,17 @@ void Relay::Loop() {
       if (stop_) break;
       batch.swap(queue_);
     }
+    // Publishes first: a new event must not wait behind the Redis round trips that removing
+    // acknowledged entries costs (the publish latency is what consumers see).
     std::vector<std::string> new_keys;
+    for (auto& w : batch) {
+      if (w.kind != Work::Kind::kPublish) continue;
+      Publish(w.key, w.encoded);
+      new_keys.push_back(std::move(w.key));
+    }
     for (auto& w : batch) {
       switch (w.kind) {
         case Work::Kind::kPublish:
-          Publish(w.key, w.encoded);
-          new_keys.push_back(std::move(w.key));
           break;
         case Work::Kind::kAck:
           Acknowledge(w.key, w.encoded);
