@@ -1,5 +1,6 @@
 #include "content_domain.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -252,14 +253,12 @@ std::vector<cv1::Network> FeedNetworks(const v1::Item& item, const FeedQuery& q)
 }
 
 int64_t ToMs(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000 + ts.nanos() / 1000000;
+  return google::protobuf::util::TimeUtil::TimestampToMilliseconds(ts);
 }
 
 google::protobuf::Timestamp FromMs(int64_t ms) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(ms / 1000);
-  ts.set_nanos(static_cast<int32_t>((ms % 1000) * 1000000));
-  return ts;
+  // Also right for times before 1970 (nanos stay in [0, 1e9), as Timestamp requires).
+  return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
 }
 
 }  // namespace advocacy::content

@@ -1,5 +1,7 @@
 #include "courses_validation.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <set>
 #include <string>
 
@@ -299,7 +301,7 @@ absl::Status ValidateBroadcastDetails(std::string_view field, const v1::Broadcas
       d.starts_at().nanos() > 999999999 || d.starts_at().seconds() > 253402300799) {
     return Invalid(Sub(field, "starts_at"), "not a valid timestamp");
   }
-  const int64_t starts = d.starts_at().seconds() * 1000 + d.starts_at().nanos() / 1000000;
+  const int64_t starts = google::protobuf::util::TimeUtil::TimestampToMilliseconds(d.starts_at());
   if (starts <= now_ms) return Invalid(Sub(field, "starts_at"), "must be in the future");
   if (starts - now_ms > kMaxBroadcastLeadMs) {
     return Invalid(Sub(field, "starts_at"), "at most two years ahead");
