@@ -20,18 +20,37 @@
 // and feeds are not refused by the churn; churn employees' acknowledged withdrawals can be
 // written to --ack-log for the propagation measurement.
 //
+// For the fault runs (bench/run_faults.sh, bench/fault_check.cc), what the system acknowledged
+// can be logged, one line per call, so that a later check can prove nothing acknowledged was
+// lost and nothing was applied twice:
+//   --change-log   every consent toggle: tenant employee G|W ok|err sequence fully_propagated
+//                  start_ns end_ns code (sequence and fully_propagated only when ok)
+//   --share-log    every share: tenant employee item ok|exists|err|refused attempts link_code
+//                  end_ns code ("exists": a retry after UNAVAILABLE / DEADLINE_EXCEEDED was
+//                  answered ALREADY_EXISTS, i.e. the first attempt had been committed)
+//   --publish-log  every publish: tenant item ok|err end_ns
+// --share-retries N retries a RecordShare that failed with UNAVAILABLE or DEADLINE_EXCEEDED (the
+// retry must return the existing share or ALREADY_EXISTS, never a second share).
+// --pause-file F: while F exists no consent toggle starts, and once none is in flight the tool
+// creates F.idle (removed when F goes), so a check can compare a quiet consent state.
+// SIGTERM / SIGINT end the run early (the calls in flight finish; the report is printed).
+//
 // Modes:
 //   seed  publishes a notice, raises the tenant's share cap, creates --items items, gives every
-//         employee share consent on LinkedIn and email tips, waits until content's view shows it
+//         employee share consent on LinkedIn and email tips, waits until content's view shows it;
+//         with --notifications and --recipients N, makes employees 0..N-1 (steady ones)
+//         notification recipients (<employee>@load.test, instant mails, every topic)
 //   run   the load; prints RESULT lines per operation, WINDOW lines every --report-every s
 
 #include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -53,6 +72,7 @@
 #include "advocacy/common/strings.h"
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
 #include "advocacy/content/v1/content_service.grpc.pb.h"
+#include "advocacy/notifications/v1/notifications_service.grpc.pb.h"
 #include "bench_util.h"
 #include "load_engine.h"
 
@@ -61,6 +81,7 @@ namespace {
 
 namespace cv1 = advocacy::consent::v1;
 namespace v1 = advocacy::content::v1;
+namespace nv1 = advocacy::notifications::v1;
 
 constexpr std::string_view kNoticeVersion = "load-1";
 constexpr std::string_view kGroup = "load";
@@ -92,6 +113,51 @@ struct Options {
   uint64_t seed = 1;
   std::string run_id;
   std::string ack_log;
+  std::string change_log;
+  std::string share_log;
+  std::string publish_log;
+  std::string pause_file;
+  int share_retries = 0;
+  double max_error_percent = 1;
+  std::string notifications_target;
+  int recipients = 0;
+};
+
+// Set by SIGTERM / SIGINT: stop offering calls, finish those in flight, report.
+std::atomic<bool> g_stop{false};
+extern "C" void OnStopSignal(int /*signal*/) { g_stop.store(true); }
+
+int64_t UnixNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Appends whole lines to a file shared by the workers; each line is flushed at once, so a
+// check reading the file while the load runs sees every call that has returned.
+class LineLog final {
+ public:
+  bool Open(const std::string& path) {
+    if (path.empty()) return true;
+    out_.open(path, std::ios::trunc);
+    return static_cast<bool>(out_);
+  }
+  bool enabled() const { return out_.is_open(); }
+  void Write(const std::string& line) {
+    if (!out_.is_open()) return;
+    std::lock_guard lock(mu_);
+    out_ << line << '\n';
+    out_.flush();
+  }
+
+ private:
+  std::mutex mu_;
+  std::ofstream out_;
 };
 
 std::string EmployeeId(int i) { return absl::StrFormat("e%07d", i); }
@@ -156,6 +222,7 @@ class System final {
   std::vector<std::string> tokens;  // per employee
   std::unique_ptr<cv1::ConsentService::Stub> consent;
   std::unique_ptr<v1::ContentService::Stub> content;
+  std::unique_ptr<nv1::NotificationsService::Stub> notifications;  // null without --notifications
   int steady = 0;  // employees [0, steady) never churn
 
  private:
@@ -176,6 +243,9 @@ class System final {
     // A few channels so one HTTP/2 connection is not the bottleneck of the client itself.
     consent = cv1::ConsentService::NewStub(MakeChannels(o.consent_target, 1)[0]);
     content = v1::ContentService::NewStub(MakeChannels(o.content_target, 1)[0]);
+    if (!o.notifications_target.empty()) {
+      notifications = nv1::NotificationsService::NewStub(MakeChannels(o.notifications_target, 1)[0]);
+    }
     steady = std::max(1, static_cast<int>(o.employees * (1.0 - o.churn)));
     if (steady >= o.employees && o.churn > 0) steady = o.employees - 1;
     return absl::OkStatus();
@@ -317,8 +387,37 @@ int RunSeed(const Options& o) {
         "content's consent view did not catch up for ", EmployeeId(i), " (last: ", last, ")"));
   });
   if (!st.ok()) return Fail(std::string(st.message()));
-  std::printf("seeded tenant %s: %d items, %d employees consenting, in %.1f s\n", o.tenant.c_str(),
-              o.items, o.employees, std::chrono::duration<double>(Clock::now() - start).count());
+  // Recipients last: the seeded items' ItemPublished events were fanned out (or are being
+  // fanned out) before anyone could receive them, so only the run's publishes send mail.
+  if (o.recipients > 0) {
+    if (!s.notifications) return Fail("--recipients needs --notifications");
+    if (o.recipients > s.steady) return Fail("--recipients must not exceed the steady employees");
+    st = ParallelFor(o.recipients, 4, [&](int i) -> absl::Status {
+      nv1::UpsertRecipientRequest req;
+      nv1::Recipient* r = req.mutable_recipient();
+      r->set_tenant_id(o.tenant);
+      r->set_employee_id(EmployeeId(i));
+      r->set_email(advocacy::StrCat(EmployeeId(i), "@load.test"));
+      r->set_display_name(advocacy::StrCat("Load ", EmployeeId(i)));
+      r->set_locale("en");
+      r->set_time_zone("UTC");
+      std::string last;
+      while (Clock::now() < deadline) {
+        nv1::UpsertRecipientResponse resp;
+        const grpc::Status g =
+            s.notifications->UpsertRecipient(Ctx(s.admin, o.deadline_ms).get(), req, &resp);
+        if (g.ok()) return absl::OkStatus();
+        last = Describe(g);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      return absl::DeadlineExceededError(
+          advocacy::StrCat("UpsertRecipient ", EmployeeId(i), ": ", last));
+    });
+    if (!st.ok()) return Fail(std::string(st.message()));
+  }
+  std::printf("seeded tenant %s: %d items, %d employees consenting, %d recipients, in %.1f s\n",
+              o.tenant.c_str(), o.items, o.employees, o.recipients,
+              std::chrono::duration<double>(Clock::now() - start).count());
   return 0;
 }
 
@@ -352,10 +451,13 @@ class Load final {
       : sys_(sys), o_(sys.o), weights_(std::move(weights)) {
     churn_ = std::vector<ChurnState>(static_cast<size_t>(o_.employees - sys_.steady));
     if (!o_.ack_log.empty()) ack_log_.open(o_.ack_log, std::ios::trunc);
+    logs_ok_ = change_log_.Open(o_.change_log) && share_log_.Open(o_.share_log) &&
+               publish_log_.Open(o_.publish_log);
   }
 
   int Run() {
     if (!o_.ack_log.empty() && !ack_log_) return Fail(advocacy::StrCat("cannot write ", o_.ack_log));
+    if (!logs_ok_) return Fail("cannot write --change-log, --share-log or --publish-log");
     std::vector<std::thread> workers;
     for (int i = 0; i < o_.workers; ++i) {
       workers.emplace_back([this, i] { Work(static_cast<uint64_t>(i)); });
@@ -364,6 +466,8 @@ class Load final {
     std::discrete_distribution<int> pick(weights_.begin(), weights_.end());
     const auto interval = std::chrono::duration<double>(1.0 / o_.rate);
     start_ = Clock::now();
+    std::printf("START unix_ns=%lld\n", static_cast<long long>(UnixNs()));
+    std::fflush(stdout);
     const auto end = start_ + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(o_.duration_s));
     auto next_report = start_ + std::chrono::duration_cast<Clock::duration>(
@@ -371,8 +475,9 @@ class Load final {
     uint64_t k = 0;
     for (;; ++k) {
       const auto due = start_ + std::chrono::duration_cast<Clock::duration>(interval * k);
-      if (due >= end) break;
+      if (due >= end || g_stop.load()) break;
       std::this_thread::sleep_until(due);
+      if (!o_.pause_file.empty()) UpdatePause();
       if (o_.report_every_s > 0 && Clock::now() >= next_report) {
         ReportWindow();
         next_report += std::chrono::duration_cast<Clock::duration>(
@@ -467,30 +572,15 @@ class Load final {
             Ctx(sys_.tokens[static_cast<size_t>(e)], o_.deadline_ms).get(), FeedRequest(o_, e), &resp);
         return st.ok() ? Result::kOk : fail(st, "GetFeed");
       }
-      case kShare: {
-        // Share slot j: employee j % steady, item j / steady; each pair at most once.
-        const uint64_t j = next_share_.fetch_add(1);
-        const uint64_t steady = static_cast<uint64_t>(sys_.steady);
-        const uint64_t item = j / steady;
-        if (item >= static_cast<uint64_t>(o_.items)) return Result::kRefused;  // space used up
-        const int e = static_cast<int>(j % steady);
-        v1::RecordShareRequest req;
-        req.set_tenant_id(o_.tenant);
-        req.set_employee_id(EmployeeId(e));
-        req.set_item_id(ItemId(static_cast<int>(item)));
-        req.set_network(cv1::NETWORK_LINKEDIN);
-        req.add_groups(std::string(kGroup));
-        v1::RecordShareResponse resp;
-        const grpc::Status st = sys_.content->RecordShare(
-            Ctx(sys_.tokens[static_cast<size_t>(e)], o_.deadline_ms).get(), req, &resp);
-        if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) return Result::kRefused;
-        return st.ok() ? Result::kOk : fail(st, "RecordShare");
-      }
+      case kShare:
+        return Share(error);
       case kConsent:
         return Toggle(rng, error);
       case kPublish: {
-        const auto st =
-            CreateAndPublish(sys_, advocacy::StrCat("run-", o_.run_id, "-", d.n));
+        const std::string item_id = advocacy::StrCat("run-", o_.run_id, "-", d.n);
+        const auto st = CreateAndPublish(sys_, item_id);
+        publish_log_.Write(advocacy::StrCat(o_.tenant, " ", item_id, st.ok() ? " ok " : " err ",
+                                            UnixNs()));
         if (st.ok()) return Result::kOk;
         *error = std::string(st.message());
         return Result::kError;
@@ -502,8 +592,100 @@ class Load final {
     return Result::kError;
   }
 
+  // Share slot j: employee j % steady, item j / steady; each pair at most once. A retry (after
+  // UNAVAILABLE or DEADLINE_EXCEEDED, when --share-retries allows) repeats the same pair: the
+  // service must answer with the share it already has or ALREADY_EXISTS, never make a second.
+  Result Share(std::string* error) {
+    const uint64_t j = next_share_.fetch_add(1);
+    const uint64_t steady = static_cast<uint64_t>(sys_.steady);
+    const uint64_t item = j / steady;
+    if (item >= static_cast<uint64_t>(o_.items)) return Result::kRefused;  // space used up
+    const int e = static_cast<int>(j % steady);
+    v1::RecordShareRequest req;
+    req.set_tenant_id(o_.tenant);
+    req.set_employee_id(EmployeeId(e));
+    req.set_item_id(ItemId(static_cast<int>(item)));
+    req.set_network(cv1::NETWORK_LINKEDIN);
+    req.add_groups(std::string(kGroup));
+    grpc::Status st;
+    v1::RecordShareResponse resp;
+    int attempt = 0;
+    for (;;) {
+      ++attempt;
+      resp.Clear();
+      st = sys_.content->RecordShare(Ctx(sys_.tokens[static_cast<size_t>(e)], o_.deadline_ms).get(),
+                                     req, &resp);
+      const bool transient = st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                             st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+      if (!transient || attempt > o_.share_retries || g_stop.load()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(2000, 250 * attempt)));
+    }
+    const char* outcome = "err";
+    Result r = Result::kError;
+    if (st.ok()) {
+      outcome = "ok";
+      r = Result::kOk;
+    } else if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      outcome = "refused";
+      r = Result::kRefused;
+    } else if (st.error_code() == grpc::StatusCode::ALREADY_EXISTS && attempt > 1) {
+      outcome = "exists";
+      r = Result::kOk;
+    } else {
+      *error = advocacy::StrCat("RecordShare: ", Describe(st));
+    }
+    share_log_.Write(advocacy::StrCat(o_.tenant, " ", EmployeeId(e), " ", ItemId(static_cast<int>(item)),
+                                      " ", outcome, " ", attempt, " ",
+                                      st.ok() && !resp.share().link_code().empty()
+                                          ? resp.share().link_code()
+                                          : std::string("-"),
+                                      " ", UnixNs(), " ", static_cast<int>(st.error_code())));
+    return r;
+  }
+
+  // Reads --pause-file at most every 100 ms (dispatcher thread only); once paused and no toggle
+  // is in flight, creates <pause-file>.idle.
+  void UpdatePause() {
+    const auto now = Clock::now();
+    if (now < next_pause_poll_) return;
+    next_pause_poll_ = now + std::chrono::milliseconds(100);
+    const bool paused = FileExists(o_.pause_file);
+    paused_.store(paused);
+    const std::string idle = advocacy::StrCat(o_.pause_file, ".idle");
+    if (paused && toggles_in_flight_.load() == 0) {
+      if (!idle_written_) {
+        std::ofstream(idle) << "idle\n";
+        idle_written_ = true;
+      }
+    } else if (!paused && idle_written_) {
+      std::remove(idle.c_str());
+      idle_written_ = false;
+    }
+  }
+
   Result Toggle(std::mt19937_64& rng, std::string* error) {
     if (churn_.empty()) return Result::kRefused;
+    // In flight first, then the pause flag: with both atomics sequentially consistent, the
+    // dispatcher either sees this toggle in flight or this toggle sees the pause.
+    toggles_in_flight_.fetch_add(1);
+    if (paused_.load()) {
+      toggles_in_flight_.fetch_sub(1);
+      return Result::kRefused;
+    }
+    const Result r = ToggleOne(rng, error);
+    toggles_in_flight_.fetch_sub(1);
+    return r;
+  }
+
+  void LogChange(const std::string& employee, char op, const grpc::Status& st, int64_t sequence,
+                 const char* fully_propagated, int64_t start_ns) {
+    change_log_.Write(advocacy::StrCat(o_.tenant, " ", employee, " ", std::string(1, op),
+                                       st.ok() ? " ok " : " err ", st.ok() ? sequence : 0, " ",
+                                       fully_propagated, " ", start_ns, " ", UnixNs(), " ",
+                                       static_cast<int>(st.error_code())));
+  }
+
+  Result ToggleOne(std::mt19937_64& rng, std::string* error) {
     const size_t n = churn_.size();
     size_t idx = rng() % n;
     for (size_t tries = 0;; ++tries, idx = (idx + 1) % n) {
@@ -523,7 +705,9 @@ class Load final {
       *req.add_scopes() = TipsScope();
       req.set_method(cv1::CONSENT_METHOD_APP_TOGGLE);
       cv1::WithdrawConsentResponse resp;
+      const int64_t t0 = UnixNs();
       const grpc::Status st = sys_.consent->WithdrawConsent(Ctx(token, o_.deadline_ms).get(), req, &resp);
+      LogChange(EmployeeId(e), 'W', st, resp.sequence(), resp.fully_propagated() ? "1" : "0", t0);
       if (st.ok()) {
         c.granted = false;
         LogAck(EmployeeId(e), resp.sequence());
@@ -540,7 +724,9 @@ class Load final {
       req.set_notice_version(std::string(kNoticeVersion));
       req.set_method(cv1::CONSENT_METHOD_APP_TOGGLE);
       cv1::GiveConsentResponse resp;
+      const int64_t t0 = UnixNs();
       const grpc::Status st = sys_.consent->GiveConsent(Ctx(token, o_.deadline_ms).get(), req, &resp);
+      LogChange(EmployeeId(e), 'G', st, resp.sequence(), "-", t0);
       if (st.ok()) {
         c.granted = true;
       } else {
@@ -614,8 +800,10 @@ class Load final {
         static_cast<long long>(errors), static_cast<double>(ok + refused) / seconds,
         PercentileUs(all, 0.5), PercentileUs(all, 0.99), PercentileUs(all, 1.0));
     std::fflush(stdout);
-    // More than 1% failed calls makes the run invalid: its latencies would describe failures.
-    if (ok == 0 || errors * 100 > ok + refused + errors) {
+    // More than 1% (--max-error-percent) failed calls makes the run invalid: its latencies would
+    // describe failures.
+    if (ok == 0 || static_cast<double>(errors) * 100 >
+                       o_.max_error_percent * static_cast<double>(ok + refused + errors)) {
       Warn(advocacy::StrCat("too many failed calls: ", errors, " of ", ok + refused + errors));
       return 1;
     }
@@ -642,6 +830,15 @@ class Load final {
 
   std::mutex ack_mu_;
   std::ofstream ack_log_;
+  LineLog change_log_;
+  LineLog share_log_;
+  LineLog publish_log_;
+  bool logs_ok_ = true;
+
+  std::atomic<int> toggles_in_flight_{0};
+  std::atomic<bool> paused_{false};
+  Clock::time_point next_pause_poll_{};
+  bool idle_written_ = false;
 };
 
 int RunLoadMode(const Options& o) {
@@ -650,6 +847,8 @@ int RunLoadMode(const Options& o) {
   if (o.rate <= 0 || o.duration_s <= 0) return Fail("--rate and --duration must be positive");
   auto sys = System::Create(o);
   if (!sys.ok()) return Fail(std::string(sys.status().message()));
+  std::signal(SIGTERM, OnStopSignal);
+  std::signal(SIGINT, OnStopSignal);
   Load load(**sys, std::move(*weights));
   return load.Run();
 }
@@ -684,6 +883,22 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "random seed");
   app.add_option("--run-id", o.run_id, "distinguishes item ids of publishes between runs");
   app.add_option("--ack-log", o.ack_log, "append acknowledged withdrawals to this file");
+  app.add_option("--change-log", o.change_log, "write every consent toggle (see the header)");
+  app.add_option("--share-log", o.share_log, "write every share (see the header)");
+  app.add_option("--publish-log", o.publish_log, "write every publish (see the header)");
+  app.add_option("--share-retries", o.share_retries,
+                 "retries of a RecordShare that failed UNAVAILABLE / DEADLINE_EXCEEDED")
+      ->check(CLI::Range(0, 100));
+  app.add_option("--pause-file", o.pause_file,
+                 "no consent toggle starts while this file exists; <file>.idle once none runs");
+  app.add_option("--max-error-percent", o.max_error_percent,
+                 "fail when more than this percentage of calls failed")
+      ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--notifications", o.notifications_target,
+                 "notifications service host:port (seed: --recipients)");
+  app.add_option("--recipients", o.recipients,
+                 "seed: employees 0..N-1 become notification recipients")
+      ->check(CLI::Range(0, 100000));
   CLI11_PARSE(app, argc, argv);
   if (o.run_id.empty()) {
     o.run_id = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(

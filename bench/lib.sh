@@ -10,6 +10,7 @@ BENCH_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_PIDS=()
 BENCH_NAMES=()
 BENCH_LOGS=()
+BENCH_CMDS=()
 BENCH_STACK_STARTED=0
 BENCH_ISSUER="advocacy-bench"
 
@@ -103,6 +104,41 @@ bench_start() {
   BENCH_PIDS+=($!)
   BENCH_NAMES+=("$name")
   BENCH_LOGS+=("$logf")
+  BENCH_CMDS+=("$(printf '%q ' "$@" "$bin")")
+}
+
+# bench_track NAME LOG PID: a process started otherwise (a sink, a load tool), stopped at exit
+# like the services. bench_alive does not watch it.
+bench_track() {
+  BENCH_PIDS+=("$3")
+  BENCH_NAMES+=("$1")
+  BENCH_LOGS+=("$2")
+  BENCH_CMDS+=("")
+}
+
+# bench_kill9 NAME: SIGKILL a started service (a crash) and wait until it is gone.
+bench_kill9() {
+  local pid
+  pid="$(bench_pid "$1")" || bench_die "no started service named $1"
+  kill -KILL "$pid" 2>/dev/null || true
+  adv_wait_gone "$pid" 10 || bench_die "$1 (pid $pid) survived SIGKILL"
+  wait "$pid" 2>/dev/null || true
+}
+
+# bench_restart NAME: starts a service again with exactly the environment it was first started
+# with (same ports, same consumer groups), appending to the same log.
+bench_restart() {
+  local i
+  local -a envs cmd
+  for i in "${!BENCH_NAMES[@]}"; do
+    [[ "${BENCH_NAMES[i]}" == "$1" && -n "${BENCH_CMDS[i]}" ]] || continue
+    mapfile -t envs < <(bench_common_env)
+    eval "cmd=(${BENCH_CMDS[i]})"
+    env "${envs[@]}" "${cmd[@]}" </dev/null >>"${BENCH_LOGS[i]}" 2>&1 &
+    BENCH_PIDS[i]=$!
+    return 0
+  done
+  bench_die "no restartable service named $1"
 }
 
 # bench_pid NAME: the pid of a started service.
@@ -118,6 +154,7 @@ bench_pid() {
 bench_alive() {
   local i
   for i in "${!BENCH_PIDS[@]}"; do
+    [[ -n "${BENCH_CMDS[i]-x}" ]] || continue # tracked, not started by bench_start
     kill -0 "${BENCH_PIDS[i]}" 2>/dev/null ||
       { tail -n 30 "${BENCH_LOGS[i]}" >&2; bench_die "the ${BENCH_NAMES[i]} service exited (log above)"; }
   done
