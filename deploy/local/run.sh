@@ -204,8 +204,7 @@ start_service content "CONTENT_LINK_LISTEN=127.0.0.1:$LINK_PORT" \
 echo "ADVOCACY_CONTENT_LINKS=http://127.0.0.1:$LINK_PORT/l/" >>"$SERVICES_ENV"
 # The notifications service refuses a plain-http public base URL (mail clients only do RFC 8058
 # one-click unsubscribe over https), so the links in mails name https://unsubscribe.localhost
-# while the endpoint itself listens on http://127.0.0.1:<port>/unsubscribe. A 10 s Kafka
-# session (instead of 45 s) lets a restart after a crash get its partitions back quickly.
+# while the endpoint itself listens on http://127.0.0.1:<port>/unsubscribe.
 UNSUBSCRIBE_PORT="$(take_port)"
 start_service notifications "NOTIFICATIONS_CONSENT_ADDR=${GRPC_ADDR[consent]}" \
   "NOTIFICATIONS_SIGNING_KEY_FILE=$KEY_DIR/jwt-private.pem" \
@@ -214,8 +213,7 @@ start_service notifications "NOTIFICATIONS_CONSENT_ADDR=${GRPC_ADDR[consent]}" \
   "NOTIFICATIONS_APP_BASE_URL=https://advocacy.localhost" \
   "NOTIFICATIONS_UNSUBSCRIBE_LISTEN=127.0.0.1:$UNSUBSCRIBE_PORT" \
   "NOTIFICATIONS_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
-  "NOTIFICATIONS_MAIL_FROM=advocacy@demo-corp.localhost" \
-  "NOTIFICATIONS_KAFKA_SESSION_TIMEOUT_MS=10000"
+  "NOTIFICATIONS_MAIL_FROM=advocacy@demo-corp.localhost"
 echo "ADVOCACY_NOTIFICATIONS_UNSUBSCRIBE=http://127.0.0.1:$UNSUBSCRIBE_PORT/unsubscribe" >>"$SERVICES_ENV"
 cat >>"$SERVICES_ENV" <<ENV
 ADVOCACY_JWT_PRIVATE_KEY_FILE=$KEY_DIR/jwt-private.pem

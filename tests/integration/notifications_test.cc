@@ -164,7 +164,7 @@ class NotificationsIntegrationTest : public ::testing::Test {
     env["NOTIFICATIONS_CLAIM_LEASE_MS"] = "4000";
     env["NOTIFICATIONS_OUTBOX_LEASE_MS"] = "1000";
     // The broker's minimum: after the SIGKILL the dead member's partitions move on quickly.
-    env["NOTIFICATIONS_KAFKA_SESSION_TIMEOUT_MS"] = "6000";
+    env["ADVOCACY_KAFKA_SESSION_TIMEOUT_MS"] = "6000";
     // Groups of their own: a member left behind by an earlier, killed run would hold the
     // partitions until its session times out.
     env["NOTIFICATIONS_CONSENT_GROUP"] = UniqueId("notif-consent-it");

@@ -1,5 +1,6 @@
 #include "advocacy/common/config.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -105,6 +106,13 @@ absl::Status EnvReader::Finish() const {
   return absl::InvalidArgumentError(absl::StrJoin(errors_, "\n"));
 }
 
+std::map<std::string, std::string> RuntimeConfig::KafkaConsumerExtra() const {
+  // A heartbeat a third of the session, at most librdkafka's default 3 s.
+  const int64_t heartbeat = std::min<int64_t>(3000, kafka_session_timeout.count() / 3);
+  return {{"session.timeout.ms", std::to_string(kafka_session_timeout.count())},
+          {"heartbeat.interval.ms", std::to_string(heartbeat)}};
+}
+
 RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
   RuntimeConfig c;
   c.service_name = std::move(service_name);
@@ -115,6 +123,11 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
   c.kafka_brokers = env.Required("ADVOCACY_KAFKA_BROKERS");
   c.kafka_partitions = static_cast<int>(env.Int("ADVOCACY_KAFKA_PARTITIONS", 6, 1, 1000));
   c.kafka_replication = static_cast<int>(env.Int("ADVOCACY_KAFKA_REPLICATION", 1, 1, 7));
+  // The broker refuses sessions outside group.min/max.session.timeout.ms (6 s and 30 min by
+  // default).
+  c.kafka_session_timeout =
+      env.Millis("ADVOCACY_KAFKA_SESSION_TIMEOUT_MS", std::chrono::seconds(10),
+                 std::chrono::seconds(6), std::chrono::minutes(30));
   const std::string key_file = env.Required("ADVOCACY_JWT_PUBLIC_KEY_FILE");
   if (!key_file.empty()) {
     std::ifstream in(key_file);

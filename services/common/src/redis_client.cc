@@ -348,11 +348,30 @@ absl::Status Connection::Handshake() {
   return absl::OkStatus();
 }
 
+// Error replies that describe the server's state, not the command: the same command succeeds
+// once the server is ready again (LOADING: replaying its AOF after a restart; BUSY: a script is
+// running; TRYAGAIN, CLUSTERDOWN, MASTERDOWN: a cluster or replica in transition).
+// (With the space: BUSYGROUP and BUSYKEY are about the command and stay error replies.)
+namespace {
+bool IsTransientServerError(const Reply& reply) {
+  if (!reply.is_error()) return false;
+  for (const char* prefix : {"LOADING ", "BUSY ", "TRYAGAIN ", "CLUSTERDOWN ", "MASTERDOWN "}) {
+    if (reply.str.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+}  // namespace
+
 absl::StatusOr<Reply> Connection::CommandOnLiveContext(const std::vector<std::string>& args) {
   int saved_errno = 0;
   const ReplyPtr reply = SendCommand(context_.get(), args, &saved_errno);
   if (reply == nullptr) return DropWithError(CommandName(args), saved_errno);
-  return Convert(*reply);
+  Reply converted = Convert(*reply);
+  if (IsTransientServerError(converted)) {
+    return Unavailable(absl::StrCat("Redis cannot serve ", CommandName(args),
+                                    " right now: ", converted.str));
+  }
+  return converted;
 }
 
 absl::StatusOr<Reply> Connection::Command(const std::vector<std::string>& args) {
@@ -396,6 +415,12 @@ absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
                            saved_errno);
     }
     replies.push_back(Convert(*ReplyPtr(static_cast<redisReply*>(raw))));
+  }
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (IsTransientServerError(replies[i])) {
+      return Unavailable(absl::StrCat("Redis cannot serve ", CommandName(commands[i]),
+                                      " right now: ", replies[i].str));
+    }
   }
   return replies;
 }

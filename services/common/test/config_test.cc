@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace advocacy::config {
 namespace {
 
@@ -54,6 +59,38 @@ TEST(RuntimeConfigTest, ReportsUnreadableKeyFileAndBadLogLevel) {
     if (k == "ADVOCACY_REDIS_URL") {
       EXPECT_EQ(v, "<redacted>");  // may carry a password
     }
+  }
+}
+
+TEST(RuntimeConfigTest, KafkaSessionTimeoutIsBoundedAndReachesEveryConsumer) {
+  const std::vector<std::pair<std::string, std::string>> base = {
+      {"ADVOCACY_REDIS_URL", "redis://127.0.0.1:6379"},
+      {"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:9092"},
+      {"ADVOCACY_JWT_PUBLIC_KEY_FILE", "/nonexistent/key.pem"},
+      {"ADVOCACY_JWT_ISSUER", "iss"}};
+  {
+    EnvReader env(base);
+    const RuntimeConfig c = ReadRuntimeConfig(env, "test");
+    EXPECT_EQ(c.kafka_session_timeout, std::chrono::seconds(10));
+    const auto extra = c.KafkaConsumerExtra();
+    EXPECT_EQ(extra.at("session.timeout.ms"), "10000");
+    EXPECT_EQ(extra.at("heartbeat.interval.ms"), "3000");
+  }
+  {
+    auto vars = base;
+    vars.emplace_back("ADVOCACY_KAFKA_SESSION_TIMEOUT_MS", "6000");
+    EnvReader env(vars);
+    const auto extra = ReadRuntimeConfig(env, "test").KafkaConsumerExtra();
+    EXPECT_EQ(extra.at("session.timeout.ms"), "6000");
+    EXPECT_EQ(extra.at("heartbeat.interval.ms"), "2000");
+  }
+  {
+    auto vars = base;
+    vars.emplace_back("ADVOCACY_KAFKA_SESSION_TIMEOUT_MS", "1000");  // below the broker's minimum
+    EnvReader env(vars);
+    ReadRuntimeConfig(env, "test");
+    const std::string msg(env.Finish().message());
+    EXPECT_NE(msg.find("ADVOCACY_KAFKA_SESSION_TIMEOUT_MS"), std::string::npos) << msg;
   }
 }
 

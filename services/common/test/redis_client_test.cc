@@ -393,6 +393,33 @@ TEST_F(RedisConnectionTest, EvalReturnsScriptErrorsAsErrorReplies) {
   EXPECT_TRUE(connection.connected());
 }
 
+// A server that is not ready (LOADING while it replays its AOF after a restart, BUSY while a
+// script runs) answers every command with such an error: that is UNAVAILABLE, retryable, not
+// a reply the caller would report as INTERNAL. The replies here come from a script because a
+// real LOADING window is too short to hit reliably.
+TEST_F(RedisConnectionTest, ServerNotReadyErrorsAreUnavailable) {
+  Connection connection(OptionsFor(server_));
+  for (const char* error : {"LOADING Redis is loading the dataset in memory",
+                            "BUSY Redis is busy running a script", "TRYAGAIN multi-key",
+                            "CLUSTERDOWN The cluster is down", "MASTERDOWN Link with MASTER is down"}) {
+    const Script script(absl::StrCat("return redis.error_reply('", error, "')"));
+    absl::StatusOr<Reply> reply = connection.Eval(script, {}, {});
+    ASSERT_FALSE(reply.ok()) << error << ": " << reply->DebugString();
+    EXPECT_TRUE(absl::IsUnavailable(reply.status())) << reply.status();
+    EXPECT_THAT(std::string(reply.status().message()), HasSubstr(error));
+  }
+  auto pipeline = connection.Pipeline(
+      {{"SET", "p", "1"}, {"EVAL", "return redis.error_reply('LOADING not yet')", "0"}});
+  ASSERT_FALSE(pipeline.ok());
+  EXPECT_TRUE(absl::IsUnavailable(pipeline.status())) << pipeline.status();
+  // Errors about the command itself stay replies, including look-alikes.
+  const Script group_exists("return redis.error_reply('BUSYGROUP Consumer Group name already exists')");
+  absl::StatusOr<Reply> reply = connection.Eval(group_exists, {}, {});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_TRUE(reply->is_error());
+  EXPECT_TRUE(connection.connected());
+}
+
 TEST_F(RedisConnectionTest, FailsFastWhileBackingOffThenRecoversOnTheSameConnection) {
   Options options = OptionsFor(server_);
   options.connect_timeout = milliseconds(2000);

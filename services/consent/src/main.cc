@@ -112,7 +112,8 @@ int main() {
       {.brokers = cfg.runtime.kafka_brokers,
        .group_id = cfg.receipts_group,
        .topics = {cfg.receipts_topic},
-       .dead_letter_topic = receipts_dead_letter},
+       .dead_letter_topic = receipts_dead_letter,
+       .extra = cfg.runtime.KafkaConsumerExtra()},
       [&propagation](const kafka::Message& m) { return propagation.HandleReceipt(m); },
       &consumer_stats);
   if (!receipts.ok()) Die("cannot create the propagation receipts consumer", receipts.status());

@@ -114,6 +114,7 @@ int main() {
            [&manager](const consent_view::ApplyResult& r) { return manager.OnConsentWithdrawn(r); },
        .registry = &metrics.registry(),
        .stats = &consumer_stats,
+       .extra = cfg.runtime.KafkaConsumerExtra(),
        // A receipt per applied change; the producer outlives the consumer (declared first).
        .receipts = {.producer = producer->get(), .topic = cfg.receipts_topic}});
   if (!consumer.ok()) Die("cannot create the consent event consumer", consumer.status());

@@ -160,8 +160,7 @@ int main() {
        // A send cannot outlive its claim; a little more covers clock steps between replicas.
        .in_flight_wait = cfg.claim_lease + std::chrono::seconds(5)});
 
-  const std::map<std::string, std::string> consumer_extra = {
-      {"session.timeout.ms", std::to_string(cfg.kafka_session_timeout.count())}};
+  const std::map<std::string, std::string> consumer_extra = cfg.runtime.KafkaConsumerExtra();
   consent_view::ConsentView view(&redis_pool, "notifications");
   kafka::Stats consumer_stats;
   metrics.ExportKafkaStats("consumer", &consumer_stats);

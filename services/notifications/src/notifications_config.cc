@@ -51,11 +51,6 @@ NotificationsConfig ReadNotificationsConfig(config::EnvReader& env) {
   c.receipts_topic = env.Optional("NOTIFICATIONS_RECEIPTS_TOPIC", "advocacy.consent.receipts.v1");
   c.consent_group = env.Optional("NOTIFICATIONS_CONSENT_GROUP", "notifications-consent-view");
   c.events_group = env.Optional("NOTIFICATIONS_EVENTS_GROUP", "notifications-events");
-  // The broker refuses sessions outside group.min/max.session.timeout.ms (6 s and 30 min by
-  // default).
-  c.kafka_session_timeout =
-      env.Millis("NOTIFICATIONS_KAFKA_SESSION_TIMEOUT_MS", seconds(45), seconds(6), minutes(30));
-
   c.consent_addr = env.Required("NOTIFICATIONS_CONSENT_ADDR");
   if (const size_t colon = c.consent_addr.rfind(':');
       !c.consent_addr.empty() &&

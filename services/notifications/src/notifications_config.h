@@ -26,9 +26,6 @@ struct NotificationsConfig {
   // NOTIFICATIONS_EVENTS_GROUP, default notifications-events: the content and courses consumers
   // use "<group>-content" and "<group>-courses".
   std::string events_group;
-  // NOTIFICATIONS_KAFKA_SESSION_TIMEOUT_MS, default 45 s: how long the group waits for a
-  // member that vanished (a killed replica) before its partitions move to the others.
-  std::chrono::milliseconds kafka_session_timeout;
 
   std::string consent_addr;                    // NOTIFICATIONS_CONSENT_ADDR (required)
   std::chrono::milliseconds consent_deadline;  // NOTIFICATIONS_CONSENT_DEADLINE_MS, 2 s

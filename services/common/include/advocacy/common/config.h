@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,13 @@ struct RuntimeConfig {
   std::string kafka_brokers;   // ADVOCACY_KAFKA_BROKERS (required)
   int kafka_partitions = 6;    // ADVOCACY_KAFKA_PARTITIONS, for topics the service creates
   int kafka_replication = 1;   // ADVOCACY_KAFKA_REPLICATION
+  // ADVOCACY_KAFKA_SESSION_TIMEOUT_MS (6 s to 30 min; default 10 s): how long the consumer groups
+  // wait for a member that stopped heartbeating (a killed pod) before its partitions move to
+  // another. Heartbeats come from librdkafka's own thread, so slow handling does not count. The
+  // librdkafka default (45 s) would leave a crashed replica's consent events unapplied that long.
+  std::chrono::milliseconds kafka_session_timeout{10000};
+  // librdkafka settings for every consumer of the service (session timeout and heartbeat).
+  std::map<std::string, std::string> KafkaConsumerExtra() const;
   std::string jwt_public_key_pem;  // read from ADVOCACY_JWT_PUBLIC_KEY_FILE (required)
   std::string jwt_issuer;          // ADVOCACY_JWT_ISSUER (required)
   std::string jwt_audience;        // ADVOCACY_JWT_AUDIENCE, default "advocacy"
