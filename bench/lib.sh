@@ -141,6 +141,65 @@ bench_restart() {
   bench_die "no restartable service named $1"
 }
 
+# bench_smtp_sink DIR: starts tests/integration/smtp_sink.py on a free port, recording every
+# accepted mail to DIR/mails.jsonl; sets SMTP_PORT and MAILS.
+bench_smtp_sink() {
+  local dir="$1"
+  mkdir -p "$dir"
+  /usr/bin/python3 "$BENCH_REPO/tests/integration/smtp_sink.py" --host 127.0.0.1 --port 0 \
+    --out "$dir" --ready-file "$dir/ready" </dev/null >"$dir/smtp-sink.log" 2>&1 &
+  bench_track smtp-sink "$dir/smtp-sink.log" $!
+  for _ in $(seq 150); do [[ -s "$dir/ready" ]] && break; sleep 0.1; done
+  [[ -s "$dir/ready" ]] || { cat "$dir/smtp-sink.log" >&2; bench_die "the SMTP sink did not start"; }
+  SMTP_PORT="$(cat "$dir/ready")"
+  MAILS="$dir/mails.jsonl"
+  : >>"$MAILS"
+}
+
+# bench_start_notifications LOG BIN CONSENT_ADDR GRPC_PORT METRICS_PORT UNSUB_PORT RUN_DIR RUN_ID
+# [VAR=VALUE...]: the notifications service against the consent service and the SMTP sink
+# (bench_smtp_sink first), with consumer groups of this run. Short SMTP, consent and claim
+# timeouts, so a killed instance gets its interrupted digests back within a fault's recovery.
+bench_start_notifications() {
+  local logf="$1" bin="$2" consent="$3" grpc="$4" metrics="$5" unsub="$6" dir="$7" run_id="$8"
+  shift 8
+  [[ -n "${SMTP_PORT:-}" ]] || bench_die "bench_start_notifications needs bench_smtp_sink first"
+  [[ -s "$dir/unsubscribe.key" ]] || (umask 077 && openssl rand -base64 48 >"$dir/unsubscribe.key")
+  bench_start notifications "$logf" "$bin" \
+    ADVOCACY_GRPC_LISTEN="127.0.0.1:$grpc" ADVOCACY_METRICS_LISTEN="127.0.0.1:$metrics" \
+    NOTIFICATIONS_CONSENT_ADDR="$consent" NOTIFICATIONS_SIGNING_KEY_FILE="$BENCH_PRIV" \
+    NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE="$dir/unsubscribe.key" \
+    NOTIFICATIONS_PUBLIC_BASE_URL=https://unsubscribe.localhost NOTIFICATIONS_APP_BASE_URL=https://advocacy.localhost \
+    NOTIFICATIONS_UNSUBSCRIBE_LISTEN="127.0.0.1:$unsub" NOTIFICATIONS_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
+    NOTIFICATIONS_MAIL_FROM=advocacy@bench.test \
+    NOTIFICATIONS_SMTP_CONNECT_TIMEOUT_MS=2000 NOTIFICATIONS_SMTP_TIMEOUT_MS=5000 \
+    NOTIFICATIONS_CONSENT_DEADLINE_MS=2000 NOTIFICATIONS_CLAIM_LEASE_MS=15000 \
+    NOTIFICATIONS_CONSENT_GROUP="notifications-consent-view-$run_id" \
+    NOTIFICATIONS_EVENTS_GROUP="notifications-events-$run_id" "$@"
+}
+
+# bench_oldest_unapplied METRICS_PORT SERVICE: the consent service's
+# advocacy_consent_oldest_unapplied_seconds{service=SERVICE} (empty when it cannot be read).
+bench_oldest_unapplied() {
+  local page
+  page="$(curl -fsS --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null)" || return 0
+  awk -v s="service=\"$2\"" 'index($0, "advocacy_consent_oldest_unapplied_seconds{") == 1 && index($0, s) {v = $NF} END {print v}' <<<"$page"
+}
+
+# bench_wait_applied METRICS_PORT TIMEOUT_S SERVICE...: waits until the consent service reports
+# that every SERVICE applied every change (the gauge above at 0), e.g. after seeding.
+bench_wait_applied() {
+  local port="$1" timeout="$2" svc deadline
+  shift 2
+  deadline=$((SECONDS + timeout))
+  for svc in "$@"; do
+    until [[ "$(bench_oldest_unapplied "$port" "$svc")" == 0 ]]; do
+      ((SECONDS < deadline)) || bench_die "$svc did not apply every consent change within ${timeout}s"
+      sleep 0.5
+    done
+  done
+}
+
 # bench_pid NAME: the pid of a started service.
 bench_pid() {
   local i

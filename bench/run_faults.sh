@@ -100,15 +100,7 @@ STACK="$REPO/deploy/local/stack.sh"
 
 # The SMTP sink: records each accepted mail (with its receive time) before answering 250.
 SINK_DIR="$RUN_DIR/sink"
-mkdir -p "$SINK_DIR"
-"$PY" "$REPO/tests/integration/smtp_sink.py" --host 127.0.0.1 --port 0 --out "$SINK_DIR" \
-  --ready-file "$SINK_DIR/ready" </dev/null >"$RUN_DIR/smtp-sink.log" 2>&1 &
-bench_track smtp-sink "$RUN_DIR/smtp-sink.log" $!
-for _ in $(seq 150); do [[ -s "$SINK_DIR/ready" ]] && break; sleep 0.1; done
-[[ -s "$SINK_DIR/ready" ]] || { cat "$RUN_DIR/smtp-sink.log" >&2; bench_die "the SMTP sink did not start"; }
-SMTP_PORT="$(cat "$SINK_DIR/ready")"
-MAILS="$SINK_DIR/mails.jsonl"
-: >>"$MAILS"
+bench_smtp_sink "$SINK_DIR"
 
 bench_start consent "$RUN_DIR/consent.log" "$B/services/consent/consent" \
   ADVOCACY_GRPC_LISTEN="127.0.0.1:$C_GRPC" ADVOCACY_METRICS_LISTEN="127.0.0.1:$C_METRICS" \
@@ -117,19 +109,8 @@ bench_start content "$RUN_DIR/content.log" "$B/services/content/content" \
   ADVOCACY_GRPC_LISTEN="127.0.0.1:$T_GRPC" ADVOCACY_METRICS_LISTEN="127.0.0.1:$T_METRICS" \
   CONTENT_LINK_LISTEN="127.0.0.1:$T_LINK" CONTENT_LINK_BASE_URL="http://127.0.0.1:$T_LINK/l/" \
   CONTENT_CONSENT_GROUP="content-consent-view-$RUN_ID"
-# A 10 s Kafka session (as deploy/local/run.sh) and a 15 s claim lease (short SMTP and consent
-# timeouts allow it), so the killed notifications service gets its partitions and its
-# interrupted digests back within the recovery wait.
-bench_start notifications "$RUN_DIR/notifications.log" "$B/services/notifications/notifications" \
-  ADVOCACY_GRPC_LISTEN="127.0.0.1:$N_GRPC" ADVOCACY_METRICS_LISTEN="127.0.0.1:$N_METRICS" \
-  NOTIFICATIONS_CONSENT_ADDR="127.0.0.1:$C_GRPC" NOTIFICATIONS_SIGNING_KEY_FILE="$BENCH_PRIV" \
-  NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE="$RUN_DIR/unsubscribe.key" \
-  NOTIFICATIONS_PUBLIC_BASE_URL=https://unsubscribe.localhost NOTIFICATIONS_APP_BASE_URL=https://advocacy.localhost \
-  NOTIFICATIONS_UNSUBSCRIBE_LISTEN="127.0.0.1:$N_UNSUB" NOTIFICATIONS_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
-  NOTIFICATIONS_MAIL_FROM=advocacy@faults.test \
-  NOTIFICATIONS_SMTP_CONNECT_TIMEOUT_MS=2000 NOTIFICATIONS_SMTP_TIMEOUT_MS=5000 \
-  NOTIFICATIONS_CONSENT_DEADLINE_MS=2000 NOTIFICATIONS_CLAIM_LEASE_MS=15000 \
-  NOTIFICATIONS_CONSENT_GROUP="notifications-consent-view-$RUN_ID" NOTIFICATIONS_EVENTS_GROUP="notifications-events-$RUN_ID"
+bench_start_notifications "$RUN_DIR/notifications.log" "$B/services/notifications/notifications" \
+  "127.0.0.1:$C_GRPC" "$N_GRPC" "$N_METRICS" "$N_UNSUB" "$RUN_DIR" "$RUN_ID"
 
 common=(--consent "127.0.0.1:$C_GRPC" --content "127.0.0.1:$T_GRPC" --private-key "$BENCH_PRIV"
   --issuer "$BENCH_ISSUER" --tenant "$TENANT" --employees "$EMPLOYEES" --churn "$CHURN" --items 50)
@@ -137,21 +118,11 @@ common=(--consent "127.0.0.1:$C_GRPC" --content "127.0.0.1:$T_GRPC" --private-ke
   --recipients "$RECIPIENTS" --timeout 180 >&2 || { bench_alive; bench_die "seeding failed"; }
 bench_alive
 
-# gauge SERVICE: advocacy_consent_oldest_unapplied_seconds{service=SERVICE} from the consent
-# service's metrics page (empty when it cannot be read).
-gauge() {
-  local page
-  page="$(curl -fsS --max-time 2 "http://127.0.0.1:$C_METRICS/metrics" 2>/dev/null)" || return 0
-  awk -v s="service=\"$1\"" 'index($0, "advocacy_consent_oldest_unapplied_seconds{") == 1 && index($0, s) {v = $NF} END {print v}' <<<"$page"
-}
+gauge() { bench_oldest_unapplied "$C_METRICS" "$1"; }
 
 # The seeding's consent changes are acknowledged changes too: let both services apply all of
 # them (the consent service's gauges at 0) so the baseline measures the system, not its start.
-gauge_deadline=$((SECONDS + 120))
-until [[ "$(gauge content)" == 0 && "$(gauge notifications)" == 0 ]]; do
-  ((SECONDS < gauge_deadline)) || bench_die "the services did not apply the seeding's consent changes within 120 s"
-  sleep 0.5
-done
+bench_wait_applied "$C_METRICS" 120 content notifications
 
 # ------------------------------------------------------------------------------ the load --
 LOAD_OUT="$RUN_DIR/load.txt"

@@ -49,7 +49,7 @@ done
 bench_init_home "$HOME_DIR"
 RUN_DIR="$ADVOCACY_HOME/propagation"
 mkdir -p "$RUN_DIR"
-TARGETS=(consent content advocacy_load kafka_latency propagation_bench)
+TARGETS=(consent content notifications advocacy_load kafka_latency propagation_bench)
 if ((DO_BUILD)); then
   if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
     cmake -S "$REPO" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DADVOCACY_BUILD_BENCH=ON \
@@ -61,7 +61,7 @@ if ((DO_BUILD)); then
     { tail -n 30 "$RUN_DIR/build.log" >&2; bench_die "build failed (full log $RUN_DIR/build.log)"; }
 fi
 B="$BUILD_DIR"
-for bin in services/consent/consent services/content/content bench/advocacy_load \
+for bin in services/consent/consent services/content/content services/notifications/notifications bench/advocacy_load \
   bench/kafka_latency bench/propagation_bench; do
   [[ -x "$B/$bin" ]] || bench_die "$B/$bin not found (build it, or drop --no-build)"
 done
@@ -69,10 +69,12 @@ done
 bench_stack_up "$RUN_DIR" $INSTALL
 bench_keys "$RUN_DIR"
 PARTITIONS="${ADVOCACY_KAFKA_PARTITIONS:-6}"
-read -r C_GRPC C_METRICS T_GRPC T_METRICS T_LINK < <(bench_ports 5)
+read -r C_GRPC C_METRICS T_GRPC T_METRICS T_LINK N_GRPC N_METRICS N_UNSUB < <(bench_ports 8)
 RUN_ID="$(date +%s)-$$"
 TENANT="prop-$RUN_ID"
-SERVICES=content
+# Both consuming services of consent events; notifications needs its SMTP relay to start.
+SERVICES=content,notifications
+bench_smtp_sink "$RUN_DIR/sink"
 bench_start consent "$RUN_DIR/consent.log" "$B/services/consent/consent" \
   ADVOCACY_GRPC_LISTEN="127.0.0.1:$C_GRPC" ADVOCACY_METRICS_LISTEN="127.0.0.1:$C_METRICS" \
   ADVOCACY_KAFKA_PARTITIONS="$PARTITIONS" CONSENT_PROPAGATION_SERVICES="$SERVICES" CONSENT_ACK_WAIT_MS=0
@@ -81,10 +83,15 @@ bench_start content "$RUN_DIR/content.log" "$B/services/content/content" \
   ADVOCACY_KAFKA_PARTITIONS="$PARTITIONS" \
   CONTENT_LINK_LISTEN="127.0.0.1:$T_LINK" CONTENT_LINK_BASE_URL="http://127.0.0.1:$T_LINK/l/" \
   CONTENT_CONSENT_GROUP="content-consent-view-prop-$RUN_ID"
+bench_start_notifications "$RUN_DIR/notifications.log" "$B/services/notifications/notifications" \
+  "127.0.0.1:$C_GRPC" "$N_GRPC" "$N_METRICS" "$N_UNSUB" "$RUN_DIR" "prop-$RUN_ID" \
+  ADVOCACY_KAFKA_PARTITIONS="$PARTITIONS"
 common=(--consent "127.0.0.1:$C_GRPC" --content "127.0.0.1:$T_GRPC" --private-key "$BENCH_PRIV"
   --issuer "$BENCH_ISSUER" --tenant "$TENANT" --employees "$EMPLOYEES" --items 50)
 "$B/bench/advocacy_load" seed "${common[@]}" --timeout 120 >&2 || { bench_alive; bench_die "seeding failed"; }
 bench_alive
+# Measure the system, not its start: both services first apply the seeding's consent changes.
+bench_wait_applied "$C_METRICS" 180 content notifications
 
 rest=$((100 - CONSENT_SHARE))
 MIX="consent=$CONSENT_SHARE,check=$((rest * 45 / 100)),feed=$((rest * 30 / 100)),share=$((rest * 10 / 100)),batch=$((rest * 5 / 100)),publish=$((rest * 10 / 100))"
