@@ -146,6 +146,8 @@ bench_restart() {
 bench_smtp_sink() {
   local dir="$1"
   mkdir -p "$dir"
+  # A ready file or mails of an earlier run in the same home would be taken for this sink's.
+  rm -f "$dir/ready" "$dir/mails.jsonl"
   /usr/bin/python3 "$BENCH_REPO/tests/integration/smtp_sink.py" --host 127.0.0.1 --port 0 \
     --out "$dir" --ready-file "$dir/ready" </dev/null >"$dir/smtp-sink.log" 2>&1 &
   bench_track smtp-sink "$dir/smtp-sink.log" $!
