@@ -141,6 +141,30 @@ bench_restart() {
   bench_die "no restartable service named $1"
 }
 
+# bench_build BUILD_DIR LOG_DIR TARGET...: configures BUILD_DIR (Release, benchmarks on, tests off)
+# when it is new, then builds the targets; logs go to LOG_DIR.
+bench_build() {
+  local dir="$1" logs="$2"
+  shift 2
+  if [[ ! -f "$dir/CMakeCache.txt" ]]; then
+    cmake -S "$BENCH_REPO" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DADVOCACY_BUILD_BENCH=ON \
+      -DADVOCACY_BUILD_TESTS=OFF >"$logs/configure.log" 2>&1 ||
+      { tail -n 30 "$logs/configure.log" >&2; bench_die "cmake configure failed"; }
+  fi
+  bench_log "building $* in $dir"
+  cmake --build "$dir" -j2 --target "$@" >"$logs/build.log" 2>&1 ||
+    { tail -n 30 "$logs/build.log" >&2; bench_die "build failed (full log $logs/build.log)"; }
+}
+
+# bench_need BUILD_DIR PATH...: dies unless each PATH below BUILD_DIR is an executable.
+bench_need() {
+  local dir="$1" bin
+  shift
+  for bin in "$@"; do
+    [[ -x "$dir/$bin" ]] || bench_die "$dir/$bin not found (build it, or drop --no-build)"
+  done
+}
+
 # bench_smtp_sink DIR: starts tests/integration/smtp_sink.py on a free port, recording every
 # accepted mail to DIR/mails.jsonl; sets SMTP_PORT and MAILS.
 bench_smtp_sink() {
@@ -226,6 +250,13 @@ bench_rss_kib() {
   local pid
   pid="$(bench_pid "$1")" || return 1
   awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"
+}
+
+# bench_threads NAME: the thread count of a started service.
+bench_threads() {
+  local pid
+  pid="$(bench_pid "$1")" || return 1
+  awk '/^Threads:/ {print $2}' "/proc/$pid/status"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }

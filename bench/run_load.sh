@@ -61,20 +61,11 @@ bench_init_home "$HOME_DIR"
 RUN_DIR="$ADVOCACY_HOME/load"
 mkdir -p "$RUN_DIR"
 if ((DO_BUILD)); then
-  if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-    cmake -S "$REPO" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DADVOCACY_BUILD_BENCH=ON \
-      -DADVOCACY_BUILD_TESTS=OFF >"$RUN_DIR/configure.log" 2>&1 ||
-      { tail -n 30 "$RUN_DIR/configure.log" >&2; bench_die "cmake configure failed"; }
-  fi
-  bench_log "building consent, content, notifications and advocacy_load in $BUILD_DIR"
-  cmake --build "$BUILD_DIR" -j2 --target consent content notifications advocacy_load >"$RUN_DIR/build.log" 2>&1 ||
-    { tail -n 30 "$RUN_DIR/build.log" >&2; bench_die "build failed (full log $RUN_DIR/build.log)"; }
+  bench_build "$BUILD_DIR" "$RUN_DIR" consent content notifications advocacy_load
 fi
 LOAD_BIN="$BUILD_DIR/bench/advocacy_load"
-for bin in "$BUILD_DIR/services/consent/consent" "$BUILD_DIR/services/content/content" \
-  "$BUILD_DIR/services/notifications/notifications" "$LOAD_BIN"; do
-  [[ -x "$bin" ]] || bench_die "$bin not found (build it, or drop --no-build)"
-done
+bench_need "$BUILD_DIR" services/consent/consent services/content/content \
+  services/notifications/notifications bench/advocacy_load
 
 bench_stack_up "$RUN_DIR" $INSTALL
 bench_keys "$RUN_DIR"
@@ -107,7 +98,9 @@ LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 # arenas) is over by then, so growth after it is what a leak would show.
 (
   sleep "$EVERY"
-  for svc in consent content notifications; do echo "$svc $(bench_rss_kib "$svc")"; done
+  for svc in consent content notifications; do
+    echo "$svc $(bench_rss_kib "$svc") $(bench_threads "$svc")"
+  done
 ) >"$RUN_DIR/rss-warm.txt" 2>/dev/null &
 WARM_PID=$!
 rc=0
@@ -117,6 +110,7 @@ rss1_consent="$(bench_rss_kib consent)"; rss1_content="$(bench_rss_kib content)"
 rss1_notifications="$(bench_rss_kib notifications)"
 wait "$WARM_PID" || true
 warm() { awk -v s="$1" '$1 == s {print $2}' "$RUN_DIR/rss-warm.txt"; }
+warm_threads() { awk -v s="$1" '$1 == s {print $3}' "$RUN_DIR/rss-warm.txt"; }
 growth() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", (b - a) * 100.0 / a}'; }
 g_consent="$(growth "$rss0_consent" "$rss1_consent")"; g_content="$(growth "$rss0_content" "$rss1_content")"
 g_notifications="$(growth "$rss0_notifications" "$rss1_notifications")"
@@ -133,6 +127,7 @@ RSS consent: ${rss0_consent} KiB -> ${w_consent} KiB after the first window -> $
 RSS content: ${rss0_content} KiB -> ${w_content} KiB after the first window -> ${rss1_content} KiB (${g_content}% in all, ${wg_content}% after warm-up)
 RSS notifications: ${rss0_notifications} KiB -> ${w_notifications} KiB after the first window -> ${rss1_notifications} KiB (${g_notifications}% in all, ${wg_notifications}% after warm-up)
 mails accepted by the SMTP sink: $(wc -l <"$MAILS")
+threads after the first window -> at the end: consent $(warm_threads consent) -> $(bench_threads consent), content $(warm_threads content) -> $(bench_threads content), notifications $(warm_threads notifications) -> $(bench_threads notifications)
 p99 first window / last full window: ${first:-n/a} us / ${last:-n/a} us
 EOF_SUMMARY
 printf 'SUMMARY rate=%s duration_s=%s rss_consent_kib=%s,%s rss_content_kib=%s,%s rss_notifications_kib=%s,%s p99_first_us=%s p99_last_us=%s\n' \

@@ -49,22 +49,13 @@ done
 bench_init_home "$HOME_DIR"
 RUN_DIR="$ADVOCACY_HOME/propagation"
 mkdir -p "$RUN_DIR"
-TARGETS=(consent content notifications advocacy_load kafka_latency propagation_bench)
 if ((DO_BUILD)); then
-  if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-    cmake -S "$REPO" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DADVOCACY_BUILD_BENCH=ON \
-      -DADVOCACY_BUILD_TESTS=OFF >"$RUN_DIR/configure.log" 2>&1 ||
-      { tail -n 30 "$RUN_DIR/configure.log" >&2; bench_die "cmake configure failed"; }
-  fi
-  bench_log "building ${TARGETS[*]} in $BUILD_DIR"
-  cmake --build "$BUILD_DIR" -j2 --target "${TARGETS[@]}" >"$RUN_DIR/build.log" 2>&1 ||
-    { tail -n 30 "$RUN_DIR/build.log" >&2; bench_die "build failed (full log $RUN_DIR/build.log)"; }
+  bench_build "$BUILD_DIR" "$RUN_DIR" consent content notifications advocacy_load kafka_latency \
+    propagation_bench
 fi
 B="$BUILD_DIR"
-for bin in services/consent/consent services/content/content services/notifications/notifications bench/advocacy_load \
-  bench/kafka_latency bench/propagation_bench; do
-  [[ -x "$B/$bin" ]] || bench_die "$B/$bin not found (build it, or drop --no-build)"
-done
+bench_need "$B" services/consent/consent services/content/content services/notifications/notifications \
+  bench/advocacy_load bench/kafka_latency bench/propagation_bench
 
 bench_stack_up "$RUN_DIR" $INSTALL
 bench_keys "$RUN_DIR"

@@ -111,7 +111,7 @@ ms() { awk -v u="$1" 'BEGIN{if (u == "") print "n/a"; else printf "%.1f", u / 10
   echo "when more than 1% of calls failed)."
   echo
   echo '```'
-  grep -E '^(WINDOW|RESULT op=all|RSS|mails accepted|p99 first)' "$WORK/soak.txt" || echo "(no results: see the script's stderr)"
+  grep -E '^(WINDOW|RESULT op=all|RSS|mails accepted|threads|p99 first)' "$WORK/soak.txt" || echo "(no results: see the script's stderr)"
   echo '```'
   echo
   faults_section
