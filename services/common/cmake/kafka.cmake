@@ -11,13 +11,20 @@ target_link_libraries(advocacy_kafka
   PRIVATE PkgConfig::RDKAFKA absl::random_random absl::time Threads::Threads)
 advocacy_warnings(advocacy_kafka)
 
+# advocacy_kafka_testing: librdkafka's mock cluster and a topic reader, for unit tests.
+add_library(advocacy_kafka_testing STATIC ${CMAKE_CURRENT_SOURCE_DIR}/testing/kafka_mock.cc)
+add_library(advocacy::kafka_testing ALIAS advocacy_kafka_testing)
+target_include_directories(advocacy_kafka_testing PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(advocacy_kafka_testing PUBLIC advocacy::kafka PRIVATE PkgConfig::RDKAFKA)
+advocacy_warnings(advocacy_kafka_testing)
+
 if(ADVOCACY_BUILD_TESTS)
   # Runs against librdkafka's in-process mock cluster: no broker needed.
   add_executable(advocacy_kafka_test
     ${CMAKE_CURRENT_SOURCE_DIR}/test/cloud_event_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/kafka_test.cc)
   target_link_libraries(advocacy_kafka_test PRIVATE
-    advocacy::kafka PkgConfig::RDKAFKA GTest::gtest_main Threads::Threads)
+    advocacy::kafka advocacy::kafka_testing GTest::gtest_main Threads::Threads)
   advocacy_warnings(advocacy_kafka_test)
   gtest_discover_tests(advocacy_kafka_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
 endif()

@@ -19,7 +19,7 @@ if(ADVOCACY_BUILD_TESTS)
     ${CMAKE_CURRENT_SOURCE_DIR}/test/config_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/consent_view_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/outbox_test.cc)
-  target_link_libraries(advocacy_common_test PRIVATE advocacy::common advocacy::testing PkgConfig::RDKAFKA GTest::gtest_main GTest::gmock)
+  target_link_libraries(advocacy_common_test PRIVATE advocacy::common advocacy::testing advocacy::kafka_testing GTest::gtest_main GTest::gmock)
   advocacy_warnings(advocacy_common_test)
   gtest_discover_tests(advocacy_common_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
 endif()

@@ -1,7 +1,5 @@
 #include "advocacy/common/consent_view.h"
 
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
+#include "testing/kafka_mock.h"
 #include "testing/redis_server.h"
 
 namespace advocacy::consent_view {
@@ -257,84 +256,8 @@ using namespace std::chrono_literals;
 constexpr char kConsentTopic[] = "advocacy.consent.v1";
 constexpr char kReceipts[] = "advocacy.consent.receipts.v1";
 
-// One mock broker, owned by a bare client handle that lives as long as the test.
-class MockCluster final {
- public:
-  MockCluster() {
-    char errstr[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr));
-    rd_kafka_conf_set(conf, "test.mock.num.brokers", "1", errstr, sizeof(errstr));
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    if (rk_ == nullptr) throw std::runtime_error(errstr);
-    cluster_ = rd_kafka_handle_mock_cluster(rk_);
-    if (cluster_ == nullptr) throw std::runtime_error("test.mock.num.brokers made no cluster");
-    bootstraps_ = rd_kafka_mock_cluster_bootstraps(cluster_);
-  }
-  ~MockCluster() { rd_kafka_destroy(rk_); }
-  MockCluster(const MockCluster&) = delete;
-  MockCluster& operator=(const MockCluster&) = delete;
-
-  const std::string& brokers() const { return bootstraps_; }
-  void CreateTopic(const std::string& name, int partitions) {
-    ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, 1),
-              RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
-  void SetBrokerDown() { rd_kafka_mock_broker_set_down(cluster_, 1); }
-  void SetBrokerUp() { rd_kafka_mock_broker_set_up(cluster_, 1); }
-
- private:
-  rd_kafka_t* rk_ = nullptr;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-  std::string bootstraps_;
-};
-
-// Reads a one-partition topic from the beginning without joining a group (no rebalance delay).
-std::vector<kafka::Message> ReadTopic(const std::string& brokers, const std::string& topic,
-                                      size_t want, std::chrono::milliseconds limit = 15s) {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), errstr, sizeof(errstr));
-  rd_kafka_conf_set(conf, "group.id", "receipt-reader", errstr, sizeof(errstr));
-  rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr));
-  rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr));
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-  if (rk == nullptr) throw std::runtime_error(errstr);
-  rd_kafka_poll_set_consumer(rk);
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
-  rd_kafka_assign(rk, list);
-  rd_kafka_topic_partition_list_destroy(list);
-  std::vector<kafka::Message> out;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (out.size() < want && std::chrono::steady_clock::now() < deadline) {
-    rd_kafka_message_t* rkm = rd_kafka_consumer_poll(rk, 100);
-    if (rkm == nullptr) continue;
-    if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      kafka::Message m;
-      m.topic = rd_kafka_topic_name(rkm->rkt);
-      m.key.assign(static_cast<const char*>(rkm->key), rkm->key_len);
-      m.payload.assign(static_cast<const char*>(rkm->payload), rkm->len);
-      m.offset = rkm->offset;
-      rd_kafka_headers_t* headers = nullptr;
-      if (rd_kafka_message_headers(rkm, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        const char* name = nullptr;
-        const void* value = nullptr;
-        size_t size = 0;
-        for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                           RD_KAFKA_RESP_ERR_NO_ERROR;
-             ++i) {
-          m.headers.push_back({name, std::string(static_cast<const char*>(value), size)});
-        }
-      }
-      out.push_back(std::move(m));
-    }
-    rd_kafka_message_destroy(rkm);
-  }
-  rd_kafka_consumer_close(rk);
-  rd_kafka_destroy(rk);
-  return out;
-}
+using MockCluster = ::advocacy::testing::MockKafkaCluster;
+using ::advocacy::testing::ReadTopic;
 
 v1::ConsentApplied DecodeReceipt(const kafka::Message& m) {
   v1::ConsentApplied r;
@@ -347,9 +270,9 @@ class ConsentViewReceiptTest : public ConsentViewTest {
   void SetUp() override {
     ConsentViewTest::SetUp();
     cluster_ = std::make_unique<MockCluster>();
-    cluster_->CreateTopic(kConsentTopic, 1);
-    cluster_->CreateTopic(kReceipts, 1);
-    cluster_->CreateTopic(ConsentViewConsumer::DeadLetterTopic(kConsentTopic, "content"), 1);
+    ASSERT_TRUE(cluster_->CreateTopic(kConsentTopic, 1));
+    ASSERT_TRUE(cluster_->CreateTopic(kReceipts, 1));
+    ASSERT_TRUE(cluster_->CreateTopic(ConsentViewConsumer::DeadLetterTopic(kConsentTopic, "content"), 1));
     auto producer = kafka::Producer::Create(
         {.brokers = cluster_->brokers(), .client_id = "content", .message_timeout = 2000ms},
         &producer_stats_);
@@ -405,7 +328,7 @@ TEST_F(ConsentViewReceiptTest, ReceiptFollowsTheViewWriteAndTheCancellation) {
   EXPECT_TRUE(absl::IsInvalidArgument((*consumer)->Handle(poison)));
   EXPECT_EQ(producer_stats_.produced.load(), 3u);
 
-  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 3);
+  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 1, 3);
   ASSERT_EQ(receipts.size(), 3u);
   for (const auto& m : receipts) {
     EXPECT_EQ(m.key, "acme/e1");
@@ -440,7 +363,7 @@ TEST_F(ConsentViewReceiptTest, StaleEventAndWithdrawAllStillGetReceipts) {
   ASSERT_TRUE((*consumer)->Handle(ToMessage(Withdrawn(5, {}, /*all=*/true))).ok());
   // Older than what the view holds: nothing changes, but the view is at least this new.
   ASSERT_TRUE((*consumer)->Handle(ToMessage(Given(3, {kX}))).ok());
-  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 2);
+  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 1, 2);
   ASSERT_EQ(receipts.size(), 2u);
   EXPECT_TRUE(DecodeReceipt(receipts[0]).all_scopes());
   EXPECT_EQ(DecodeReceipt(receipts[0]).sequence(), 5);
@@ -479,7 +402,7 @@ TEST_F(ConsentViewReceiptTest, EventIsFinishedOnlyWhenItsReceiptIsAcknowledged) 
     std::this_thread::sleep_for(20ms);
   }
   EXPECT_EQ(finished.load(), 1);
-  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 1, 30s);
+  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 1, 1, 30s);
   ASSERT_EQ(receipts.size(), 1u);
   EXPECT_EQ(DecodeReceipt(receipts[0]).sequence(), 3);
 }
@@ -495,7 +418,7 @@ TEST_F(ConsentViewReceiptTest, RunningConsumerSendsReceiptsForConsumedEvents) {
   ASSERT_TRUE((*consumer)->Start().ok());
   ASSERT_TRUE(producer_->ProduceSync(ToMessage(Given(1, {kLinkedIn})), 5s).ok());
   ASSERT_TRUE(producer_->ProduceSync(ToMessage(Withdrawn(2, {kLinkedIn})), 5s).ok());
-  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 2, 30s);
+  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 1, 2, 30s);
   (*consumer)->Stop();
   ASSERT_EQ(receipts.size(), 2u);
   EXPECT_EQ(DecodeReceipt(receipts[0]).sequence(), 1);

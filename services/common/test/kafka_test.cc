@@ -7,8 +7,6 @@
 #include "advocacy/common/kafka.h"
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +20,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "testing/kafka_mock.h"
 
 namespace advocacy::kafka {
 namespace {
@@ -39,89 +39,6 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
   return true;
 }
 
-// One mock broker, owned by a bare client handle that lives as long as the test.
-class MockCluster final {
- public:
-  MockCluster() {
-    char errstr[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr));
-    // Owned by the handle: destroying the handle stops it. (An explicit
-    // rd_kafka_mock_cluster_new/_destroy pair sometimes takes a full second to shut down.)
-    rd_kafka_conf_set(conf, "test.mock.num.brokers", "1", errstr, sizeof(errstr));
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    if (rk_ == nullptr) throw std::runtime_error(errstr);
-    cluster_ = rd_kafka_handle_mock_cluster(rk_);
-    if (cluster_ == nullptr) throw std::runtime_error("test.mock.num.brokers made no cluster");
-    bootstraps_ = rd_kafka_mock_cluster_bootstraps(cluster_);
-  }
-  ~MockCluster() { rd_kafka_destroy(rk_); }
-  MockCluster(const MockCluster&) = delete;
-  MockCluster& operator=(const MockCluster&) = delete;
-
-  [[nodiscard]] const std::string& brokers() const { return bootstraps_; }
-  void CreateTopic(const std::string& name, int partitions) {
-    ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, 1),
-              RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
-  void SetBrokerDown() { rd_kafka_mock_broker_set_down(cluster_, 1); }
-
- private:
-  rd_kafka_t* rk_ = nullptr;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-  std::string bootstraps_;
-};
-
-// Reads a topic from the beginning without joining a group (no rebalance delay).
-std::vector<Message> ReadTopic(const std::string& brokers, const std::string& topic, int partitions,
-                               size_t want) {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), errstr, sizeof(errstr));
-  rd_kafka_conf_set(conf, "group.id", "test-reader", errstr, sizeof(errstr));
-  rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr));
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-  if (rk == nullptr) throw std::runtime_error(errstr);
-  rd_kafka_poll_set_consumer(rk);
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
-  for (int p = 0; p < partitions; ++p) {
-    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-  }
-  rd_kafka_assign(rk, list);
-  rd_kafka_topic_partition_list_destroy(list);
-
-  std::vector<Message> out;
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (out.size() < want && std::chrono::steady_clock::now() < deadline) {
-    rd_kafka_message_t* rkm = rd_kafka_consumer_poll(rk, 100);
-    if (rkm == nullptr) continue;
-    if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      Message m;
-      m.topic = rd_kafka_topic_name(rkm->rkt);
-      m.key.assign(static_cast<const char*>(rkm->key), rkm->key_len);
-      m.payload.assign(static_cast<const char*>(rkm->payload), rkm->len);
-      m.partition = rkm->partition;
-      m.offset = rkm->offset;
-      rd_kafka_headers_t* headers = nullptr;
-      if (rd_kafka_message_headers(rkm, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        const char* name = nullptr;
-        const void* value = nullptr;
-        size_t size = 0;
-        for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                           RD_KAFKA_RESP_ERR_NO_ERROR;
-             ++i) {
-          m.headers.push_back({name, std::string(static_cast<const char*>(value), size)});
-        }
-      }
-      out.push_back(std::move(m));
-    }
-    rd_kafka_message_destroy(rkm);
-  }
-  rd_kafka_consumer_close(rk);
-  rd_kafka_destroy(rk);
-  return out;
-}
-
 Message MakeMessage(const std::string& topic, const std::string& key, const std::string& payload) {
   Message m;
   m.topic = topic;
@@ -136,6 +53,9 @@ Message MakeMessage(const std::string& topic, const std::string& key, const std:
   m.headers = ToHeaders(event);
   return m;
 }
+
+using MockCluster = ::advocacy::testing::MockKafkaCluster;
+using ::advocacy::testing::ReadTopic;
 
 // Records what a handler saw, thread-safely.
 class Recorder final {
@@ -170,8 +90,8 @@ class KafkaTest : public ::testing::Test {
  protected:
   void SetUp() override {
     cluster_ = std::make_unique<MockCluster>();
-    cluster_->CreateTopic(kTopic, 3);
-    cluster_->CreateTopic(kDeadLetters, 1);
+    ASSERT_TRUE(cluster_->CreateTopic(kTopic, 3));
+    ASSERT_TRUE(cluster_->CreateTopic(kDeadLetters, 1));
     auto producer = Producer::Create(ProducerOptions{cluster_->brokers(), "test-producer", 0ms, {}},
                                      &producer_stats_);
     ASSERT_TRUE(producer.ok()) << producer.status();

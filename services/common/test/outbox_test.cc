@@ -5,12 +5,11 @@
 #include "advocacy/common/outbox.h"
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #include <thread>
 
 #include "advocacy/common/redis_client.h"
+#include "testing/kafka_mock.h"
 #include "testing/redis_server.h"
 
 namespace advocacy::outbox {
@@ -46,40 +45,15 @@ TEST(OutboxCodecTest, RejectsCorruptEntries) {
   EXPECT_FALSE(Decode(wrong_version).ok());
 }
 
-// One mock broker owned by a bare handle.
-class MockKafka {
- public:
-  MockKafka() {
-    char err[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "test.mock.num.brokers", "1", err, sizeof(err));
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    cluster_ = rd_kafka_handle_mock_cluster(rk_);
-    rd_kafka_mock_topic_create(cluster_, "outbox.test", 1, 1);
-  }
-  ~MockKafka() { rd_kafka_destroy(rk_); }
-  std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
-  void SetDown(bool down) {
-    if (down) {
-      rd_kafka_mock_broker_set_down(cluster_, 1);
-    } else {
-      rd_kafka_mock_broker_set_up(cluster_, 1);
-    }
-  }
-
- private:
-  rd_kafka_t* rk_;
-  rd_kafka_mock_cluster_t* cluster_;
-};
-
 class RelayTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(redis_server_.Start().ok());
+    ASSERT_TRUE(kafka_.CreateTopic("outbox.test", 1));
     redis::Options o;
     o.port = redis_server_.port();
     pool_ = std::make_unique<redis::Pool>(o, 4);
-    auto p = kafka::Producer::Create({.brokers = kafka_.bootstraps(), .client_id = "outbox-test"},
+    auto p = kafka::Producer::Create({.brokers = kafka_.brokers(), .client_id = "outbox-test"},
                                      &stats_);
     ASSERT_TRUE(p.ok()) << p.status();
     producer_ = std::move(*p);
@@ -104,7 +78,7 @@ class RelayTest : public ::testing::Test {
   }
 
   advocacy::testing::RedisServer redis_server_;
-  MockKafka kafka_;
+  advocacy::testing::MockKafkaCluster kafka_;
   kafka::Stats stats_;
   std::unique_ptr<redis::Pool> pool_;
   std::unique_ptr<kafka::Producer> producer_;
@@ -137,7 +111,7 @@ TEST_F(RelayTest, EntriesLeftByACrashedWriterArePublishedAfterStart) {
 }
 
 TEST_F(RelayTest, BrokerOutageDelaysButLosesNothing) {
-  kafka_.SetDown(true);
+  kafka_.SetBrokerDown();
   Relay relay(pool_.get(), producer_.get(), {.lease = std::chrono::milliseconds(200)}, nullptr);
   relay.Start();
   const std::string key = OutboxKey("t1:e3");
@@ -148,7 +122,7 @@ TEST_F(RelayTest, BrokerOutageDelaysButLosesNothing) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_EQ(Len(key), 10) << "entries must stay in Redis while Kafka cannot acknowledge them";
-  kafka_.SetDown(false);
+  kafka_.SetBrokerUp();
   ASSERT_TRUE(WaitFor([&] { return Len(key) == 0; }, std::chrono::seconds(30)));
   EXPECT_GE(stats_.produced.load(), 10u);
   relay.Stop();
