@@ -5,7 +5,8 @@ add_library(advocacy_common STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/src/metrics.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/outbox.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/rpc.cc
-  ${CMAKE_CURRENT_SOURCE_DIR}/src/server.cc)
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/server.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/service_runtime.cc)
 add_library(advocacy::common ALIAS advocacy_common)
 target_link_libraries(advocacy_common
   PUBLIC advocacy::base advocacy::redis advocacy::kafka advocacy::auth
@@ -18,7 +19,8 @@ if(ADVOCACY_BUILD_TESTS)
   add_executable(advocacy_common_test
     ${CMAKE_CURRENT_SOURCE_DIR}/test/config_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/consent_view_test.cc
-    ${CMAKE_CURRENT_SOURCE_DIR}/test/outbox_test.cc)
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/outbox_test.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/service_runtime_test.cc)
   target_link_libraries(advocacy_common_test PRIVATE advocacy::common advocacy::testing advocacy::kafka_testing GTest::gtest_main GTest::gmock)
   advocacy_warnings(advocacy_common_test)
   gtest_discover_tests(advocacy_common_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)

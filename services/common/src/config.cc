@@ -1,6 +1,7 @@
 #include "advocacy/common/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -151,6 +152,16 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
   c.drain_timeout = env.Millis("ADVOCACY_DRAIN_TIMEOUT_MS", std::chrono::milliseconds(10000),
                                std::chrono::milliseconds(0), std::chrono::milliseconds(300000));
   c.grpc_max_threads = static_cast<int>(env.Int("ADVOCACY_GRPC_MAX_THREADS", 128, 4, 4096));
+  std::string prefix;
+  for (char ch : c.service_name) {
+    prefix.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  }
+  using std::chrono::hours;
+  using std::chrono::milliseconds;
+  c.topic_retention = env.Millis(advocacy::StrCat(prefix, "_TOPIC_RETENTION_MS"), hours(24 * 30),
+                                 hours(1), hours(24 * 3650));
+  c.outbox_lease = env.Millis(advocacy::StrCat(prefix, "_OUTBOX_LEASE_MS"), milliseconds(3000),
+                              milliseconds(100), milliseconds(600000));
   return c;
 }
 

@@ -273,10 +273,6 @@ ConsentViewConsumer::ConsentViewConsumer(ConsentView* view, ConsumerOptions opti
 
 ConsentViewConsumer::~ConsentViewConsumer() { Stop(); }
 
-std::string ConsentViewConsumer::DeadLetterTopic(std::string_view topic, std::string_view service) {
-  return advocacy::StrCat(topic, ".", service, ".dlq");
-}
-
 absl::StatusOr<std::unique_ptr<ConsentViewConsumer>> ConsentViewConsumer::Create(
     ConsentView* view, ConsumerOptions options) {
   if (options.group_id.empty()) {
@@ -301,7 +297,7 @@ absl::StatusOr<std::unique_ptr<ConsentViewConsumer>> ConsentViewConsumer::Create
       {.brokers = self->options_.brokers,
        .group_id = self->options_.group_id,
        .topics = {self->options_.topic},
-       .dead_letter_topic = DeadLetterTopic(self->options_.topic, view->service()),
+       .dead_letter_topic = kafka::DeadLetterTopic(self->options_.topic, view->service()),
        .client_id = self->options_.group_id,
        .extra = self->options_.extra},
       [raw](const kafka::Message& m, kafka::Finished finished) {

@@ -10,6 +10,13 @@
 
 namespace advocacy::kafka {
 
+std::string DeadLetterTopic(std::string_view topic, std::string_view consumer) {
+  std::string out;
+  out.reserve(topic.size() + consumer.size() + 5);
+  out.append(topic).append(".").append(consumer).append(".dlq");
+  return out;
+}
+
 const std::string* Message::FindHeader(std::string_view header_key) const {
   for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
     if (it->key == header_key) return &it->value;

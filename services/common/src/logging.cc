@@ -65,7 +65,10 @@ bool ParseSeverity(std::string_view text, Severity* out) {
   return true;
 }
 
-void Write(Severity severity, std::string_view message, std::initializer_list<Field> fields) {
+namespace {
+
+template <typename Fields>
+void WriteFields(Severity severity, std::string_view message, const Fields& fields) {
   if (static_cast<int>(severity) < g_min.load(std::memory_order_relaxed)) return;
   nlohmann::json j;
   j["ts"] = Timestamp();
@@ -83,6 +86,16 @@ void Write(Severity severity, std::string_view message, std::initializer_list<Fi
   std::lock_guard lock(g_mu);
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
+}
+
+}  // namespace
+
+void Write(Severity severity, std::string_view message, std::initializer_list<Field> fields) {
+  WriteFields(severity, message, fields);
+}
+
+void Write(Severity severity, std::string_view message, const std::vector<Field>& fields) {
+  WriteFields(severity, message, fields);
 }
 
 RequestIdScope::RequestIdScope(std::string request_id) : previous_(std::move(t_request_id)) {

@@ -94,4 +94,37 @@ void Pool::Lease::Release() {
   connection_ = nullptr;
 }
 
+absl::Status RefusedError(const Reply& reply, std::string_view what) {
+  return absl::InternalError(absl::StrCat("Redis refused ", absl::string_view(what.data(), what.size()),
+                                          ": ", reply.DebugString()));
+}
+
+absl::StatusOr<Reply> Pool::Run(const std::vector<std::string>& args, std::string_view what) {
+  absl::StatusOr<Lease> conn = Acquire();
+  if (!conn.ok()) return conn.status();
+  absl::StatusOr<Reply> reply = (*conn)->Command(args);
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) {
+    return RefusedError(*reply, what.empty() && !args.empty() ? std::string_view(args[0]) : what);
+  }
+  return reply;
+}
+
+absl::StatusOr<Reply> Pool::Eval(const Script& script, const std::vector<std::string>& keys,
+                                 const std::vector<std::string>& args, std::string_view what) {
+  absl::StatusOr<Lease> conn = Acquire();
+  if (!conn.ok()) return conn.status();
+  absl::StatusOr<Reply> reply = (*conn)->Eval(script, keys, args);
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return RefusedError(*reply, what);
+  return reply;
+}
+
+absl::StatusOr<std::vector<Reply>> Pool::Pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
+  absl::StatusOr<Lease> conn = Acquire();
+  if (!conn.ok()) return conn.status();
+  return (*conn)->Pipeline(commands);
+}
+
 }  // namespace advocacy::redis

@@ -107,7 +107,7 @@ TEST(ConsentViewKeys, KeyAndFieldsShareTheEmployeeHashTag) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->purpose(), v1::PURPOSE_LEADERBOARD);
   EXPECT_FALSE(ConsentView::ParseScopeField("nonsense").ok());
-  EXPECT_EQ(ConsentViewConsumer::DeadLetterTopic("advocacy.consent.v1", "content"),
+  EXPECT_EQ(kafka::DeadLetterTopic("advocacy.consent.v1", "content"),
             "advocacy.consent.v1.content.dlq");
 }
 
@@ -272,7 +272,7 @@ class ConsentViewReceiptTest : public ConsentViewTest {
     cluster_ = std::make_unique<MockCluster>();
     ASSERT_TRUE(cluster_->CreateTopic(kConsentTopic, 1));
     ASSERT_TRUE(cluster_->CreateTopic(kReceipts, 1));
-    ASSERT_TRUE(cluster_->CreateTopic(ConsentViewConsumer::DeadLetterTopic(kConsentTopic, "content"), 1));
+    ASSERT_TRUE(cluster_->CreateTopic(kafka::DeadLetterTopic(kConsentTopic, "content"), 1));
     auto producer = kafka::Producer::Create(
         {.brokers = cluster_->brokers(), .client_id = "content", .message_timeout = 2000ms},
         &producer_stats_);

@@ -711,6 +711,37 @@ TEST_F(RedisPoolTest, PingReflectsTheServer) {
 // ---------------------------------------------------------------------------------------------
 // The test helper itself
 
+TEST_F(RedisPoolTest, RunAndEvalTurnErrorRepliesIntoStatuses) {
+  Pool pool(OptionsFor(server_), 2);
+  auto ok = pool.Run({"SET", "k", "v"});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(ok->is_status());
+  auto wrong = pool.Run({"LPUSH", "k", "x"}, "a list write");
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(wrong.status().message(), HasSubstr("Redis refused a list write: "));
+  EXPECT_THAT(wrong.status().message(), HasSubstr("WRONGTYPE"));
+  // Without a description the command names itself.
+  EXPECT_THAT(pool.Run({"INCR", "k"}).status().message(), HasSubstr("Redis refused INCR: "));
+
+  const Script fails("return redis.error_reply('ERR no such thing')");
+  auto refused = pool.Eval(fails, {}, {}, "the test script");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(refused.status().message(), HasSubstr("Redis refused the test script"));
+  const Script echo("return ARGV[1]");
+  auto echoed = pool.Eval(echo, {}, {"hi"}, "the echo script");
+  ASSERT_TRUE(echoed.ok());
+  EXPECT_EQ(echoed->str, "hi");
+
+  // A pipeline keeps per-command error replies as elements.
+  auto piped = pool.Pipeline({{"GET", "k"}, {"LPUSH", "k", "x"}});
+  ASSERT_TRUE(piped.ok());
+  ASSERT_EQ(piped->size(), 2u);
+  EXPECT_EQ((*piped)[0].str, "v");
+  EXPECT_TRUE((*piped)[1].is_error());
+  EXPECT_THAT(RefusedError((*piped)[1], "a pipelined write").message(),
+              HasSubstr("Redis refused a pipelined write: "));
+}
+
 TEST(RedisServerHelperTest, StopsAndCleansUp) {
   std::string dir;
   int port = 0;

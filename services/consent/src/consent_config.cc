@@ -40,10 +40,6 @@ ConsentConfig ReadConsentConfig(config::EnvReader& env) {
   c.topic = env.Optional("CONSENT_TOPIC", "advocacy.consent.v1");
   c.idempotency_ttl =
       env.Millis("CONSENT_IDEMPOTENCY_TTL_MS", hours(24), milliseconds(60000), hours(24 * 30));
-  c.topic_retention =
-      env.Millis("CONSENT_TOPIC_RETENTION_MS", hours(24 * 30), hours(1), hours(24 * 3650));
-  c.outbox_lease = env.Millis("CONSENT_OUTBOX_LEASE_MS", milliseconds(3000), milliseconds(100),
-                              milliseconds(600000));
   c.propagation_services =
       ParseServices(env, env.Optional("CONSENT_PROPAGATION_SERVICES", "content,notifications"));
   c.receipts_topic = env.Optional("CONSENT_RECEIPTS_TOPIC", "advocacy.consent.receipts.v1");

@@ -12,8 +12,6 @@ struct ConsentConfig {
   config::RuntimeConfig runtime;
   std::string topic;                          // CONSENT_TOPIC, default advocacy.consent.v1
   std::chrono::milliseconds idempotency_ttl;  // CONSENT_IDEMPOTENCY_TTL_MS, default 24 h
-  std::chrono::milliseconds topic_retention;  // CONSENT_TOPIC_RETENTION_MS, default 30 days
-  std::chrono::milliseconds outbox_lease;     // CONSENT_OUTBOX_LEASE_MS, default 3 s
   // Propagation receipts.
   // CONSENT_PROPAGATION_SERVICES: comma-separated, default "content,notifications"; "none"
   // tracks nothing.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "advocacy/common/outbox.h"
 #include "advocacy/consent/v1/consent.pb.h"
 #include "src/storage/consent_storage.pb.h"
 
@@ -93,10 +94,6 @@ class ConsentStore {
 };
 
 // Called after a commit with the outbox entry it wrote, so the relay can publish at once.
-class OutboxNotifier {
- public:
-  virtual ~OutboxNotifier() = default;
-  virtual void Notify(std::string outbox_key, std::string encoded) = 0;
-};
+using OutboxNotifier = outbox::Notifier;
 
 }  // namespace advocacy::consent

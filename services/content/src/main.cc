@@ -67,7 +67,7 @@ int main() {
   // wait for the consent service to have started once.
   for (const std::string& name :
        {cfg.content_topic, cfg.engagement_topic, cfg.receipts_topic,
-        consent_view::ConsentViewConsumer::DeadLetterTopic(cfg.consent_topic, "content")}) {
+        kafka::DeadLetterTopic(cfg.consent_topic, "content")}) {
     topics.push_back({.name = name,
                       .partitions = cfg.runtime.kafka_partitions,
                       .replication_factor = cfg.runtime.kafka_replication,

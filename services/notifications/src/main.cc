@@ -80,7 +80,7 @@ int main() {
   for (const std::string& name :
        {cfg.dlq_topic, content_dlq, courses_dlq, cfg.content_topic, cfg.courses_topic,
         cfg.receipts_topic,
-        consent_view::ConsentViewConsumer::DeadLetterTopic(cfg.consent_topic, "notifications")}) {
+        kafka::DeadLetterTopic(cfg.consent_topic, "notifications")}) {
     topics.push_back({.name = name,
                       .partitions = cfg.runtime.kafka_partitions,
                       .replication_factor = cfg.runtime.kafka_replication,

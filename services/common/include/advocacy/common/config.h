@@ -71,6 +71,13 @@ struct RuntimeConfig {
   std::string log_level;           // ADVOCACY_LOG_LEVEL, default info
   std::chrono::milliseconds drain_timeout{10000};  // ADVOCACY_DRAIN_TIMEOUT_MS
   int grpc_max_threads = 128;                       // ADVOCACY_GRPC_MAX_THREADS
+  // Per service, named after it (CONSENT_, COURSES_, CONTENT_, NOTIFICATIONS_, ...):
+  // <SERVICE>_TOPIC_RETENTION_MS (1 h .. 10 years, default 30 days): retention.ms of the topics
+  // this service creates when they do not exist yet.
+  std::chrono::milliseconds topic_retention{std::chrono::hours(24 * 30)};
+  // <SERVICE>_OUTBOX_LEASE_MS (100 ms .. 10 min, default 3 s): an outbox entry not acknowledged
+  // by Kafka within the lease is published again by whichever replica sweeps it.
+  std::chrono::milliseconds outbox_lease{3000};
 };
 
 // Reads the shared settings through `env`; problems are recorded in it.

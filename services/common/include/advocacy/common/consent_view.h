@@ -156,7 +156,7 @@ struct ConsumerOptions {
   ReceiptOptions receipts;
 };
 
-// Feeds a ConsentView from Kafka. Dead letters go to "<topic>.<service>.dlq".
+// Feeds a ConsentView from Kafka. Dead letters go to kafka::DeadLetterTopic(topic, service).
 //
 // With receipts enabled, Handle() does, for each ConsentGiven / ConsentWithdrawn, in this order:
 //   1. apply the event to the view (one Lua script; sequence-checked, so a replay is a no-op);
@@ -190,8 +190,6 @@ class ConsentViewConsumer final {
   // Handle() that waits for the receipt's acknowledgement (up to receipts.timeout; then
   // Unavailable), for tests and tools.
   absl::Status Handle(const kafka::Message& message);
-
-  static std::string DeadLetterTopic(std::string_view topic, std::string_view service);
 
  private:
   struct Lag;

@@ -167,6 +167,11 @@ class Producer final {
 
 // ---------------------------------------------------------------------------------------------
 
+// The dead-letter topic of one consumer of `topic`: "<topic>.<consumer>.dlq", where `consumer` is
+// the consuming service ("advocacy.consent.v1.content.dlq"). One per consumer, so a poison
+// message names who could not handle it and each service's dead letters are read on their own.
+std::string DeadLetterTopic(std::string_view topic, std::string_view consumer);
+
 struct ConsumerOptions {
   std::string brokers;
   std::string group_id;

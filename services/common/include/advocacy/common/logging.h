@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace advocacy::log {
 
@@ -22,6 +23,8 @@ bool ParseSeverity(std::string_view text, Severity* out);
 using Field = std::pair<std::string_view, std::string>;
 
 void Write(Severity severity, std::string_view message, std::initializer_list<Field> fields = {});
+// The same with fields known only at run time.
+void Write(Severity severity, std::string_view message, const std::vector<Field>& fields);
 
 inline void Debug(std::string_view m, std::initializer_list<Field> f = {}) {
   Write(Severity::kDebug, m, f);

@@ -48,6 +48,15 @@ std::string OutboxKey(std::string_view hash_tag);
 std::string Encode(const kafka::Message& message);
 absl::StatusOr<kafka::Message> Decode(std::string_view encoded);
 
+// Where a service hands an entry right after the script that wrote it committed: the relay's
+// fast path. Managers take a Notifier*, so unit tests give them a fake; may be null there. An
+// entry that is never notified is still published by the relay's sweep after its lease.
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  virtual void Notify(std::string outbox_key, std::string encoded) = 0;
+};
+
 struct RelayOptions {
   // An entry not acknowledged within the lease is published again by whichever relay sweeps it.
   std::chrono::milliseconds lease{3000};
@@ -56,7 +65,7 @@ struct RelayOptions {
   size_t max_in_flight = 100000;
 };
 
-class Relay final {
+class Relay final : public Notifier {
  public:
   Relay(redis::Pool* redis, kafka::Producer* producer, RelayOptions options,
         metrics::Metrics* metrics);
@@ -69,7 +78,7 @@ class Relay final {
   void Stop();
 
   // Fast path: called right after a script committed `encoded` to `outbox_key`.
-  void Notify(std::string outbox_key, std::string encoded);
+  void Notify(std::string outbox_key, std::string encoded) override;
 
   // Entries produced but not yet acknowledged (for tests and metrics).
   size_t in_flight() const;

@@ -84,6 +84,10 @@ struct Reply {
   friend bool operator==(const Reply& a, const Reply& b) = default;
 };
 
+// The status for an error reply to `what` ("a consent read", "the share script"): INTERNAL,
+// "Redis refused <what>: <the reply>". Retryable server states never get here (Unavailable).
+absl::Status RefusedError(const Reply& reply, std::string_view what);
+
 // A Lua script identified by its SHA1, computed locally so EVALSHA needs no round trip.
 class Script final {
  public:
@@ -195,6 +199,19 @@ class Pool final {
 
   // PING through any connection: for readiness checks.
   absl::Status Ping();
+
+  // One command on a leased connection. Unlike Connection::Command, an error reply is a status
+  // here: RefusedError(reply, what) (INTERNAL: the command or the script is wrong, not the
+  // server's state; those are already Unavailable). `what` names the operation for the message
+  // ("a consent read"); empty means the command's name.
+  absl::StatusOr<Reply> Run(const std::vector<std::string>& args, std::string_view what = {});
+  // EVALSHA/EVAL of `script` on a leased connection; an error reply is RefusedError.
+  absl::StatusOr<Reply> Eval(const Script& script, const std::vector<std::string>& keys,
+                             const std::vector<std::string>& args, std::string_view what);
+  // Connection::Pipeline on a leased connection. Per-command error replies stay kError elements
+  // (a pipeline's callers decide per element); use RefusedError on them.
+  absl::StatusOr<std::vector<Reply>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands);
 
   size_t size() const { return connections_.size(); }
   const Options& options() const { return options_; }

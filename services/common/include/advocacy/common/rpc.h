@@ -18,7 +18,6 @@
 namespace advocacy::rpc {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
-std::string_view CodeName(grpc::StatusCode code);
 
 // The caller's request id from `x-request-id` metadata, or a new random one.
 std::string RequestIdFrom(const grpc::ServerContext& context);
@@ -49,18 +48,50 @@ grpc::Status Handle(const Runtime& rt, std::string_view method, grpc::ServerCont
   } catch (const std::exception& e) {
     status = absl::InternalError(std::string("unexpected error: ") + e.what());
   }
-  const grpc::Status out = ToGrpcStatus(status);
+  const std::string code = absl::StatusCodeToString(status.code());
   if (status.code() == absl::StatusCode::kInternal ||
       status.code() == absl::StatusCode::kUnavailable ||
       status.code() == absl::StatusCode::kDataLoss ||
       status.code() == absl::StatusCode::kUnknown) {
     log::Error("rpc failed", {{"method", std::string(method)},
-                              {"code", std::string(CodeName(out.error_code()))},
+                              {"code", code},
                               {"error", std::string(status.message())}});
   }
-  rt.metrics->RecordRpc(method, CodeName(out.error_code()),
-                        std::chrono::steady_clock::now() - start);
-  return out;
+  rt.metrics->RecordRpc(method, code, std::chrono::steady_clock::now() - start);
+  return ToGrpcStatus(status);
+}
+
+// The adapter of every unary RPC whose domain call answers absl::StatusOr<Response>:
+//
+//   grpc::Status GetItem(grpc::ServerContext* ctx, const GetItemRequest* req,
+//                        GetItemResponse* resp) override {
+//     return rpc::Unary(runtime_, "GetItem", ctx, req, resp,
+//                       [this](const auth::Principal& p, const GetItemRequest& r) {
+//                         return manager_->GetItem(p, r);
+//                       });
+//   }
+template <typename Request, typename Response, typename Call>
+grpc::Status Unary(const Runtime& rt, std::string_view method, grpc::ServerContext* context,
+                   const Request* request, Response* response, Call&& call) {
+  return Handle(rt, method, context, [&](const auth::Principal& caller) -> absl::Status {
+    absl::StatusOr<Response> result = call(caller, *request);
+    if (!result.ok()) return result.status();
+    *response = *std::move(result);
+    return absl::OkStatus();
+  });
+}
+
+// The same for a manager method `Response Manager::Method(const Principal&, const Request&)`:
+//
+//   return rpc::Unary(runtime_, "GetItem", ctx, req, resp, manager_, &ContentManager::GetItem);
+template <typename Request, typename Response, typename Manager, typename Result>
+grpc::Status Unary(const Runtime& rt, std::string_view method, grpc::ServerContext* context,
+                   const Request* request, Response* response, Manager* manager,
+                   Result (Manager::*member)(const auth::Principal&, const Request&)) {
+  return Unary(rt, method, context, request, response,
+               [&](const auth::Principal& caller, const Request& r) {
+                 return (manager->*member)(caller, r);
+               });
 }
 
 }  // namespace advocacy::rpc

@@ -1,0 +1,335 @@
+#include "advocacy/common/service_runtime.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "advocacy/common/auth.h"
+#include "advocacy/common/logging.h"
+#include "advocacy/common/metrics.h"
+#include "advocacy/common/outbox.h"
+#include "advocacy/common/redis_client.h"
+#include "advocacy/common/server.h"
+#include "advocacy/common/strings.h"
+
+namespace advocacy::runtime {
+
+void Die(std::string_view what, const absl::Status& status) {
+  log::Error(what, {{"error", std::string(status.message())}});
+  std::exit(1);
+}
+
+namespace {
+
+// Topics are created (or found) with this timeout per attempt, and attempts repeat this often
+// while Kafka cannot be reached.
+constexpr std::chrono::seconds kTopicTimeout{10};
+constexpr std::chrono::seconds kTopicRetry{5};
+constexpr std::chrono::seconds kFlushTimeout{5};
+
+struct Part {
+  std::string what;
+  std::function<absl::Status()> start;
+  std::function<void()> stop;
+};
+
+}  // namespace
+
+struct ServiceRuntime::Impl {
+  explicit Impl(const config::RuntimeConfig& config) : metrics(config.service_name) {}
+
+  // Declared in the order they are built, so they are destroyed in reverse: the consumers and
+  // the relay go before the producer and the pool they use.
+  std::unique_ptr<redis::Pool> pool;
+  std::unique_ptr<auth::TokenVerifier> verifier;
+  metrics::Metrics metrics;
+  kafka::Stats producer_stats;
+  kafka::Stats consumer_stats;
+  bool consumer_stats_exported = false;
+  std::unique_ptr<kafka::Producer> producer;
+  std::unique_ptr<outbox::Relay> relay;
+  std::vector<kafka::Producer::TopicSpec> topics;
+  std::vector<std::unique_ptr<kafka::Consumer>> consumers;
+  std::vector<std::unique_ptr<consent_view::ConsentViewConsumer>> view_consumers;
+  std::vector<Part> parts;
+  std::vector<std::pair<std::string, std::string>> announced;
+
+  // The one stop signal of every background loop the runtime runs (topic creation, periodic
+  // tasks): set once, after the gRPC drain.
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  // RequestStop: a flag, and the thread waiting in Serve to wake.
+  bool stop_requested = false;
+  bool serving = false;
+  pthread_t serve_thread{};
+
+  // Sleeps up to `d`; false once stopping.
+  bool SleepUnlessStopping(std::chrono::milliseconds d) {
+    std::unique_lock lock(stop_mu);
+    return !stop_cv.wait_for(lock, d, [this] { return stopping; });
+  }
+  void SignalStop() {
+    {
+      std::lock_guard lock(stop_mu);
+      stopping = true;
+    }
+    stop_cv.notify_all();
+  }
+};
+
+ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig config)
+    : config_(std::move(config)) {
+  // Before any thread exists, so every thread inherits the mask and Serve can sigwait.
+  server::ServerRunner::BlockTerminationSignals();
+  log::Severity severity = log::Severity::kInfo;
+  log::ParseSeverity(config_.log_level, &severity);
+  log::Init(config_.service_name, severity);
+  config::LogOrDie(env, env.Finish());
+
+  impl_ = std::make_unique<Impl>(config_);
+  Impl& s = *impl_;
+  auto redis_options =
+      OrDie(redis::ParseUrl(config_.redis_url), "ADVOCACY_REDIS_URL is invalid");
+  s.pool = std::make_unique<redis::Pool>(std::move(redis_options),
+                                         static_cast<size_t>(config_.redis_pool_size));
+  s.verifier = OrDie(auth::TokenVerifier::Create({.public_key_pem = config_.jwt_public_key_pem,
+                                                  .issuer = config_.jwt_issuer,
+                                                  .audience = config_.jwt_audience}),
+                     "the JWT public key or settings are invalid");
+  OrDie(s.metrics.Serve(config_.metrics_listen),
+        "cannot serve metrics: is the port in use? set ADVOCACY_METRICS_LISTEN");
+  s.producer = OrDie(kafka::Producer::Create({.brokers = config_.kafka_brokers,
+                                              .client_id = config_.service_name},
+                                             &s.producer_stats),
+                     "cannot create the Kafka producer");
+  s.metrics.ExportKafkaStats("producer", &s.producer_stats);
+  s.relay = std::make_unique<outbox::Relay>(s.pool.get(), s.producer.get(),
+                                            outbox::RelayOptions{.lease = config_.outbox_lease},
+                                            &s.metrics);
+  s.relay->Start();
+}
+
+ServiceRuntime::~ServiceRuntime() {
+  if (impl_ == nullptr) return;
+  // Serve stops everything; without Serve (a start-up failure in main) stop what runs.
+  for (auto& c : impl_->consumers) c->Stop();
+  for (auto& c : impl_->view_consumers) c->Stop();
+  impl_->relay->Stop();
+}
+
+redis::Pool& ServiceRuntime::redis() { return *impl_->pool; }
+metrics::Metrics& ServiceRuntime::metrics() { return impl_->metrics; }
+kafka::Producer& ServiceRuntime::producer() { return *impl_->producer; }
+outbox::Notifier& ServiceRuntime::outbox() { return *impl_->relay; }
+rpc::Runtime ServiceRuntime::rpc() const {
+  return {.verifier = impl_->verifier.get(), .metrics = &impl_->metrics};
+}
+
+void ServiceRuntime::DeclareTopics(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    auto& topics = impl_->topics;
+    if (std::any_of(topics.begin(), topics.end(),
+                    [&](const kafka::Producer::TopicSpec& t) { return t.name == name; })) {
+      continue;
+    }
+    topics.push_back({.name = name,
+                      .partitions = config_.kafka_partitions,
+                      .replication_factor = config_.kafka_replication,
+                      .config = {{"retention.ms", std::to_string(config_.topic_retention.count())},
+                                 {"cleanup.policy", "delete"}}});
+  }
+}
+
+namespace {
+
+kafka::ConsumerOptions OptionsFor(const config::RuntimeConfig& config, std::string group_id,
+                                  std::string topic) {
+  std::string dead_letter = kafka::DeadLetterTopic(topic, config.service_name);
+  return {.brokers = config.kafka_brokers,
+          .group_id = std::move(group_id),
+          .topics = {std::move(topic)},
+          .dead_letter_topic = std::move(dead_letter),
+          .extra = config.KafkaConsumerExtra()};
+}
+
+}  // namespace
+
+void ServiceRuntime::Consume(std::string group_id, std::string topic, kafka::Handler handler) {
+  kafka::ConsumerOptions options = OptionsFor(config_, std::move(group_id), std::move(topic));
+  DeclareTopics({options.topics[0], options.dead_letter_topic});
+  if (!impl_->consumer_stats_exported) {
+    impl_->metrics.ExportKafkaStats("consumer", &impl_->consumer_stats);
+    impl_->consumer_stats_exported = true;
+  }
+  const std::string what = StrCat("cannot create the consumer of ", options.topics[0]);
+  impl_->consumers.push_back(OrDie(
+      kafka::Consumer::Create(std::move(options), std::move(handler), &impl_->consumer_stats),
+      what));
+}
+
+void ServiceRuntime::ConsumeDeferred(std::string group_id, std::string topic,
+                                     kafka::DeferredHandler handler) {
+  kafka::ConsumerOptions options = OptionsFor(config_, std::move(group_id), std::move(topic));
+  DeclareTopics({options.topics[0], options.dead_letter_topic});
+  if (!impl_->consumer_stats_exported) {
+    impl_->metrics.ExportKafkaStats("consumer", &impl_->consumer_stats);
+    impl_->consumer_stats_exported = true;
+  }
+  const std::string what = StrCat("cannot create the consumer of ", options.topics[0]);
+  impl_->consumers.push_back(OrDie(kafka::Consumer::CreateDeferred(std::move(options),
+                                                                   std::move(handler),
+                                                                   &impl_->consumer_stats),
+                                   what));
+}
+
+void ServiceRuntime::ConsumeConsentView(consent_view::ConsentView* view, ConsentViewFeed feed) {
+  DeclareTopics({feed.topic, feed.receipts_topic, kafka::DeadLetterTopic(feed.topic, name())});
+  if (!impl_->consumer_stats_exported) {
+    impl_->metrics.ExportKafkaStats("consumer", &impl_->consumer_stats);
+    impl_->consumer_stats_exported = true;
+  }
+  impl_->view_consumers.push_back(OrDie(
+      consent_view::ConsentViewConsumer::Create(
+          view, {.brokers = config_.kafka_brokers,
+                 .topic = std::move(feed.topic),
+                 .group_id = std::move(feed.group_id),
+                 .on_withdrawn = std::move(feed.on_withdrawn),
+                 .registry = &impl_->metrics.registry(),
+                 .stats = &impl_->consumer_stats,
+                 .extra = config_.KafkaConsumerExtra(),
+                 // The producer outlives the consumer (the runtime destroys consumers first).
+                 .receipts = {.producer = impl_->producer.get(),
+                              .topic = std::move(feed.receipts_topic)}}),
+      "cannot create the consent event consumer"));
+}
+
+void ServiceRuntime::Own(std::string what, std::function<absl::Status()> start,
+                         std::function<void()> stop) {
+  impl_->parts.push_back({std::move(what), std::move(start), std::move(stop)});
+}
+
+void ServiceRuntime::Every(std::string what, std::chrono::milliseconds interval,
+                           std::function<void()> task) {
+  auto thread = std::make_shared<std::thread>();
+  Impl* s = impl_.get();
+  Own(
+      std::move(what),
+      [s, thread, interval, task = std::move(task)]() {
+        *thread = std::thread([s, interval, task] {
+          do {
+            task();
+          } while (s->SleepUnlessStopping(interval));
+        });
+        return absl::OkStatus();
+      },
+      [thread] {
+        if (thread->joinable()) thread->join();
+      });
+}
+
+void ServiceRuntime::Announce(std::string key, std::string value) {
+  impl_->announced.emplace_back(std::move(key), std::move(value));
+}
+
+void ServiceRuntime::RequestStop() {
+  std::lock_guard lock(impl_->stop_mu);
+  impl_->stop_requested = true;
+  if (impl_->serving) pthread_kill(impl_->serve_thread, SIGTERM);
+}
+
+int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
+                          std::vector<std::string> health_service_names) {
+  Impl& s = *impl_;
+  // 8. Topics, then the consumers.
+  std::thread topic_thread([this, &s] {
+    for (int attempt = 0;; ++attempt) {
+      const absl::Status st = s.producer->EnsureTopics(s.topics, kTopicTimeout);
+      if (st.ok()) break;
+      if (attempt == 0) {
+        log::Warning(
+            "cannot create or verify the Kafka topics yet; events wait in the outbox and the "
+            "consumers start once the topics exist",
+            {{"error", std::string(st.message())}});
+      }
+      if (!s.SleepUnlessStopping(kTopicRetry)) return;
+    }
+    for (auto& c : s.view_consumers) {
+      if (auto st = c->Start(); !st.ok()) {
+        log::Error("cannot start the consent event consumer",
+                   {{"error", std::string(st.message())}});
+      }
+    }
+    for (auto& c : s.consumers) {
+      if (auto st = c->Start(); !st.ok()) {
+        log::Error("cannot start a Kafka consumer", {{"error", std::string(st.message())}});
+      }
+    }
+    log::Debug("Kafka topics exist; consumers started", {{"service", name()}});
+  });
+
+  // 9. The service's own parts.
+  for (Part& part : s.parts) OrDie(part.start(), StrCat("cannot start ", part.what));
+
+  // 10. The gRPC server.
+  server::ServerRunner runner(
+      {.listen = config_.grpc_listen,
+       .max_threads = config_.grpc_max_threads,
+       .drain_timeout = config_.drain_timeout,
+       .health_service_names = std::move(health_service_names)},
+      std::move(services), [&s]() -> absl::Status {
+        if (auto st = s.pool->Ping(); !st.ok()) return st;
+        if (!s.producer->BrokerReachable()) return absl::UnavailableError("Kafka unreachable");
+        return absl::OkStatus();
+      });
+  OrDie(runner.Start(), "cannot start the gRPC server");
+  std::vector<log::Field> fields = {{"grpc_port", std::to_string(runner.port())},
+                                    {"metrics_port", std::to_string(s.metrics.port())}};
+  for (const auto& [k, v] : s.announced) fields.emplace_back(k, v);
+  log::Write(log::Severity::kInfo, StrCat(name(), " service started"), fields);
+
+  // Wait for SIGTERM/SIGINT, or RequestStop (which sends SIGTERM to this thread).
+  bool requested = false;
+  {
+    std::lock_guard lock(s.stop_mu);
+    s.serve_thread = pthread_self();
+    s.serving = true;
+    requested = s.stop_requested;
+  }
+  if (!requested) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int sig = 0;
+    sigwait(&set, &sig);
+    log::Info("termination signal received, draining",
+              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  }
+  {
+    std::lock_guard lock(s.stop_mu);
+    s.serving = false;
+  }
+
+  // Shutdown, in reverse.
+  runner.Drain();
+  s.SignalStop();
+  for (auto it = s.parts.rbegin(); it != s.parts.rend(); ++it) it->stop();
+  topic_thread.join();
+  for (auto& c : s.consumers) c->Stop();
+  for (auto& c : s.view_consumers) c->Stop();
+  s.relay->Stop();
+  if (auto st = s.producer->Flush(kFlushTimeout); !st.ok()) {
+    log::Warning("some Kafka messages were not delivered before the exit; outbox entries and uncommitted events are sent again after a restart",
+                 {{"error", std::string(st.message())}});
+  }
+  log::Info(StrCat(name(), " service stopped"));
+  return 0;
+}
+
+}  // namespace advocacy::runtime

@@ -1,0 +1,116 @@
+// ServiceRuntime on a real redis-server and a real Kafka broker (ADVOCACY_TEST_KAFKA_BROKERS, set
+// by deploy/local/test.sh; librdkafka 2.0.2's mock cluster lacks CreateTopics): topics are
+// created, the consumers start once they exist, owned parts start in order and stop in reverse,
+// periodic tasks run, and RequestStop ends Serve the way SIGTERM does.
+
+#include "advocacy/common/service_runtime.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "advocacy/common/auth.h"
+#include "advocacy/common/config.h"
+#include "advocacy/common/kafka.h"
+#include <cstdlib>
+
+#include "testing/redis_server.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace advocacy::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::ElementsAre;
+
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds limit = 20s) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
+TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
+  const char* brokers = std::getenv("ADVOCACY_TEST_KAFKA_BROKERS");
+  if (brokers == nullptr || *brokers == '\0') {
+    GTEST_SKIP() << "set ADVOCACY_TEST_KAFKA_BROKERS=host:port to run against a real broker";
+  }
+  testing::RedisServer redis;
+  ASSERT_TRUE(redis.Start().ok());
+  // A topic and group of their own, so runs never see each other's messages.
+  const std::string suffix = kafka::NewEventId().substr(0, 8);
+  const std::string topic = "advocacy.runtime-test." + suffix;
+  auto keys = auth::GenerateKeyPair();
+  ASSERT_TRUE(keys.ok());
+  const std::string key_file =
+      ::testing::TempDir() + "/service_runtime_test_" + std::to_string(getpid()) + ".pem";
+  std::ofstream(key_file) << keys->second;
+
+  config::EnvReader env({{"ADVOCACY_REDIS_URL", redis.url()},
+                         {"ADVOCACY_KAFKA_BROKERS", brokers},
+                         {"ADVOCACY_KAFKA_PARTITIONS", "1"},
+                         {"ADVOCACY_JWT_PUBLIC_KEY_FILE", key_file},
+                         {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
+                         {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},
+                         {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"},
+                         {"PROBE_OUTBOX_LEASE_MS", "500"}});
+  const config::RuntimeConfig cfg = config::ReadRuntimeConfig(env, "probe");
+  EXPECT_EQ(cfg.outbox_lease, 500ms);  // <SERVICE>_OUTBOX_LEASE_MS, named after the service
+  ServiceRuntime rt(env, cfg);
+
+  std::mutex mu;
+  std::vector<std::string> events;
+  auto record = [&](std::string e) {
+    std::lock_guard lock(mu);
+    events.push_back(std::move(e));
+  };
+  rt.Own(
+      "part A",
+      [&] {
+        record("start A");
+        rt.Announce("a_port", "1234");
+        return absl::OkStatus();
+      },
+      [&] { record("stop A"); });
+  rt.Own(
+      "part B", [&] { record("start B"); return absl::OkStatus(); }, [&] { record("stop B"); });
+  std::atomic<int> ticks{0};
+  rt.Every("ticker", 10ms, [&] { ++ticks; });
+  std::atomic<int> consumed{0};
+  rt.Consume("probe-" + suffix, topic, [&](const kafka::Message& m) {
+    if (m.payload == "hello") ++consumed;
+    return absl::OkStatus();
+  });
+
+  int exit_code = -1;
+  std::thread serving([&] { exit_code = rt.Serve({}, {"probe.v1.ProbeService"}); });
+
+  // The topic was created by the runtime (the test stack's broker does not auto-create
+  // topics), and the consumer started after that gets what is produced to it.
+  ASSERT_TRUE(WaitFor([&] {
+    return rt.producer().ProduceSync({.topic = topic, .key = "k", .payload = "hello"}, 2s).ok();
+  }));
+  EXPECT_TRUE(WaitFor([&] { return consumed.load() >= 1; }));
+  EXPECT_TRUE(WaitFor([&] { return ticks.load() >= 2; }));
+
+  rt.RequestStop();
+  serving.join();
+  EXPECT_EQ(exit_code, 0);
+  EXPECT_THAT(events, ElementsAre("start A", "start B", "stop B", "stop A"));
+  const int after = ticks.load();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(ticks.load(), after);  // the periodic task stopped with the runtime
+  std::remove(key_file.c_str());
+}
+
+}  // namespace
+}  // namespace advocacy::runtime
