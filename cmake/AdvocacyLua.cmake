@@ -6,7 +6,9 @@
 #   inline constexpr std::string_view kCommitScopeLua = R"lua(...)lua";
 # and adds its directory to <target>'s include path. A line `--@include <file>.lua` in a script
 # is replaced by that file from services/common/lua/ (shared preambles), so what Redis runs is
-# exactly the generated text; the expanded scripts are also written next to the header
+# exactly the generated text (the script's own folder is searched before services/common/lua,
+# so a service may keep a preamble of its own beside its scripts; list only the scripts, not
+# the preambles, in SCRIPTS); the expanded scripts are also written next to the header
 # (<build>/generated/lua/) for the Lua linter (deploy/local/check_lua.sh).
 set(ADVOCACY_LUA_INCLUDE_DIR ${PROJECT_SOURCE_DIR}/services/common/lua)
 set(ADVOCACY_LUA_EMBED_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/AdvocacyLuaEmbed.cmake)
@@ -19,7 +21,7 @@ function(advocacy_lua_scripts target)
   foreach(script IN LISTS ARG_SCRIPTS)
     list(APPEND sources ${CMAKE_CURRENT_SOURCE_DIR}/${script})
   endforeach()
-  file(GLOB shared ${ADVOCACY_LUA_INCLUDE_DIR}/*.lua)
+  file(GLOB shared ${ADVOCACY_LUA_INCLUDE_DIR}/*.lua ${CMAKE_CURRENT_SOURCE_DIR}/lua/*.lua)
   string(REPLACE ";" "|" joined "${sources}")
   add_custom_command(
     OUTPUT ${header}
