@@ -15,10 +15,6 @@ ContentConfig ReadContentConfig(config::EnvReader& env) {
   c.link_listen = env.Optional("CONTENT_LINK_LISTEN", "0.0.0.0:8080");
   c.link_base_url = env.Optional("CONTENT_LINK_BASE_URL", "http://127.0.0.1:8080/l/");
   c.min_group_size = static_cast<int>(env.Int("CONTENT_MIN_GROUP_SIZE", 5, 1, 1000));
-  c.topic_retention =
-      env.Millis("CONTENT_TOPIC_RETENTION_MS", hours(24 * 30), hours(1), hours(24 * 3650));
-  c.outbox_lease = env.Millis("CONTENT_OUTBOX_LEASE_MS", milliseconds(3000), milliseconds(100),
-                              milliseconds(600000));
   c.active_window =
       env.Millis("CONTENT_ACTIVE_WINDOW_MS", hours(24 * 30), milliseconds(60000), hours(24 * 366));
   return c;

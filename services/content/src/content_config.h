@@ -8,6 +8,7 @@
 namespace advocacy::content {
 
 struct ContentConfig {
+  // The shared settings, including CONTENT_TOPIC_RETENTION_MS and CONTENT_OUTBOX_LEASE_MS.
   config::RuntimeConfig runtime;
   std::string content_topic;     // CONTENT_TOPIC, default advocacy.content.v1
   std::string engagement_topic;  // CONTENT_ENGAGEMENT_TOPIC, default advocacy.engagement.v1
@@ -19,9 +20,7 @@ struct ContentConfig {
   std::string link_listen;    // CONTENT_LINK_LISTEN, default 0.0.0.0:8080
   std::string link_base_url;  // CONTENT_LINK_BASE_URL, default http://127.0.0.1:8080/l/
   int min_group_size = 5;     // CONTENT_MIN_GROUP_SIZE (1..1000)
-  std::chrono::milliseconds topic_retention;  // CONTENT_TOPIC_RETENTION_MS, default 30 days
-  std::chrono::milliseconds outbox_lease;     // CONTENT_OUTBOX_LEASE_MS, default 3 s
-  std::chrono::milliseconds active_window;    // CONTENT_ACTIVE_WINDOW_MS, default 30 days
+  std::chrono::milliseconds active_window;  // CONTENT_ACTIVE_WINDOW_MS, default 30 days
 };
 
 // Reads and validates; problems are collected in `env`.

@@ -7,6 +7,8 @@
 #include <array>
 #include <ctime>
 
+#include "advocacy/common/ids.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 
 namespace advocacy::content {
@@ -74,24 +76,14 @@ absl::Status ValidateUrl(std::string_view url, std::string_view field) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateId(std::string_view id, std::string_view field) {
-  if (id.empty() || id.size() > 64) return Invalid(field, "must be 1 to 64 characters");
-  for (char c : id) {
-    if (!IsBase62(c) && c != '.' && c != '_' && c != '-') {
-      return Invalid(field, "may contain only letters, digits, '.', '_' and '-'");
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateItem(const v1::Item& item, std::string_view required_disclosure) {
   if (!item.item_id().empty()) {
-    if (auto st = ValidateId(item.item_id(), "item.item_id"); !st.ok()) return st;
+    RETURN_IF_ERROR(ids::ValidateObjectId("item.item_id", item.item_id()));
   }
   if (item.title().empty() || Utf8Length(item.title()) > kMaxTitleChars) {
     return Invalid("item.title", advocacy::StrCat("must be 1 to ", kMaxTitleChars, " characters"));
   }
-  if (auto st = ValidateUrl(item.url(), "item.url"); !st.ok()) return st;
+  RETURN_IF_ERROR(ValidateUrl(item.url(), "item.url"));
   if (item.image_ref().size() > kMaxUrlBytes) {
     return Invalid("item.image_ref", "is too long");
   }

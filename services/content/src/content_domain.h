@@ -35,9 +35,8 @@ size_t Utf8Length(std::string_view text);
 absl::Status ValidateUrl(std::string_view url, std::string_view field);
 // The whole item as an admin submits it; `required_disclosure` from the tenant settings.
 // Errors are InvalidArgument starting with the field path ("item.captions[0].captions[1]: ...").
+// Ids follow advocacy/common/ids.h.
 absl::Status ValidateItem(const v1::Item& item, std::string_view required_disclosure);
-// Ids in keys: 1..64 of [A-Za-z0-9._-].
-absl::Status ValidateId(std::string_view id, std::string_view field);
 
 // Caption rotation: the `counter`-th share of an item on a network (counting from 0) gets
 // variant counter % n, so consecutive colleagues get different text.

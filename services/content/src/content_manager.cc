@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "advocacy/common/ids.h"
 #include "advocacy/common/kafka.h"
 #include "advocacy/common/logging.h"
-#include "advocacy/common/outbox.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 #include "advocacy/content/v1/content_events.pb.h"
 
@@ -15,15 +17,14 @@ namespace advocacy::content {
 namespace {
 
 constexpr int kMaxGroups = 20;
+constexpr int64_t kMaxScheduleAheadMs = int64_t{30} * 24 * 3600 * 1000;
 
 absl::Status CheckGroups(const google::protobuf::RepeatedPtrField<std::string>& groups) {
   if (groups.size() > kMaxGroups) {
     return absl::InvalidArgumentError(advocacy::StrCat("groups: at most ", kMaxGroups));
   }
   for (int i = 0; i < groups.size(); ++i) {
-    if (auto st = ValidateId(groups.Get(i), advocacy::StrCat("groups[", i, "]")); !st.ok()) {
-      return st;
-    }
+    RETURN_IF_ERROR(ids::ValidateObjectId(advocacy::StrCat("groups[", i, "]"), groups.Get(i)));
   }
   return absl::OkStatus();
 }
@@ -35,6 +36,11 @@ absl::Status CheckNetwork(cv1::Network n) {
   return absl::OkStatus();
 }
 
+absl::Status CheckTenantAndEmployee(const std::string& tenant, const std::string& employee) {
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", tenant));
+  return ids::ValidateEmployeeId("employee_id", employee);
+}
+
 absl::StatusOr<int64_t> ParseToken(const std::string& token) {
   if (token.empty()) return 0;
   int64_t offset = 0;
@@ -44,10 +50,9 @@ absl::StatusOr<int64_t> ParseToken(const std::string& token) {
   return offset;
 }
 
-int PageSize(int requested, int def, int max, absl::Status* st) {
+absl::StatusOr<int> PageSize(int requested, int def, int max) {
   if (requested < 0 || requested > max) {
-    *st = absl::InvalidArgumentError(advocacy::StrCat("page_size: must be 0 to ", max));
-    return def;
+    return absl::InvalidArgumentError(advocacy::StrCat("page_size: must be 0 to ", max));
   }
   return requested == 0 ? def : requested;
 }
@@ -63,17 +68,65 @@ absl::Status AuthorizeSelf(const auth::Principal& p, const std::string& tenant,
   return absl::OkStatus();
 }
 
+absl::Status AuthorizeAnyoneInTenant(const auth::Principal& p, const std::string& tenant) {
+  return auth::AuthorizeTenantAccess(
+      p, tenant, {auth::Role::kAdmin, auth::Role::kEmployee, auth::Role::kService});
+}
+
 std::string NetworkName(cv1::Network n) { return std::string(cv1::Network_Name(n)); }
+
+// The time a share takes effect: now, or the time it is scheduled for.
+absl::StatusOr<int64_t> ValidateShare(const v1::RecordShareRequest& r, int64_t now) {
+  RETURN_IF_ERROR(CheckTenantAndEmployee(r.tenant_id(), r.employee_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("item_id", r.item_id()));
+  RETURN_IF_ERROR(CheckNetwork(r.network()));
+  RETURN_IF_ERROR(CheckGroups(r.groups()));
+  if (!r.has_scheduled_for()) return now;
+  const int64_t when = ToMs(r.scheduled_for());
+  if (when <= now || when > now + kMaxScheduleAheadMs) {
+    return absl::InvalidArgumentError(
+        "scheduled_for: must be in the future and at most 30 days ahead");
+  }
+  return when;
+}
+
+absl::Status NoConsent(const v1::RecordShareRequest& r) {
+  return absl::FailedPreconditionError(advocacy::StrCat(
+      "employee '", r.employee_id(), "' has not consented to share on ", NetworkName(r.network())));
+}
+
+// What the caller is told when the share script did not commit; OK when it did.
+absl::Status ShareRefusal(ShareOutcome outcome, const v1::RecordShareRequest& r, int64_t when,
+                          const v1::TenantSettings& settings) {
+  switch (outcome) {
+    case ShareOutcome::kCommitted:
+      return absl::OkStatus();
+    case ShareOutcome::kNoConsent:
+      return NoConsent(r);
+    case ShareOutcome::kDuplicate:
+      return absl::AlreadyExistsError(advocacy::StrCat(
+          "item '", r.item_id(), "' was already shared on ", NetworkName(r.network())));
+    case ShareOutcome::kCapReached:
+      return absl::ResourceExhaustedError(
+          advocacy::StrCat("the daily cap of shares on ", NetworkName(r.network()),
+                           " is reached for ", DayOf(when), " (UTC)"));
+    case ShareOutcome::kQuietHours:
+      return absl::ResourceExhaustedError(advocacy::StrCat(
+          "sharing is paused during the tenant's quiet hours (", settings.quiet_hours_start(),
+          ":00-", settings.quiet_hours_end(), ":00 UTC); schedule the share for later"));
+  }
+  return absl::InternalError("unknown share outcome");
+}
 
 }  // namespace
 
 ContentManager::ContentManager(ContentStore* store, consent_view::ConsentView* view,
-                               ContentMetrics* metrics, OutboxNotifier notifier,
+                               ContentMetrics* metrics, outbox::Notifier* notifier,
                                ContentOptions options)
     : store_(store),
       view_(view),
       metrics_(metrics),
-      notifier_(std::move(notifier)),
+      notifier_(notifier),
       options_(std::move(options)) {}
 
 int64_t ContentManager::Now() const {
@@ -98,18 +151,19 @@ OutboxEntry ContentManager::MakeEvent(const std::string& topic, const std::strin
   return {outbox::OutboxKey(tag), outbox::Encode(m)};
 }
 
+void ContentManager::Notify(const OutboxEntry& entry) {
+  if (notifier_ != nullptr) notifier_->Notify(entry.key, entry.encoded);
+}
+
 // ----------------------------------------------------------------------------------------------
 // Items
 
 absl::StatusOr<v1::CreateItemResponse> ContentManager::CreateItem(const P& p,
                                                                   const v1::CreateItemRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}); !st.ok()) {
-    return st;
-  }
-  auto settings = store_->GetSettings(r.tenant_id());
-  if (!settings.ok()) return settings.status();
-  if (auto st = ValidateItem(r.item(), settings->required_disclosure_tag()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", r.tenant_id()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}));
+  ASSIGN_OR_RETURN(const v1::TenantSettings settings, store_->GetSettings(r.tenant_id()));
+  RETURN_IF_ERROR(ValidateItem(r.item(), settings.required_disclosure_tag()));
   v1::Item item = r.item();
   item.set_tenant_id(r.tenant_id());
   if (item.item_id().empty()) item.set_item_id(NewLinkCode());
@@ -117,9 +171,8 @@ absl::StatusOr<v1::CreateItemResponse> ContentManager::CreateItem(const P& p,
   item.set_created_by(p.subject);
   *item.mutable_created_at() = FromMs(Now());
   *item.mutable_updated_at() = item.created_at();
-  auto created = store_->CreateItem(item, r.tenant_id());
-  if (!created.ok()) return created.status();
-  if (!*created) {
+  ASSIGN_OR_RETURN(const bool created, store_->CreateItem(item, r.tenant_id()));
+  if (!created) {
     return absl::AlreadyExistsError(
         advocacy::StrCat("item.item_id: item '", item.item_id(), "' already exists"));
   }
@@ -130,17 +183,15 @@ absl::StatusOr<v1::CreateItemResponse> ContentManager::CreateItem(const P& p,
 
 absl::StatusOr<v1::Item> ContentManager::Transition(const P& p, const std::string& tenant,
                                                     const std::string& item_id, v1::ItemState to) {
-  if (auto st = ValidateId(tenant, "tenant_id"); !st.ok()) return st;
-  if (auto st = ValidateId(item_id, "item_id"); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(p, tenant, {auth::Role::kAdmin}); !st.ok()) return st;
-  auto settings = store_->GetSettings(tenant);
-  if (!settings.ok()) return settings.status();
-  auto before = store_->GetItem(tenant, item_id);
-  if (!before.ok()) return before.status();
-  if (!before->has_value()) {
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", tenant));
+  RETURN_IF_ERROR(ids::ValidateObjectId("item_id", item_id));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(p, tenant, {auth::Role::kAdmin}));
+  ASSIGN_OR_RETURN(const v1::TenantSettings settings, store_->GetSettings(tenant));
+  ASSIGN_OR_RETURN(const std::optional<v1::Item> before, store_->GetItem(tenant, item_id));
+  if (!before.has_value()) {
     return absl::NotFoundError(advocacy::StrCat("item_id: no item '", item_id, "'"));
   }
-  const v1::Item& cur = **before;
+  const v1::Item& cur = *before;
   const auto refuse = [&](std::string_view why) {
     return absl::FailedPreconditionError(
         advocacy::StrCat("item '", item_id, "' is ", v1::ItemState_Name(cur.state()), ": ", why));
@@ -155,16 +206,16 @@ absl::StatusOr<v1::Item> ContentManager::Transition(const P& p, const std::strin
       if (cur.state() != v1::ITEM_STATE_DRAFT) return refuse("only drafts go into review");
       break;
     case v1::ITEM_STATE_PUBLISHED: {
-      if (cur.state() == v1::ITEM_STATE_DRAFT && settings->approval_required()) {
+      if (cur.state() == v1::ITEM_STATE_DRAFT && settings.approval_required()) {
         return refuse("the tenant requires approval: submit it for review first");
       }
       if (cur.state() != v1::ITEM_STATE_DRAFT && cur.state() != v1::ITEM_STATE_IN_REVIEW) {
         return refuse("only drafts and items in review can be published");
       }
-      if (!settings->required_disclosure_tag().empty() &&
-          cur.disclosure_tag() != settings->required_disclosure_tag()) {
+      if (!settings.required_disclosure_tag().empty() &&
+          cur.disclosure_tag() != settings.required_disclosure_tag()) {
         return refuse(advocacy::StrCat("the tenant requires the disclosure tag '",
-                                       settings->required_disclosure_tag(), "'"));
+                                       settings.required_disclosure_tag(), "'"));
       }
       if (!after.has_publish_at()) *after.mutable_publish_at() = after.updated_at();
       published = true;
@@ -187,105 +238,84 @@ absl::StatusOr<v1::Item> ContentManager::Transition(const P& p, const std::strin
     default:
       return absl::InternalError("unsupported item transition");
   }
-  auto ok = store_->ReplaceItem(cur, after, published, event);
-  if (!ok.ok()) return ok.status();
-  if (!*ok) {
+  ASSIGN_OR_RETURN(const bool replaced, store_->ReplaceItem(cur, after, published, event));
+  if (!replaced) {
     return absl::AbortedError(
         advocacy::StrCat("item '", item_id, "' changed concurrently; read it again and retry"));
   }
-  if (event.has_value() && notifier_) notifier_(*event);
+  if (event.has_value()) Notify(*event);
   if (to == v1::ITEM_STATE_PUBLISHED && metrics_ != nullptr) metrics_->ItemPublished(tenant);
   return after;
 }
 
 absl::StatusOr<v1::SubmitItemResponse> ContentManager::SubmitItem(const P& p,
                                                                   const v1::SubmitItemRequest& r) {
-  auto item = Transition(p, r.tenant_id(), r.item_id(), v1::ITEM_STATE_IN_REVIEW);
-  if (!item.ok()) return item.status();
   v1::SubmitItemResponse out;
-  *out.mutable_item() = std::move(*item);
+  ASSIGN_OR_RETURN(*out.mutable_item(),
+                   Transition(p, r.tenant_id(), r.item_id(), v1::ITEM_STATE_IN_REVIEW));
   return out;
 }
 
 absl::StatusOr<v1::PublishItemResponse> ContentManager::PublishItem(
     const P& p, const v1::PublishItemRequest& r) {
-  auto item = Transition(p, r.tenant_id(), r.item_id(), v1::ITEM_STATE_PUBLISHED);
-  if (!item.ok()) return item.status();
   v1::PublishItemResponse out;
-  *out.mutable_item() = std::move(*item);
+  ASSIGN_OR_RETURN(*out.mutable_item(),
+                   Transition(p, r.tenant_id(), r.item_id(), v1::ITEM_STATE_PUBLISHED));
   return out;
 }
 
 absl::StatusOr<v1::ArchiveItemResponse> ContentManager::ArchiveItem(
     const P& p, const v1::ArchiveItemRequest& r) {
-  auto item = Transition(p, r.tenant_id(), r.item_id(), v1::ITEM_STATE_ARCHIVED);
-  if (!item.ok()) return item.status();
   v1::ArchiveItemResponse out;
-  *out.mutable_item() = std::move(*item);
+  ASSIGN_OR_RETURN(*out.mutable_item(),
+                   Transition(p, r.tenant_id(), r.item_id(), v1::ITEM_STATE_ARCHIVED));
   return out;
 }
 
 absl::StatusOr<v1::GetItemResponse> ContentManager::GetItem(const P& p,
                                                             const v1::GetItemRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
-  if (auto st = ValidateId(r.item_id(), "item_id"); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(
-          p, r.tenant_id(), {auth::Role::kAdmin, auth::Role::kEmployee, auth::Role::kService});
-      !st.ok()) {
-    return st;
-  }
-  auto item = store_->GetItem(r.tenant_id(), r.item_id());
-  if (!item.ok()) return item.status();
-  if (!item->has_value() ||
-      (p.role == auth::Role::kEmployee && (*item)->state() != v1::ITEM_STATE_PUBLISHED)) {
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", r.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("item_id", r.item_id()));
+  RETURN_IF_ERROR(AuthorizeAnyoneInTenant(p, r.tenant_id()));
+  ASSIGN_OR_RETURN(std::optional<v1::Item> item, store_->GetItem(r.tenant_id(), r.item_id()));
+  if (!item.has_value() ||
+      (p.role == auth::Role::kEmployee && item->state() != v1::ITEM_STATE_PUBLISHED)) {
     return absl::NotFoundError(advocacy::StrCat("item_id: no item '", r.item_id(), "'"));
   }
   v1::GetItemResponse out;
-  *out.mutable_item() = std::move(**item);
+  *out.mutable_item() = *std::move(item);
   return out;
 }
 
 absl::StatusOr<v1::ListItemsResponse> ContentManager::ListItems(const P& p,
                                                                 const v1::ListItemsRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
-  absl::Status st;
-  const int size = PageSize(r.page_size(), 20, 100, &st);
-  if (!st.ok()) return st;
-  auto offset = ParseToken(r.page_token());
-  if (!offset.ok()) return offset.status();
-  if (auto a = auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}); !a.ok()) {
-    return a;
-  }
-  auto items = store_->ListItems(r.tenant_id(), *offset, size + 1);
-  if (!items.ok()) return items.status();
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", r.tenant_id()));
+  ASSIGN_OR_RETURN(const int size, PageSize(r.page_size(), 20, 100));
+  ASSIGN_OR_RETURN(const int64_t offset, ParseToken(r.page_token()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}));
+  ASSIGN_OR_RETURN(std::vector<v1::Item> items, store_->ListItems(r.tenant_id(), offset, size + 1));
   v1::ListItemsResponse out;
-  for (size_t i = 0; i < items->size() && static_cast<int>(i) < size; ++i) {
-    *out.add_items() = (*items)[i];
+  for (size_t i = 0; i < items.size() && static_cast<int>(i) < size; ++i) {
+    *out.add_items() = std::move(items[i]);
   }
-  if (static_cast<int>(items->size()) > size) {
-    out.set_next_page_token(std::to_string(*offset + size));
+  if (static_cast<int>(items.size()) > size) {
+    out.set_next_page_token(std::to_string(offset + size));
   }
   return out;
 }
 
 absl::StatusOr<v1::GetTenantSettingsResponse> ContentManager::GetTenantSettings(
     const P& p, const v1::GetTenantSettingsRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(
-          p, r.tenant_id(), {auth::Role::kAdmin, auth::Role::kEmployee, auth::Role::kService});
-      !st.ok()) {
-    return st;
-  }
-  auto s = store_->GetSettings(r.tenant_id());
-  if (!s.ok()) return s.status();
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", r.tenant_id()));
+  RETURN_IF_ERROR(AuthorizeAnyoneInTenant(p, r.tenant_id()));
   v1::GetTenantSettingsResponse out;
-  *out.mutable_settings() = std::move(*s);
+  ASSIGN_OR_RETURN(*out.mutable_settings(), store_->GetSettings(r.tenant_id()));
   return out;
 }
 
 absl::StatusOr<v1::UpdateTenantSettingsResponse> ContentManager::UpdateTenantSettings(
     const P& p, const v1::UpdateTenantSettingsRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", r.tenant_id()));
   const auto& s = r.settings();
   if (s.daily_share_cap() < 0 || s.daily_share_cap() > kMaxDailyCap) {
     return absl::InvalidArgumentError(
@@ -300,12 +330,10 @@ absl::StatusOr<v1::UpdateTenantSettingsResponse> ContentManager::UpdateTenantSet
   if (s.required_disclosure_tag().size() > 50) {
     return absl::InvalidArgumentError("settings.required_disclosure_tag: at most 50 bytes");
   }
-  if (auto st = auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}); !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}));
   v1::TenantSettings stored = s;
   stored.set_tenant_id(r.tenant_id());
-  if (auto st = store_->PutSettings(stored); !st.ok()) return st;
+  RETURN_IF_ERROR(store_->PutSettings(stored));
   v1::UpdateTenantSettingsResponse out;
   *out.mutable_settings() = std::move(stored);
   return out;
@@ -316,49 +344,41 @@ absl::StatusOr<v1::UpdateTenantSettingsResponse> ContentManager::UpdateTenantSet
 
 absl::StatusOr<v1::GetFeedResponse> ContentManager::GetFeed(const P& p,
                                                             const v1::GetFeedRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
-  if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
-  if (auto st = CheckGroups(r.groups()); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckTenantAndEmployee(r.tenant_id(), r.employee_id()));
+  RETURN_IF_ERROR(CheckGroups(r.groups()));
   if (r.language().size() > 35) return absl::InvalidArgumentError("language: too long");
-  absl::Status st;
-  const int size = PageSize(r.page_size(), 20, 50, &st);
-  if (!st.ok()) return st;
-  auto offset = ParseToken(r.page_token());
-  if (!offset.ok()) return offset.status();
-  if (auto a = AuthorizeSelf(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
+  ASSIGN_OR_RETURN(const int size, PageSize(r.page_size(), 20, 50));
+  ASSIGN_OR_RETURN(const int64_t offset, ParseToken(r.page_token()));
+  RETURN_IF_ERROR(AuthorizeSelf(p, r.tenant_id(), r.employee_id()));
 
-  auto snap = view_->Load(r.tenant_id(), r.employee_id());
-  if (!snap.ok()) return snap.status();
+  ASSIGN_OR_RETURN(const consent_view::Snapshot snap, view_->Load(r.tenant_id(), r.employee_id()));
   FeedQuery q;
   q.groups.assign(r.groups().begin(), r.groups().end());
   q.language = r.language();
   q.now_ms = Now();
-  for (const auto& field : snap->granted) {
+  for (const auto& field : snap.granted) {
     auto scope = consent_view::ConsentView::ParseScopeField(field);
     if (scope.ok() && scope->purpose() == cv1::PURPOSE_SHARE_CONTENT) {
       q.granted.insert(scope->network());
     }
   }
   if (!q.granted.empty()) {
-    auto shared = store_->SharedKeys(r.tenant_id(), r.employee_id());
-    if (!shared.ok()) return shared.status();
-    q.shared = std::move(*shared);
+    ASSIGN_OR_RETURN(q.shared, store_->SharedKeys(r.tenant_id(), r.employee_id()));
   }
-  if (auto n = store_->NoteMember(r.tenant_id(), r.employee_id(), q.groups); !n.ok()) {
+  if (absl::Status n = store_->NoteMember(r.tenant_id(), r.employee_id(), q.groups); !n.ok()) {
     log::Debug("group membership not noted", {{"error", std::string(n.message())}});
   }
   v1::GetFeedResponse out;
-  out.set_consent_sequence(snap->sequence);
+  out.set_consent_sequence(snap.sequence);
   if (q.granted.empty()) return out;  // no consent to share anywhere: nothing to offer
-  auto items = store_->PublishedItems(r.tenant_id(), 500);
-  if (!items.ok()) return items.status();
+  ASSIGN_OR_RETURN(const std::vector<v1::Item> items, store_->PublishedItems(r.tenant_id(), 500));
   int64_t seen = 0;
-  for (const auto& item : *items) {
+  for (const auto& item : items) {
     auto networks = FeedNetworks(item, q);
     if (networks.empty()) continue;
-    if (seen++ < *offset) continue;
+    if (seen++ < offset) continue;
     if (out.entries_size() == size) {
-      out.set_next_page_token(std::to_string(*offset + size));
+      out.set_next_page_token(std::to_string(offset + size));
       break;
     }
     auto* e = out.add_entries();
@@ -370,75 +390,76 @@ absl::StatusOr<v1::GetFeedResponse> ContentManager::GetFeed(const P& p,
 
 absl::StatusOr<v1::RecordShareResponse> ContentManager::RecordShare(
     const P& p, const v1::RecordShareRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
-  if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
-  if (auto st = ValidateId(r.item_id(), "item_id"); !st.ok()) return st;
-  if (auto st = CheckNetwork(r.network()); !st.ok()) return st;
-  if (auto st = CheckGroups(r.groups()); !st.ok()) return st;
   const int64_t now = Now();
-  int64_t when = now;
-  const bool scheduled = r.has_scheduled_for();
-  if (scheduled) {
-    when = ToMs(r.scheduled_for());
-    if (when <= now || when > now + int64_t{30} * 24 * 3600 * 1000) {
-      return absl::InvalidArgumentError(
-          "scheduled_for: must be in the future and at most 30 days ahead");
-    }
+  ASSIGN_OR_RETURN(const int64_t when, ValidateShare(r, now));
+  RETURN_IF_ERROR(AuthorizeSelf(p, r.tenant_id(), r.employee_id()));
+  ASSIGN_OR_RETURN(const v1::Item item, ShareableItem(r, when));
+  // A cheap early refusal; the share script checks consent again atomically.
+  ASSIGN_OR_RETURN(const consent_view::Snapshot snap, view_->Load(r.tenant_id(), r.employee_id()));
+  const std::string field =
+      consent_view::ConsentView::ScopeField(cv1::PURPOSE_SHARE_CONTENT, r.network());
+  if (std::find(snap.granted.begin(), snap.granted.end(), field) == snap.granted.end()) {
+    return NoConsent(r);
   }
-  if (auto st = AuthorizeSelf(p, r.tenant_id(), r.employee_id()); !st.ok()) return st;
+  ASSIGN_OR_RETURN(const v1::TenantSettings settings, store_->GetSettings(r.tenant_id()));
+  ASSIGN_OR_RETURN(const uint64_t rotation,
+                   store_->NextRotation(r.tenant_id(), r.item_id(), r.network()));
+  ASSIGN_OR_RETURN(const std::string code, AllocateLink(r, item));
 
-  auto item = store_->GetItem(r.tenant_id(), r.item_id());
-  if (!item.ok()) return item.status();
-  if (!item->has_value() || (*item)->state() != v1::ITEM_STATE_PUBLISHED) {
+  const ShareCommit commit = PrepareShare(r, item, settings, rotation, code, now, when);
+  ASSIGN_OR_RETURN(const ShareOutcome outcome, CommitOrReleaseLink(commit));
+  RETURN_IF_ERROR(ShareRefusal(outcome, r, when, settings));
+  Notify(commit.event);
+  AfterShare(commit.share, {r.groups().begin(), r.groups().end()});
+  v1::RecordShareResponse out;
+  *out.mutable_share() = commit.share;
+  out.set_consent_sequence(snap.sequence);
+  return out;
+}
+
+absl::StatusOr<v1::Item> ContentManager::ShareableItem(const v1::RecordShareRequest& r,
+                                                       int64_t when) {
+  ASSIGN_OR_RETURN(std::optional<v1::Item> item, store_->GetItem(r.tenant_id(), r.item_id()));
+  if (!item.has_value() || item->state() != v1::ITEM_STATE_PUBLISHED) {
     return absl::NotFoundError(advocacy::StrCat("item_id: no published item '", r.item_id(), "'"));
   }
-  const v1::Item& it = **item;
-  if (it.has_expires_at() && ToMs(it.expires_at()) <= when) {
+  if (item->has_expires_at() && ToMs(item->expires_at()) <= when) {
     return absl::FailedPreconditionError(
         advocacy::StrCat("item '", r.item_id(), "' has expired (or will have by then)"));
   }
-  const v1::NetworkCaptions* captions = CaptionsFor(it, r.network());
-  if (captions == nullptr) {
+  if (CaptionsFor(*item, r.network()) == nullptr) {
     return absl::InvalidArgumentError(advocacy::StrCat(
         "network: item '", r.item_id(), "' is not meant for ", NetworkName(r.network())));
   }
-  const std::string field =
-      consent_view::ConsentView::ScopeField(cv1::PURPOSE_SHARE_CONTENT, r.network());
-  const auto no_consent = [&] {
-    return absl::FailedPreconditionError(advocacy::StrCat("employee '", r.employee_id(),
-                                                          "' has not consented to share on ",
-                                                          NetworkName(r.network())));
-  };
-  // A cheap early refusal; the share script checks consent again atomically.
-  auto snap = view_->Load(r.tenant_id(), r.employee_id());
-  if (!snap.ok()) return snap.status();
-  if (std::find(snap->granted.begin(), snap->granted.end(), field) == snap->granted.end()) {
-    return no_consent();
-  }
-  auto settings = store_->GetSettings(r.tenant_id());
-  if (!settings.ok()) return settings.status();
-  auto counter = store_->NextRotation(r.tenant_id(), r.item_id(), r.network());
-  if (!counter.ok()) return counter.status();
+  return *std::move(item);
+}
 
-  std::string code;
-  for (int attempt = 0; attempt < 3 && code.empty(); ++attempt) {
+absl::StatusOr<std::string> ContentManager::AllocateLink(const v1::RecordShareRequest& r,
+                                                         const v1::Item& item) {
+  const LinkRecord link = {.tenant_id = r.tenant_id(),
+                           .employee_id = r.employee_id(),
+                           .item_id = r.item_id(),
+                           .network = r.network(),
+                           .target = WithUtm(item.url(), r.network(), r.item_id())};
+  // 95 random bits make a collision practically impossible; the retries are belt and braces.
+  for (int attempt = 0; attempt < 3; ++attempt) {
     std::string candidate = NewLinkCode();
-    auto put = store_->PutLink(candidate, {.tenant_id = r.tenant_id(),
-                                           .employee_id = r.employee_id(),
-                                           .item_id = r.item_id(),
-                                           .network = r.network(),
-                                           .target = WithUtm(it.url(), r.network(), r.item_id())});
-    if (!put.ok()) return put.status();
-    if (*put) code = std::move(candidate);
+    ASSIGN_OR_RETURN(const bool stored, store_->PutLink(candidate, link));
+    if (stored) return candidate;
   }
-  if (code.empty()) return absl::InternalError("could not allocate a unique link code");
+  return absl::InternalError("could not allocate a unique link code");
+}
 
+ShareCommit ContentManager::PrepareShare(const v1::RecordShareRequest& r, const v1::Item& item,
+                                         const v1::TenantSettings& settings, uint64_t rotation,
+                                         const std::string& code, int64_t now, int64_t when) const {
+  const bool scheduled = r.has_scheduled_for();
   v1::Share share;
   share.set_tenant_id(r.tenant_id());
   share.set_employee_id(r.employee_id());
   share.set_item_id(r.item_id());
   share.set_network(r.network());
-  share.set_caption(PickCaption(*captions, *counter));
+  share.set_caption(PickCaption(*CaptionsFor(item, r.network()), rotation));
   share.set_link_code(code);
   share.set_tracked_url(advocacy::StrCat(options_.link_base_url, code));
   share.set_state(scheduled ? v1::SHARE_STATE_SCHEDULED : v1::SHARE_STATE_SHARED);
@@ -455,49 +476,31 @@ absl::StatusOr<v1::RecordShareResponse> ContentManager::RecordShare(
   *event.mutable_occurred_at() = share.recorded_at();
   // The employee's hash tag: the outbox entry shares the slot of the share and the consent view.
   const std::string tag = advocacy::StrCat(r.tenant_id(), ":", r.employee_id());
-  ShareCommit commit{
-      .share = share,
-      .consent_field = field,
-      .day = DayOf(when),
-      .tenant_cap = settings->daily_share_cap(),
-      .quiet_start = settings->quiet_hours_start(),
-      .quiet_end = settings->quiet_hours_end(),
-      .hour = static_cast<int>((when / 3600000) % 24),
-      .event = MakeEvent(options_.engagement_topic,
-                         advocacy::StrCat(r.tenant_id(), "/", r.employee_id()), tag, event)};
-  auto outcome = store_->CommitShare(commit);
+  OutboxEntry entry = MakeEvent(options_.engagement_topic,
+                                advocacy::StrCat(r.tenant_id(), "/", r.employee_id()), tag, event);
+  return ShareCommit{.share = std::move(share),
+                     .consent_field = consent_view::ConsentView::ScopeField(
+                         cv1::PURPOSE_SHARE_CONTENT, r.network()),
+                     .day = DayOf(when),
+                     .tenant_cap = settings.daily_share_cap(),
+                     .quiet_start = settings.quiet_hours_start(),
+                     .quiet_end = settings.quiet_hours_end(),
+                     .hour = static_cast<int>((when / 3600000) % 24),
+                     .event = std::move(entry)};
+}
+
+absl::StatusOr<ShareOutcome> ContentManager::CommitOrReleaseLink(const ShareCommit& commit) {
+  absl::StatusOr<ShareOutcome> outcome = store_->CommitShare(commit);
   if (!outcome.ok() || *outcome != ShareOutcome::kCommitted) {
-    if (auto d = store_->DeleteLink(code); !d.ok()) {
+    const std::string& code = commit.share.link_code();
+    if (absl::Status d = store_->DeleteLink(code); !d.ok()) {
       log::Warning(
           "an unused link record was left behind (harmless: it only redirects to the "
           "item's own URL)",
           {{"code", code}, {"error", std::string(d.message())}});
     }
   }
-  if (!outcome.ok()) return outcome.status();
-  switch (*outcome) {
-    case ShareOutcome::kCommitted:
-      break;
-    case ShareOutcome::kNoConsent:
-      return no_consent();
-    case ShareOutcome::kDuplicate:
-      return absl::AlreadyExistsError(advocacy::StrCat(
-          "item '", r.item_id(), "' was already shared on ", NetworkName(r.network())));
-    case ShareOutcome::kCapReached:
-      return absl::ResourceExhaustedError(
-          advocacy::StrCat("the daily cap of shares on ", NetworkName(r.network()),
-                           " is reached for ", DayOf(when), " (UTC)"));
-    case ShareOutcome::kQuietHours:
-      return absl::ResourceExhaustedError(advocacy::StrCat(
-          "sharing is paused during the tenant's quiet hours (", settings->quiet_hours_start(),
-          ":00-", settings->quiet_hours_end(), ":00 UTC); schedule the share for later"));
-  }
-  if (notifier_) notifier_(commit.event);
-  AfterShare(share, {r.groups().begin(), r.groups().end()});
-  v1::RecordShareResponse out;
-  *out.mutable_share() = std::move(share);
-  out.set_consent_sequence(snap->sequence);
-  return out;
+  return outcome;
 }
 
 void ContentManager::AfterShare(const v1::Share& share, const std::vector<std::string>& groups) {
@@ -506,8 +509,8 @@ void ContentManager::AfterShare(const v1::Share& share, const std::vector<std::s
   board.set_purpose(cv1::PURPOSE_LEADERBOARD);
   auto on_board = view_->IsGranted(share.tenant_id(), share.employee_id(), board);
   const int64_t now = Now();
-  if (auto st = store_->NoteShare(share.tenant_id(), share.employee_id(), groups,
-                                  on_board.ok() && *on_board, now);
+  if (absl::Status st = store_->NoteShare(share.tenant_id(), share.employee_id(), groups,
+                                          on_board.ok() && *on_board, now);
       !st.ok()) {
     log::Warning("engagement aggregates not updated for a share",
                  {{"tenant", share.tenant_id()}, {"error", std::string(st.message())}});
@@ -519,45 +522,38 @@ void ContentManager::AfterShare(const v1::Share& share, const std::vector<std::s
 
 absl::StatusOr<v1::ListMySharesResponse> ContentManager::ListMyShares(
     const P& p, const v1::ListMySharesRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
-  if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
-  if (auto a = AuthorizeSelf(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
-  auto shares = store_->ListShares(r.tenant_id(), r.employee_id());
-  if (!shares.ok()) return shares.status();
+  RETURN_IF_ERROR(CheckTenantAndEmployee(r.tenant_id(), r.employee_id()));
+  RETURN_IF_ERROR(AuthorizeSelf(p, r.tenant_id(), r.employee_id()));
+  ASSIGN_OR_RETURN(std::vector<v1::Share> shares,
+                   store_->ListShares(r.tenant_id(), r.employee_id()));
   v1::ListMySharesResponse out;
-  for (auto& s : *shares) *out.add_shares() = std::move(s);
+  for (auto& s : shares) *out.add_shares() = std::move(s);
   return out;
 }
 
 absl::StatusOr<v1::SetMyShareCapResponse> ContentManager::SetMyShareCap(
     const P& p, const v1::SetMyShareCapRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
-  if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
-  if (auto st = CheckNetwork(r.network()); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckTenantAndEmployee(r.tenant_id(), r.employee_id()));
+  RETURN_IF_ERROR(CheckNetwork(r.network()));
   if (r.daily_cap() < 0 || r.daily_cap() > kMaxDailyCap) {
     return absl::InvalidArgumentError(advocacy::StrCat("daily_cap: must be 0 to ", kMaxDailyCap));
   }
-  if (auto st = AuthorizeSelf(p, r.tenant_id(), r.employee_id()); !st.ok()) return st;
-  if (auto st = store_->SetOwnCap(r.tenant_id(), r.employee_id(), r.network(), r.daily_cap());
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(AuthorizeSelf(p, r.tenant_id(), r.employee_id()));
+  RETURN_IF_ERROR(store_->SetOwnCap(r.tenant_id(), r.employee_id(), r.network(), r.daily_cap()));
   return v1::SetMyShareCapResponse();
 }
 
 absl::StatusOr<v1::GetMyStatsResponse> ContentManager::GetMyStats(const P& p,
                                                                   const v1::GetMyStatsRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
-  if (auto st = ValidateId(r.employee_id(), "employee_id"); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckTenantAndEmployee(r.tenant_id(), r.employee_id()));
   // Own statistics: only the employee; managers see group aggregates, never individuals.
-  if (auto a = AuthorizeSelf(p, r.tenant_id(), r.employee_id()); !a.ok()) return a;
-  auto stats = store_->Stats(r.tenant_id(), r.employee_id());
-  if (!stats.ok()) return stats.status();
+  RETURN_IF_ERROR(AuthorizeSelf(p, r.tenant_id(), r.employee_id()));
+  ASSIGN_OR_RETURN(auto stats, store_->Stats(r.tenant_id(), r.employee_id()));
   v1::GetMyStatsResponse out;
   for (int n = cv1::Network_MIN; n <= cv1::Network_MAX; ++n) {
     if (n == cv1::NETWORK_UNSPECIFIED || !cv1::Network_IsValid(n)) continue;
-    const int64_t s = (*stats)[advocacy::StrCat("s:", n)];
-    const int64_t c = (*stats)[advocacy::StrCat("c:", n)];
+    const int64_t s = stats[advocacy::StrCat("s:", n)];
+    const int64_t c = stats[advocacy::StrCat("c:", n)];
     if (s == 0 && c == 0) continue;
     auto* ns = out.add_networks();
     ns->set_network(static_cast<cv1::Network>(n));
@@ -571,27 +567,21 @@ absl::StatusOr<v1::GetMyStatsResponse> ContentManager::GetMyStats(const P& p,
 
 absl::StatusOr<v1::GetLeaderboardResponse> ContentManager::GetLeaderboard(
     const P& p, const v1::GetLeaderboardRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", r.tenant_id()));
   if (r.limit() < 0 || r.limit() > 100) {
     return absl::InvalidArgumentError("limit: must be 0 to 100");
   }
   const int limit = r.limit() == 0 ? 10 : r.limit();
-  if (auto st = auth::AuthorizeTenantAccess(
-          p, r.tenant_id(), {auth::Role::kAdmin, auth::Role::kEmployee, auth::Role::kService});
-      !st.ok()) {
-    return st;
-  }
-  auto rows = store_->Leaderboard(r.tenant_id(), 2 * limit + 10);
-  if (!rows.ok()) return rows.status();
+  RETURN_IF_ERROR(AuthorizeAnyoneInTenant(p, r.tenant_id()));
+  ASSIGN_OR_RETURN(const auto rows, store_->Leaderboard(r.tenant_id(), 2 * limit + 10));
   cv1::ConsentScope board;
   board.set_purpose(cv1::PURPOSE_LEADERBOARD);
   v1::GetLeaderboardResponse out;
-  for (const auto& [employee, shares] : *rows) {
+  for (const auto& [employee, shares] : rows) {
     if (out.entries_size() == limit) break;
     // The view is the authority: a withdrawal applied after this row was written still hides it.
-    auto granted = view_->IsGranted(r.tenant_id(), employee, board);
-    if (!granted.ok()) return granted.status();
-    if (!*granted) continue;
+    ASSIGN_OR_RETURN(const bool granted, view_->IsGranted(r.tenant_id(), employee, board));
+    if (!granted) continue;
     auto* e = out.add_entries();
     e->set_employee_id(employee);
     e->set_shares(shares);
@@ -601,14 +591,12 @@ absl::StatusOr<v1::GetLeaderboardResponse> ContentManager::GetLeaderboard(
 
 absl::StatusOr<v1::GetGroupStatsResponse> ContentManager::GetGroupStats(
     const P& p, const v1::GetGroupStatsRequest& r) {
-  if (auto st = ValidateId(r.tenant_id(), "tenant_id"); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}); !st.ok()) {
-    return st;
-  }
-  auto groups = store_->Groups(r.tenant_id());
-  if (!groups.ok()) return groups.status();
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", r.tenant_id()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}));
+  ASSIGN_OR_RETURN(const std::vector<ContentStore::GroupCounts> groups,
+                   store_->Groups(r.tenant_id()));
   v1::GetGroupStatsResponse out;
-  for (const auto& g : *groups) {
+  for (const auto& g : groups) {
     if (g.members < options_.min_group_size) {
       out.set_suppressed_groups(out.suppressed_groups() + 1);
       continue;
@@ -628,10 +616,9 @@ absl::StatusOr<v1::GetGroupStatsResponse> ContentManager::GetGroupStats(
 absl::StatusOr<std::string> ContentManager::ResolveClick(std::string_view code) {
   if (!IsValidLinkCode(code)) return absl::NotFoundError("no such link");
   const std::string c(code);
-  auto link = store_->GetLink(c);
-  if (!link.ok()) return link.status();
-  if (!link->has_value()) return absl::NotFoundError("no such link");
-  const LinkRecord& l = **link;
+  ASSIGN_OR_RETURN(const std::optional<LinkRecord> link, store_->GetLink(c));
+  if (!link.has_value()) return absl::NotFoundError("no such link");
+  const LinkRecord& l = *link;
   v1::LinkClicked event;
   event.set_tenant_id(l.tenant_id);
   event.set_employee_id(l.employee_id);
@@ -639,14 +626,13 @@ absl::StatusOr<std::string> ContentManager::ResolveClick(std::string_view code) 
   event.set_network(static_cast<cv1::Network>(l.network));
   event.set_link_code(c);
   *event.mutable_occurred_at() = FromMs(Now());
-  OutboxEntry entry =
+  const OutboxEntry entry =
       MakeEvent(options_.engagement_topic, advocacy::StrCat(l.tenant_id, "/", l.employee_id),
                 advocacy::StrCat("lnk:", c), event);
-  auto counted = store_->CountClick(c, entry);
-  if (!counted.ok()) return counted.status();
-  if (notifier_) notifier_(entry);
+  RETURN_IF_ERROR(store_->CountClick(c, entry).status());
+  Notify(entry);
   if (metrics_ != nullptr) metrics_->Click(l.tenant_id, static_cast<cv1::Network>(l.network));
-  if (auto st = store_->AddEmployeeClick(l.tenant_id, l.employee_id, l.network); !st.ok()) {
+  if (absl::Status st = store_->AddEmployeeClick(l.tenant_id, l.employee_id, l.network); !st.ok()) {
     log::Warning("an employee's click statistic was not updated",
                  {{"tenant", l.tenant_id}, {"error", std::string(st.message())}});
   }
@@ -659,20 +645,15 @@ absl::Status ContentManager::OnConsentWithdrawn(const consent_view::ApplyResult&
     auto scope = consent_view::ConsentView::ParseScopeField(field);
     if (!scope.ok()) continue;  // a purpose this service does not act on
     if (scope->purpose() == cv1::PURPOSE_LEADERBOARD) {
-      if (auto st = store_->RemoveFromLeaderboard(result.tenant_id, result.employee_id); !st.ok()) {
-        return st;
-      }
+      RETURN_IF_ERROR(store_->RemoveFromLeaderboard(result.tenant_id, result.employee_id));
     } else if (scope->purpose() == cv1::PURPOSE_SHARE_CONTENT) {
       if (!shares.has_value()) {
-        auto all = store_->ListShares(result.tenant_id, result.employee_id);
-        if (!all.ok()) return all.status();
-        shares = std::move(*all);
+        ASSIGN_OR_RETURN(shares, store_->ListShares(result.tenant_id, result.employee_id));
       }
       for (const auto& s : *shares) {
         if (s.state() != v1::SHARE_STATE_SCHEDULED || s.network() != scope->network()) continue;
-        auto cancelled = store_->CancelScheduled(s, field);
-        if (!cancelled.ok()) return cancelled.status();
-        if (*cancelled) {
+        ASSIGN_OR_RETURN(const bool cancelled, store_->CancelScheduled(s, field));
+        if (cancelled) {
           log::Info("scheduled share cancelled after consent withdrawal",
                     {{"tenant", s.tenant_id()},
                      {"item", s.item_id()},

@@ -1,7 +1,8 @@
 #pragma once
 
 // The content service's domain logic: items, feed, shares, links, engagement. Plain C++ on
-// protobuf messages; storage is a ContentStore, consent comes from the local ConsentView.
+// protobuf messages; storage is a ContentStore (ports.h), consent comes from the local
+// ConsentView, and committed outbox entries are handed to an outbox::Notifier.
 // Every method validates its input, then authorizes the caller; errors are absl::Status, with
 // the field path first for InvalidArgument.
 
@@ -9,13 +10,16 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
 #include "advocacy/common/consent_view.h"
+#include "advocacy/common/outbox.h"
 #include "advocacy/content/v1/content_service.pb.h"
 #include "content_metrics.h"
-#include "content_store.h"
+#include "ports.h"
 
 namespace advocacy::content {
 
@@ -31,13 +35,12 @@ struct ContentOptions {
   std::function<int64_t()> now_ms;
 };
 
-// Called after a script committed an outbox entry, so the relay publishes it at once.
-using OutboxNotifier = std::function<void(const OutboxEntry&)>;
-
 class ContentManager final {
  public:
+  // `notifier` is told of every outbox entry a script committed, so the relay publishes it at
+  // once (may be null: the relay's sweep publishes it after its lease). `metrics` may be null.
   ContentManager(ContentStore* store, consent_view::ConsentView* view, ContentMetrics* metrics,
-                 OutboxNotifier notifier, ContentOptions options);
+                 outbox::Notifier* notifier, ContentOptions options);
 
   using P = auth::Principal;
   absl::StatusOr<v1::CreateItemResponse> CreateItem(const P& p, const v1::CreateItemRequest& r);
@@ -75,14 +78,28 @@ class ContentManager final {
   int64_t Now() const;
   OutboxEntry MakeEvent(const std::string& topic, const std::string& kafka_key,
                         const std::string& tag, const google::protobuf::Message& payload) const;
+  void Notify(const OutboxEntry& entry);
   absl::StatusOr<v1::Item> Transition(const P& p, const std::string& tenant,
                                       const std::string& item_id, v1::ItemState to);
+
+  // The steps of RecordShare, in order.
+  // The published, unexpired item the request may share on its network at `when`.
+  absl::StatusOr<v1::Item> ShareableItem(const v1::RecordShareRequest& r, int64_t when);
+  // A fresh tracked-link code, stored with the item's URL (UTM parameters added) as its target.
+  absl::StatusOr<std::string> AllocateLink(const v1::RecordShareRequest& r, const v1::Item& item);
+  // The share and its ShareRecorded event, ready for the share script.
+  ShareCommit PrepareShare(const v1::RecordShareRequest& r, const v1::Item& item,
+                           const v1::TenantSettings& settings, uint64_t rotation,
+                           const std::string& code, int64_t now, int64_t when) const;
+  // Runs the share script; when it did not commit, the link allocated for it is deleted.
+  absl::StatusOr<ShareOutcome> CommitOrReleaseLink(const ShareCommit& commit);
+  // Engagement aggregates and metrics after a committed share (best effort).
   void AfterShare(const v1::Share& share, const std::vector<std::string>& groups);
 
   ContentStore* store_;
   consent_view::ConsentView* view_;
   ContentMetrics* metrics_;
-  OutboxNotifier notifier_;
+  outbox::Notifier* notifier_;
   ContentOptions options_;
 };
 

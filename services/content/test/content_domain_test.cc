@@ -28,7 +28,8 @@ v1::Item ValidItem() {
 }
 
 TEST(TimestampMs, RoundTripsIncludingBefore1970) {
-  for (int64_t ms : {int64_t{0}, int64_t{1500}, int64_t{-1500}, int64_t{-1}, int64_t{1795839478123}}) {
+  for (int64_t ms :
+       {int64_t{0}, int64_t{1500}, int64_t{-1500}, int64_t{-1}, int64_t{1795839478123}}) {
     const google::protobuf::Timestamp ts = FromMs(ms);
     EXPECT_GE(ts.nanos(), 0) << ms;
     EXPECT_LT(ts.nanos(), 1000000000) << ms;

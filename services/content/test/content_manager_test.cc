@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -26,6 +27,28 @@ using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
 constexpr int64_t kNoon = int64_t{1767268800} * 1000;  // 2026-01-01T12:00:00Z
+
+// Records the outbox lists the manager hands to the relay.
+class FakeNotifier final : public outbox::Notifier {
+ public:
+  void Notify(std::string outbox_key, std::string encoded) override {
+    EXPECT_FALSE(encoded.empty());
+    std::lock_guard lock(mu_);
+    keys_.push_back(std::move(outbox_key));
+  }
+  std::vector<std::string> keys() const {
+    std::lock_guard lock(mu_);
+    return keys_;
+  }
+  void Clear() {
+    std::lock_guard lock(mu_);
+    keys_.clear();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> keys_;
+};
 
 auth::Principal Admin() {
   return {.tenant_id = "acme", .subject = "boss", .role = auth::Role::kAdmin};
@@ -66,12 +89,11 @@ class ContentManagerTest : public ::testing::Test {
     store_ = std::make_unique<RedisContentStore>(pool_.get());
     view_ = std::make_unique<consent_view::ConsentView>(pool_.get(), "content");
     metrics_ = std::make_unique<ContentMetrics>(registry_, "content");
-    manager_ = std::make_unique<ContentManager>(
-        store_.get(), view_.get(), metrics_.get(),
-        [this](const OutboxEntry& e) { notified_.push_back(e.key); },
-        ContentOptions{.link_base_url = "http://links.test/l/",
-                       .min_group_size = 2,
-                       .now_ms = [this] { return now_.load(); }});
+    manager_ =
+        std::make_unique<ContentManager>(store_.get(), view_.get(), metrics_.get(), &notifier_,
+                                         ContentOptions{.link_base_url = "http://links.test/l/",
+                                                        .min_group_size = 2,
+                                                        .now_ms = [this] { return now_.load(); }});
   }
 
   void Grant(const std::string& employee, std::vector<cv1::ConsentScope> scopes) {
@@ -154,7 +176,7 @@ class ContentManagerTest : public ::testing::Test {
   prometheus::Registry registry_;
   std::unique_ptr<ContentMetrics> metrics_;
   std::unique_ptr<ContentManager> manager_;
-  std::vector<std::string> notified_;
+  FakeNotifier notifier_;
   std::atomic<int64_t> now_{kNoon};
   int64_t seq_ = 0;
 };
@@ -208,11 +230,11 @@ TEST_F(ContentManagerTest, LifecycleWithApprovalAndEvents) {
   sub.set_tenant_id("acme");
   sub.set_item_id(id);
   ASSERT_TRUE(manager_->SubmitItem(Admin(), sub).ok());
-  notified_.clear();
+  notifier_.Clear();
   auto published = manager_->PublishItem(Admin(), pub);
   ASSERT_TRUE(published.ok()) << published.status();
   EXPECT_EQ(published->item().state(), v1::ITEM_STATE_PUBLISHED);
-  EXPECT_THAT(notified_, ElementsAre("adv:outbox:{acme}"));
+  EXPECT_THAT(notifier_.keys(), ElementsAre("adv:outbox:{acme}"));
   auto conn = pool_->Acquire();
   ASSERT_TRUE(conn.ok());
   EXPECT_EQ((*conn)->Command({"LLEN", "adv:outbox:{acme}"})->integer, 1);
@@ -246,6 +268,61 @@ TEST_F(ContentManagerTest, BadItemsAreInvalidArgumentWithTheFieldPath) {
   EXPECT_THAT(std::string(st.message()), StartsWith("item.captions[0].captions[0]:"));
   EXPECT_THAT(std::string(ShareIt("e1", "nope", cv1::NETWORK_X).status().message()),
               StartsWith("item_id:"));
+}
+
+// Employee ids come from the identity provider, often as mail addresses (ids.h).
+TEST_F(ContentManagerTest, EmailLikeEmployeeIdsAreValid) {
+  const std::string jane = "jane.doe+news@acme.com";
+  Publish("i1");
+  Grant(jane, {Share(cv1::NETWORK_X)});
+  auto feed = Feed(jane);
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  ASSERT_EQ(feed->entries_size(), 1);
+  notifier_.Clear();
+  auto shared = ShareIt(jane, "i1", cv1::NETWORK_X);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_EQ(shared->share().employee_id(), jane);
+  EXPECT_THAT(notifier_.keys(), ElementsAre("adv:outbox:{acme:" + jane + "}"));
+  v1::ListMySharesRequest mine;
+  mine.set_tenant_id("acme");
+  mine.set_employee_id(jane);
+  auto shares = manager_->ListMyShares(Employee(jane), mine);
+  ASSERT_TRUE(shares.ok()) << shares.status();
+  EXPECT_EQ(shares->shares_size(), 1);
+}
+
+// ':' and '/' separate the parts of Redis and Kafka keys; '{' and '}' delimit hash tags.
+TEST_F(ContentManagerTest, IdsWithKeySeparatorsAreInvalidArgumentNamingTheField) {
+  Publish("i1");
+  for (const std::string bad : {"e:1", "e/1", "e{1}"}) {
+    auto share = ShareIt(bad, "i1", cv1::NETWORK_X);
+    EXPECT_TRUE(absl::IsInvalidArgument(share.status())) << bad << ": " << share.status();
+    EXPECT_THAT(std::string(share.status().message()), StartsWith("employee_id: ")) << bad;
+    auto feed = Feed(bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(feed.status())) << bad << ": " << feed.status();
+    EXPECT_THAT(std::string(feed.status().message()), StartsWith("employee_id: ")) << bad;
+  }
+  v1::RecordShareRequest r;
+  r.set_tenant_id("ac:me");
+  r.set_employee_id("e1");
+  r.set_item_id("i1");
+  r.set_network(cv1::NETWORK_X);
+  EXPECT_THAT(std::string(manager_->RecordShare(Employee("e1"), r).status().message()),
+              StartsWith("tenant_id: "));
+  r.set_tenant_id("acme");
+  r.set_item_id("i/1");
+  EXPECT_THAT(std::string(manager_->RecordShare(Employee("e1"), r).status().message()),
+              StartsWith("item_id: "));
+  r.set_item_id("i1");
+  r.add_groups("sales/emea");
+  EXPECT_THAT(std::string(manager_->RecordShare(Employee("e1"), r).status().message()),
+              StartsWith("groups[0]: "));
+  v1::GetItemRequest get;
+  get.set_tenant_id("acme");
+  get.set_item_id("i:1");
+  auto item = manager_->GetItem(Admin(), get);
+  EXPECT_TRUE(absl::IsInvalidArgument(item.status())) << item.status();
+  EXPECT_THAT(std::string(item.status().message()), StartsWith("item_id: "));
 }
 
 TEST_F(ContentManagerTest, ShareNeedsConsentAndIsNotRepeated) {

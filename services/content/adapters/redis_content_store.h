@@ -12,6 +12,8 @@
 //                         adv:content:{t:e}:cancelled, adv:content:{t:e}:day:<YYYYMMDD>:<net>,
 //                         adv:content:{t:e}:caps, adv:content:{t:e}:stats, adv:outbox:{t:e}
 //   link slot {lnk:code}: adv:content:{lnk:code}:link, adv:outbox:{lnk:code}
+// The scripts are lua/*.lua, embedded at build time. Error replies become statuses
+// (redis::Pool::Run/Eval, redis::RefusedError for pipeline elements).
 
 #include <cstdint>
 #include <map>
@@ -23,7 +25,7 @@
 #include "absl/status/statusor.h"
 #include "advocacy/common/consent_view.h"
 #include "advocacy/common/redis_client.h"
-#include "content_store.h"
+#include "ports.h"
 
 namespace advocacy::content {
 
@@ -77,7 +79,9 @@ class RedisContentStore final : public ContentStore {
   static std::string EmployeeTag(const std::string& tenant, const std::string& employee);
 
  private:
-  absl::StatusOr<redis::Reply> Run(const std::vector<std::string>& args);
+  // The items named by a reply of ids, in its order (MGET); ids removed meanwhile are skipped.
+  absl::StatusOr<std::vector<v1::Item>> ItemsById(const std::string& tenant,
+                                                  const redis::Reply& ids);
 
   redis::Pool* pool_;
   std::string service_;

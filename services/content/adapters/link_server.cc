@@ -1,6 +1,7 @@
 #include "link_server.h"
 
 #include "advocacy/common/logging.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 
 namespace advocacy::content {
@@ -15,13 +16,12 @@ http::Response MethodNotAllowed(std::string_view allow, std::string body) {
 }  // namespace
 
 absl::StatusOr<std::string> ParseRequestTarget(std::string_view head, bool* is_head) {
-  auto request = http::ParseRequestHead(head);
-  if (!request.ok()) return request.status();
-  *is_head = request->method == "HEAD";
-  if (request->method != "GET" && request->method != "HEAD") {
+  ASSIGN_OR_RETURN(http::Request request, http::ParseRequestHead(head));
+  *is_head = request.method == "HEAD";
+  if (request.method != "GET" && request.method != "HEAD") {
     return absl::UnimplementedError("method not allowed");
   }
-  return std::move(request->path);
+  return std::move(request.path);
 }
 
 LinkServer::LinkServer(LinkServerOptions options, Resolver resolver)

@@ -1,9 +1,14 @@
 #pragma once
 
-// Storage of the content service. The contract every implementation keeps: a write that changes
-// state and emits an event does both atomically (RedisContentStore: one Lua script in one hash
-// slot); CommitShare checks consent (from the consent view), duplicates, the daily cap and quiet
-// hours and writes the share in one atomic step, so concurrent shares never exceed the cap.
+// What the content domain needs from outside, as interfaces the domain owns (the adapters in
+// adapters/ implement them; unit tests may fake them). The outbox notifier is the shared
+// outbox::Notifier and the consent view the shared consent_view::ConsentView (common).
+//
+// ContentStore, the storage of the content service. The contract every implementation keeps: a
+// write that changes state and emits an event does both atomically (RedisContentStore: one Lua
+// script in one hash slot); CommitShare checks consent (from the consent view), duplicates, the
+// daily cap and quiet hours and writes the share in one atomic step, so concurrent shares never
+// exceed the cap.
 
 #include <cstdint>
 #include <map>

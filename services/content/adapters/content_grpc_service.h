@@ -1,7 +1,7 @@
 #pragma once
 
-// The gRPC edge of the content service: proto in, ContentManager, proto out; statuses are mapped
-// in one place (rpc::Handle).
+// The gRPC edge of the content service: proto in, ContentManager, proto out. Every RPC is one
+// rpc::Unary call (request id, authentication, metrics, status mapping).
 
 #include "advocacy/common/rpc.h"
 #include "advocacy/content/v1/content_service.grpc.pb.h"
@@ -45,16 +45,6 @@ class ContentGrpcService final : public v1::ContentService::Service {
                              v1::GetGroupStatsResponse* resp) override;
 
  private:
-  template <typename Request, typename Response, typename Call>
-  grpc::Status Run(std::string_view method, grpc::ServerContext* ctx, const Request* req,
-                   Response* resp, Call call) {
-    return rpc::Handle(runtime_, method, ctx, [&](const auth::Principal& caller) {
-      auto r = call(caller, *req);
-      if (r.ok()) *resp = std::move(*r);
-      return r.status();
-    });
-  }
-
   ContentManager* manager_;
   rpc::Runtime runtime_;
 };
