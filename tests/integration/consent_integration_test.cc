@@ -74,7 +74,9 @@ class ConsentIntegrationTest : public ::testing::Test {
     return keys_->Token(Role::kEmployee, tenant_, e);
   }
   std::string AdminToken() const { return keys_->Token(Role::kAdmin, tenant_, "admin-1"); }
-  std::string ServiceToken() const { return keys_->Token(Role::kService, tenant_, "notifications"); }
+  std::string ServiceToken() const {
+    return keys_->Token(Role::kService, tenant_, "notifications");
+  }
 
   grpc::Status PublishNotice(const std::string& version) {
     v1::PublishNoticeRequest req;
@@ -158,7 +160,8 @@ TEST_F(ConsentIntegrationTest, GiveAndWithdrawPublishCloudEventsWithKeyAndPayloa
   ASSERT_TRUE(reader.WaitForKeyCount(key, 2, std::chrono::seconds(30)));
   const auto msgs = reader.ForKey(key);
   ASSERT_EQ(msgs.size(), 2u);
-  const char* types[] = {"advocacy.consent.v1.ConsentGiven", "advocacy.consent.v1.ConsentWithdrawn"};
+  const char* types[] = {"advocacy.consent.v1.ConsentGiven",
+                         "advocacy.consent.v1.ConsentWithdrawn"};
   for (size_t i = 0; i < 2; ++i) {
     auto ce = kafka::FromHeaders(msgs[i].headers);
     ASSERT_TRUE(ce.ok()) << ce.status();
@@ -220,16 +223,21 @@ TEST_F(ConsentIntegrationTest, BadInputIsInvalidArgumentNamingTheField) {
       {"tenant_id", [](auto& r) { r.set_tenant_id(std::string(65, 'x')); }},
       {"employee_id", [](auto& r) { r.set_employee_id(""); }},
       {"employee_id", [](auto& r) { r.set_employee_id("a/b"); }},
+      {"employee_id", [](auto& r) { r.set_employee_id("a:b"); }},
       {"employee_id", [](auto& r) { r.set_employee_id(std::string(129, 'e')); }},
       {"scopes", [](auto& r) { r.clear_scopes(); }},
-      {"scopes[0].purpose", [](auto& r) { r.mutable_scopes(0)->set_purpose(v1::PURPOSE_UNSPECIFIED); }},
-      {"scopes[0].network", [](auto& r) { r.mutable_scopes(0)->set_network(static_cast<v1::Network>(77)); }},
-      {"scopes[0].network", [](auto& r) { r.mutable_scopes(0)->set_network(v1::NETWORK_UNSPECIFIED); }},
+      {"scopes[0].purpose",
+       [](auto& r) { r.mutable_scopes(0)->set_purpose(v1::PURPOSE_UNSPECIFIED); }},
+      {"scopes[0].network",
+       [](auto& r) { r.mutable_scopes(0)->set_network(static_cast<v1::Network>(77)); }},
+      {"scopes[0].network",
+       [](auto& r) { r.mutable_scopes(0)->set_network(v1::NETWORK_UNSPECIFIED); }},
       {"scopes[1]", [](auto& r) { *r.add_scopes() = r.scopes(0); }},
       {"notice_version", [](auto& r) { r.set_notice_version(""); }},
       {"notice_version", [](auto& r) { r.set_notice_version("bad version!"); }},
       {"method", [](auto& r) { r.set_method(static_cast<v1::ConsentMethod>(99)); }},
       {"idempotency_key", [](auto& r) { r.set_idempotency_key(std::string(200, 'k')); }},
+      {"idempotency_key", [](auto& r) { r.set_idempotency_key("req:42"); }},
   };
   for (const auto& c : cases) {
     v1::GiveConsentRequest req;
@@ -281,6 +289,57 @@ TEST_F(ConsentIntegrationTest, BadInputIsInvalidArgumentNamingTheField) {
   EXPECT_EQ(st.error_message().rfind("url", 0), 0u) << st.error_message();
 }
 
+// Employee ids reach Redis keys ({tenant:employee}) and Kafka keys (tenant/employee): with ':'
+// or '/' two different pairs could share one. Every RPC that takes an employee refuses them.
+TEST_F(ConsentIntegrationTest, EmployeeIdWithColonOrSlashIsInvalidArgumentNamingTheField) {
+  const auto expect_named = [](const grpc::Status& st, const std::string& field,
+                               const std::string& id) {
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field << " " << id;
+    EXPECT_EQ(st.error_message().rfind(field, 0), 0u)
+        << "expected the message to start with " << field << ", got: " << st.error_message();
+  };
+  for (const std::string id : {"a:b", "a/b"}) {
+    v1::GiveConsentRequest give;
+    give.set_tenant_id(tenant_);
+    give.set_employee_id(id);
+    *give.add_scopes() = Tips();
+    give.set_notice_version("2026-11");
+    v1::GiveConsentResponse gresp;
+    expect_named(stub_->GiveConsent(Ctx(AdminToken()).get(), give, &gresp), "employee_id", id);
+
+    v1::WithdrawConsentRequest withdraw;
+    withdraw.set_tenant_id(tenant_);
+    withdraw.set_employee_id(id);
+    withdraw.set_all_scopes(true);
+    v1::WithdrawConsentResponse wresp;
+    expect_named(stub_->WithdrawConsent(Ctx(ServiceToken()).get(), withdraw, &wresp), "employee_id",
+                 id);
+
+    v1::CheckConsentRequest check;
+    check.set_tenant_id(tenant_);
+    check.set_employee_id(id);
+    *check.mutable_scope() = Tips();
+    v1::CheckConsentResponse cresp;
+    expect_named(stub_->CheckConsent(Ctx(ServiceToken()).get(), check, &cresp), "employee_id", id);
+
+    v1::BatchCheckConsentRequest batch;
+    batch.set_tenant_id(tenant_);
+    *batch.mutable_scope() = Tips();
+    batch.add_employee_ids("ok-1");
+    batch.add_employee_ids(id);
+    v1::BatchCheckConsentResponse bresp;
+    expect_named(stub_->BatchCheckConsent(Ctx(ServiceToken()).get(), batch, &bresp),
+                 "employee_ids[1]", id);
+
+    v1::GetPropagationStatusRequest propagation;
+    propagation.set_tenant_id(tenant_);
+    propagation.set_employee_id(id);
+    v1::GetPropagationStatusResponse presp;
+    expect_named(stub_->GetPropagationStatus(Ctx(AdminToken()).get(), propagation, &presp),
+                 "employee_id", id);
+  }
+}
+
 TEST_F(ConsentIntegrationTest, CrossTenantAndCrossEmployeeAccessIsDenied) {
   v1::GiveConsentResponse resp;
   ASSERT_TRUE(Give("alice", {Tips()}, &resp).ok());
@@ -314,10 +373,10 @@ TEST_F(ConsentIntegrationTest, CrossTenantAndCrossEmployeeAccessIsDenied) {
   // the other token failures are covered by the auth unit tests with a controlled clock.)
   EXPECT_EQ(stub_->CheckConsent(Ctx("").get(), check, &cresp).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(stub_->CheckConsent(Ctx(keys_->TokenSignedByAnotherKey(tenant_, "x")).get(), check,
-                                &cresp)
-                .error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      stub_->CheckConsent(Ctx(keys_->TokenSignedByAnotherKey(tenant_, "x")).get(), check, &cresp)
+          .error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(stub_->CheckConsent(Ctx("garbage.token.here").get(), check, &cresp).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
@@ -349,8 +408,9 @@ TEST_F(ConsentIntegrationTest, MetricsEndpointCountsRequestsAndErrors) {
   EXPECT_NE(body.find("advocacy_grpc_requests_total{method=\"GiveConsent\",service=\"consent\"}"),
             std::string::npos)
       << body.substr(0, 2000);
-  EXPECT_NE(body.find("advocacy_grpc_errors_total{code=\"INVALID_ARGUMENT\",method=\"CheckConsent\""),
-            std::string::npos);
+  EXPECT_NE(
+      body.find("advocacy_grpc_errors_total{code=\"INVALID_ARGUMENT\",method=\"CheckConsent\""),
+      std::string::npos);
   EXPECT_NE(body.find("advocacy_grpc_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(body.find("advocacy_kafka_produced_total"), std::string::npos);
   EXPECT_NE(body.find("advocacy_outbox_pending_lists"), std::string::npos);

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_split.h"
+#include "advocacy/common/ids.h"
 #include "advocacy/common/strings.h"
-#include "consent_validation.h"
 
 namespace advocacy::consent {
 namespace {
@@ -14,7 +14,7 @@ std::vector<std::string> ParseServices(config::EnvReader& env, const std::string
   if (text == "none") return out;
   for (absl::string_view part : absl::StrSplit(text, ',')) {
     const std::string name(part.data(), part.size());
-    if (auto st = ValidateServiceName("CONSENT_PROPAGATION_SERVICES", name); !st.ok()) {
+    if (auto st = ids::ValidateObjectId("CONSENT_PROPAGATION_SERVICES", name); !st.ok()) {
       env.AddError(advocacy::StrCat("CONSENT_PROPAGATION_SERVICES='", text,
                                     "' must be service names separated by commas (e.g. "
                                     "content,notifications), or none: ",

@@ -9,14 +9,18 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
+#include "advocacy/common/idempotent_write.h"
+#include "advocacy/common/outbox.h"
 #include "advocacy/consent/v1/consent_service.pb.h"
-#include "consent_store.h"
+#include "ports.h"
 
 namespace advocacy::consent {
 
@@ -34,7 +38,7 @@ class ConsentManager final {
  public:
   using Clock = std::function<int64_t()>;  // milliseconds since the epoch
 
-  ConsentManager(ConsentStore* store, OutboxNotifier* notifier, ManagerOptions options,
+  ConsentManager(ConsentStore* store, outbox::Notifier* notifier, ManagerOptions options,
                  Clock clock = nullptr);
 
   absl::StatusOr<v1::GiveConsentResponse> Give(const auth::Principal& caller,
@@ -71,13 +75,49 @@ class ConsentManager final {
     Snapshot after;
     std::vector<std::string> fields;  // the scopes the response reports
   };
+  // A change of one employee's consent, idempotent with change.idempotency_key: the steps
+  // below, retried by idempotent::Write while other writers move the sequence.
   absl::StatusOr<ChangeResult> Apply(const auth::Principal& caller, const Change& change);
+  // The bytes an idempotency record binds its key to. Stored records keep them: never change
+  // the canonical form.
+  static std::string Fingerprint(const auth::Principal& caller, const Change& change,
+                                 const std::set<std::string>& requested);
+  // The first answer again, for a retry with a recorded key.
+  absl::StatusOr<ChangeResult> Replay(const Change& change,
+                                      const storage::v1::IdempotencyRecord& record,
+                                      const std::set<std::string>& requested);
+  // One load -> decide -> commit; a conflict when another writer came first.
+  idempotent::Attempt<ChangeResult> TryApply(const auth::Principal& caller, const Change& change,
+                                             const std::string& fingerprint,
+                                             const std::set<std::string>& requested);
+  // The scopes a change is about: the requested ones, or every stored one for all_scopes.
+  static std::vector<std::string> TargetFields(const Change& change, const Snapshot& before,
+                                               const std::set<std::string>& requested);
+  // The new state of the targets that really change (a repeated give or withdraw is a no-op).
+  static std::vector<storage::v1::StoredScope> ChangedScopes(
+      const Change& change, const Snapshot& before, const std::vector<std::string>& targets,
+      int64_t now_ms);
+  // The compare-and-set commit of `changed` over `before`, with the idempotency record, and for
+  // a real change the ledger entry and the event.
+  EmployeeCommit BuildCommit(const auth::Principal& caller, const Change& change,
+                             const std::string& fingerprint, const Snapshot& before,
+                             std::vector<storage::v1::StoredScope> changed, int64_t now_ms) const;
+  static v1::LedgerEntry LedgerEntryFor(const auth::Principal& caller, const Change& change,
+                                        const std::vector<storage::v1::StoredScope>& changed,
+                                        int64_t sequence, int64_t now_ms);
+  // The ConsentGiven or ConsentWithdrawn event of a ledger entry, as an outbox entry.
+  std::string EventFor(const Change& change, const v1::LedgerEntry& entry, int64_t now_ms) const;
+
+  // One attempt of PublishNotice (validated and authorized).
+  idempotent::Attempt<v1::PublishNoticeResponse> TryPublishNotice(
+      const v1::PublishNoticeRequest& request);
+
   absl::StatusOr<int64_t> MaterialOrdinal(const std::string& tenant_id);
-  void Fill(const storage::StoredScope& stored, int64_t material_ordinal,
+  void Fill(const storage::v1::StoredScope& stored, int64_t material_ordinal,
             v1::ScopeConsent* out) const;
 
   ConsentStore* store_;
-  OutboxNotifier* notifier_;
+  outbox::Notifier* notifier_;
   ManagerOptions options_;
   Clock clock_;
 

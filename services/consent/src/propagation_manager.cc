@@ -6,9 +6,10 @@
 #include <chrono>
 #include <utility>
 
+#include "advocacy/common/ids.h"
 #include "advocacy/common/logging.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
-#include "consent_validation.h"
 
 namespace advocacy::consent {
 namespace {
@@ -34,45 +35,40 @@ PropagationManager::PropagationManager(ConsentStore* consent, PropagationStore* 
 
 absl::StatusOr<v1::GetPropagationStatusResponse> PropagationManager::GetStatus(
     const auth::Principal& caller, const v1::GetPropagationStatusRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateEmployeeId("employee_id", req.employee_id()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", req.employee_id()));
   if (req.sequence() < 0) {
     return absl::InvalidArgumentError(
         "sequence: the sequence number of a change (as GiveConsent and WithdrawConsent return "
         "it), or 0 for the latest change");
   }
-  if (auto st = auth::AuthorizeEmployeeAccess(caller, req.tenant_id(), req.employee_id());
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(auth::AuthorizeEmployeeAccess(caller, req.tenant_id(), req.employee_id()));
   int64_t sequence = req.sequence();
   if (sequence == 0) {
-    auto snapshot = consent_->Load(req.tenant_id(), req.employee_id());
-    if (!snapshot.ok()) return snapshot.status();
-    if (snapshot->sequence == 0) {
+    ASSIGN_OR_RETURN(Snapshot snapshot, consent_->Load(req.tenant_id(), req.employee_id()));
+    if (snapshot.sequence == 0) {
       return absl::NotFoundError(
           "this employee has never changed their consent: there is no change to follow");
     }
-    sequence = snapshot->sequence;
+    sequence = snapshot.sequence;
   }
   return StatusOf(req.tenant_id(), req.employee_id(), sequence);
 }
 
 absl::StatusOr<v1::GetPropagationStatusResponse> PropagationManager::StatusOf(
     const std::string& tenant_id, const std::string& employee_id, int64_t sequence) {
-  auto page = consent_->ListLedger(tenant_id, employee_id, sequence, 1);
-  if (!page.ok()) return page.status();
-  if (page->entries.empty()) {
+  ASSIGN_OR_RETURN(LedgerPage page, consent_->ListLedger(tenant_id, employee_id, sequence, 1));
+  if (page.entries.empty()) {
     return absl::NotFoundError(advocacy::StrCat(
         "sequence: this employee has no change with sequence ", sequence,
         "; use the sequence GiveConsent or WithdrawConsent returned, or 0 for the latest"));
   }
   v1::LedgerEntry entry;
-  if (!entry.ParseFromString(page->entries.front())) {
+  if (!entry.ParseFromString(page.entries.front())) {
     return absl::DataLossError("a ledger entry cannot be decoded; the ledger needs inspection");
   }
-  auto receipts = store_->LoadReceipts(tenant_id, employee_id, services_, sequence);
-  if (!receipts.ok()) return receipts.status();
+  ASSIGN_OR_RETURN(std::vector<ServiceReceipts> receipts,
+                   store_->LoadReceipts(tenant_id, employee_id, services_, sequence));
 
   const int64_t acknowledged_ms = TimeUtil::TimestampToMilliseconds(entry.recorded_at());
   const int64_t now = clock_();
@@ -83,7 +79,7 @@ absl::StatusOr<v1::GetPropagationStatusResponse> PropagationManager::StatusOf(
   *resp.mutable_scopes() = entry.scopes();
   bool all = !services_.empty();
   for (size_t i = 0; i < services_.size(); ++i) {
-    const ServiceReceipts& r = (*receipts)[i];
+    const ServiceReceipts& r = receipts[i];
     auto* out = resp.add_services();
     out->set_service(services_[i]);
     out->set_latest_applied_sequence(r.latest_sequence);
@@ -106,21 +102,20 @@ absl::StatusOr<v1::GetPropagationStatusResponse> PropagationManager::StatusOf(
 
 absl::StatusOr<std::vector<std::string>> PropagationManager::Unapplied(
     const std::string& tenant_id, const std::string& employee_id, int64_t sequence) {
-  auto receipts = store_->LoadReceipts(tenant_id, employee_id, services_, sequence);
-  if (!receipts.ok()) return receipts.status();
+  ASSIGN_OR_RETURN(std::vector<ServiceReceipts> receipts,
+                   store_->LoadReceipts(tenant_id, employee_id, services_, sequence));
   std::vector<std::string> out;
   for (size_t i = 0; i < services_.size(); ++i) {
-    if (!(*receipts)[i].covering.has_value()) out.push_back(services_[i]);
+    if (!receipts[i].covering.has_value()) out.push_back(services_[i]);
   }
   return out;
 }
 
 absl::Status PropagationManager::HandleReceipt(const kafka::Message& message) {
-  auto ce = kafka::FromHeaders(message.headers);
-  if (!ce.ok()) return ce.status();
+  ASSIGN_OR_RETURN(kafka::CloudEvent ce, kafka::FromHeaders(message.headers));
   const std::string& type = v1::ConsentApplied::descriptor()->full_name();
-  if (ce->type != type) {
-    return absl::InvalidArgumentError(advocacy::StrCat("ce_type '", ce->type, "' is not ", type,
+  if (ce.type != type) {
+    return absl::InvalidArgumentError(advocacy::StrCat("ce_type '", ce.type, "' is not ", type,
                                                        ": only receipts belong on this topic"));
   }
   v1::ConsentApplied receipt;
@@ -137,9 +132,9 @@ absl::Status PropagationManager::HandleReceipt(const kafka::Message& message) {
 }
 
 absl::Status PropagationManager::ApplyReceipt(const v1::ConsentApplied& r) {
-  if (auto st = ValidateTenantId("tenant_id", r.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateEmployeeId("employee_id", r.employee_id()); !st.ok()) return st;
-  if (auto st = ValidateServiceName("service", r.service()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", r.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", r.employee_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("service", r.service()));
   if (r.sequence() <= 0) return absl::InvalidArgumentError("sequence: must be positive");
   if (r.applied_time().seconds() <= 0) {
     return absl::InvalidArgumentError("applied_time: required");
@@ -155,8 +150,10 @@ absl::Status PropagationManager::ApplyReceipt(const v1::ConsentApplied& r) {
     return first.status();
   }
   if (*first && metrics_ != nullptr && r.event_time().seconds() > 0) {
-    metrics_->ObservePropagation(r.service(),
-                                 static_cast<double>(applied_ms - TimeUtil::TimestampToMilliseconds(r.event_time())) / 1000.0);
+    metrics_->ObservePropagation(
+        r.service(),
+        static_cast<double>(applied_ms - TimeUtil::TimestampToMilliseconds(r.event_time())) /
+            1000.0);
   }
   log::Debug("propagation receipt recorded", {{"tenant", r.tenant_id()},
                                               {"employee", r.employee_id()},

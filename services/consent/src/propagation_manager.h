@@ -17,9 +17,8 @@
 #include "advocacy/common/kafka.h"
 #include "advocacy/consent/v1/consent_events.pb.h"
 #include "advocacy/consent/v1/consent_service.pb.h"
-#include "consent_store.h"
+#include "ports.h"
 #include "propagation_metrics.h"
-#include "propagation_store.h"
 
 namespace advocacy::consent {
 

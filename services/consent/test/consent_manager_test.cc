@@ -207,6 +207,32 @@ TEST_F(ConsentManagerTest, IdempotencyKeyReplaysAndRejectsDifferentRequests) {
   EXPECT_EQ(ConsentEvents().size(), 2u);
 }
 
+// Stored idempotency records outlive releases: the fingerprint is SHA-256 over a canonical
+// string whose bytes must never change, or retries after an upgrade would be refused.
+TEST_F(ConsentManagerTest, FingerprintBytesAreStable) {
+  ASSERT_TRUE(Give("e1", {Tips(), Share(v1::NETWORK_LINKEDIN)}, "k-1").ok());
+  v1::WithdrawConsentRequest w;
+  w.set_tenant_id(kTenant);
+  w.set_employee_id("e1");
+  w.set_all_scopes(true);
+  w.set_idempotency_key("k-2");
+  ASSERT_TRUE(manager_.Withdraw(Admin(), w).ok());
+  const auto hex = [this](const std::string& key) {
+    auto record = store_.GetIdempotency(kTenant, "e1", key);
+    EXPECT_TRUE(record.ok() && record->has_value());
+    std::string out;
+    if (!record.ok() || !record->has_value()) return out;
+    for (unsigned char c : (*record)->fingerprint()) {
+      out += "0123456789abcdef"[c >> 4];
+      out += "0123456789abcdef"[c & 15];
+    }
+    return out;
+  };
+  // SHA-256("1|some|2026-01|3|e1|1.1,3.0,") and SHA-256("2|all||4|hr-1|").
+  EXPECT_EQ(hex("k-1"), "77a52fb184e38224676785d23d43fe5d94ba544c82325d5fd12d78442454dfc9");
+  EXPECT_EQ(hex("k-2"), "929c817d82c04356590a62a3df933fe0e0f78e1d725fafd24fb09bc93ed4f5be");
+}
+
 TEST_F(ConsentManagerTest, GiveNeedsAPublishedNotice) {
   auto r = Give("e1", {Tips()}, "", "1999-01");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -236,11 +262,13 @@ TEST_F(ConsentManagerTest, AuthorizationRules) {
   give.set_employee_id("e1");
   *give.add_scopes() = Tips();
   give.set_notice_version("2026-01");
-  EXPECT_EQ(manager_.Give(Employee("e2"), give).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(manager_.Give(Employee("e2"), give).status().code(),
+            absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(manager_.Give(Employee("e1", "other"), give).status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(manager_.Give(Service(), give).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(manager_.Give(Admin("other"), give).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(manager_.Give(Admin("other"), give).status().code(),
+            absl::StatusCode::kPermissionDenied);
   auto by_admin = manager_.Give(Admin(), give);
   ASSERT_TRUE(by_admin.ok()) << by_admin.status();
 
@@ -290,16 +318,21 @@ TEST_F(ConsentManagerTest, BadInputNamesTheField) {
       {[](auto& r) { r.set_employee_id("a{b}"); }, "employee_id"},
       {[](auto& r) { r.set_employee_id(std::string(129, 'e')); }, "employee_id"},
       {[](auto& r) { r.clear_scopes(); }, "scopes"},
-      {[](auto& r) { r.mutable_scopes(0)->set_purpose(v1::PURPOSE_UNSPECIFIED); }, "scopes[0].purpose"},
-      {[](auto& r) { r.mutable_scopes(0)->set_purpose(static_cast<v1::Purpose>(99)); }, "scopes[0].purpose"},
+      {[](auto& r) { r.mutable_scopes(0)->set_purpose(v1::PURPOSE_UNSPECIFIED); },
+       "scopes[0].purpose"},
+      {[](auto& r) { r.mutable_scopes(0)->set_purpose(static_cast<v1::Purpose>(99)); },
+       "scopes[0].purpose"},
       {[](auto& r) { r.mutable_scopes(0)->set_network(v1::NETWORK_X); }, "scopes[0].network"},
       {[](auto& r) { *r.add_scopes() = r.scopes(0); }, "scopes[1]"},
       {[](auto& r) {
          auto* s = r.add_scopes();
          s->set_purpose(v1::PURPOSE_SHARE_CONTENT);
-       }, "scopes[1].network"},
+       },
+       "scopes[1].network"},
       {[](auto& r) { r.clear_notice_version(); }, "notice_version"},
       {[](auto& r) { r.set_idempotency_key(std::string(129, 'k')); }, "idempotency_key"},
+      {[](auto& r) { r.set_idempotency_key("req:42"); }, "idempotency_key"},
+      {[](auto& r) { r.set_idempotency_key("req 42"); }, "idempotency_key"},
       {[](auto& r) { r.set_method(v1::CONSENT_METHOD_ADMIN_ON_BEHALF); }, "method"},
       {[](auto& r) { r.set_method(static_cast<v1::ConsentMethod>(42)); }, "method"},
   };
@@ -320,7 +353,8 @@ TEST_F(ConsentManagerTest, BadInputNamesTheField) {
   v1::WithdrawConsentRequest w;
   w.set_tenant_id(kTenant);
   w.set_employee_id("e1");
-  EXPECT_EQ(manager_.Withdraw(Employee("e1"), w).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(manager_.Withdraw(Employee("e1"), w).status().code(),
+            absl::StatusCode::kInvalidArgument);
   w.set_all_scopes(true);
   *w.add_scopes() = Tips();
   auto both = manager_.Withdraw(Employee("e1"), w);
@@ -345,6 +379,51 @@ TEST_F(ConsentManagerTest, BadInputNamesTheField) {
   hist.set_page_size(101);
   EXPECT_EQ(manager_.ListHistory(Employee("e1"), hist).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// ':' and '/' would let two (tenant, employee) pairs build the same Redis or Kafka key.
+TEST_F(ConsentManagerTest, EmployeeIdWithColonOrSlashIsInvalidArgumentNamingTheField) {
+  const auto expect_named = [](const absl::Status& st, const std::string& field,
+                               const std::string& id) {
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << field << " " << id;
+    EXPECT_EQ(st.message().substr(0, field.size()), field) << "got: " << st.message();
+  };
+  for (const std::string id : {"a:b", "a/b", "acme:e1", "e1/x"}) {
+    v1::GiveConsentRequest give;
+    give.set_tenant_id(kTenant);
+    give.set_employee_id(id);
+    *give.add_scopes() = Tips();
+    give.set_notice_version("2026-01");
+    expect_named(manager_.Give(Admin(), give).status(), "employee_id", id);
+    v1::WithdrawConsentRequest withdraw;
+    withdraw.set_tenant_id(kTenant);
+    withdraw.set_employee_id(id);
+    withdraw.set_all_scopes(true);
+    expect_named(manager_.Withdraw(Admin(), withdraw).status(), "employee_id", id);
+    v1::CheckConsentRequest check;
+    check.set_tenant_id(kTenant);
+    check.set_employee_id(id);
+    *check.mutable_scope() = Tips();
+    expect_named(manager_.Check(Service(), check).status(), "employee_id", id);
+    v1::BatchCheckConsentRequest batch;
+    batch.set_tenant_id(kTenant);
+    *batch.mutable_scope() = Tips();
+    batch.add_employee_ids("e1");
+    batch.add_employee_ids(id);
+    expect_named(manager_.BatchCheck(Service(), batch).status(), "employee_ids[1]", id);
+  }
+  EXPECT_TRUE(ConsentEvents().empty());
+}
+
+// Employees' ids come from the identity provider, often as their mail address.
+TEST_F(ConsentManagerTest, EmailLikeEmployeeIdsAreValid) {
+  const std::string id = "jane.doe+news@acme.example";
+  auto given = Give(id, {Tips()}, "0190f3a2-7b1c-7d4e-9f00-1234567890ab");
+  ASSERT_TRUE(given.ok()) << given.status();
+  EXPECT_TRUE(Check(id, Tips()).granted());
+  const auto events = ConsentEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].key, "acme/" + id);
 }
 
 TEST_F(ConsentManagerTest, HistoryPagesInSequenceOrder) {
@@ -415,7 +494,8 @@ TEST_F(ConsentManagerTest, NoticePublicationIsIdempotentPerVersion) {
   req.set_summary("changed");
   EXPECT_EQ(manager_.PublishNotice(Admin(), req).status().code(), absl::StatusCode::kAlreadyExists);
   req.set_url("http://insecure.example");
-  EXPECT_EQ(manager_.PublishNotice(Admin(), req).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(manager_.PublishNotice(Admin(), req).status().code(),
+            absl::StatusCode::kInvalidArgument);
   v1::GetCurrentNoticeRequest cur;
   cur.set_tenant_id("empty-tenant");
   EXPECT_EQ(manager_.GetCurrentNotice(Admin("empty-tenant"), cur).status().code(),

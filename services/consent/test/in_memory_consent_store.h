@@ -7,8 +7,9 @@
 #include <utility>
 
 #include "advocacy/common/outbox.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
-#include "consent_store.h"
+#include "ports.h"
 
 namespace advocacy::consent::testing {
 
@@ -19,35 +20,34 @@ class InMemoryConsentStore final : public ConsentStore {
     if (fail_) return absl::UnavailableError("store down");
     return employees_[Key(t, e)].snapshot;
   }
-  absl::StatusOr<std::optional<storage::StoredScope>> GetScope(const std::string& t,
-                                                               const std::string& e,
-                                                               const std::string& field) override {
+  absl::StatusOr<std::optional<storage::v1::StoredScope>> GetScope(
+      const std::string& t, const std::string& e, const std::string& field) override {
     std::lock_guard lock(mu_);
     if (fail_) return absl::UnavailableError("store down");
     auto& s = employees_[Key(t, e)].snapshot.scopes;
     auto it = s.find(field);
-    if (it == s.end()) return std::optional<storage::StoredScope>();
-    return std::optional<storage::StoredScope>(it->second);
+    if (it == s.end()) return std::optional<storage::v1::StoredScope>();
+    return std::optional<storage::v1::StoredScope>(it->second);
   }
-  absl::StatusOr<std::vector<std::optional<storage::StoredScope>>> GetScopeBatch(
-      const std::string& t, const std::vector<std::string>& ids, const std::string& field) override {
-    std::vector<std::optional<storage::StoredScope>> out;
+  absl::StatusOr<std::vector<std::optional<storage::v1::StoredScope>>> GetScopeBatch(
+      const std::string& t, const std::vector<std::string>& ids,
+      const std::string& field) override {
+    std::vector<std::optional<storage::v1::StoredScope>> out;
     for (const auto& e : ids) {
-      auto r = GetScope(t, e, field);
-      if (!r.ok()) return r.status();
-      out.push_back(*r);
+      ASSIGN_OR_RETURN(std::optional<storage::v1::StoredScope> r, GetScope(t, e, field));
+      out.push_back(std::move(r));
     }
     return out;
   }
-  absl::StatusOr<std::optional<storage::IdempotencyRecord>> GetIdempotency(
+  absl::StatusOr<std::optional<storage::v1::IdempotencyRecord>> GetIdempotency(
       const std::string& t, const std::string& e, const std::string& key) override {
     std::lock_guard lock(mu_);
     auto& idem = employees_[Key(t, e)].idempotency;
     auto it = idem.find(key);
-    if (it == idem.end()) return std::optional<storage::IdempotencyRecord>();
-    storage::IdempotencyRecord r;
+    if (it == idem.end()) return std::optional<storage::v1::IdempotencyRecord>();
+    storage::v1::IdempotencyRecord r;
     r.ParseFromString(it->second);
-    return std::optional<storage::IdempotencyRecord>(r);
+    return std::optional<storage::v1::IdempotencyRecord>(r);
   }
   absl::StatusOr<CommitResult> Commit(const EmployeeCommit& c) override {
     std::lock_guard lock(mu_);
@@ -149,7 +149,7 @@ class InMemoryConsentStore final : public ConsentStore {
   std::vector<std::string> outbox_;
 };
 
-class RecordingNotifier final : public OutboxNotifier {
+class RecordingNotifier final : public outbox::Notifier {
  public:
   void Notify(std::string key, std::string encoded) override {
     std::lock_guard lock(mu_);

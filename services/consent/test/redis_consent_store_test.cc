@@ -15,8 +15,8 @@
 namespace advocacy::consent {
 namespace {
 
-storage::StoredScope Scope(v1::Purpose p, v1::Network n, v1::ConsentState st, int64_t seq) {
-  storage::StoredScope s;
+storage::v1::StoredScope Scope(v1::Purpose p, v1::Network n, v1::ConsentState st, int64_t seq) {
+  storage::v1::StoredScope s;
   s.mutable_scope()->set_purpose(p);
   s.mutable_scope()->set_network(n);
   s.set_state(st);

@@ -23,7 +23,7 @@
 //   a change that was applied.
 
 #include "advocacy/common/redis_client.h"
-#include "propagation_store.h"
+#include "ports.h"
 
 namespace advocacy::consent {
 
@@ -45,9 +45,11 @@ class RedisPropagationStore final : public PropagationStore {
 
  private:
   // Per expected service: the ack ms of the employee's oldest change it has not applied, or 0.
-  absl::StatusOr<std::vector<int64_t>> OldestPerService(redis::Connection& conn,
-                                                        const std::string& tenant_id,
+  // (lua/oldest_unapplied.lua)
+  absl::StatusOr<std::vector<int64_t>> OldestPerService(const std::string& tenant_id,
                                                         const std::string& employee_id);
+  // ZADD/ZREM on the unapplied indexes in one pipeline; an error reply is a status.
+  absl::Status RunIndexUpdates(const std::vector<std::vector<std::string>>& cmds);
 
   redis::Pool* pool_;
   PropagationTracking tracking_;

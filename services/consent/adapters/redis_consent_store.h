@@ -2,8 +2,10 @@
 
 // ConsentStore on Redis. Every key of one employee carries the hash tag {tenant:employee} and
 // every key of a tenant {tenant}, so each script touches one hash slot and the same code runs
-// on Redis Cluster. The commit script is a compare-and-set on the employee's sequence number
-// that writes state, ledger entry, idempotency record and outbox event together.
+// on Redis Cluster. The commit script (lua/commit_change.lua) is a compare-and-set on the
+// employee's sequence number (the shared cas_check preamble) that writes state, ledger entry,
+// idempotency record and outbox event together; lua/publish_notice.lua does the same for a
+// tenant's notices.
 //
 //   adv:consent:{t:e}:s        hash   "_seq" and one field per scope -> StoredScope
 //   adv:consent:{t:e}:l        list   LedgerEntry, index = sequence - 1 (append-only)
@@ -16,8 +18,7 @@
 //   adv:outbox:{t}             list   tenant events (NoticePublished)
 
 #include "advocacy/common/redis_client.h"
-#include "consent_store.h"
-#include "propagation_store.h"
+#include "ports.h"
 
 namespace advocacy::consent {
 
@@ -29,13 +30,13 @@ class RedisConsentStore final : public ConsentStore {
 
   absl::StatusOr<Snapshot> Load(const std::string& tenant_id,
                                 const std::string& employee_id) override;
-  absl::StatusOr<std::optional<storage::StoredScope>> GetScope(const std::string& tenant_id,
-                                                               const std::string& employee_id,
-                                                               const std::string& field) override;
-  absl::StatusOr<std::vector<std::optional<storage::StoredScope>>> GetScopeBatch(
+  absl::StatusOr<std::optional<storage::v1::StoredScope>> GetScope(
+      const std::string& tenant_id, const std::string& employee_id,
+      const std::string& field) override;
+  absl::StatusOr<std::vector<std::optional<storage::v1::StoredScope>>> GetScopeBatch(
       const std::string& tenant_id, const std::vector<std::string>& employee_ids,
       const std::string& field) override;
-  absl::StatusOr<std::optional<storage::IdempotencyRecord>> GetIdempotency(
+  absl::StatusOr<std::optional<storage::v1::IdempotencyRecord>> GetIdempotency(
       const std::string& tenant_id, const std::string& employee_id,
       const std::string& key) override;
   absl::StatusOr<CommitResult> Commit(const EmployeeCommit& commit) override;
@@ -50,8 +51,8 @@ class RedisConsentStore final : public ConsentStore {
   absl::StatusOr<bool> CommitNotice(const NoticeCommit& commit) override;
 
  private:
-  void IndexPending(redis::Connection& conn, const std::string& tenant_id,
-                    const std::string& employee_id, int64_t acknowledged_ms);
+  void IndexPending(const std::string& tenant_id, const std::string& employee_id,
+                    int64_t acknowledged_ms);
 
   redis::Pool* pool_;
   PropagationTracking tracking_;

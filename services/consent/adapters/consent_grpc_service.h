@@ -1,6 +1,7 @@
 #pragma once
 
-// Thin gRPC adapter: authenticate, call ConsentManager, map the status. No domain logic here.
+// Thin gRPC adapter: one rpc::Unary call per RPC (request id, authentication, metrics, status
+// mapping) into ConsentManager or PropagationManager. No domain logic here.
 
 #include "advocacy/common/rpc.h"
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
