@@ -6,27 +6,27 @@
 
 #include "advocacy/common/auth.h"
 #include "advocacy/common/logging.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
+#include "notifications_config.h"
 
 namespace advocacy::notifications {
 namespace {
-
-namespace v1 = advocacy::consent::v1;
 
 // Minted tokens live this long; the source re-mints kRefreshBefore ahead of expiry, so a
 // token is never presented with less than a minute left (clock skew, slow calls).
 constexpr std::chrono::seconds kTokenTtl{600};
 constexpr std::chrono::seconds kRefreshBefore{60};
 
-absl::Status CheckPurpose(v1::Purpose purpose) {
+absl::Status CheckPurpose(cv1::Purpose purpose) {
   switch (purpose) {
-    case v1::PURPOSE_EMAIL_TIPS:
-    case v1::PURPOSE_COURSE_TIPS:
-    case v1::PURPOSE_LEADERBOARD:
+    case cv1::PURPOSE_EMAIL_TIPS:
+    case cv1::PURPOSE_COURSE_TIPS:
+    case cv1::PURPOSE_LEADERBOARD:
       return absl::OkStatus();
     default:
       return absl::InvalidArgumentError(advocacy::StrCat(
-          "purpose ", v1::Purpose_Name(purpose),
+          "purpose ", cv1::Purpose_Name(purpose),
           " is not a purpose without a network; notifications ask only about those"));
   }
 }
@@ -37,8 +37,8 @@ absl::Status FromGrpc(const grpc::Status& s, std::string_view rpc) {
                       advocacy::StrCat("consent service ", rpc, ": ", s.error_message()));
 }
 
-v1::ConsentScope Scope(v1::Purpose purpose) {
-  v1::ConsentScope scope;
+cv1::ConsentScope Scope(cv1::Purpose purpose) {
+  cv1::ConsentScope scope;
   scope.set_purpose(purpose);
   return scope;
 }
@@ -48,7 +48,7 @@ v1::ConsentScope Scope(v1::Purpose purpose) {
 GrpcConsentGateway::GrpcConsentGateway(std::shared_ptr<grpc::Channel> channel,
                                        std::function<absl::StatusOr<std::string>()> token_source,
                                        std::chrono::milliseconds deadline)
-    : stub_(v1::ConsentService::NewStub(std::move(channel))),
+    : stub_(cv1::ConsentService::NewStub(std::move(channel))),
       token_source_(std::move(token_source)),
       deadline_(deadline) {}
 
@@ -67,24 +67,22 @@ absl::Status GrpcConsentGateway::Prepare(grpc::ClientContext* context) const {
 }
 
 absl::StatusOr<std::vector<bool>> GrpcConsentGateway::BatchCheck(
-    std::string_view tenant_id, v1::Purpose purpose, const std::vector<std::string>& employee_ids) {
-  if (auto st = CheckPurpose(purpose); !st.ok()) return st;
+    std::string_view tenant_id, cv1::Purpose purpose,
+    const std::vector<std::string>& employee_ids) {
+  RETURN_IF_ERROR(CheckPurpose(purpose));
   std::vector<bool> out;
   out.reserve(employee_ids.size());
   for (size_t start = 0; start < employee_ids.size(); start += kMaxBatch) {
     const size_t end = std::min(employee_ids.size(), start + kMaxBatch);
-    v1::BatchCheckConsentRequest req;
+    cv1::BatchCheckConsentRequest req;
     req.set_tenant_id(std::string(tenant_id));
     *req.mutable_scope() = Scope(purpose);
     req.mutable_employee_ids()->Reserve(static_cast<int>(end - start));
     for (size_t i = start; i < end; ++i) req.add_employee_ids(employee_ids[i]);
     grpc::ClientContext ctx;
-    if (auto st = Prepare(&ctx); !st.ok()) return st;
-    v1::BatchCheckConsentResponse resp;
-    if (auto st = FromGrpc(stub_->BatchCheckConsent(&ctx, req, &resp), "BatchCheckConsent");
-        !st.ok()) {
-      return st;
-    }
+    RETURN_IF_ERROR(Prepare(&ctx));
+    cv1::BatchCheckConsentResponse resp;
+    RETURN_IF_ERROR(FromGrpc(stub_->BatchCheckConsent(&ctx, req, &resp), "BatchCheckConsent"));
     if (static_cast<size_t>(resp.results_size()) != end - start) {
       return absl::InternalError(advocacy::StrCat("consent service BatchCheckConsent answered ",
                                                   resp.results_size(), " results for ", end - start,
@@ -104,33 +102,31 @@ absl::StatusOr<std::vector<bool>> GrpcConsentGateway::BatchCheck(
 }
 
 absl::StatusOr<bool> GrpcConsentGateway::Check(std::string_view tenant_id,
-                                               std::string_view employee_id, v1::Purpose purpose) {
-  if (auto st = CheckPurpose(purpose); !st.ok()) return st;
-  v1::CheckConsentRequest req;
+                                               std::string_view employee_id, cv1::Purpose purpose) {
+  RETURN_IF_ERROR(CheckPurpose(purpose));
+  cv1::CheckConsentRequest req;
   req.set_tenant_id(std::string(tenant_id));
   req.set_employee_id(std::string(employee_id));
   *req.mutable_scope() = Scope(purpose);
   grpc::ClientContext ctx;
-  if (auto st = Prepare(&ctx); !st.ok()) return st;
-  v1::CheckConsentResponse resp;
-  if (auto st = FromGrpc(stub_->CheckConsent(&ctx, req, &resp), "CheckConsent"); !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(Prepare(&ctx));
+  cv1::CheckConsentResponse resp;
+  RETURN_IF_ERROR(FromGrpc(stub_->CheckConsent(&ctx, req, &resp), "CheckConsent"));
   return resp.granted();
 }
 
 absl::Status GrpcConsentGateway::Withdraw(std::string_view tenant_id, std::string_view employee_id,
-                                          v1::Purpose purpose, std::string_view idempotency_key) {
-  if (auto st = CheckPurpose(purpose); !st.ok()) return st;
-  v1::WithdrawConsentRequest req;
+                                          cv1::Purpose purpose, std::string_view idempotency_key) {
+  RETURN_IF_ERROR(CheckPurpose(purpose));
+  cv1::WithdrawConsentRequest req;
   req.set_tenant_id(std::string(tenant_id));
   req.set_employee_id(std::string(employee_id));
   *req.add_scopes() = Scope(purpose);
-  req.set_method(v1::CONSENT_METHOD_EMAIL_ONE_CLICK);
+  req.set_method(cv1::CONSENT_METHOD_EMAIL_ONE_CLICK);
   req.set_idempotency_key(std::string(idempotency_key));
   grpc::ClientContext ctx;
-  if (auto st = Prepare(&ctx); !st.ok()) return st;
-  v1::WithdrawConsentResponse resp;
+  RETURN_IF_ERROR(Prepare(&ctx));
+  cv1::WithdrawConsentResponse resp;
   return FromGrpc(stub_->WithdrawConsent(&ctx, req, &resp), "WithdrawConsent");
 }
 
@@ -155,13 +151,25 @@ std::function<absl::StatusOr<std::string>()> MintingTokenSource(std::string priv
     std::lock_guard lock(state->mu);
     const auto now = std::chrono::system_clock::now();
     if (state->token.empty() || now >= state->refresh_at) {
-      auto token = auth::MintToken(state->options);
-      if (!token.ok()) return token.status();
-      state->token = std::move(*token);
+      ASSIGN_OR_RETURN(std::string token, auth::MintToken(state->options));
+      state->token = std::move(token);
       state->refresh_at = now + kTokenTtl - kRefreshBefore;
     }
     return state->token;
   };
+}
+
+absl::StatusOr<std::unique_ptr<GrpcConsentGateway>> ConnectConsentGateway(
+    const NotificationsConfig& config) {
+  auto token_source = MintingTokenSource(config.signing_key_pem, config.runtime.jwt_issuer,
+                                         config.runtime.jwt_audience);
+  RETURN_IF_ERROR(token_source().status());
+  grpc::ChannelArguments channel_args;
+  channel_args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  return std::make_unique<GrpcConsentGateway>(
+      grpc::CreateCustomChannel(config.consent_addr, grpc::InsecureChannelCredentials(),
+                                channel_args),
+      std::move(token_source), config.consent_deadline);
 }
 
 }  // namespace advocacy::notifications

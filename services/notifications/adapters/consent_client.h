@@ -19,6 +19,8 @@
 
 namespace advocacy::notifications {
 
+struct NotificationsConfig;
+
 // Guarantees:
 //  * Every call carries `authorization: Bearer <token>` from token_source (asked once per RPC)
 //    and, when the calling thread has one, the log's request id as `x-request-id`.
@@ -66,5 +68,11 @@ class GrpcConsentGateway final : public ConsentGateway {
 std::function<absl::StatusOr<std::string>()> MintingTokenSource(std::string private_key_pem,
                                                                 std::string issuer,
                                                                 std::string audience = "advocacy");
+
+// The service's consent gateway: a channel with keep-alive to NOTIFICATIONS_CONSENT_ADDR and
+// service tokens minted with NOTIFICATIONS_SIGNING_KEY_FILE. The key is tried once here, so a
+// key that cannot sign fails the start (with MintToken's status) instead of every consent call.
+absl::StatusOr<std::unique_ptr<GrpcConsentGateway>> ConnectConsentGateway(
+    const NotificationsConfig& config);
 
 }  // namespace advocacy::notifications

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/time/civil_time.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 #include "smtp_sender.h"
 
@@ -334,12 +335,11 @@ absl::StatusOr<std::string> BuildMimeMessage(const OutgoingMail& mail, absl::Tim
        {std::pair<std::string_view, std::string_view>{"from_name", mail.from_name},
         {"to_name", mail.to_name},
         {"subject", mail.subject}}) {
-    if (auto st = CheckHeaderText(what, value); !st.ok()) return st;
+    RETURN_IF_ERROR(CheckHeaderText(what, value));
   }
   if (!IsValidUtf8(mail.text)) return absl::InvalidArgumentError("the text part is not UTF-8");
   if (!IsValidUtf8(mail.html)) return absl::InvalidArgumentError("the HTML part is not UTF-8");
-  auto message_id = MessageId(mail.message_id, mail.from_address);
-  if (!message_id.ok()) return message_id.status();
+  ASSIGN_OR_RETURN(const std::string message_id, MessageId(mail.message_id, mail.from_address));
 
   static constexpr std::array<std::string_view, 8> kOwnHeaders = {
       "date",       "from",         "to",           "subject",
@@ -373,7 +373,7 @@ absl::StatusOr<std::string> BuildMimeMessage(const OutgoingMail& mail, absl::Tim
   }
 
   char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(Fnv1a(*message_id)));
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(Fnv1a(message_id)));
   // "=_" can never occur in quoted-printable output ('=' is always followed by hex or a line
   // break), so this boundary cannot collide with the body.
   const std::string boundary = advocacy::StrCat("=_advocacy_", hash);
@@ -384,7 +384,7 @@ absl::StatusOr<std::string> BuildMimeMessage(const OutgoingMail& mail, absl::Tim
   advocacy::StrAppend(&out, "From: ", Mailbox(mail.from_name, mail.from_address, 6), "\r\n");
   advocacy::StrAppend(&out, "To: ", Mailbox(mail.to_name, mail.to_address, 4), "\r\n");
   advocacy::StrAppend(&out, "Subject: ", SubjectValue(mail.subject), "\r\n");
-  advocacy::StrAppend(&out, "Message-ID: <", *message_id, ">\r\n");
+  advocacy::StrAppend(&out, "Message-ID: <", message_id, ">\r\n");
   out += "MIME-Version: 1.0\r\n";
   advocacy::StrAppend(&out, "Content-Type: multipart/alternative;\r\n boundary=\"", boundary,
                       "\"\r\n");

@@ -7,7 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
+#include "notifications_config.h"
 
 namespace advocacy::notifications {
 namespace {
@@ -154,6 +156,19 @@ absl::Status ValidateSmtpOptions(const SmtpOptions& o) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<SmtpOptions> SmtpOptionsFrom(const NotificationsConfig& config) {
+  SmtpOptions options{.url = config.smtp_url,
+                      .require_starttls = config.smtp_starttls,
+                      .username = config.smtp_username,
+                      .password = config.smtp_password,
+                      .ca_file = config.smtp_ca_file,
+                      .verify_peer = config.smtp_verify_peer,
+                      .connect_timeout = config.smtp_connect_timeout,
+                      .timeout = config.smtp_timeout};
+  RETURN_IF_ERROR(ValidateSmtpOptions(options));
+  return options;
+}
+
 class SmtpMailSender::Impl final {
  public:
   explicit Impl(SmtpOptions options)
@@ -167,9 +182,8 @@ class SmtpMailSender::Impl final {
       return absl::UnavailableError(
           advocacy::StrCat("the SMTP sender is misconfigured: ", config_.message()));
     }
-    auto handle = Acquire();
-    if (!handle.ok()) return handle.status();
-    CURL* c = handle->get();
+    ASSIGN_OR_RETURN(CurlEasy handle, Acquire());
+    CURL* c = handle.get();
 
     Transfer t;
     t.data = message;
@@ -196,7 +210,7 @@ class SmtpMailSender::Impl final {
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
 
     if (rc == CURLE_OK) {
-      Release(std::move(*handle));
+      Release(std::move(handle));
       return absl::OkStatus();
     }
     // The failed handle (and with it any connection libcurl still holds) is dropped here.
@@ -305,9 +319,8 @@ SmtpMailSender::SmtpMailSender(SmtpOptions options)
 SmtpMailSender::~SmtpMailSender() = default;
 
 absl::Status SmtpMailSender::Send(const OutgoingMail& mail, const CommitGuard& before_commit) {
-  auto message = BuildMimeMessage(mail, absl::Now());
-  if (!message.ok()) return message.status();
-  return impl_->Send(mail.from_address, mail.to_address, *message, before_commit);
+  ASSIGN_OR_RETURN(const std::string message, BuildMimeMessage(mail, absl::Now()));
+  return impl_->Send(mail.from_address, mail.to_address, message, before_commit);
 }
 
 }  // namespace advocacy::notifications

@@ -33,6 +33,10 @@ struct SmtpOptions {
 // answers every Send with UNAVAILABLE.
 absl::Status ValidateSmtpOptions(const SmtpOptions& options);
 
+struct NotificationsConfig;
+// The NOTIFICATIONS_SMTP_* settings as SmtpOptions, checked with ValidateSmtpOptions.
+absl::StatusOr<SmtpOptions> SmtpOptionsFrom(const NotificationsConfig& config);
+
 // Sends each mail as one SMTP transaction: MAIL FROM, RCPT TO, DATA with BuildMimeMessage's
 // bytes. Guarantees:
 //  * `before_commit` runs after the last byte of the message was handed to libcurl and before

@@ -1,11 +1,9 @@
 #include "unsubscribe_server.h"
 
-#include <openssl/evp.h>
-
-#include <cstdio>
 #include <optional>
 #include <utility>
 
+#include "advocacy/common/digest.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/strings.h"
 #include "templates.h"
@@ -13,13 +11,11 @@
 namespace advocacy::notifications {
 namespace {
 
-namespace v1 = advocacy::consent::v1;
-
-std::string_view PurposeText(v1::Purpose purpose) {
+std::string_view PurposeText(cv1::Purpose purpose) {
   switch (purpose) {
-    case v1::PURPOSE_EMAIL_TIPS:
+    case cv1::PURPOSE_EMAIL_TIPS:
       return "email tips about content worth sharing";
-    case v1::PURPOSE_COURSE_TIPS:
+    case cv1::PURPOSE_COURSE_TIPS:
       return "course and broadcast tips";
     default:
       return "these emails";
@@ -63,18 +59,11 @@ http::Response InvalidLink(const absl::Status& why) {
 
 // The same click retried (a mail client repeating its POST) is one change; the same link used
 // again later (say, after subscribing again) withdraws again instead of replaying an old answer.
+// "unsubscribe-<hex of the first 16 bytes of SHA-256(token)>-<Unix minute>".
 std::string IdempotencyKey(std::string_view token, absl::Time now) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(token.data(), token.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string key = "unsubscribe-";
-  char hex[3];
-  for (unsigned int i = 0; i < 16 && i < len; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", digest[i]);
-    key += hex;
-  }
-  advocacy::StrAppend(&key, "-", absl::ToUnixSeconds(now) / 60);
-  return key;
+  const std::string hash = digest::Sha256Bytes(token);
+  return advocacy::StrCat("unsubscribe-", digest::Hex(std::string_view(hash).substr(0, 16)), "-",
+                          absl::ToUnixSeconds(now) / 60);
 }
 
 }  // namespace
@@ -139,7 +128,7 @@ http::Response UnsubscribeServer::Unsubscribe(const http::Request& request) {
     if (absl::IsInvalidArgument(st)) {
       log::Warning("the consent service refused a one-click unsubscribe",
                    {{"tenant_id", claims->tenant_id},
-                    {"purpose", v1::Purpose_Name(claims->purpose)},
+                    {"purpose", cv1::Purpose_Name(claims->purpose)},
                     {"error", std::string(st.message())}});
       return InvalidLink(st);
     }
@@ -147,7 +136,7 @@ http::Response UnsubscribeServer::Unsubscribe(const http::Request& request) {
         "one-click unsubscribe could not reach the consent service; the person was told "
         "to try again",
         {{"tenant_id", claims->tenant_id},
-         {"purpose", v1::Purpose_Name(claims->purpose)},
+         {"purpose", cv1::Purpose_Name(claims->purpose)},
          {"error", std::string(st.message())}});
     http::Response r = Page(503, "Please try again",
                             "<p>We could not unsubscribe you just now. Nothing went wrong on "
@@ -157,7 +146,7 @@ http::Response UnsubscribeServer::Unsubscribe(const http::Request& request) {
   }
   if (on_withdrawn_) on_withdrawn_(*claims);
   log::Info("one-click unsubscribe",
-            {{"tenant_id", claims->tenant_id}, {"purpose", v1::Purpose_Name(claims->purpose)}});
+            {{"tenant_id", claims->tenant_id}, {"purpose", cv1::Purpose_Name(claims->purpose)}});
   return Page(200, "You are unsubscribed",
               advocacy::StrCat("<p>You will no longer get ", what,
                                ". You can turn them on again in the app at any time.</p>"));

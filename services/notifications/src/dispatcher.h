@@ -34,8 +34,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "advocacy/common/outbox.h"
 #include "notifications_metrics.h"
-#include "notifications_store.h"
 #include "ports.h"
 #include "unsubscribe.h"
 
@@ -66,15 +66,14 @@ struct DispatcherOptions {
   uint64_t seed = 0;
 };
 
-// Called after a script wrote a dead-letter event to the outbox, so the relay publishes it now.
-using DeadLetterNotifier = std::function<void(const std::string& key, const std::string& encoded)>;
-
 class Dispatcher final {
  public:
-  // Every pointer must outlive the dispatcher.
+  // Every pointer must outlive the dispatcher. `outbox` is told of each dead-letter event a
+  // script wrote to the outbox, so the relay publishes it at once (null: the relay's sweep
+  // publishes it after the lease); `metrics` may be null.
   Dispatcher(NotificationsStore* store, MailSender* sender, ConsentGateway* consent,
              const UnsubscribeTokenSigner* signer, NotificationsMetrics* metrics,
-             DeadLetterNotifier dead_letter, DispatcherOptions options);
+             outbox::Notifier* outbox, DispatcherOptions options);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -98,10 +97,39 @@ class Dispatcher final {
 
  private:
   struct Work;
+  // What one pass claimed and began: the digests to send, and those already settled.
+  struct Batch {
+    std::vector<Work> works;
+    std::vector<DueRef> settled;
+  };
   absl::Time Now() const;
   void Loop(size_t worker);
   void Settle(const std::vector<DueRef>& refs);
+  // Recipient and preferences of each claimed digest (one store call per tenant), in order.
+  absl::StatusOr<std::vector<Profile>> LoadProfiles(const std::vector<DueRef>& refs);
+  // Steps 1-2 for one digest: quiet hours, then BeginSend; adds it to `batch` by its outcome.
+  // Fails only when a reschedule for quiet hours could not be stored.
+  absl::Status Begin(const DueRef& ref, const Profile& profile, const std::string& owner,
+                     absl::Time now, int64_t lease_end, Batch& batch);
+  // Files a digest under `batch` by what BeginSend answered: to send, or settled.
+  void AddToBatch(const DueRef& ref, const Profile& profile, const std::string& owner,
+                  BeginResult begun, Batch& batch);
+  // Step 3: one BatchCheck per tenant and purpose, then step 4 for those who consent.
+  void CheckConsentAndSend(std::vector<Work>& works, absl::Time now);
+  // Settles a digest whose employee the batch check found without consent (SKIPPED/NO_CONSENT).
+  void SkipWithoutConsent(Work& work, std::vector<DueRef>& settled);
+  // Step 4 for one digest: the mail, sent with the consent re-check as its commit guard; then
+  // step 5 by the outcome.
   void SendOne(Work& work, absl::Time now);
+  // The mail of one digest, or the reason it cannot be built (a permanent failure).
+  absl::StatusOr<OutgoingMail> BuildMail(const Work& work, absl::Time now);
+  // The relay took the mail: the ledger, the jobs and the digest say so.
+  void RecordSent(Work& work, const OutgoingMail& mail, int64_t check_us, absl::Time after);
+  // The re-check found consent withdrawn and the transaction was aborted: SKIPPED/NO_CONSENT.
+  void RecordRefused(Work& work, absl::Time after);
+  // The relay did not take the mail: a retry with backoff while attempts remain and the error
+  // is transient (UNAVAILABLE), else failed and dead-lettered.
+  void RetryOrFail(Work& work, const absl::Status& sent, absl::Time after);
   void Fail(Work& work, const std::string& error, bool permanent, absl::Time now);
   void Release(Work& work, absl::Time now, std::chrono::milliseconds delay);
   std::chrono::milliseconds Jitter(std::chrono::milliseconds cap);
@@ -111,7 +139,7 @@ class Dispatcher final {
   ConsentGateway* consent_;
   const UnsubscribeTokenSigner* signer_;
   NotificationsMetrics* metrics_;
-  DeadLetterNotifier dead_letter_;
+  outbox::Notifier* outbox_;
   DispatcherOptions options_;
   std::string owner_;
   std::string mail_domain_;

@@ -35,15 +35,8 @@ void RequireHttps(config::EnvReader& env, std::string_view name, const std::stri
   }
 }
 
-}  // namespace
-
-NotificationsConfig ReadNotificationsConfig(config::EnvReader& env) {
-  using std::chrono::hours;
-  using std::chrono::milliseconds;
-  using std::chrono::minutes;
-  using std::chrono::seconds;
-  NotificationsConfig c;
-  c.runtime = config::ReadRuntimeConfig(env, "notifications");
+// Topics and consumer groups.
+void ReadKafka(config::EnvReader& env, NotificationsConfig& c) {
   c.content_topic = env.Optional("NOTIFICATIONS_CONTENT_TOPIC", "advocacy.content.v1");
   c.courses_topic = env.Optional("NOTIFICATIONS_COURSES_TOPIC", "advocacy.courses.v1");
   c.consent_topic = env.Optional("NOTIFICATIONS_CONSENT_TOPIC", "advocacy.consent.v1");
@@ -51,6 +44,12 @@ NotificationsConfig ReadNotificationsConfig(config::EnvReader& env) {
   c.receipts_topic = env.Optional("NOTIFICATIONS_RECEIPTS_TOPIC", "advocacy.consent.receipts.v1");
   c.consent_group = env.Optional("NOTIFICATIONS_CONSENT_GROUP", "notifications-consent-view");
   c.events_group = env.Optional("NOTIFICATIONS_EVENTS_GROUP", "notifications-events");
+}
+
+// The consent service, the keys, and the links mails carry.
+void ReadConsentAndLinks(config::EnvReader& env, NotificationsConfig& c) {
+  using std::chrono::hours;
+  using std::chrono::milliseconds;
   c.consent_addr = env.Required("NOTIFICATIONS_CONSENT_ADDR");
   if (const size_t colon = c.consent_addr.rfind(':');
       !c.consent_addr.empty() &&
@@ -77,7 +76,13 @@ NotificationsConfig ReadNotificationsConfig(config::EnvReader& env) {
   c.unsubscribe_listen = env.Address("NOTIFICATIONS_UNSUBSCRIBE_LISTEN", "0.0.0.0:8081");
   c.unsubscribe_ttl =
       env.Millis("NOTIFICATIONS_UNSUBSCRIBE_TTL_MS", hours(24 * 90), hours(1), hours(24 * 366));
+}
 
+// The SMTP relay and the sender address.
+void ReadSmtp(config::EnvReader& env, NotificationsConfig& c) {
+  using std::chrono::milliseconds;
+  using std::chrono::minutes;
+  using std::chrono::seconds;
   c.smtp_url = env.Required("NOTIFICATIONS_SMTP_URL");
   if (!c.smtp_url.empty() && !c.smtp_url.starts_with("smtp://") &&
       !c.smtp_url.starts_with("smtps://")) {
@@ -104,7 +109,15 @@ NotificationsConfig ReadNotificationsConfig(config::EnvReader& env) {
                                   "' must be a plain address like notifications@example.org"));
   }
   c.mail_from_name = env.Optional("NOTIFICATIONS_MAIL_FROM_NAME", "Advocacy");
+}
 
+// Sending (retries, claims, workers), the fan-out and retention. After ReadSmtp and
+// ReadConsentAndLinks: the claim lease is checked against their timeouts.
+void ReadDispatch(config::EnvReader& env, NotificationsConfig& c) {
+  using std::chrono::hours;
+  using std::chrono::milliseconds;
+  using std::chrono::minutes;
+  using std::chrono::seconds;
   c.max_attempts = static_cast<int>(env.Int("NOTIFICATIONS_SEND_MAX_ATTEMPTS", 6, 1, 50));
   c.retry_base = env.Millis("NOTIFICATIONS_RETRY_BASE_MS", seconds(2), milliseconds(10), hours(1));
   c.retry_max = env.Millis("NOTIFICATIONS_RETRY_MAX_MS", minutes(10), milliseconds(10), hours(24));
@@ -132,11 +145,49 @@ NotificationsConfig ReadNotificationsConfig(config::EnvReader& env) {
   c.fanout_chunk = static_cast<int>(env.Int("NOTIFICATIONS_FANOUT_CHUNK", 1000, 10, 10000));
   c.retention =
       env.Millis("NOTIFICATIONS_RETENTION_MS", hours(24 * 30), hours(1), hours(24 * 3650));
-  c.topic_retention =
-      env.Millis("NOTIFICATIONS_TOPIC_RETENTION_MS", hours(24 * 30), hours(1), hours(24 * 3650));
-  c.outbox_lease = env.Millis("NOTIFICATIONS_OUTBOX_LEASE_MS", milliseconds(3000),
-                              milliseconds(100), minutes(10));
+}
+
+}  // namespace
+
+NotificationsConfig ReadNotificationsConfig(config::EnvReader& env) {
+  NotificationsConfig c;
+  // NOTIFICATIONS_TOPIC_RETENTION_MS and NOTIFICATIONS_OUTBOX_LEASE_MS are read there.
+  c.runtime = config::ReadRuntimeConfig(env, "notifications");
+  ReadKafka(env, c);
+  ReadConsentAndLinks(env, c);
+  ReadSmtp(env, c);
+  ReadDispatch(env, c);
   return c;
+}
+
+DispatcherOptions DispatcherOptionsFrom(const NotificationsConfig& c) {
+  return {.workers = c.dispatch_workers,
+          .batch = static_cast<size_t>(c.dispatch_batch),
+          .poll_interval = c.poll_interval,
+          .claim_lease = c.claim_lease,
+          .max_attempts = c.max_attempts,
+          .retry_base = c.retry_base,
+          .retry_max = c.retry_max,
+          .consent_retry = c.consent_retry,
+          .mail_from = c.mail_from,
+          .mail_from_name = c.mail_from_name,
+          .public_base_url = c.public_base_url,
+          .unsubscribe_ttl = absl::FromChrono(c.unsubscribe_ttl),
+          .dlq_topic = c.dlq_topic};
+}
+
+ManagerOptions ManagerOptionsFrom(const NotificationsConfig& c) {
+  return {.content_topic = c.content_topic,
+          .courses_topic = c.courses_topic,
+          .app_base_url = c.app_base_url,
+          .fanout_chunk = static_cast<size_t>(c.fanout_chunk),
+          .retention_seconds = RetentionSeconds(c),
+          // A send cannot outlive its claim; a little more covers clock steps between replicas.
+          .in_flight_wait = c.claim_lease + std::chrono::seconds(5)};
+}
+
+int64_t RetentionSeconds(const NotificationsConfig& c) {
+  return std::chrono::duration_cast<std::chrono::seconds>(c.retention).count();
 }
 
 }  // namespace advocacy::notifications

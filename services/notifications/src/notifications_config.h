@@ -5,9 +5,12 @@
 // key, the SMTP password) are read from files and never logged.
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "advocacy/common/config.h"
+#include "dispatcher.h"
+#include "notifications_manager.h"
 
 namespace advocacy::notifications {
 
@@ -47,21 +50,27 @@ struct NotificationsConfig {
   std::string mail_from;                           // NOTIFICATIONS_MAIL_FROM (required)
   std::string mail_from_name;                      // NOTIFICATIONS_MAIL_FROM_NAME, "Advocacy"
 
-  int max_attempts = 6;                       // NOTIFICATIONS_SEND_MAX_ATTEMPTS
-  std::chrono::milliseconds retry_base;       // NOTIFICATIONS_RETRY_BASE_MS, 2 s
-  std::chrono::milliseconds retry_max;        // NOTIFICATIONS_RETRY_MAX_MS, 10 min
-  std::chrono::milliseconds consent_retry;    // NOTIFICATIONS_CONSENT_RETRY_MS, 5 s
-  std::chrono::milliseconds poll_interval;    // NOTIFICATIONS_POLL_INTERVAL_MS, 500 ms
-  std::chrono::milliseconds claim_lease;      // NOTIFICATIONS_CLAIM_LEASE_MS, 2 min
-  int dispatch_workers = 4;                   // NOTIFICATIONS_DISPATCH_WORKERS
-  int dispatch_batch = 100;                   // NOTIFICATIONS_DISPATCH_BATCH
-  int fanout_chunk = 1000;                    // NOTIFICATIONS_FANOUT_CHUNK
-  std::chrono::milliseconds retention;        // NOTIFICATIONS_RETENTION_MS, 30 days
-  std::chrono::milliseconds topic_retention;  // NOTIFICATIONS_TOPIC_RETENTION_MS, 30 days
-  std::chrono::milliseconds outbox_lease;     // NOTIFICATIONS_OUTBOX_LEASE_MS, 3 s
+  int max_attempts = 6;                     // NOTIFICATIONS_SEND_MAX_ATTEMPTS
+  std::chrono::milliseconds retry_base;     // NOTIFICATIONS_RETRY_BASE_MS, 2 s
+  std::chrono::milliseconds retry_max;      // NOTIFICATIONS_RETRY_MAX_MS, 10 min
+  std::chrono::milliseconds consent_retry;  // NOTIFICATIONS_CONSENT_RETRY_MS, 5 s
+  std::chrono::milliseconds poll_interval;  // NOTIFICATIONS_POLL_INTERVAL_MS, 500 ms
+  std::chrono::milliseconds claim_lease;    // NOTIFICATIONS_CLAIM_LEASE_MS, 2 min
+  int dispatch_workers = 4;                 // NOTIFICATIONS_DISPATCH_WORKERS
+  int dispatch_batch = 100;                 // NOTIFICATIONS_DISPATCH_BATCH
+  int fanout_chunk = 1000;                  // NOTIFICATIONS_FANOUT_CHUNK
+  std::chrono::milliseconds retention;      // NOTIFICATIONS_RETENTION_MS, 30 days
+  // NOTIFICATIONS_TOPIC_RETENTION_MS and NOTIFICATIONS_OUTBOX_LEASE_MS are in `runtime`
+  // (topic_retention, outbox_lease).
 };
 
 // Reads and validates; problems are collected in `env`.
 NotificationsConfig ReadNotificationsConfig(config::EnvReader& env);
+
+// What the dispatcher and the manager take from the config.
+DispatcherOptions DispatcherOptionsFrom(const NotificationsConfig& config);
+ManagerOptions ManagerOptionsFrom(const NotificationsConfig& config);
+// NOTIFICATIONS_RETENTION_MS in seconds: how long settled jobs, digests and records are kept.
+int64_t RetentionSeconds(const NotificationsConfig& config);
 
 }  // namespace advocacy::notifications

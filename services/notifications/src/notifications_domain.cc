@@ -1,16 +1,16 @@
 #include "notifications_domain.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <array>
 #include <set>
 
 #include "absl/strings/escaping.h"
-#include "advocacy/common/auth.h"
+#include "advocacy/common/digest.h"
+#include "advocacy/common/ids.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "ports.h"
 #include "schedule.h"
 
 namespace advocacy::notifications {
@@ -22,24 +22,6 @@ absl::Status Invalid(std::string_view field, std::string_view why) {
 
 std::string Path(std::string_view prefix, std::string_view name) {
   return prefix.empty() ? std::string(name) : advocacy::StrCat(prefix, ".", name);
-}
-
-std::array<unsigned char, 32> Sha256(std::string_view data) {
-  std::array<unsigned char, 32> out{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
-  return out;
-}
-
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[p[i] >> 4]);
-    out.push_back(kDigits[p[i] & 0xf]);
-  }
-  return out;
 }
 
 bool HasControl(std::string_view s) {
@@ -107,20 +89,9 @@ bool IsMailAddress(std::string_view address) {
   return !address.empty() && address.size() <= kMaxEmailBytes && IsMailbox(address);
 }
 
-absl::Status ValidateId(std::string_view id, std::string_view field) {
-  if (!auth::IsValidId(id)) {
-    return Invalid(
-        field, advocacy::StrCat("must be 1 to ", auth::kMaxIdLength, " visible ASCII characters"));
-  }
-  if (id.find_first_of("{}/") != std::string_view::npos) {
-    return Invalid(field, "must not contain '{', '}' or '/'");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateRecipient(const v1::Recipient& r, std::string_view field) {
-  if (auto st = ValidateId(r.tenant_id(), Path(field, "tenant_id")); !st.ok()) return st;
-  if (auto st = ValidateId(r.employee_id(), Path(field, "employee_id")); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId(Path(field, "tenant_id"), r.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId(Path(field, "employee_id"), r.employee_id()));
   if (r.email().empty() || r.email().size() > kMaxEmailBytes || !IsMailbox(r.email())) {
     return Invalid(Path(field, "email"),
                    advocacy::StrCat("must be a plain address like name@example.org (ASCII, at "
@@ -150,8 +121,8 @@ absl::Status ValidateRecipient(const v1::Recipient& r, std::string_view field) {
 }
 
 absl::Status ValidatePreferences(const v1::Preferences& p, std::string_view field) {
-  if (auto st = ValidateId(p.tenant_id(), Path(field, "tenant_id")); !st.ok()) return st;
-  if (auto st = ValidateId(p.employee_id(), Path(field, "employee_id")); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId(Path(field, "tenant_id"), p.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId(Path(field, "employee_id"), p.employee_id()));
   if (!v1::DigestCadence_IsValid(p.cadence())) {
     return Invalid(Path(field, "cadence"), "must be a known cadence");
   }
@@ -206,15 +177,6 @@ absl::Status ValidateContent(const v1::NotificationContent& c, std::string_view 
   return ValidateLink(c.link(), Path(field, "link"));
 }
 
-absl::Status ValidateIdempotencyKey(std::string_view key, std::string_view field) {
-  if (key.empty() || key.size() > kMaxIdempotencyKeyBytes) {
-    return Invalid(field, advocacy::StrCat("must be 1 to ", kMaxIdempotencyKeyBytes,
-                                           " bytes (repeat it to retry safely)"));
-  }
-  if (HasControl(key)) return Invalid(field, "must not contain control characters");
-  return absl::OkStatus();
-}
-
 v1::Preferences DefaultPreferences(std::string_view tenant_id, std::string_view employee_id) {
   v1::Preferences p;
   p.set_tenant_id(std::string(tenant_id));
@@ -247,9 +209,9 @@ std::string SourceHash(std::string_view kind, std::string_view key) {
   std::string input(kind);
   input.push_back('\0');
   input.append(key);
-  const auto digest = Sha256(input);
+  const auto hash = digest::Sha256(input);
   std::string out = absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+      absl::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
   out.resize(22);
   return out;
 }
@@ -272,7 +234,7 @@ absl::StatusOr<JobRef> ParseJobId(std::string_view job_id, std::string_view fiel
   }
   JobRef ref{std::string(job_id.substr(0, a)), std::string(job_id.substr(a + 1, b - a - 1)),
              std::string(job_id.substr(b + 1))};
-  if (!ValidateId(ref.tenant_id, field).ok() || !ValidateId(ref.employee_id, field).ok() ||
+  if (!ids::IsTenantId(ref.tenant_id) || !ids::IsEmployeeId(ref.employee_id) ||
       ref.suffix.size() != 22 || !std::all_of(ref.suffix.begin(), ref.suffix.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '-' || c == '_';
@@ -282,10 +244,29 @@ absl::StatusOr<JobRef> ParseJobId(std::string_view job_id, std::string_view fiel
   return ref;
 }
 
+std::string DueRef::Member() const {
+  return advocacy::StrCat(tenant_id, "/", employee_id, "/", digest_id);
+}
+
+std::optional<DueRef> DueRef::Parse(std::string_view member) {
+  const size_t a = member.find('/');
+  if (a == std::string_view::npos) return std::nullopt;
+  const size_t b = member.find('/', a + 1);
+  if (b == std::string_view::npos) return std::nullopt;
+  DueRef ref{std::string(member.substr(0, a)), std::string(member.substr(a + 1, b - a - 1)),
+             std::string(member.substr(b + 1))};
+  if (ref.tenant_id.empty() || ref.employee_id.empty() || ref.digest_id.empty()) {
+    return std::nullopt;
+  }
+  return ref;
+}
+
 std::string MessageId(std::string_view tenant_id, std::string_view employee_id,
                       std::string_view digest_id, std::string_view domain) {
-  const auto digest = Sha256(advocacy::StrCat(tenant_id, "\n", employee_id, "\n", digest_id));
-  return advocacy::StrCat("n", Hex(digest.data(), 16), "@", domain);
+  // The first 16 bytes of the digest, in hex.
+  const std::string hash =
+      digest::Sha256Bytes(advocacy::StrCat(tenant_id, "\n", employee_id, "\n", digest_id));
+  return advocacy::StrCat("n", digest::Hex(std::string_view(hash).substr(0, 16)), "@", domain);
 }
 
 std::string DomainOf(std::string_view address) {
@@ -302,8 +283,7 @@ std::string BodyHash(const google::protobuf::Message& body) {
     out.SetSerializationDeterministic(true);
     body.SerializeToCodedStream(&out);
   }
-  const auto digest = Sha256(bytes);
-  return Hex(digest.data(), digest.size());
+  return digest::Hex(digest::Sha256Bytes(bytes));
 }
 
 std::string Clip(std::string_view text, size_t max_bytes) {

@@ -1,7 +1,8 @@
 #pragma once
 
 // Validation and the small pure rules of the notifications service: field limits, default
-// preferences, topic masks, deterministic job ids and stable Message-IDs. No I/O.
+// preferences, topic masks, deterministic job ids and stable Message-IDs. No I/O. Tenant and
+// employee ids and idempotency keys follow the shared grammar (advocacy/common/ids.h).
 
 #include <cstddef>
 #include <cstdint>
@@ -28,14 +29,9 @@ inline constexpr size_t kMaxTimeZoneBytes = 64;
 inline constexpr size_t kMaxTitleBytes = 200;
 inline constexpr size_t kMaxSummaryBytes = 2000;
 inline constexpr size_t kMaxLinkBytes = 2048;
-inline constexpr size_t kMaxIdempotencyKeyBytes = 128;
 inline constexpr int kMaxWeeklyCap = 1000;
-// tenant (128) + '/' + employee (128) + '/' + suffix (22).
-inline constexpr size_t kMaxJobIdBytes = 280;
-
-// A tenant or employee id: auth::IsValidId (1..128 visible ASCII) and none of '{', '}', '/'
-// (they delimit Redis hash tags and job ids). INVALID_ARGUMENT names `field`.
-absl::Status ValidateId(std::string_view id, std::string_view field);
+// tenant (64) + '/' + employee (128) + '/' + suffix (22).
+inline constexpr size_t kMaxJobIdBytes = 216;
 
 // A plain ASCII address: an RFC 5321 dot-atom local part and a letters-digits-hyphens domain.
 bool IsMailAddress(std::string_view address);
@@ -49,7 +45,6 @@ absl::Status ValidatePreferences(const v1::Preferences& prefs, std::string_view 
 absl::Status ValidateContent(const v1::NotificationContent& content, std::string_view field);
 // An https:// URL of at most kMaxLinkBytes visible ASCII bytes without quotes or brackets.
 absl::Status ValidateLink(std::string_view link, std::string_view field);
-absl::Status ValidateIdempotencyKey(std::string_view key, std::string_view field);
 
 // Instant cadence, no quiet hours, every topic, no personal cap: what an employee who never
 // chose gets. Instant is the default so that a tip reaches a new employee without waiting for
@@ -75,7 +70,8 @@ struct JobRef {
   std::string employee_id;
   std::string suffix;
 };
-// INVALID_ARGUMENT unless `job_id` has the JobId shape with valid ids.
+// INVALID_ARGUMENT unless `job_id` has the JobId shape with a valid tenant id, a valid employee
+// id (ids.h: neither can hold '/') and a 22-character source hash.
 absl::StatusOr<JobRef> ParseJobId(std::string_view job_id, std::string_view field);
 
 // A stable Message-ID (without brackets) for one digest of one employee, on `domain`:

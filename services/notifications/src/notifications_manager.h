@@ -19,7 +19,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,7 +32,6 @@
 #include "advocacy/notifications/v1/notifications_service.pb.h"
 #include "notifications_domain.h"
 #include "notifications_metrics.h"
-#include "notifications_store.h"
 #include "ports.h"
 
 namespace advocacy::notifications {
@@ -109,12 +110,30 @@ class NotificationsManager final {
                                      const std::vector<std::string>* employees);
 
  private:
+  // An employee and their recipient-index entry (nullopt: not a recipient).
+  using IndexedEmployee = std::pair<std::string, std::optional<uint32_t>>;
+  // Employees left out of a fan-out, and why.
+  using Skips = std::vector<std::pair<std::string, v1::SkipReason>>;
+
   absl::Time Now() const;
-  absl::Status FanOutChunk(
-      const std::string& tenant, const std::string& source_hash,
-      const v1::NotificationContent& content,
-      const std::vector<std::pair<std::string, std::optional<uint32_t>>>& chunk, absl::Time now,
-      FanOutStats* stats);
+  // One chunk of a fan-out: drops non-recipients and uninterested employees, asks consent once
+  // for the rest, creates the jobs of those who consent and records why the others get none.
+  absl::Status FanOutChunk(const std::string& tenant, const std::string& source_hash,
+                           const v1::NotificationContent& content,
+                           const std::vector<IndexedEmployee>& chunk, absl::Time now,
+                           FanOutStats* stats);
+  // The candidates who consent to `purpose` (one BatchCheck); the others are added to `skips`.
+  // Any consent error fails the whole chunk (fail closed).
+  absl::StatusOr<std::vector<std::string>> Consenting(const std::string& tenant,
+                                                      cv1::Purpose purpose,
+                                                      const std::vector<std::string>& candidates,
+                                                      Skips* skips);
+  // Creates (or finds) the jobs and wakes the dispatcher when one is due now.
+  absl::Status CreateJobs(const std::vector<MergeRequest>& merges, absl::Time now,
+                          FanOutStats* stats);
+  // Records the skips of one source, for ExplainDelivery, and counts them.
+  absl::Status RecordSkipped(const std::string& tenant, const std::string& source_hash,
+                             const Skips& skips, absl::Time now, FanOutStats* stats);
   absl::StatusOr<v1::BulkTriggerResponse> TriggerMany(const P& p, const std::string& tenant,
                                                       const std::vector<std::string>& employees,
                                                       const v1::NotificationContent& content,

@@ -14,13 +14,20 @@ constexpr int kMinutesPerDay = 24 * 60;
 
 absl::Weekday ToAbsl(v1::Weekday day) {
   switch (day) {
-    case v1::WEEKDAY_MONDAY: return absl::Weekday::monday;
-    case v1::WEEKDAY_TUESDAY: return absl::Weekday::tuesday;
-    case v1::WEEKDAY_WEDNESDAY: return absl::Weekday::wednesday;
-    case v1::WEEKDAY_THURSDAY: return absl::Weekday::thursday;
-    case v1::WEEKDAY_FRIDAY: return absl::Weekday::friday;
-    case v1::WEEKDAY_SATURDAY: return absl::Weekday::saturday;
-    default: return absl::Weekday::sunday;
+    case v1::WEEKDAY_MONDAY:
+      return absl::Weekday::monday;
+    case v1::WEEKDAY_TUESDAY:
+      return absl::Weekday::tuesday;
+    case v1::WEEKDAY_WEDNESDAY:
+      return absl::Weekday::wednesday;
+    case v1::WEEKDAY_THURSDAY:
+      return absl::Weekday::thursday;
+    case v1::WEEKDAY_FRIDAY:
+      return absl::Weekday::friday;
+    case v1::WEEKDAY_SATURDAY:
+      return absl::Weekday::saturday;
+    default:
+      return absl::Weekday::sunday;
   }
 }
 

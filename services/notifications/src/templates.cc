@@ -1,5 +1,6 @@
 #include "templates.h"
 
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 
 namespace advocacy::notifications {
@@ -52,20 +53,30 @@ std::string HtmlEscape(std::string_view in) {
   out.reserve(in.size());
   for (const char c : in) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
 }
 
 absl::StatusOr<std::string> Substitute(std::string_view tmpl,
-                                       const std::map<std::string, std::string>& vars,
-                                       bool html) {
+                                       const std::map<std::string, std::string>& vars, bool html) {
   std::string out;
   size_t pos = 0;
   while (pos < tmpl.size()) {
@@ -77,8 +88,7 @@ absl::StatusOr<std::string> Substitute(std::string_view tmpl,
     out.append(tmpl.substr(pos, open - pos));
     const size_t close = tmpl.find("}}", open + 2);
     if (close == std::string_view::npos) {
-      return absl::InvalidArgumentError(
-          StrCat("template: unclosed placeholder at offset ", open));
+      return absl::InvalidArgumentError(StrCat("template: unclosed placeholder at offset ", open));
     }
     const std::string name(tmpl.substr(open + 2, close - open - 2));
     const auto it = vars.find(name);
@@ -105,13 +115,13 @@ absl::StatusOr<RenderedMail> RenderMail(std::string_view locale, std::string_vie
   };
 
   RenderedMail mail;
-  auto subject = Substitute(digest ? t.subject_digest : t.subject_single, common, false);
-  if (!subject.ok()) return subject.status();
+  ASSIGN_OR_RETURN(std::string subject,
+                   Substitute(digest ? t.subject_digest : t.subject_single, common, false));
   // A subject is a header: a newline in a title must not start a new header.
-  for (char& c : *subject) {
+  for (char& c : subject) {
     if (c == '\r' || c == '\n') c = ' ';
   }
-  mail.subject = *std::move(subject);
+  mail.subject = std::move(subject);
 
   std::string text_items;
   std::string html_items;
@@ -125,12 +135,10 @@ absl::StatusOr<RenderedMail> RenderMail(std::string_view locale, std::string_vie
                                                   {"summary", item.summary},
                                                   {"link", item.link},
                                                   {"read_more", std::string(t.read_more)}};
-    auto text_item = Substitute(kTextItem, vars, false);
-    if (!text_item.ok()) return text_item.status();
-    text_items += *text_item;
-    auto html_item = Substitute(kHtmlItem, vars, true);
-    if (!html_item.ok()) return html_item.status();
-    html_items += *html_item;
+    ASSIGN_OR_RETURN(const std::string text_item, Substitute(kTextItem, vars, false));
+    text_items += text_item;
+    ASSIGN_OR_RETURN(const std::string html_item, Substitute(kHtmlItem, vars, true));
+    html_items += html_item;
   }
 
   auto greeting_text = Substitute(t.greeting, common, false);
@@ -141,11 +149,11 @@ absl::StatusOr<RenderedMail> RenderMail(std::string_view locale, std::string_vie
     if (!s->ok()) return s->status();
   }
   const std::string_view intro = digest ? t.intro_digest : t.intro_single;
-  mail.text = StrCat(*greeting_text, "\n\n", intro, "\n\n", text_items, "\n-- \n", *footer_text,
-                     "\n");
-  mail.html = StrCat("<!DOCTYPE html><html><body><p>", *greeting_html, "</p><p>",
-                     HtmlEscape(intro), "</p><ul>", html_items, "</ul><hr><p><small>",
-                     *footer_html, "</small></p></body></html>");
+  mail.text =
+      StrCat(*greeting_text, "\n\n", intro, "\n\n", text_items, "\n-- \n", *footer_text, "\n");
+  mail.html = StrCat("<!DOCTYPE html><html><body><p>", *greeting_html, "</p><p>", HtmlEscape(intro),
+                     "</p><ul>", html_items, "</ul><hr><p><small>", *footer_html,
+                     "</small></p></body></html>");
   return mail;
 }
 

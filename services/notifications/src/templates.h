@@ -24,8 +24,7 @@ std::string HtmlEscape(std::string_view in);
 // INVALID_ARGUMENT naming the placeholder when a variable is missing or a brace is unclosed,
 // so a template typo fails loudly instead of mailing "{{nmae}}" to thousands.
 absl::StatusOr<std::string> Substitute(std::string_view tmpl,
-                                       const std::map<std::string, std::string>& vars,
-                                       bool html);
+                                       const std::map<std::string, std::string>& vars, bool html);
 
 // One item in a mail.
 struct MailItem {

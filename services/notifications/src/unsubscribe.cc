@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "absl/strings/escaping.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 
 namespace advocacy::notifications {
@@ -16,10 +17,12 @@ constexpr char kVersion = 1;
 constexpr size_t kMacBytes = 32;
 
 void PutU32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 void PutU64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 void PutString(std::string& out, std::string_view s) {
   PutU32(out, static_cast<uint32_t>(s.size()));
@@ -128,9 +131,8 @@ absl::StatusOr<UnsubscribeClaims> UnsubscribeTokenSigner::Verify(std::string_vie
 
 absl::StatusOr<std::string> UnsubscribeUrl(std::string_view base_url, std::string_view token) {
   if (!base_url.starts_with("https://")) {
-    return absl::InvalidArgumentError(
-        StrCat("unsubscribe base URL: must start with https:// (RFC 8058), got \"", base_url,
-               "\""));
+    return absl::InvalidArgumentError(StrCat(
+        "unsubscribe base URL: must start with https:// (RFC 8058), got \"", base_url, "\""));
   }
   if (token.empty()) return absl::InvalidArgumentError("unsubscribe token: empty");
   std::string_view base = base_url;
@@ -140,10 +142,9 @@ absl::StatusOr<std::string> UnsubscribeUrl(std::string_view base_url, std::strin
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> OneClickUnsubscribeHeaders(
     std::string_view base_url, std::string_view token) {
-  auto url = UnsubscribeUrl(base_url, token);
-  if (!url.ok()) return url.status();
+  ASSIGN_OR_RETURN(const std::string url, UnsubscribeUrl(base_url, token));
   return std::vector<std::pair<std::string, std::string>>{
-      {"List-Unsubscribe", StrCat("<", *url, ">")},
+      {"List-Unsubscribe", StrCat("<", url, ">")},
       {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"},
   };
 }

@@ -1,8 +1,9 @@
 #pragma once
 
-// Fakes of the outbound ports for unit tests: a consent service held in memory and a mail relay
-// that records what it accepted. Both honour the port contracts (thread-safe; the relay calls
-// the CommitGuard last and aborts on its error).
+// Fakes of the outbound ports for unit tests: a consent service held in memory, a mail relay
+// that records what it accepted, and an outbox notifier that records what it was told. They
+// honour the port contracts (thread-safe; the relay calls the CommitGuard last and aborts on
+// its error).
 
 #include <deque>
 #include <functional>
@@ -12,6 +13,8 @@
 #include <tuple>
 #include <vector>
 
+#include "advocacy/common/outbox.h"
+#include "advocacy/common/status_macros.h"
 #include "ports.h"
 
 namespace advocacy::notifications::fakes {
@@ -134,7 +137,7 @@ class FakeSender final : public MailSender {
       hook = on_commit_;
     }
     if (hook) {
-      if (absl::Status st = hook(); !st.ok()) return st;
+      RETURN_IF_ERROR(hook());
     }
     std::lock_guard lock(mu_);
     mails_.push_back(mail);
@@ -169,6 +172,26 @@ class FakeSender final : public MailSender {
   std::vector<OutgoingMail> mails_;
   int attempts_ = 0;
   int aborted_ = 0;
+};
+
+// The outbox relay's fast path, recorded instead of produced.
+class RecordingNotifier final : public outbox::Notifier {
+ public:
+  void Notify(std::string outbox_key, std::string encoded) override {
+    std::lock_guard lock(mu_);
+    keys_.push_back(std::move(outbox_key));
+    entries_.push_back(std::move(encoded));
+  }
+  // The outbox keys notified, in order.
+  std::vector<std::string> keys() const {
+    std::lock_guard lock(mu_);
+    return keys_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> keys_;
+  std::vector<std::string> entries_;
 };
 
 }  // namespace advocacy::notifications::fakes

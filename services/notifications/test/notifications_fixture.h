@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "advocacy/common/status_macros.h"
 #include "dispatcher.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
@@ -60,18 +61,17 @@ class NotificationsFixture : public ::testing::Test {
     o.now = [this] { return Now(); };
     o.seed = 42;
     o.owner = o.owner.empty() ? "test" : o.owner;
-    dispatcher_ = std::make_unique<Dispatcher>(
-        store_.get(), &sender_, &consent_, signer_.get(), metrics_.get(),
-        [this](const std::string& key, const std::string&) { dead_letters_.push_back(key); }, o);
+    dispatcher_ = std::make_unique<Dispatcher>(store_.get(), &sender_, &consent_, signer_.get(),
+                                               metrics_.get(), &dead_letters_, o);
   }
 
   absl::Time Now() const { return FromMs(now_ms_.load()); }
   void Advance(absl::Duration d) { now_ms_ += absl::ToInt64Milliseconds(d); }
 
   absl::StatusOr<redis::Reply> Redis(const std::vector<std::string>& args) {
-    auto conn = pool_->Acquire();
-    if (!conn.ok()) return conn.status();
-    return (*conn)->Command(args);
+    // Connection::Command, not Pool::Run: a test sees error replies as data.
+    ASSIGN_OR_RETURN(redis::Pool::Lease conn, pool_->Acquire());
+    return conn->Command(args);
   }
 
   static auth::Principal Admin(const std::string& tenant = kTenant) {
@@ -174,7 +174,7 @@ class NotificationsFixture : public ::testing::Test {
   std::unique_ptr<NotificationsManager> manager_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::atomic<int> wakeups_{0};
-  std::vector<std::string> dead_letters_;
+  fakes::RecordingNotifier dead_letters_;
 };
 
 }  // namespace advocacy::notifications

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "advocacy/common/ids.h"
 #include "advocacy/common/kafka.h"
 #include "advocacy/content/v1/content_events.pb.h"
 #include "advocacy/courses/v1/courses_events.pb.h"
@@ -190,37 +191,151 @@ TEST_F(ManagerTest, SameKeySameBodyIsANoOpDifferentBodyIsRejected) {
   EXPECT_EQ(Explain(first->job_id()).job_state(), v1::JOB_STATE_SENT);
 }
 
-TEST_F(ManagerTest, BulkTriggerRecordsWhyEachEmployeeIsSkipped) {
-  AddRecipient("yes");
-  AddRecipient("no", /*consent=*/false);
-  AddRecipient("courses-only");
-  v1::Preferences prefs;
-  prefs.add_topics(v1::TOPIC_COURSES);
-  SetPrefs("courses-only", prefs);
+// One BulkTrigger naming an employee who gets the mail (twice), and one for each reason to
+// skip: no consent, topics that exclude it, no recipient record. With the fixture's fan-out
+// chunk of 3, the reasons are decided in two chunks.
+class BulkTriggerTest : public ManagerTest {
+ protected:
+  void SetUp() override {
+    ManagerTest::SetUp();
+    AddRecipient("yes");
+    AddRecipient("no", /*consent=*/false);
+    AddRecipient("courses-only");
+    v1::Preferences prefs;
+    prefs.add_topics(v1::TOPIC_COURSES);
+    SetPrefs("courses-only", prefs);
 
-  v1::BulkTriggerRequest bulk;
-  bulk.set_tenant_id(kTenant);
-  for (const char* e : {"yes", "no", "courses-only", "stranger", "yes"}) bulk.add_employee_ids(e);
-  *bulk.mutable_content() = Content();
-  bulk.set_idempotency_key("bulk-1");
-  auto out = manager_->BulkTrigger(Service(), bulk);
-  ASSERT_TRUE(out.ok()) << out.status();
-  ASSERT_THAT(out->job_ids(), SizeIs(5));
-  EXPECT_FALSE(out->replayed());
-  EXPECT_EQ(out->job_ids(0), out->job_ids(4));
+    v1::BulkTriggerRequest bulk;
+    bulk.set_tenant_id(kTenant);
+    for (const char* e : {"yes", "no", "courses-only", "stranger", "yes"}) {
+      bulk.add_employee_ids(e);
+    }
+    *bulk.mutable_content() = Content();
+    bulk.set_idempotency_key("bulk-1");
+    auto out = manager_->BulkTrigger(Service(), bulk);
+    ASSERT_TRUE(out.ok()) << out.status();
+    ASSERT_THAT(out->job_ids(), SizeIs(5));
+    response_ = *std::move(out);
+  }
 
-  EXPECT_EQ(Explain(out->job_ids(0)).job_state(), v1::JOB_STATE_PENDING);
-  const v1::Explanation no = Explain(out->job_ids(1));
-  EXPECT_EQ(no.job_state(), v1::JOB_STATE_SKIPPED);
-  EXPECT_EQ(no.skip_reason(), v1::SKIP_REASON_NO_CONSENT);
-  EXPECT_EQ(Explain(out->job_ids(2)).skip_reason(), v1::SKIP_REASON_TOPIC_FILTERED);
-  EXPECT_EQ(Explain(out->job_ids(3)).skip_reason(), v1::SKIP_REASON_UNKNOWN_RECIPIENT);
+  // The job id BulkTrigger returned for the employee at `index` of the request.
+  const std::string& JobOf(int index) const { return response_.job_ids(index); }
 
+  v1::BulkTriggerResponse response_;
+};
+
+TEST_F(BulkTriggerTest, AConsentingRecipientNamedTwiceGetsOneJobAndOneMail) {
+  EXPECT_FALSE(response_.replayed());
+  EXPECT_EQ(JobOf(0), JobOf(4));
+  EXPECT_EQ(Explain(JobOf(0)).job_state(), v1::JOB_STATE_PENDING);
   Drain();
   ASSERT_THAT(sender_.mails(), SizeIs(1));
   EXPECT_EQ(sender_.mails()[0].to_address, Email("yes"));
+  EXPECT_EQ(Explain(JobOf(0)).job_state(), v1::JOB_STATE_SENT);
+}
+
+TEST_F(BulkTriggerTest, AnEmployeeWithoutConsentIsSkippedForNoConsent) {
+  const v1::Explanation no = Explain(JobOf(1));
+  EXPECT_EQ(no.job_state(), v1::JOB_STATE_SKIPPED);
+  EXPECT_EQ(no.skip_reason(), v1::SKIP_REASON_NO_CONSENT);
   EXPECT_THAT(MetricsText(),
               HasSubstr("advocacy_notifications_skipped_total{reason=\"no_consent\""));
+}
+
+TEST_F(BulkTriggerTest, AnEmployeeWhoseTopicsExcludeTheMailIsSkippedAsFiltered) {
+  const v1::Explanation filtered = Explain(JobOf(2));
+  EXPECT_EQ(filtered.job_state(), v1::JOB_STATE_SKIPPED);
+  EXPECT_EQ(filtered.skip_reason(), v1::SKIP_REASON_TOPIC_FILTERED);
+}
+
+TEST_F(BulkTriggerTest, AnEmployeeWithoutARecipientRecordIsSkippedAsUnknown) {
+  const v1::Explanation stranger = Explain(JobOf(3));
+  EXPECT_EQ(stranger.job_state(), v1::JOB_STATE_SKIPPED);
+  EXPECT_EQ(stranger.skip_reason(), v1::SKIP_REASON_UNKNOWN_RECIPIENT);
+}
+
+TEST_F(ManagerTest, TenantIdsFollowTheSharedGrammar) {
+  // A ':' would let two tenant/employee pairs build the same key ("adv:notif:{a:b:c}:").
+  for (const std::string& bad :
+       {std::string("acme:e1"), std::string(ids::kMaxTenantIdBytes + 1, 't')}) {
+    v1::GetRecipientRequest get;
+    get.set_tenant_id(bad);
+    get.set_employee_id("e1");
+    auto got = manager_->GetRecipient(Admin(bad), get);
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(got.status().message()), StartsWith("tenant_id:")) << bad;
+
+    v1::UpsertRecipientRequest upsert;
+    upsert.mutable_recipient()->set_tenant_id(bad);
+    upsert.mutable_recipient()->set_employee_id("e1");
+    upsert.mutable_recipient()->set_email("e1@example.org");
+    auto put = manager_->UpsertRecipient(Admin(bad), upsert);
+    EXPECT_EQ(put.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(put.status().message()), StartsWith("recipient.tenant_id:")) << bad;
+
+    v1::TriggerRequest trigger;
+    trigger.set_tenant_id(bad);
+    trigger.set_employee_id("e1");
+    *trigger.mutable_content() = Content();
+    trigger.set_idempotency_key("k");
+    auto triggered = manager_->Trigger(Service(), trigger);
+    EXPECT_EQ(triggered.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(triggered.status().message()), StartsWith("tenant_id:")) << bad;
+  }
+  v1::GetRecipientRequest longest;
+  longest.set_tenant_id(std::string(ids::kMaxTenantIdBytes, 't'));
+  longest.set_employee_id("e1");
+  EXPECT_EQ(manager_->GetRecipient(Admin(longest.tenant_id()), longest).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ManagerTest, AnEmailAddressIsAValidEmployeeId) {
+  const std::string jane = "jane@acme.com";
+  v1::UpsertRecipientRequest req;
+  auto* r = req.mutable_recipient();
+  r->set_tenant_id(kTenant);
+  r->set_employee_id(jane);
+  r->set_email(jane);
+  ASSERT_TRUE(manager_->UpsertRecipient(Admin(), req).ok());
+  consent_.Set(kTenant, jane, cv1::PURPOSE_EMAIL_TIPS, true);
+  auto job = Trigger(jane, "k");
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->job_id(), JobId(kTenant, jane, SourceHash("trigger", "k")));
+  Drain();
+  ASSERT_THAT(sender_.mails(), SizeIs(1));
+  EXPECT_EQ(sender_.mails()[0].to_address, jane);
+  EXPECT_EQ(Explain(job->job_id()).job_state(), v1::JOB_STATE_SENT);
+}
+
+TEST_F(ManagerTest, IdempotencyKeysAreRequiredAndFollowTheSharedGrammar) {
+  AddRecipient("e1");
+  for (const std::string& bad : {std::string(), std::string("has space"),
+                                 std::string(ids::kMaxIdempotencyKeyBytes + 1, 'k')}) {
+    auto out = Trigger("e1", bad);
+    EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(out.status().message()), StartsWith("idempotency_key:")) << bad;
+  }
+  EXPECT_TRUE(Trigger("e1", "01J9Z6Q0V7-retry.1~a_b").ok());
+}
+
+TEST_F(ManagerTest, JobsAreMergedOnceWhenRedisForgotTheScripts) {
+  for (const char* e : {"a", "b", "c", "d"}) AddRecipient(e);
+  ASSERT_TRUE(Trigger("a", "before").ok());  // the merge script is cached now
+  // A restart or failover empties the script cache: the pipelined EVALSHAs answer NOSCRIPT.
+  ASSERT_TRUE(Redis({"SCRIPT", "FLUSH"}).ok());
+  v1::BulkTriggerRequest bulk;
+  bulk.set_tenant_id(kTenant);
+  for (const char* e : {"a", "b", "c", "d"}) bulk.add_employee_ids(e);
+  *bulk.mutable_content() = Content("After the flush");
+  bulk.set_idempotency_key("after-flush");
+  auto out = manager_->BulkTrigger(Service(), bulk);
+  ASSERT_TRUE(out.ok()) << out.status();
+  for (const auto& job : out->job_ids()) {
+    EXPECT_EQ(Explain(job).job_state(), v1::JOB_STATE_PENDING) << job;
+  }
+  EXPECT_EQ(QueueDepth(), 5);
+  Drain();
+  EXPECT_THAT(sender_.mails(), SizeIs(5));
 }
 
 TEST_F(ManagerTest, ConsentOutageAtTriggerFailsClosedAndTheRetryCreatesTheJob) {

@@ -113,8 +113,7 @@ TEST(DigestWindowTest, DailyWindowAcrossFallBackIs25Hours) {
 TEST(DigestWindowTest, WeeklyEndsOnTheNextLocalWeekday) {
   const absl::TimeZone oslo = Zone("Europe/Oslo");
   // 2026-11-28 is a Saturday; the next Monday is 2026-11-30.
-  auto w = ComputeDigestWindow(Weekly(v1::WEEKDAY_MONDAY, 9), oslo,
-                               Local(oslo, 2026, 11, 28, 15));
+  auto w = ComputeDigestWindow(Weekly(v1::WEEKDAY_MONDAY, 9), oslo, Local(oslo, 2026, 11, 28, 15));
   ASSERT_TRUE(w.ok()) << w.status();
   EXPECT_EQ(w->end, Local(oslo, 2026, 11, 30, 9));
   EXPECT_EQ(w->start, Local(oslo, 2026, 11, 23, 9));
@@ -123,10 +122,10 @@ TEST(DigestWindowTest, WeeklyEndsOnTheNextLocalWeekday) {
 
 TEST(DigestWindowTest, WeeklyOnTheDayBeforeAndAfterTheHour) {
   const absl::TimeZone oslo = Zone("Europe/Oslo");
-  auto before = ComputeDigestWindow(Weekly(v1::WEEKDAY_MONDAY, 9), oslo,
-                                    Local(oslo, 2026, 11, 30, 8, 59));
-  auto after = ComputeDigestWindow(Weekly(v1::WEEKDAY_MONDAY, 9), oslo,
-                                   Local(oslo, 2026, 11, 30, 9, 0));
+  auto before =
+      ComputeDigestWindow(Weekly(v1::WEEKDAY_MONDAY, 9), oslo, Local(oslo, 2026, 11, 30, 8, 59));
+  auto after =
+      ComputeDigestWindow(Weekly(v1::WEEKDAY_MONDAY, 9), oslo, Local(oslo, 2026, 11, 30, 9, 0));
   ASSERT_TRUE(before.ok() && after.ok());
   EXPECT_EQ(before->end, Local(oslo, 2026, 11, 30, 9));
   EXPECT_EQ(after->end, Local(oslo, 2026, 12, 7, 9));

@@ -38,8 +38,8 @@ TEST(SubstituteTest, ValuesAreNotReExpanded) {
 }
 
 TEST(RenderMailTest, EnglishSingleItem) {
-  auto mail = RenderMail("en-GB", "Ola", {{"New campaign", "Worth a look", "https://x.test/1"}},
-                         kUnsub);
+  auto mail =
+      RenderMail("en-GB", "Ola", {{"New campaign", "Worth a look", "https://x.test/1"}}, kUnsub);
   ASSERT_TRUE(mail.ok()) << mail.status();
   EXPECT_EQ(mail->subject, "New campaign");
   EXPECT_THAT(mail->text, HasSubstr("Hi Ola,"));
@@ -49,10 +49,10 @@ TEST(RenderMailTest, EnglishSingleItem) {
 }
 
 TEST(RenderMailTest, NorwegianDigest) {
-  auto mail = RenderMail("nb-NO", "Kari",
-                         {{"Kurs", "Nytt kurs", "https://x.test/1"},
-                          {"Sending", "Direkte", "https://x.test/2"}},
-                         kUnsub);
+  auto mail = RenderMail(
+      "nb-NO", "Kari",
+      {{"Kurs", "Nytt kurs", "https://x.test/1"}, {"Sending", "Direkte", "https://x.test/2"}},
+      kUnsub);
   ASSERT_TRUE(mail.ok()) << mail.status();
   EXPECT_EQ(mail->subject, "2 nye ting verdt å dele");
   EXPECT_THAT(mail->text, HasSubstr("Hei Kari,"));

@@ -31,9 +31,9 @@ TEST(UnsubscribeTokenTest, RoundTripAndOpaqueUrlSafe) {
   const UnsubscribeTokenSigner signer = Signer();
   auto token = signer.Sign(Claims(kNow + absl::Hours(24)));
   ASSERT_TRUE(token.ok()) << token.status();
-  EXPECT_EQ(token->find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-            std::string::npos);
+  EXPECT_EQ(
+      token->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos);
   EXPECT_EQ(token->find("emp-42"), std::string::npos);  // not readable as plain text
   auto claims = signer.Verify(*token, kNow);
   ASSERT_TRUE(claims.ok()) << claims.status();

@@ -1,7 +1,7 @@
 #pragma once
 
-// Redis storage of the notifications service. Every multi-key change is one Lua script within
-// one hash slot:
+// Redis storage of the notifications service (NotificationsStore in ports.h). Every multi-key
+// change is one Lua script (../lua/, embedded at build time) within one hash slot:
 //   employee slot {t:e}: adv:notif:{t:e}:r (Recipient), :p (hash b=Preferences, v=version),
 //                        :j:<suffix> (hash b=Job, s=state line), :d:<digest> (digest hash),
 //                        :di:<digest> (list of job suffixes), :l:<digest>:<step>:<channel>
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "advocacy/common/redis_client.h"
-#include "notifications_store.h"
+#include "ports.h"
 
 namespace advocacy::notifications {
 
@@ -82,11 +82,6 @@ class RedisNotificationsStore final : public NotificationsStore {
   void set_retention_seconds(int64_t seconds) { retention_seconds_ = seconds; }
 
  private:
-  absl::StatusOr<redis::Reply> Run(const std::vector<std::string>& args);
-  absl::StatusOr<redis::Reply> Eval(const redis::Script& script,
-                                    const std::vector<std::string>& keys,
-                                    const std::vector<std::string>& args);
-
   redis::Pool* pool_;
   int64_t retention_seconds_ = 30LL * 24 * 3600;
   redis::Script put_prefs_;

@@ -1,7 +1,7 @@
 #pragma once
 
-// The gRPC edge of the notifications service: proto in, NotificationsManager, proto out;
-// statuses are mapped in one place (rpc::Handle).
+// The gRPC edge of the notifications service: proto in, NotificationsManager, proto out. Every
+// RPC is one rpc::Unary call (request id, authentication, metrics, status mapping).
 
 #include "advocacy/common/rpc.h"
 #include "advocacy/notifications/v1/notifications_service.grpc.pb.h"
@@ -29,16 +29,6 @@ class NotificationsGrpcService final : public v1::NotificationsService::Service 
                                v1::ExplainDeliveryResponse* resp) override;
 
  private:
-  template <typename Request, typename Response, typename Call>
-  grpc::Status Run(std::string_view method, grpc::ServerContext* ctx, const Request* req,
-                   Response* resp, Call call) {
-    return rpc::Handle(runtime_, method, ctx, [&](const auth::Principal& caller) {
-      auto r = call(caller, *req);
-      if (r.ok()) *resp = std::move(*r);
-      return r.status();
-    });
-  }
-
   NotificationsManager* manager_;
   rpc::Runtime runtime_;
 };

@@ -2,9 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@ namespace {
 
 namespace v1 = advocacy::consent::v1;
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 using ::testing::Not;
 using ::testing::StartsWith;
 
@@ -142,7 +145,18 @@ TEST_F(UnsubscribeServerTest, OneClickPostWithdrawsOnce) {
   EXPECT_EQ(consent_.calls[0].tenant_id, "acme");
   EXPECT_EQ(consent_.calls[0].employee_id, "emp-1");
   EXPECT_EQ(consent_.calls[0].purpose, v1::PURPOSE_EMAIL_TIPS);
-  EXPECT_THAT(consent_.calls[0].idempotency_key, StartsWith("unsubscribe-"));
+  // "unsubscribe-<hex of the first 16 bytes of SHA-256(token)>-<Unix minute>", computed here
+  // without the service's code: the consent service keeps these keys, so their form is stable.
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  ASSERT_EQ(EVP_Digest(token_.data(), token_.size(), md, &md_len, EVP_sha256(), nullptr), 1);
+  std::string hex;
+  for (unsigned int i = 0; i < 16; ++i) {
+    char byte[3];
+    std::snprintf(byte, sizeof byte, "%02x", md[i]);
+    hex += byte;
+  }
+  EXPECT_THAT(consent_.calls[0].idempotency_key, MatchesRegex("unsubscribe-" + hex + "-[0-9]+"));
   EXPECT_THAT(consent_.calls[0].idempotency_key, Not(HasSubstr(token_)));
   ASSERT_EQ(Withdrawn(), 1u);
   EXPECT_EQ(withdrawn_[0].tenant_id, "acme");
