@@ -15,18 +15,20 @@
 
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
+#include "advocacy/common/idempotent_write.h"
+#include "advocacy/common/outbox.h"
 #include "advocacy/courses/v1/courses_events.pb.h"
 #include "advocacy/courses/v1/courses_service.pb.h"
 #include "catalog_manager.h"
 #include "courses_domain.h"
-#include "courses_store.h"
+#include "ports.h"
 
 namespace advocacy::courses {
 
 class BroadcastManager final {
  public:
-  // `observer` may be null.
-  BroadcastManager(CoursesStore* store, CatalogManager* catalog, OutboxNotifier* notifier,
+  // `notifier` and `observer` may be null.
+  BroadcastManager(CoursesStore* store, CatalogManager* catalog, outbox::Notifier* notifier,
                    CoursesObserver* observer, DomainOptions options, Clock clock = nullptr);
 
   absl::StatusOr<v1::ScheduleBroadcastResponse> Schedule(
@@ -48,7 +50,7 @@ class BroadcastManager final {
 
  private:
   struct Change {
-    std::optional<storage::StoredBroadcast> broadcast;  // the new definition, if it changed
+    std::optional<storage::v1::StoredBroadcast> broadcast;  // the new definition, if it changed
     std::vector<SeatChange> seats;
     std::vector<std::string> outbox_entries;
     std::vector<std::string> outcomes;  // for metrics: "registered", "promoted", ...
@@ -57,13 +59,29 @@ class BroadcastManager final {
   };
   using Decide = std::function<absl::StatusOr<Change>(const BroadcastSnapshot& snapshot,
                                                       int64_t next_sequence, int64_t now_ms)>;
-  // `employee_id` is the employee whose registration the snapshot reports and who owns the
-  // idempotency key; `waiting_head` how much of the waiting list the decision needs.
-  absl::StatusOr<std::string> Write(const std::string& tenant_id, const std::string& broadcast_id,
-                                    const std::string& employee_id,
-                                    const std::string& idempotency_key,
-                                    const std::string& fingerprint, int waiting_head,
-                                    const Decide& decide, bool* replayed);
+  // What a write loads: the broadcast, with the registration of `employee_id` (who also owns
+  // the idempotency key; empty for admin changes) and the first `waiting_head` people of the
+  // waiting list, as much of it as the decision needs.
+  struct Target {
+    std::string tenant_id;
+    std::string broadcast_id;
+    std::string employee_id;
+    int waiting_head = 0;
+  };
+  // The serialized response of a write, and whether it was replayed from the idempotency
+  // record instead of decided now.
+  struct Written {
+    std::string response;
+    bool replayed = false;
+  };
+  // One change of one broadcast (idempotent::Write): with a key, a recorded answer is replayed;
+  // otherwise `decide` runs on a fresh snapshot until its commit wins.
+  absl::StatusOr<Written> Write(const Target& target, const std::string& idempotency_key,
+                                const std::string& fingerprint, const Decide& decide);
+  // One attempt: load, decide, commit with the loaded sequence; then the relay's fast path and
+  // the metrics.
+  idempotent::Attempt<Written> TryCommit(const Target& target, const std::string& idempotency_key,
+                                         const std::string& fingerprint, const Decide& decide);
   absl::Status CheckCourse(const std::string& tenant_id, const v1::BroadcastDetails& details);
   std::string RegistrationEvent(const std::string& tenant_id, const v1::Broadcast& broadcast,
                                 const std::string& employee_id, v1::RegistrationStatus status,
@@ -73,7 +91,7 @@ class BroadcastManager final {
 
   CoursesStore* store_;
   CatalogManager* catalog_;
-  OutboxNotifier* notifier_;
+  outbox::Notifier* notifier_;
   CoursesObserver* observer_;
   DomainOptions options_;
   Clock clock_;

@@ -4,8 +4,12 @@
 #include <map>
 #include <tuple>
 
+#include "advocacy/common/digest.h"
+#include "advocacy/common/idempotent_write.h"
+#include "advocacy/common/ids.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/outbox.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 #include "advocacy/courses/v1/courses_events.pb.h"
 #include "checklist_seed.h"
@@ -49,6 +53,10 @@ v1::CourseSummary Summarize(const v1::Course& c) {
   return s;
 }
 
+absl::Status NegativeRevision() {
+  return absl::InvalidArgumentError("expected_revision: 0 (no check) or a revision");
+}
+
 absl::Status NoCourse(const std::string& course_id) {
   return absl::NotFoundError(
       advocacy::StrCat("course_id: no course '", course_id, "' in this tenant"));
@@ -70,10 +78,6 @@ std::string_view StateName(v1::CourseState s) {
     default:
       return "in an unknown state";
   }
-}
-
-absl::Status TooContended() {
-  return absl::AbortedError("too many concurrent changes to this record; retry");
 }
 
 }  // namespace
@@ -104,8 +108,8 @@ void StripAnswers(v1::Course* course) {
   }
 }
 
-CatalogManager::CatalogManager(CoursesStore* store, OutboxNotifier* notifier, DomainOptions options,
-                               Clock clock)
+CatalogManager::CatalogManager(CoursesStore* store, outbox::Notifier* notifier,
+                               DomainOptions options, Clock clock)
     : store_(store),
       notifier_(notifier),
       options_(std::move(options)),
@@ -120,299 +124,287 @@ void CatalogManager::Notify(const std::string& tenant_id, const std::string& ent
 
 absl::StatusOr<std::optional<v1::Course>> CatalogManager::FindCourse(const std::string& t,
                                                                      const std::string& c) {
-  auto stored = store_->GetCourse(t, c);
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return std::optional<v1::Course>();
-  return std::optional<v1::Course>((*stored)->course());
+  ASSIGN_OR_RETURN(std::optional<storage::v1::StoredCourse> stored, store_->GetCourse(t, c));
+  if (!stored.has_value()) return std::optional<v1::Course>();
+  return std::optional<v1::Course>(std::move(*stored->mutable_course()));
 }
 
 // ---- Courses -------------------------------------------------------------------------------
 
 absl::StatusOr<v1::CreateCourseResponse> CatalogManager::CreateCourse(
     const Principal& caller, const v1::CreateCourseRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateCourseContent("content", req.content()); !st.ok()) return st;
-  if (auto st = ValidateIdempotencyKey("idempotency_key", req.idempotency_key()); !st.ok())
-    return st;
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}); !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ValidateCourseContent("content", req.content()));
+  RETURN_IF_ERROR(ids::ValidateIdempotencyKey("idempotency_key", req.idempotency_key()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}));
   const std::string& t = req.tenant_id();
   const std::string fingerprint =
-      Fingerprint({"CreateCourse", caller.subject, DeterministicBytes(req.content())});
-  for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
-    const std::string id = NewId("c", t, req.idempotency_key());
-    auto existing = store_->GetCourse(t, id);
-    if (!existing.ok()) return existing.status();
-    if (existing->has_value()) {
-      if (req.idempotency_key().empty()) continue;  // a random id collided: draw another
-      if ((*existing)->create_fingerprint() != fingerprint) {
-        return absl::FailedPreconditionError(
-            "idempotency_key: already used to create a different course; use a new key for a "
-            "new course");
-      }
-      v1::CreateCourseResponse resp;
-      *resp.mutable_course() = (*existing)->course();
-      return resp;
-    }
-    const int64_t now = clock_();
-    CourseWrite w;
-    w.tenant_id = t;
-    w.expected_revision = 0;
-    v1::Course& c = *w.course.mutable_course();
-    c.set_course_id(id);
-    c.set_tenant_id(t);
-    *c.mutable_content() = req.content();
-    c.set_state(v1::COURSE_STATE_DRAFT);
-    c.set_revision(1);
-    *c.mutable_created_at() = ToTimestamp(now);
-    *c.mutable_updated_at() = ToTimestamp(now);
-    FillComputed(&c);
-    w.course.set_create_fingerprint(fingerprint);
-    w.summary = Summarize(c);
-    auto ok = store_->PutCourse(w);
-    if (!ok.ok()) return ok.status();
-    if (!*ok) continue;
-    log::Info("course created", {{"tenant_id", t}, {"course_id", id}});
-    v1::CreateCourseResponse resp;
-    *resp.mutable_course() = c;
-    return resp;
-  }
-  return TooContended();
+      digest::Fingerprint({"CreateCourse", caller.subject, DeterministicBytes(req.content())});
+  using Response = v1::CreateCourseResponse;
+  return idempotent::RetryOnConflict<Response>(
+      RetryOptions(options_, "this course"), [&]() -> idempotent::Attempt<Response> {
+        // With a key the id is derived from it, so a retry finds what the first call created.
+        const std::string id = NewId("c", t, req.idempotency_key());
+        ASSIGN_OR_RETURN(std::optional<storage::v1::StoredCourse> existing,
+                         store_->GetCourse(t, id));
+        Response resp;
+        if (existing.has_value()) {
+          // Without a key a random id collided: draw another.
+          if (req.idempotency_key().empty()) return idempotent::kConflict;
+          RETURN_IF_ERROR(
+              idempotent::CheckFingerprint(existing->create_fingerprint(), fingerprint));
+          *resp.mutable_course() = std::move(*existing->mutable_course());
+          return resp;
+        }
+        const int64_t now = clock_();
+        CourseWrite w;
+        w.tenant_id = t;
+        w.expected_revision = 0;
+        v1::Course& c = *w.course.mutable_course();
+        c.set_course_id(id);
+        c.set_tenant_id(t);
+        *c.mutable_content() = req.content();
+        c.set_state(v1::COURSE_STATE_DRAFT);
+        c.set_revision(1);
+        *c.mutable_created_at() = ToTimestamp(now);
+        *c.mutable_updated_at() = ToTimestamp(now);
+        FillComputed(&c);
+        w.course.set_create_fingerprint(fingerprint);
+        w.summary = Summarize(c);
+        ASSIGN_OR_RETURN(const bool written, store_->PutCourse(w));
+        if (!written) return idempotent::kConflict;
+        log::Info("course created", {{"tenant_id", t}, {"course_id", id}});
+        *resp.mutable_course() = c;
+        return resp;
+      });
 }
 
 absl::StatusOr<v1::UpdateCourseResponse> CatalogManager::UpdateCourse(
     const Principal& caller, const v1::UpdateCourseRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("course_id", req.course_id()); !st.ok()) return st;
-  if (auto st = ValidateCourseContent("content", req.content()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("course_id", req.course_id()));
+  RETURN_IF_ERROR(ValidateCourseContent("content", req.content()));
   for (int i = 0; i < req.content().prerequisite_course_ids_size(); ++i) {
     if (req.content().prerequisite_course_ids(i) == req.course_id()) {
       return absl::InvalidArgumentError(advocacy::StrCat("content.prerequisite_course_ids[", i,
                                                          "]: a course cannot require itself"));
     }
   }
-  if (req.expected_revision() < 0) {
-    return absl::InvalidArgumentError("expected_revision: 0 (no check) or a revision");
-  }
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}); !st.ok()) {
-    return st;
-  }
+  if (req.expected_revision() < 0) return NegativeRevision();
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}));
   const std::string& t = req.tenant_id();
-  for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
-    auto existing = store_->GetCourse(t, req.course_id());
-    if (!existing.ok()) return existing.status();
-    if (!existing->has_value()) return NoCourse(req.course_id());
-    storage::StoredCourse stored = **existing;
-    v1::Course& c = *stored.mutable_course();
-    if (c.state() != v1::COURSE_STATE_DRAFT) {
-      return absl::FailedPreconditionError(advocacy::StrCat(
-          "course_id: '", req.course_id(), "' is ", StateName(c.state()),
-          " and therefore frozen, since employees' progress refers to its lessons; create a "
-          "new course instead"));
-    }
-    if (req.expected_revision() != 0 && req.expected_revision() != c.revision()) {
-      return absl::AbortedError(advocacy::StrCat("expected_revision: the course is at revision ",
-                                                 c.revision(), " now; reload it and edit again"));
-    }
-    if (DeterministicBytes(c.content()) == DeterministicBytes(req.content())) {
-      v1::UpdateCourseResponse resp;
-      *resp.mutable_course() = c;
-      return resp;
-    }
-    const int64_t previous = c.revision();
-    *c.mutable_content() = req.content();
-    c.set_revision(previous + 1);
-    *c.mutable_updated_at() = ToTimestamp(clock_());
-    FillComputed(&c);
-    CourseWrite w;
-    w.tenant_id = t;
-    w.expected_revision = previous;
-    w.summary = Summarize(c);
-    w.course = stored;
-    auto ok = store_->PutCourse(w);
-    if (!ok.ok()) return ok.status();
-    if (!*ok) continue;
-    v1::UpdateCourseResponse resp;
-    *resp.mutable_course() = c;
-    return resp;
+  using Response = v1::UpdateCourseResponse;
+  return idempotent::RetryOnConflict<Response>(
+      RetryOptions(options_, "this course"), [&]() -> idempotent::Attempt<Response> {
+        ASSIGN_OR_RETURN(std::optional<storage::v1::StoredCourse> existing,
+                         store_->GetCourse(t, req.course_id()));
+        if (!existing.has_value()) return NoCourse(req.course_id());
+        v1::Course& c = *existing->mutable_course();
+        if (c.state() != v1::COURSE_STATE_DRAFT) {
+          return absl::FailedPreconditionError(advocacy::StrCat(
+              "course_id: '", req.course_id(), "' is ", StateName(c.state()),
+              " and therefore frozen, since employees' progress refers to its lessons; create a "
+              "new course instead"));
+        }
+        if (req.expected_revision() != 0 && req.expected_revision() != c.revision()) {
+          return absl::AbortedError(
+              advocacy::StrCat("expected_revision: the course is at revision ", c.revision(),
+                               " now; reload it and edit again"));
+        }
+        Response resp;
+        if (DeterministicBytes(c.content()) == DeterministicBytes(req.content())) {
+          *resp.mutable_course() = std::move(c);
+          return resp;
+        }
+        const int64_t previous = c.revision();
+        *c.mutable_content() = req.content();
+        c.set_revision(previous + 1);
+        *c.mutable_updated_at() = ToTimestamp(clock_());
+        FillComputed(&c);
+        CourseWrite w;
+        w.tenant_id = t;
+        w.expected_revision = previous;
+        w.summary = Summarize(c);
+        w.course = std::move(*existing);
+        ASSIGN_OR_RETURN(const bool written, store_->PutCourse(w));
+        if (!written) return idempotent::kConflict;
+        *resp.mutable_course() = w.course.course();
+        return resp;
+      });
+}
+
+absl::Status CatalogManager::CheckPublishable(const std::string& t, const v1::Course& c) {
+  if (c.state() != v1::COURSE_STATE_DRAFT) {
+    return absl::FailedPreconditionError(advocacy::StrCat("course_id: '", c.course_id(), "' is ",
+                                                          StateName(c.state()),
+                                                          "; only drafts can be published"));
   }
-  return TooContended();
+  // Prerequisites must already be published, so they can never form a cycle.
+  const auto& prereqs = c.content().prerequisite_course_ids();
+  for (int i = 0; i < prereqs.size(); ++i) {
+    const std::string field = advocacy::StrCat("content.prerequisite_course_ids[", i, "]");
+    if (prereqs[i] == c.course_id()) {
+      return absl::FailedPreconditionError(
+          advocacy::StrCat(field, ": a course cannot require itself; edit the draft"));
+    }
+    ASSIGN_OR_RETURN(std::optional<storage::v1::StoredCourse> p, store_->GetCourse(t, prereqs[i]));
+    if (!p.has_value() || p->course().state() != v1::COURSE_STATE_PUBLISHED) {
+      return absl::FailedPreconditionError(advocacy::StrCat(
+          field, ": '", prereqs[i],
+          "' is not a published course of this tenant; publish it first or edit the draft"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CatalogManager::CheckArchivable(const std::string& t, const v1::Course& c) {
+  const std::string& id = c.course_id();
+  if (c.state() != v1::COURSE_STATE_PUBLISHED) {
+    return absl::FailedPreconditionError(advocacy::StrCat(
+        "course_id: '", id, "' is ", StateName(c.state()),
+        "; only published courses can be archived (a draft is not in the catalog)"));
+  }
+  ASSIGN_OR_RETURN(const std::vector<v1::CourseSummary> summaries, store_->ListCourseSummaries(t));
+  for (const auto& s : summaries) {
+    if (s.state() != v1::COURSE_STATE_PUBLISHED) continue;
+    for (const auto& p : s.prerequisite_course_ids()) {
+      if (p == id) {
+        return absl::FailedPreconditionError(
+            advocacy::StrCat("course_id: the published course '", s.course_id(), "' (", s.title(),
+                             ") requires '", id, "'; archive that course first"));
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(const v1::TenantPolicy policy, Policy(t));
+  if (policy.recommended_course_id() == id) {
+    return absl::FailedPreconditionError(advocacy::StrCat(
+        "course_id: '", id,
+        "' is the tenant's recommended course before sharing; change the tenant policy first"));
+  }
+  return absl::OkStatus();
+}
+
+std::string CatalogManager::StateChangeEvent(const Principal& caller, const v1::Course& c,
+                                             int64_t now) const {
+  const std::string key = CourseEventKey(c.tenant_id(), c.course_id());
+  if (c.state() == v1::COURSE_STATE_PUBLISHED) {
+    v1::CoursePublished ev;
+    ev.set_tenant_id(c.tenant_id());
+    ev.set_course_id(c.course_id());
+    ev.set_sequence(c.revision());
+    ev.set_title(c.content().title());
+    ev.set_level(c.content().level());
+    ev.set_language(c.content().language());
+    ev.set_lesson_count(c.lesson_count());
+    ev.set_estimated_minutes(c.estimated_minutes());
+    *ev.mutable_prerequisite_course_ids() = c.content().prerequisite_course_ids();
+    ev.set_actor_subject(caller.subject);
+    *ev.mutable_occurred_at() = ToTimestamp(now);
+    return events_.Encode(key, ev, now);
+  }
+  v1::CourseArchived ev;
+  ev.set_tenant_id(c.tenant_id());
+  ev.set_course_id(c.course_id());
+  ev.set_sequence(c.revision());
+  ev.set_actor_subject(caller.subject);
+  *ev.mutable_occurred_at() = ToTimestamp(now);
+  return events_.Encode(key, ev, now);
 }
 
 absl::StatusOr<v1::Course> CatalogManager::ChangeCourseState(const Principal& caller,
                                                              const std::string& t,
                                                              const std::string& id,
                                                              v1::CourseState to) {
-  for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
-    auto existing = store_->GetCourse(t, id);
-    if (!existing.ok()) return existing.status();
-    if (!existing->has_value()) return NoCourse(id);
-    storage::StoredCourse stored = **existing;
-    v1::Course& c = *stored.mutable_course();
-    if (c.state() == to) return c;  // repeating a publication or archival changes nothing
-    const int64_t now = clock_();
-    std::string entry;
-    if (to == v1::COURSE_STATE_PUBLISHED) {
-      if (c.state() != v1::COURSE_STATE_DRAFT) {
-        return absl::FailedPreconditionError(advocacy::StrCat(
-            "course_id: '", id, "' is ", StateName(c.state()), "; only drafts can be published"));
-      }
-      // Prerequisites must already be published, so they can never form a cycle.
-      const auto& prereqs = c.content().prerequisite_course_ids();
-      for (int i = 0; i < prereqs.size(); ++i) {
-        const std::string field = advocacy::StrCat("content.prerequisite_course_ids[", i, "]");
-        if (prereqs[i] == id) {
-          return absl::FailedPreconditionError(
-              advocacy::StrCat(field, ": a course cannot require itself; edit the draft"));
-        }
-        auto p = store_->GetCourse(t, prereqs[i]);
-        if (!p.ok()) return p.status();
-        if (!p->has_value() || (*p)->course().state() != v1::COURSE_STATE_PUBLISHED) {
-          return absl::FailedPreconditionError(advocacy::StrCat(
-              field, ": '", prereqs[i],
-              "' is not a published course of this tenant; publish it first or edit the draft"));
-        }
-      }
-      *c.mutable_published_at() = ToTimestamp(now);
-    } else {
-      if (c.state() != v1::COURSE_STATE_PUBLISHED) {
-        return absl::FailedPreconditionError(advocacy::StrCat(
-            "course_id: '", id, "' is ", StateName(c.state()),
-            "; only published courses can be archived (a draft is not in the catalog)"));
-      }
-      auto summaries = store_->ListCourseSummaries(t);
-      if (!summaries.ok()) return summaries.status();
-      for (const auto& s : *summaries) {
-        if (s.state() != v1::COURSE_STATE_PUBLISHED) continue;
-        for (const auto& p : s.prerequisite_course_ids()) {
-          if (p == id) {
-            return absl::FailedPreconditionError(
-                advocacy::StrCat("course_id: the published course '", s.course_id(), "' (",
-                                 s.title(), ") requires '", id, "'; archive that course first"));
-          }
-        }
-      }
-      auto policy = Policy(t);
-      if (!policy.ok()) return policy.status();
-      if (policy->recommended_course_id() == id) {
-        return absl::FailedPreconditionError(advocacy::StrCat(
-            "course_id: '", id,
-            "' is the tenant's recommended course before sharing; change the tenant policy "
-            "first"));
-      }
-    }
-    const int64_t previous = c.revision();
-    c.set_state(to);
-    c.set_revision(previous + 1);
-    *c.mutable_updated_at() = ToTimestamp(now);
-    if (to == v1::COURSE_STATE_PUBLISHED) {
-      v1::CoursePublished ev;
-      ev.set_tenant_id(t);
-      ev.set_course_id(id);
-      ev.set_sequence(c.revision());
-      ev.set_title(c.content().title());
-      ev.set_level(c.content().level());
-      ev.set_language(c.content().language());
-      ev.set_lesson_count(c.lesson_count());
-      ev.set_estimated_minutes(c.estimated_minutes());
-      *ev.mutable_prerequisite_course_ids() = c.content().prerequisite_course_ids();
-      ev.set_actor_subject(caller.subject);
-      *ev.mutable_occurred_at() = ToTimestamp(now);
-      entry = events_.Encode(CourseEventKey(t, id), ev, now);
-    } else {
-      v1::CourseArchived ev;
-      ev.set_tenant_id(t);
-      ev.set_course_id(id);
-      ev.set_sequence(c.revision());
-      ev.set_actor_subject(caller.subject);
-      *ev.mutable_occurred_at() = ToTimestamp(now);
-      entry = events_.Encode(CourseEventKey(t, id), ev, now);
-    }
-    CourseWrite w;
-    w.tenant_id = t;
-    w.expected_revision = previous;
-    w.summary = Summarize(c);
-    w.outbox_entry = entry;
-    w.course = stored;
-    auto ok = store_->PutCourse(w);
-    if (!ok.ok()) return ok.status();
-    if (!*ok) continue;
-    Notify(t, entry);
-    log::Info(to == v1::COURSE_STATE_PUBLISHED ? "course published" : "course archived",
-              {{"tenant_id", t}, {"course_id", id}, {"revision", std::to_string(c.revision())}});
-    return c;
-  }
-  return TooContended();
+  return idempotent::RetryOnConflict<v1::Course>(
+      RetryOptions(options_, "this course"), [&]() -> idempotent::Attempt<v1::Course> {
+        ASSIGN_OR_RETURN(std::optional<storage::v1::StoredCourse> existing,
+                         store_->GetCourse(t, id));
+        if (!existing.has_value()) return NoCourse(id);
+        v1::Course& c = *existing->mutable_course();
+        if (c.state() == to) return c;  // repeating a publication or archival changes nothing
+        RETURN_IF_ERROR(to == v1::COURSE_STATE_PUBLISHED ? CheckPublishable(t, c)
+                                                         : CheckArchivable(t, c));
+        const int64_t now = clock_();
+        const int64_t previous = c.revision();
+        if (to == v1::COURSE_STATE_PUBLISHED) *c.mutable_published_at() = ToTimestamp(now);
+        c.set_state(to);
+        c.set_revision(previous + 1);
+        *c.mutable_updated_at() = ToTimestamp(now);
+        CourseWrite w;
+        w.tenant_id = t;
+        w.expected_revision = previous;
+        w.summary = Summarize(c);
+        w.outbox_entry = StateChangeEvent(caller, c, now);
+        w.course = std::move(*existing);
+        ASSIGN_OR_RETURN(const bool written, store_->PutCourse(w));
+        if (!written) return idempotent::kConflict;
+        Notify(t, w.outbox_entry);
+        const v1::Course& changed = w.course.course();
+        log::Info(to == v1::COURSE_STATE_PUBLISHED ? "course published" : "course archived",
+                  {{"tenant_id", t},
+                   {"course_id", id},
+                   {"revision", std::to_string(changed.revision())}});
+        return changed;
+      });
 }
 
 absl::StatusOr<v1::PublishCourseResponse> CatalogManager::PublishCourse(
     const Principal& caller, const v1::PublishCourseRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("course_id", req.course_id()); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}); !st.ok()) {
-    return st;
-  }
-  auto c = ChangeCourseState(caller, req.tenant_id(), req.course_id(), v1::COURSE_STATE_PUBLISHED);
-  if (!c.ok()) return c.status();
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("course_id", req.course_id()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}));
   v1::PublishCourseResponse resp;
-  *resp.mutable_course() = std::move(*c);
+  ASSIGN_OR_RETURN(
+      *resp.mutable_course(),
+      ChangeCourseState(caller, req.tenant_id(), req.course_id(), v1::COURSE_STATE_PUBLISHED));
   return resp;
 }
 
 absl::StatusOr<v1::ArchiveCourseResponse> CatalogManager::ArchiveCourse(
     const Principal& caller, const v1::ArchiveCourseRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("course_id", req.course_id()); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}); !st.ok()) {
-    return st;
-  }
-  auto c = ChangeCourseState(caller, req.tenant_id(), req.course_id(), v1::COURSE_STATE_ARCHIVED);
-  if (!c.ok()) return c.status();
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("course_id", req.course_id()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}));
   v1::ArchiveCourseResponse resp;
-  *resp.mutable_course() = std::move(*c);
+  ASSIGN_OR_RETURN(
+      *resp.mutable_course(),
+      ChangeCourseState(caller, req.tenant_id(), req.course_id(), v1::COURSE_STATE_ARCHIVED));
   return resp;
 }
 
 absl::StatusOr<v1::GetCourseResponse> CatalogManager::GetCourse(const Principal& caller,
                                                                 const v1::GetCourseRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("course_id", req.course_id()); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone); !st.ok())
-    return st;
-  auto c = FindCourse(req.tenant_id(), req.course_id());
-  if (!c.ok()) return c.status();
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("course_id", req.course_id()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone));
+  ASSIGN_OR_RETURN(std::optional<v1::Course> c, FindCourse(req.tenant_id(), req.course_id()));
   const bool admin = caller.role == Role::kAdmin;
   // Drafts do not exist for anyone but admins.
-  if (!c->has_value() || (!admin && (*c)->state() == v1::COURSE_STATE_DRAFT)) {
+  if (!c.has_value() || (!admin && c->state() == v1::COURSE_STATE_DRAFT)) {
     return NoCourse(req.course_id());
   }
   v1::GetCourseResponse resp;
-  *resp.mutable_course() = std::move(**c);
+  *resp.mutable_course() = std::move(*c);
   if (!admin) StripAnswers(resp.mutable_course());
   return resp;
 }
 
 absl::StatusOr<v1::ListCoursesResponse> CatalogManager::ListCourses(
     const Principal& caller, const v1::ListCoursesRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
   if (!v1::CourseLevel_IsValid(req.level())) {
     return absl::InvalidArgumentError("level: unknown level; leave it unset for every level");
   }
-  if (!req.language().empty()) {
-    if (auto st = ValidateLanguage("language", req.language()); !st.ok()) return st;
-  }
-  auto size = PageSize("page_size", req.page_size(), kMaxPageSize, kDefaultPageSize);
-  if (!size.ok()) return size.status();
-  auto offset = PageOffset("page_token", req.page_token());
-  if (!offset.ok()) return offset.status();
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone); !st.ok())
-    return st;
-  auto all = store_->ListCourseSummaries(req.tenant_id());
-  if (!all.ok()) return all.status();
+  if (!req.language().empty()) RETURN_IF_ERROR(ValidateLanguage("language", req.language()));
+  ASSIGN_OR_RETURN(const int size,
+                   PageSize("page_size", req.page_size(), kMaxPageSize, kDefaultPageSize));
+  ASSIGN_OR_RETURN(const int64_t offset, PageOffset("page_token", req.page_token()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone));
+  ASSIGN_OR_RETURN(std::vector<v1::CourseSummary> all,
+                   store_->ListCourseSummaries(req.tenant_id()));
   const bool everything = caller.role == Role::kAdmin && req.include_unpublished();
   std::vector<v1::CourseSummary> shown;
-  for (auto& s : *all) {
+  for (auto& s : all) {
     if (!everything && s.state() != v1::COURSE_STATE_PUBLISHED) continue;
     if (req.level() != v1::COURSE_LEVEL_UNSPECIFIED && s.level() != req.level()) continue;
     if (!req.language().empty() && s.language() != req.language()) continue;
@@ -424,8 +416,8 @@ absl::StatusOr<v1::ListCoursesResponse> CatalogManager::ListCourses(
   });
   v1::ListCoursesResponse resp;
   const auto begin =
-      static_cast<size_t>(std::min<int64_t>(*offset, static_cast<int64_t>(shown.size())));
-  const size_t end = std::min(shown.size(), begin + static_cast<size_t>(*size));
+      static_cast<size_t>(std::min<int64_t>(offset, static_cast<int64_t>(shown.size())));
+  const size_t end = std::min(shown.size(), begin + static_cast<size_t>(size));
   for (size_t i = begin; i < end; ++i) *resp.add_courses() = std::move(shown[i]);
   if (end < shown.size()) resp.set_next_page_token(PageToken(static_cast<int64_t>(end)));
   return resp;
@@ -435,13 +427,12 @@ absl::StatusOr<v1::ListCoursesResponse> CatalogManager::ListCourses(
 
 absl::StatusOr<CatalogManager::ChecklistState> CatalogManager::LoadChecklist(
     const std::string& t, const std::string& id) {
-  auto stored = store_->GetChecklist(t, id);
-  if (!stored.ok()) return stored.status();
+  ASSIGN_OR_RETURN(std::optional<storage::v1::StoredChecklist> stored, store_->GetChecklist(t, id));
   ChecklistState state;
-  if (stored->has_value()) {
-    state.stored_revision = (*stored)->checklist().revision();
-    state.create_fingerprint = (*stored)->create_fingerprint();
-    if (!(*stored)->deleted()) state.current = (*stored)->checklist();
+  if (stored.has_value()) {
+    state.stored_revision = stored->checklist().revision();
+    state.create_fingerprint = stored->create_fingerprint();
+    if (!stored->deleted()) state.current = std::move(*stored->mutable_checklist());
     return state;
   }
   if (const v1::Checklist* seed = FindWelcomeChecklist(id); seed != nullptr) {
@@ -453,164 +444,146 @@ absl::StatusOr<CatalogManager::ChecklistState> CatalogManager::LoadChecklist(
 
 absl::StatusOr<std::optional<v1::Checklist>> CatalogManager::FindChecklist(const std::string& t,
                                                                            const std::string& id) {
-  auto state = LoadChecklist(t, id);
-  if (!state.ok()) return state.status();
-  return std::move(state->current);
+  ASSIGN_OR_RETURN(ChecklistState state, LoadChecklist(t, id));
+  return std::move(state.current);
 }
 
 absl::StatusOr<v1::CreateChecklistResponse> CatalogManager::CreateChecklist(
     const Principal& caller, const v1::CreateChecklistRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateChecklistContent("content", req.content()); !st.ok()) return st;
-  if (auto st = ValidateIdempotencyKey("idempotency_key", req.idempotency_key()); !st.ok())
-    return st;
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}); !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ValidateChecklistContent("content", req.content()));
+  RETURN_IF_ERROR(ids::ValidateIdempotencyKey("idempotency_key", req.idempotency_key()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}));
   const std::string& t = req.tenant_id();
   const std::string fingerprint =
-      Fingerprint({"CreateChecklist", caller.subject, DeterministicBytes(req.content())});
-  for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
-    const std::string id = NewId("k", t, req.idempotency_key());
-    auto existing = store_->GetChecklist(t, id);
-    if (!existing.ok()) return existing.status();
-    if (existing->has_value()) {
-      if (req.idempotency_key().empty()) continue;
-      if ((*existing)->create_fingerprint() != fingerprint) {
-        return absl::FailedPreconditionError(
-            "idempotency_key: already used to create a different checklist; use a new key");
-      }
-      if ((*existing)->deleted()) {
-        return absl::FailedPreconditionError(
-            "idempotency_key: the checklist created with this key was deleted since; use a new "
-            "key to create it again");
-      }
-      v1::CreateChecklistResponse resp;
-      *resp.mutable_checklist() = (*existing)->checklist();
-      return resp;
-    }
-    ChecklistWrite w;
-    w.tenant_id = t;
-    v1::Checklist& c = *w.checklist.mutable_checklist();
-    c.set_checklist_id(id);
-    c.set_tenant_id(t);
-    *c.mutable_content() = req.content();
-    c.set_revision(1);
-    *c.mutable_updated_at() = ToTimestamp(clock_());
-    w.checklist.set_create_fingerprint(fingerprint);
-    auto ok = store_->PutChecklist(w);
-    if (!ok.ok()) return ok.status();
-    if (!*ok) continue;
-    v1::CreateChecklistResponse resp;
-    *resp.mutable_checklist() = c;
-    return resp;
-  }
-  return TooContended();
+      digest::Fingerprint({"CreateChecklist", caller.subject, DeterministicBytes(req.content())});
+  using Response = v1::CreateChecklistResponse;
+  return idempotent::RetryOnConflict<Response>(
+      RetryOptions(options_, "this checklist"), [&]() -> idempotent::Attempt<Response> {
+        const std::string id = NewId("k", t, req.idempotency_key());
+        ASSIGN_OR_RETURN(std::optional<storage::v1::StoredChecklist> existing,
+                         store_->GetChecklist(t, id));
+        Response resp;
+        if (existing.has_value()) {
+          if (req.idempotency_key().empty()) return idempotent::kConflict;  // draw another id
+          RETURN_IF_ERROR(
+              idempotent::CheckFingerprint(existing->create_fingerprint(), fingerprint));
+          if (existing->deleted()) {
+            return absl::FailedPreconditionError(
+                "idempotency_key: the checklist created with this key was deleted since; use a "
+                "new key to create it again");
+          }
+          *resp.mutable_checklist() = std::move(*existing->mutable_checklist());
+          return resp;
+        }
+        ChecklistWrite w;
+        w.tenant_id = t;
+        v1::Checklist& c = *w.checklist.mutable_checklist();
+        c.set_checklist_id(id);
+        c.set_tenant_id(t);
+        *c.mutable_content() = req.content();
+        c.set_revision(1);
+        *c.mutable_updated_at() = ToTimestamp(clock_());
+        w.checklist.set_create_fingerprint(fingerprint);
+        ASSIGN_OR_RETURN(const bool written, store_->PutChecklist(w));
+        if (!written) return idempotent::kConflict;
+        *resp.mutable_checklist() = c;
+        return resp;
+      });
 }
 
 absl::StatusOr<v1::UpdateChecklistResponse> CatalogManager::UpdateChecklist(
     const Principal& caller, const v1::UpdateChecklistRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("checklist_id", req.checklist_id()); !st.ok()) return st;
-  if (auto st = ValidateChecklistContent("content", req.content()); !st.ok()) return st;
-  if (req.expected_revision() < 0) {
-    return absl::InvalidArgumentError("expected_revision: 0 (no check) or a revision");
-  }
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}); !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("checklist_id", req.checklist_id()));
+  RETURN_IF_ERROR(ValidateChecklistContent("content", req.content()));
+  if (req.expected_revision() < 0) return NegativeRevision();
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}));
   const std::string& t = req.tenant_id();
-  for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
-    auto state = LoadChecklist(t, req.checklist_id());
-    if (!state.ok()) return state.status();
-    if (!state->current.has_value()) return NoChecklist(req.checklist_id());
-    const v1::Checklist& current = *state->current;
-    if (req.expected_revision() != 0 && req.expected_revision() != current.revision()) {
-      return absl::AbortedError(advocacy::StrCat("expected_revision: the checklist is at revision ",
-                                                 current.revision(),
-                                                 " now; reload it and edit again"));
-    }
-    if (DeterministicBytes(current.content()) == DeterministicBytes(req.content())) {
-      v1::UpdateChecklistResponse resp;
-      *resp.mutable_checklist() = current;
-      return resp;
-    }
-    // Copy-on-write: the first edit of a welcome checklist stores the tenant's own copy.
-    ChecklistWrite w;
-    w.tenant_id = t;
-    w.expected_revision = state->stored_revision;
-    v1::Checklist& next = *w.checklist.mutable_checklist();
-    next = current;
-    *next.mutable_content() = req.content();
-    next.set_revision(current.revision() + 1);
-    next.set_welcome(false);
-    *next.mutable_updated_at() = ToTimestamp(clock_());
-    w.checklist.set_create_fingerprint(state->create_fingerprint);
-    auto ok = store_->PutChecklist(w);
-    if (!ok.ok()) return ok.status();
-    if (!*ok) continue;
-    v1::UpdateChecklistResponse resp;
-    *resp.mutable_checklist() = next;
-    return resp;
-  }
-  return TooContended();
+  using Response = v1::UpdateChecklistResponse;
+  return idempotent::RetryOnConflict<Response>(
+      RetryOptions(options_, "this checklist"), [&]() -> idempotent::Attempt<Response> {
+        ASSIGN_OR_RETURN(ChecklistState state, LoadChecklist(t, req.checklist_id()));
+        if (!state.current.has_value()) return NoChecklist(req.checklist_id());
+        const v1::Checklist& current = *state.current;
+        if (req.expected_revision() != 0 && req.expected_revision() != current.revision()) {
+          return absl::AbortedError(
+              advocacy::StrCat("expected_revision: the checklist is at revision ",
+                               current.revision(), " now; reload it and edit again"));
+        }
+        Response resp;
+        if (DeterministicBytes(current.content()) == DeterministicBytes(req.content())) {
+          *resp.mutable_checklist() = current;
+          return resp;
+        }
+        // Copy-on-write: the first edit of a welcome checklist stores the tenant's own copy.
+        ChecklistWrite w;
+        w.tenant_id = t;
+        w.expected_revision = state.stored_revision;
+        v1::Checklist& next = *w.checklist.mutable_checklist();
+        next = current;
+        *next.mutable_content() = req.content();
+        next.set_revision(current.revision() + 1);
+        next.set_welcome(false);
+        *next.mutable_updated_at() = ToTimestamp(clock_());
+        w.checklist.set_create_fingerprint(state.create_fingerprint);
+        ASSIGN_OR_RETURN(const bool written, store_->PutChecklist(w));
+        if (!written) return idempotent::kConflict;
+        *resp.mutable_checklist() = next;
+        return resp;
+      });
 }
 
 absl::StatusOr<v1::DeleteChecklistResponse> CatalogManager::DeleteChecklist(
     const Principal& caller, const v1::DeleteChecklistRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("checklist_id", req.checklist_id()); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}); !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("checklist_id", req.checklist_id()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}));
   const std::string& t = req.tenant_id();
-  for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
-    auto state = LoadChecklist(t, req.checklist_id());
-    if (!state.ok()) return state.status();
-    if (!state->current.has_value()) return NoChecklist(req.checklist_id());
-    // A tombstone, so a deleted welcome checklist does not come back from the seed.
-    ChecklistWrite w;
-    w.tenant_id = t;
-    w.expected_revision = state->stored_revision;
-    v1::Checklist& tomb = *w.checklist.mutable_checklist();
-    tomb.set_checklist_id(req.checklist_id());
-    tomb.set_tenant_id(t);
-    tomb.set_revision(state->current->revision() + 1);
-    *tomb.mutable_updated_at() = ToTimestamp(clock_());
-    w.checklist.set_deleted(true);
-    w.checklist.set_create_fingerprint(state->create_fingerprint);
-    auto ok = store_->PutChecklist(w);
-    if (!ok.ok()) return ok.status();
-    if (!*ok) continue;
-    log::Info("checklist deleted", {{"tenant_id", t}, {"checklist_id", req.checklist_id()}});
-    return v1::DeleteChecklistResponse();
-  }
-  return TooContended();
+  using Response = v1::DeleteChecklistResponse;
+  return idempotent::RetryOnConflict<Response>(
+      RetryOptions(options_, "this checklist"), [&]() -> idempotent::Attempt<Response> {
+        ASSIGN_OR_RETURN(ChecklistState state, LoadChecklist(t, req.checklist_id()));
+        if (!state.current.has_value()) return NoChecklist(req.checklist_id());
+        // A tombstone, so a deleted welcome checklist does not come back from the seed.
+        ChecklistWrite w;
+        w.tenant_id = t;
+        w.expected_revision = state.stored_revision;
+        v1::Checklist& tomb = *w.checklist.mutable_checklist();
+        tomb.set_checklist_id(req.checklist_id());
+        tomb.set_tenant_id(t);
+        tomb.set_revision(state.current->revision() + 1);
+        *tomb.mutable_updated_at() = ToTimestamp(clock_());
+        w.checklist.set_deleted(true);
+        w.checklist.set_create_fingerprint(state.create_fingerprint);
+        ASSIGN_OR_RETURN(const bool written, store_->PutChecklist(w));
+        if (!written) return idempotent::kConflict;
+        log::Info("checklist deleted", {{"tenant_id", t}, {"checklist_id", req.checklist_id()}});
+        return Response();
+      });
 }
 
 absl::StatusOr<v1::GetChecklistResponse> CatalogManager::GetChecklist(
     const Principal& caller, const v1::GetChecklistRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("checklist_id", req.checklist_id()); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone); !st.ok())
-    return st;
-  auto c = FindChecklist(req.tenant_id(), req.checklist_id());
-  if (!c.ok()) return c.status();
-  if (!c->has_value()) return NoChecklist(req.checklist_id());
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("checklist_id", req.checklist_id()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone));
+  ASSIGN_OR_RETURN(std::optional<v1::Checklist> c,
+                   FindChecklist(req.tenant_id(), req.checklist_id()));
+  if (!c.has_value()) return NoChecklist(req.checklist_id());
   v1::GetChecklistResponse resp;
-  *resp.mutable_checklist() = std::move(**c);
+  *resp.mutable_checklist() = std::move(*c);
   return resp;
 }
 
 absl::StatusOr<v1::ListChecklistsResponse> CatalogManager::ListChecklists(
     const Principal& caller, const v1::ListChecklistsRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone); !st.ok())
-    return st;
-  auto stored = store_->ListChecklists(req.tenant_id());
-  if (!stored.ok()) return stored.status();
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone));
+  ASSIGN_OR_RETURN(std::vector<storage::v1::StoredChecklist> stored,
+                   store_->ListChecklists(req.tenant_id()));
   std::map<std::string, std::optional<v1::Checklist>> by_id;
-  for (auto& s : *stored) {
+  for (auto& s : stored) {
     const std::string id = s.checklist().checklist_id();
     std::optional<v1::Checklist> c;
     if (!s.deleted()) c = std::move(*s.mutable_checklist());
@@ -632,9 +605,8 @@ absl::StatusOr<v1::ListChecklistsResponse> CatalogManager::ListChecklists(
 // ---- Tenant policy -------------------------------------------------------------------------
 
 absl::StatusOr<v1::TenantPolicy> CatalogManager::Policy(const std::string& t) {
-  auto stored = store_->GetPolicy(t);
-  if (!stored.ok()) return stored.status();
-  if (stored->has_value()) return **stored;
+  ASSIGN_OR_RETURN(std::optional<v1::TenantPolicy> stored, store_->GetPolicy(t));
+  if (stored.has_value()) return std::move(*stored);
   v1::TenantPolicy p;
   p.set_tenant_id(t);
   return p;
@@ -642,76 +614,70 @@ absl::StatusOr<v1::TenantPolicy> CatalogManager::Policy(const std::string& t) {
 
 absl::StatusOr<v1::GetTenantPolicyResponse> CatalogManager::GetTenantPolicy(
     const Principal& caller, const v1::GetTenantPolicyRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone); !st.ok())
-    return st;
-  auto p = Policy(req.tenant_id());
-  if (!p.ok()) return p.status();
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone));
   v1::GetTenantPolicyResponse resp;
-  *resp.mutable_policy() = std::move(*p);
+  ASSIGN_OR_RETURN(*resp.mutable_policy(), Policy(req.tenant_id()));
   return resp;
+}
+
+absl::Status CatalogManager::CheckRecommendable(const std::string& t,
+                                                const std::string& course_id) {
+  if (course_id.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::optional<v1::Course> c, FindCourse(t, course_id));
+  if (!c.has_value() || c->state() != v1::COURSE_STATE_PUBLISHED) {
+    return absl::FailedPreconditionError(advocacy::StrCat(
+        "recommended_course_id: '", course_id, "' is not a published course of this tenant"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::SetTenantPolicyResponse> CatalogManager::SetTenantPolicy(
     const Principal& caller, const v1::SetTenantPolicyRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
   if (!req.recommended_course_id().empty()) {
-    if (auto st = ValidateLabel("recommended_course_id", req.recommended_course_id()); !st.ok()) {
-      return st;
-    }
+    RETURN_IF_ERROR(ids::ValidateObjectId("recommended_course_id", req.recommended_course_id()));
   }
-  if (req.expected_revision() < 0) {
-    return absl::InvalidArgumentError("expected_revision: 0 (no check) or a revision");
-  }
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}); !st.ok()) {
-    return st;
-  }
+  if (req.expected_revision() < 0) return NegativeRevision();
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), {Role::kAdmin}));
   const std::string& t = req.tenant_id();
-  for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
-    auto current = Policy(t);
-    if (!current.ok()) return current.status();
-    if (req.expected_revision() != 0 && req.expected_revision() != current->revision()) {
-      return absl::AbortedError(advocacy::StrCat("expected_revision: the policy is at revision ",
-                                                 current->revision(), " now; reload it"));
-    }
-    v1::SetTenantPolicyResponse resp;
-    if (current->recommended_course_id() == req.recommended_course_id()) {
-      *resp.mutable_policy() = std::move(*current);
-      return resp;
-    }
-    if (!req.recommended_course_id().empty()) {
-      auto c = FindCourse(t, req.recommended_course_id());
-      if (!c.ok()) return c.status();
-      if (!c->has_value() || (*c)->state() != v1::COURSE_STATE_PUBLISHED) {
-        return absl::FailedPreconditionError(
-            advocacy::StrCat("recommended_course_id: '", req.recommended_course_id(),
-                             "' is not a published course of this tenant"));
-      }
-    }
-    const int64_t now = clock_();
-    PolicyWrite w;
-    w.tenant_id = t;
-    w.expected_revision = current->revision();
-    w.policy.set_tenant_id(t);
-    w.policy.set_recommended_course_id(req.recommended_course_id());
-    w.policy.set_revision(current->revision() + 1);
-    *w.policy.mutable_updated_at() = ToTimestamp(now);
-    v1::TenantPolicyChanged ev;
-    *ev.mutable_policy() = w.policy;
-    ev.set_sequence(w.policy.revision());
-    ev.set_actor_subject(caller.subject);
-    *ev.mutable_occurred_at() = ToTimestamp(now);
-    w.outbox_entry = events_.Encode(PolicyEventKey(t), ev, now);
-    auto ok = store_->PutPolicy(w);
-    if (!ok.ok()) return ok.status();
-    if (!*ok) continue;
-    Notify(t, w.outbox_entry);
-    log::Info("tenant policy changed",
-              {{"tenant_id", t}, {"recommended_course_id", req.recommended_course_id()}});
-    *resp.mutable_policy() = w.policy;
-    return resp;
-  }
-  return TooContended();
+  using Response = v1::SetTenantPolicyResponse;
+  return idempotent::RetryOnConflict<Response>(
+      RetryOptions(options_, "this tenant's policy"), [&]() -> idempotent::Attempt<Response> {
+        ASSIGN_OR_RETURN(v1::TenantPolicy current, Policy(t));
+        if (req.expected_revision() != 0 && req.expected_revision() != current.revision()) {
+          return absl::AbortedError(
+              advocacy::StrCat("expected_revision: the policy is at revision ", current.revision(),
+                               " now; reload it"));
+        }
+        Response resp;
+        if (current.recommended_course_id() == req.recommended_course_id()) {
+          *resp.mutable_policy() = std::move(current);
+          return resp;
+        }
+        RETURN_IF_ERROR(CheckRecommendable(t, req.recommended_course_id()));
+        const int64_t now = clock_();
+        PolicyWrite w;
+        w.tenant_id = t;
+        w.expected_revision = current.revision();
+        w.policy.set_tenant_id(t);
+        w.policy.set_recommended_course_id(req.recommended_course_id());
+        w.policy.set_revision(current.revision() + 1);
+        *w.policy.mutable_updated_at() = ToTimestamp(now);
+        v1::TenantPolicyChanged ev;
+        *ev.mutable_policy() = w.policy;
+        ev.set_sequence(w.policy.revision());
+        ev.set_actor_subject(caller.subject);
+        *ev.mutable_occurred_at() = ToTimestamp(now);
+        w.outbox_entry = events_.Encode(PolicyEventKey(t), ev, now);
+        ASSIGN_OR_RETURN(const bool written, store_->PutPolicy(w));
+        if (!written) return idempotent::kConflict;
+        Notify(t, w.outbox_entry);
+        log::Info("tenant policy changed",
+                  {{"tenant_id", t}, {"recommended_course_id", req.recommended_course_id()}});
+        *resp.mutable_policy() = w.policy;
+        return resp;
+      });
 }
 
 }  // namespace advocacy::courses

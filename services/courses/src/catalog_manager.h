@@ -12,9 +12,10 @@
 
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
+#include "advocacy/common/outbox.h"
 #include "advocacy/courses/v1/courses_service.pb.h"
 #include "courses_domain.h"
-#include "courses_store.h"
+#include "ports.h"
 
 namespace advocacy::courses {
 
@@ -27,7 +28,8 @@ void StripAnswers(v1::Course* course);
 
 class CatalogManager final {
  public:
-  CatalogManager(CoursesStore* store, OutboxNotifier* notifier, DomainOptions options,
+  // `notifier` may be null (unit tests that do not look at events).
+  CatalogManager(CoursesStore* store, outbox::Notifier* notifier, DomainOptions options,
                  Clock clock = nullptr);
 
   absl::StatusOr<v1::CreateCourseResponse> CreateCourse(const auth::Principal& caller,
@@ -78,13 +80,24 @@ class CatalogManager final {
   };
   absl::StatusOr<ChecklistState> LoadChecklist(const std::string& tenant_id,
                                                const std::string& checklist_id);
+  // Publication or archival: one compare-and-set on the course's revision, with its event.
   absl::StatusOr<v1::Course> ChangeCourseState(const auth::Principal& caller,
                                                const std::string& tenant_id,
                                                const std::string& course_id, v1::CourseState to);
+  // FAILED_PRECONDITION unless `course` is a draft whose prerequisites are all published.
+  absl::Status CheckPublishable(const std::string& tenant_id, const v1::Course& course);
+  // FAILED_PRECONDITION unless `course` is published, no published course requires it and the
+  // tenant policy does not recommend it.
+  absl::Status CheckArchivable(const std::string& tenant_id, const v1::Course& course);
+  // CoursePublished or CourseArchived (after `course` changed state), as an outbox entry.
+  std::string StateChangeEvent(const auth::Principal& caller, const v1::Course& course,
+                               int64_t now_ms) const;
+  // FAILED_PRECONDITION unless `course_id` is empty or a published course of the tenant.
+  absl::Status CheckRecommendable(const std::string& tenant_id, const std::string& course_id);
   void Notify(const std::string& tenant_id, const std::string& entry);
 
   CoursesStore* store_;
-  OutboxNotifier* notifier_;
+  outbox::Notifier* notifier_;
   DomainOptions options_;
   Clock clock_;
   EventEncoder events_;

@@ -10,10 +10,6 @@ CoursesConfig ReadCoursesConfig(config::EnvReader& env) {
   c.topic = env.Optional("COURSES_TOPIC", "advocacy.courses.v1");
   c.idempotency_ttl =
       env.Millis("COURSES_IDEMPOTENCY_TTL_MS", hours(24), milliseconds(60000), hours(24 * 30));
-  c.topic_retention =
-      env.Millis("COURSES_TOPIC_RETENTION_MS", hours(24 * 30), hours(1), hours(24 * 3650));
-  c.outbox_lease = env.Millis("COURSES_OUTBOX_LEASE_MS", milliseconds(3000), milliseconds(100),
-                              milliseconds(600000));
   c.active_window =
       env.Millis("COURSES_ACTIVE_WINDOW_MS", hours(24 * 30), milliseconds(60000), hours(24 * 366));
   c.active_refresh =

@@ -4,32 +4,22 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/time_util.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <cstdlib>
 #include <cstring>
 
+#include "advocacy/common/digest.h"
 #include "advocacy/common/kafka.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/outbox.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 
 namespace advocacy::courses {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
 constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 constexpr size_t kVerificationCodeLength = 26;
-
-std::string ToHex(const unsigned char* data, size_t n) {
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 0xf]);
-  }
-  return out;
-}
 
 void RandomBytes(unsigned char* out, size_t n) {
   // The CSPRNG failing means the process cannot make unguessable ids or codes at all: a
@@ -41,6 +31,10 @@ void RandomBytes(unsigned char* out, size_t n) {
 }
 
 }  // namespace
+
+idempotent::Options RetryOptions(const DomainOptions& options, std::string_view what) {
+  return {.max_attempts = options.max_commit_attempts, .what = what};
+}
 
 int64_t SystemNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -54,18 +48,6 @@ google::protobuf::Timestamp ToTimestamp(int64_t ms) {
 
 int64_t ToMillis(const google::protobuf::Timestamp& ts) {
   return google::protobuf::util::TimeUtil::TimestampToMilliseconds(ts);
-}
-
-std::string Fingerprint(std::initializer_list<std::string_view> parts) {
-  std::string buffer;
-  for (std::string_view p : parts) {
-    const uint64_t n = p.size();
-    buffer.append(reinterpret_cast<const char*>(&n), sizeof(n));
-    buffer.append(p);
-  }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(buffer.data()), buffer.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
 }
 
 std::string DeterministicBytes(const google::protobuf::Message& message) {
@@ -82,15 +64,14 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
 std::string RandomHex(size_t bytes) {
   std::string raw(bytes, '\0');
   RandomBytes(reinterpret_cast<unsigned char*>(raw.data()), bytes);
-  return ToHex(reinterpret_cast<const unsigned char*>(raw.data()), bytes);
+  return digest::Hex(raw);
 }
 
 std::string NewId(std::string_view prefix, std::string_view tenant_id,
                   std::string_view idempotency_key) {
   if (idempotency_key.empty()) return advocacy::StrCat(prefix, "-", RandomHex(8));
-  const std::string digest = Fingerprint({"id", prefix, tenant_id, idempotency_key});
-  return advocacy::StrCat(prefix, "-",
-                          ToHex(reinterpret_cast<const unsigned char*>(digest.data()), 8));
+  const std::string derived = digest::Fingerprint({"id", prefix, tenant_id, idempotency_key});
+  return advocacy::StrCat(prefix, "-", digest::Hex(std::string_view(derived).substr(0, 8)));
 }
 
 std::string NewVerificationCode() {
@@ -177,9 +158,7 @@ std::string EventEncoder::Encode(const std::string& kafka_key,
 
 absl::Status AuthorizeSelf(const auth::Principal& caller, std::string_view tenant_id,
                            std::string_view employee_id) {
-  if (auto st = auth::AuthorizeEmployeeAccess(caller, tenant_id, employee_id); !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(auth::AuthorizeEmployeeAccess(caller, tenant_id, employee_id));
   if (caller.role != auth::Role::kEmployee) {
     return absl::PermissionDeniedError(advocacy::StrCat(
         auth::RoleName(caller.role), " '", caller.subject,

@@ -1,8 +1,9 @@
 #pragma once
 
-// What the three managers of the courses domain share: options, the clock, ids and
-// fingerprints, how events become outbox entries, and the observer that metrics hang off.
-// Plain C++ on the protobuf messages: no gRPC, no Redis, no Prometheus.
+// What the three managers of the courses domain share: options, the clock, ids, how events
+// become outbox entries, and the Redis hash tags their aggregates live under. Plain C++ on the
+// protobuf messages: no gRPC, no Redis, no Prometheus. (Fingerprints are digest::Fingerprint;
+// the interfaces the domain needs from outside are in ports.h.)
 
 #include <google/protobuf/message.h>
 #include <google/protobuf/timestamp.pb.h>
@@ -10,13 +11,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
+#include "advocacy/common/idempotent_write.h"
 #include "advocacy/courses/v1/courses.pb.h"
 
 namespace advocacy::courses {
@@ -32,21 +33,25 @@ struct DomainOptions {
   int max_commit_attempts = 64;
 };
 
+// The compare-and-set bound of `options`, for idempotent::Write / RetryOnConflict; `what` names
+// the contended record in the ABORTED message ("this course", "this broadcast").
+idempotent::Options RetryOptions(const DomainOptions& options, std::string_view what);
+
 using Clock = std::function<int64_t()>;  // milliseconds since the epoch
 int64_t SystemNowMs();
 
 google::protobuf::Timestamp ToTimestamp(int64_t ms);
 int64_t ToMillis(const google::protobuf::Timestamp& ts);
 
-// SHA-256 over length-prefixed parts, so ("ab", "c") and ("a", "bc") differ.
-std::string Fingerprint(std::initializer_list<std::string_view> parts);
 // Serialization with map entries sorted, so equal messages give equal bytes.
 std::string DeterministicBytes(const google::protobuf::Message& message);
 
 // `bytes` random bytes from the operating system's CSPRNG, as lowercase hex.
 std::string RandomHex(size_t bytes);
 // A new id "<prefix>-<16 hex>": random, or derived from an idempotency key so that a retried
-// creation lands on the same id (and the same Redis slot) without any lookup.
+// creation lands on the same id (and the same Redis slot) without any lookup: the first 8 bytes
+// of digest::Fingerprint({"id", prefix, tenant_id, idempotency_key}). Ids already handed out
+// depend on these bytes: never change the derivation.
 std::string NewId(std::string_view prefix, std::string_view tenant_id,
                   std::string_view idempotency_key);
 // 26 characters of Crockford base32 holding 128 random bits.
@@ -86,22 +91,5 @@ class EventEncoder final {
 // service may read an employee's progress but never enroll or register them.
 absl::Status AuthorizeSelf(const auth::Principal& caller, std::string_view tenant_id,
                            std::string_view employee_id);
-
-// What metrics are made of. Called after the change is committed; must not block.
-class CoursesObserver {
- public:
-  virtual ~CoursesObserver() = default;
-  virtual void Enrolled(const std::string& course_id, v1::CourseLevel level) = 0;
-  virtual void Completed(const std::string& course_id, v1::CourseLevel level) = 0;
-  // "registered", "waitlisted", "promoted" or "cancelled".
-  virtual void RegistrationChanged(std::string_view outcome) = 0;
-};
-
-// Called after a commit with each outbox entry it wrote, so the relay can publish at once.
-class OutboxNotifier {
- public:
-  virtual ~OutboxNotifier() = default;
-  virtual void Notify(std::string outbox_key, std::string encoded) = 0;
-};
 
 }  // namespace advocacy::courses

@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "courses_domain.h"
+#include "ports.h"
 
 namespace prometheus {
 class Registry;

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
+#include "advocacy/common/ids.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 
 namespace advocacy::courses {
@@ -13,21 +15,6 @@ namespace {
 
 absl::Status Invalid(std::string_view field, std::string_view problem) {
   return absl::InvalidArgumentError(advocacy::StrCat(field, ": ", problem));
-}
-
-bool IsLabelChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
-}
-
-absl::Status Label(std::string_view field, std::string_view value, size_t max) {
-  if (value.empty()) return Invalid(field, "required");
-  if (value.size() > max) return Invalid(field, advocacy::StrCat("at most ", max, " bytes"));
-  for (char c : value) {
-    if (!IsLabelChar(c))
-      return Invalid(field, "only letters, digits, '.', '_' and '-' are allowed");
-  }
-  return absl::OkStatus();
 }
 
 std::string Item(std::string_view field, std::string_view name, int index) {
@@ -50,14 +37,12 @@ absl::Status ValidateQuiz(const std::string& field, const v1::QuizLesson& quiz) 
   for (int i = 0; i < quiz.questions_size(); ++i) {
     const auto& q = quiz.questions(i);
     const std::string qf = Item(field, "questions", i);
-    if (auto st = Label(Sub(qf, "question_id"), q.question_id(), kMaxLabelBytes); !st.ok())
-      return st;
+    RETURN_IF_ERROR(ids::ValidateObjectId(Sub(qf, "question_id"), q.question_id()));
     if (!ids.insert(q.question_id()).second) {
       return Invalid(Sub(qf, "question_id"),
                      advocacy::StrCat("'", q.question_id(), "' appears twice"));
     }
-    if (auto st = ValidateText(Sub(qf, "prompt"), q.prompt(), 1, kMaxPromptBytes); !st.ok())
-      return st;
+    RETURN_IF_ERROR(ValidateText(Sub(qf, "prompt"), q.prompt(), 1, kMaxPromptBytes));
     if (q.choices_size() < kMinChoices) {
       return Invalid(Sub(qf, "choices"), advocacy::StrCat("at least ", kMinChoices));
     }
@@ -65,10 +50,7 @@ absl::Status ValidateQuiz(const std::string& field, const v1::QuizLesson& quiz) 
       return Invalid(Sub(qf, "choices"), advocacy::StrCat("at most ", kMaxChoices));
     }
     for (int c = 0; c < q.choices_size(); ++c) {
-      if (auto st = ValidateText(Item(qf, "choices", c), q.choices(c), 1, kMaxChoiceBytes);
-          !st.ok()) {
-        return st;
-      }
+      RETURN_IF_ERROR(ValidateText(Item(qf, "choices", c), q.choices(c), 1, kMaxChoiceBytes));
     }
     if (q.correct_choices().empty()) {
       return Invalid(Sub(qf, "correct_choices"), "at least one correct choice");
@@ -90,38 +72,6 @@ absl::Status ValidateQuiz(const std::string& field, const v1::QuizLesson& quiz) 
 }
 
 }  // namespace
-
-absl::Status ValidateTenantId(std::string_view field, std::string_view value) {
-  return Label(field, value, kMaxTenantIdBytes);
-}
-
-absl::Status ValidateLabel(std::string_view field, std::string_view value) {
-  return Label(field, value, kMaxLabelBytes);
-}
-
-absl::Status ValidateEmployeeId(std::string_view field, std::string_view value) {
-  if (value.empty()) return Invalid(field, "required");
-  if (value.size() > kMaxEmployeeIdBytes) {
-    return Invalid(field, advocacy::StrCat("at most ", kMaxEmployeeIdBytes, " bytes"));
-  }
-  for (char c : value) {
-    if (c <= 0x20 || c >= 0x7f || c == '{' || c == '}' || c == '/') {
-      return Invalid(field, "printable ASCII only, without spaces, '{', '}' or '/'");
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateIdempotencyKey(std::string_view field, std::string_view value) {
-  if (value.empty()) return absl::OkStatus();
-  if (value.size() > kMaxIdempotencyKeyBytes) {
-    return Invalid(field, advocacy::StrCat("at most ", kMaxIdempotencyKeyBytes, " bytes"));
-  }
-  for (char c : value) {
-    if (c <= 0x20 || c >= 0x7f) return Invalid(field, "printable ASCII only");
-  }
-  return absl::OkStatus();
-}
 
 absl::Status ValidateText(std::string_view field, std::string_view value, size_t min, size_t max) {
   if (value.size() < min) return Invalid(field, min == 1 ? "required" : "too short");
@@ -169,14 +119,11 @@ absl::Status ValidateCourseContent(std::string_view field, const v1::CourseConte
   if (c.ByteSizeLong() > kMaxCourseContentBytes) {
     return Invalid(field, "at most 2 MiB in total; split the course");
   }
-  if (auto st = ValidateText(Sub(field, "title"), c.title(), 1, kMaxTitleBytes); !st.ok())
-    return st;
-  if (auto st = ValidateText(Sub(field, "description"), c.description(), 0, kMaxDescriptionBytes);
-      !st.ok()) {
-    return st;
-  }
-  if (auto st = ValidateLevel(Sub(field, "level"), c.level()); !st.ok()) return st;
-  if (auto st = ValidateLanguage(Sub(field, "language"), c.language()); !st.ok()) return st;
+  RETURN_IF_ERROR(ValidateText(Sub(field, "title"), c.title(), 1, kMaxTitleBytes));
+  RETURN_IF_ERROR(
+      ValidateText(Sub(field, "description"), c.description(), 0, kMaxDescriptionBytes));
+  RETURN_IF_ERROR(ValidateLevel(Sub(field, "level"), c.level()));
+  RETURN_IF_ERROR(ValidateLanguage(Sub(field, "language"), c.language()));
   if (c.modules().empty()) return Invalid(Sub(field, "modules"), "at least one module");
   if (c.modules_size() > kMaxModules) {
     return Invalid(Sub(field, "modules"), advocacy::StrCat("at most ", kMaxModules));
@@ -187,13 +134,12 @@ absl::Status ValidateCourseContent(std::string_view field, const v1::CourseConte
   for (int m = 0; m < c.modules_size(); ++m) {
     const auto& mod = c.modules(m);
     const std::string mf = Item(field, "modules", m);
-    if (auto st = Label(Sub(mf, "module_id"), mod.module_id(), kMaxLabelBytes); !st.ok()) return st;
+    RETURN_IF_ERROR(ids::ValidateObjectId(Sub(mf, "module_id"), mod.module_id()));
     if (!module_ids.insert(mod.module_id()).second) {
       return Invalid(Sub(mf, "module_id"),
                      advocacy::StrCat("'", mod.module_id(), "' appears twice"));
     }
-    if (auto st = ValidateText(Sub(mf, "title"), mod.title(), 1, kMaxTitleBytes); !st.ok())
-      return st;
+    RETURN_IF_ERROR(ValidateText(Sub(mf, "title"), mod.title(), 1, kMaxTitleBytes));
     if (mod.lessons().empty()) return Invalid(Sub(mf, "lessons"), "at least one lesson");
     if (mod.lessons_size() > kMaxLessonsPerModule) {
       return Invalid(Sub(mf, "lessons"), advocacy::StrCat("at most ", kMaxLessonsPerModule));
@@ -206,39 +152,27 @@ absl::Status ValidateCourseContent(std::string_view field, const v1::CourseConte
     for (int l = 0; l < mod.lessons_size(); ++l) {
       const auto& lesson = mod.lessons(l);
       const std::string lf = Item(mf, "lessons", l);
-      if (auto st = Label(Sub(lf, "lesson_id"), lesson.lesson_id(), kMaxLabelBytes); !st.ok()) {
-        return st;
-      }
+      RETURN_IF_ERROR(ids::ValidateObjectId(Sub(lf, "lesson_id"), lesson.lesson_id()));
       if (!lesson_ids.insert(lesson.lesson_id()).second) {
         return Invalid(Sub(lf, "lesson_id"),
                        advocacy::StrCat("'", lesson.lesson_id(), "' appears twice in the course"));
       }
-      if (auto st = ValidateText(Sub(lf, "title"), lesson.title(), 1, kMaxTitleBytes); !st.ok()) {
-        return st;
-      }
+      RETURN_IF_ERROR(ValidateText(Sub(lf, "title"), lesson.title(), 1, kMaxTitleBytes));
       if (lesson.estimated_minutes() < 1 || lesson.estimated_minutes() > kMaxLessonMinutes) {
         return Invalid(Sub(lf, "estimated_minutes"), advocacy::StrCat("1 to ", kMaxLessonMinutes));
       }
       switch (lesson.content_case()) {
         case v1::Lesson::kText:
-          if (auto st =
-                  ValidateText(Sub(lf, "text.body"), lesson.text().body(), 1, kMaxTextBodyBytes);
-              !st.ok()) {
-            return st;
-          }
+          RETURN_IF_ERROR(
+              ValidateText(Sub(lf, "text.body"), lesson.text().body(), 1, kMaxTextBodyBytes));
           break;
         case v1::Lesson::kVideo:
-          if (auto st = ValidateHttpsUrl(Sub(lf, "video.url"), lesson.video().url()); !st.ok()) {
-            return st;
-          }
-          if (auto st = ValidateText(Sub(lf, "video.summary"), lesson.video().summary(), 0,
-                                     kMaxDescriptionBytes);
-              !st.ok()) {
-            return st;
-          }
+          RETURN_IF_ERROR(ValidateHttpsUrl(Sub(lf, "video.url"), lesson.video().url()));
+          RETURN_IF_ERROR(ValidateText(Sub(lf, "video.summary"), lesson.video().summary(), 0,
+                                       kMaxDescriptionBytes));
           break;
         case v1::Lesson::kQuiz:
-          if (auto st = ValidateQuiz(Sub(lf, "quiz"), lesson.quiz()); !st.ok()) return st;
+          RETURN_IF_ERROR(ValidateQuiz(Sub(lf, "quiz"), lesson.quiz()));
           break;
         case v1::Lesson::CONTENT_NOT_SET:
           return Invalid(Sub(lf, "content"), "set one of text, video or quiz");
@@ -252,20 +186,17 @@ absl::Status ValidateCourseContent(std::string_view field, const v1::CourseConte
   std::set<std::string> prereqs;
   for (int i = 0; i < c.prerequisite_course_ids_size(); ++i) {
     const std::string pf = Item(field, "prerequisite_course_ids", i);
-    if (auto st = Label(pf, c.prerequisite_course_ids(i), kMaxLabelBytes); !st.ok()) return st;
+    RETURN_IF_ERROR(ids::ValidateObjectId(pf, c.prerequisite_course_ids(i)));
     if (!prereqs.insert(c.prerequisite_course_ids(i)).second) return Invalid(pf, "appears twice");
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateChecklistContent(std::string_view field, const v1::ChecklistContent& c) {
-  if (auto st = ValidateText(Sub(field, "title"), c.title(), 1, kMaxTitleBytes); !st.ok())
-    return st;
-  if (auto st = ValidateText(Sub(field, "description"), c.description(), 0, kMaxDescriptionBytes);
-      !st.ok()) {
-    return st;
-  }
-  if (auto st = ValidateLanguage(Sub(field, "language"), c.language()); !st.ok()) return st;
+  RETURN_IF_ERROR(ValidateText(Sub(field, "title"), c.title(), 1, kMaxTitleBytes));
+  RETURN_IF_ERROR(
+      ValidateText(Sub(field, "description"), c.description(), 0, kMaxDescriptionBytes));
+  RETURN_IF_ERROR(ValidateLanguage(Sub(field, "language"), c.language()));
   if (c.items().empty()) return Invalid(Sub(field, "items"), "at least one item");
   if (c.items_size() > kMaxChecklistItems) {
     return Invalid(Sub(field, "items"), advocacy::StrCat("at most ", kMaxChecklistItems));
@@ -274,28 +205,21 @@ absl::Status ValidateChecklistContent(std::string_view field, const v1::Checklis
   for (int i = 0; i < c.items_size(); ++i) {
     const auto& item = c.items(i);
     const std::string f = Item(field, "items", i);
-    if (auto st = Label(Sub(f, "item_id"), item.item_id(), kMaxLabelBytes); !st.ok()) return st;
+    RETURN_IF_ERROR(ids::ValidateObjectId(Sub(f, "item_id"), item.item_id()));
     if (!ids.insert(item.item_id()).second) {
       return Invalid(Sub(f, "item_id"), advocacy::StrCat("'", item.item_id(), "' appears twice"));
     }
-    if (auto st = ValidateText(Sub(f, "text"), item.text(), 1, kMaxItemTextBytes); !st.ok())
-      return st;
-    if (auto st = ValidateText(Sub(f, "details"), item.details(), 0, kMaxItemDetailsBytes);
-        !st.ok()) {
-      return st;
-    }
+    RETURN_IF_ERROR(ValidateText(Sub(f, "text"), item.text(), 1, kMaxItemTextBytes));
+    RETURN_IF_ERROR(ValidateText(Sub(f, "details"), item.details(), 0, kMaxItemDetailsBytes));
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateBroadcastDetails(std::string_view field, const v1::BroadcastDetails& d,
                                       int64_t now_ms) {
-  if (auto st = ValidateText(Sub(field, "title"), d.title(), 1, kMaxTitleBytes); !st.ok())
-    return st;
-  if (auto st = ValidateText(Sub(field, "description"), d.description(), 0, kMaxDescriptionBytes);
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(ValidateText(Sub(field, "title"), d.title(), 1, kMaxTitleBytes));
+  RETURN_IF_ERROR(
+      ValidateText(Sub(field, "description"), d.description(), 0, kMaxDescriptionBytes));
   if (!d.has_starts_at()) return Invalid(Sub(field, "starts_at"), "required");
   if (d.starts_at().seconds() < 0 || d.starts_at().nanos() < 0 ||
       d.starts_at().nanos() > 999999999 || d.starts_at().seconds() > 253402300799) {
@@ -313,11 +237,10 @@ absl::Status ValidateBroadcastDetails(std::string_view field, const v1::Broadcas
   if (d.capacity() < 1 || d.capacity() > kMaxBroadcastCapacity) {
     return Invalid(Sub(field, "capacity"), advocacy::StrCat("1 to ", kMaxBroadcastCapacity));
   }
-  if (auto st = ValidateHttpsUrl(Sub(field, "join_url"), d.join_url()); !st.ok()) return st;
-  if (auto st = ValidateLanguage(Sub(field, "language"), d.language()); !st.ok()) return st;
+  RETURN_IF_ERROR(ValidateHttpsUrl(Sub(field, "join_url"), d.join_url()));
+  RETURN_IF_ERROR(ValidateLanguage(Sub(field, "language"), d.language()));
   if (!d.course_id().empty()) {
-    if (auto st = Label(Sub(field, "course_id"), d.course_id(), kMaxLabelBytes); !st.ok())
-      return st;
+    RETURN_IF_ERROR(ids::ValidateObjectId(Sub(field, "course_id"), d.course_id()));
   }
   return absl::OkStatus();
 }

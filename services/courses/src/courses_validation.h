@@ -3,6 +3,8 @@
 // Input validation at the edge of the courses domain. Every error is INVALID_ARGUMENT and starts
 // with the path of the offending field ("content.modules[0].lessons[2].quiz.questions[0].choices:
 // at most 10"), so a caller can fix the request without reading our code. Every size is bounded.
+// Tenant, employee and object ids (courses, modules, lessons, questions, checklists, items,
+// broadcasts) and idempotency keys follow the one grammar of advocacy/common/ids.h.
 
 #include <cstdint>
 #include <string_view>
@@ -13,10 +15,6 @@
 
 namespace advocacy::courses {
 
-inline constexpr size_t kMaxTenantIdBytes = 64;
-inline constexpr size_t kMaxEmployeeIdBytes = 128;
-inline constexpr size_t kMaxLabelBytes = 64;  // course, lesson, module, question, item ids
-inline constexpr size_t kMaxIdempotencyKeyBytes = 128;
 inline constexpr size_t kMaxTitleBytes = 200;
 inline constexpr size_t kMaxDescriptionBytes = 10000;
 inline constexpr size_t kMaxLanguageBytes = 35;
@@ -45,15 +43,6 @@ inline constexpr int64_t kMaxBroadcastLeadMs = int64_t{2} * 366 * 24 * 3600 * 10
 inline constexpr int kMaxPageSize = 100;
 inline constexpr int kDefaultPageSize = 50;
 
-// 1-64 of [A-Za-z0-9._-].
-absl::Status ValidateTenantId(std::string_view field, std::string_view value);
-// 1-128 printable ASCII, none of ' ', '{', '}', '/': ids become part of Redis hash tags and of
-// Kafka keys "tenant/employee/<id>".
-absl::Status ValidateEmployeeId(std::string_view field, std::string_view value);
-// 1-64 of [A-Za-z0-9._-]: course, module, lesson, question, checklist, item and broadcast ids.
-absl::Status ValidateLabel(std::string_view field, std::string_view value);
-// Empty, or 1-128 printable ASCII.
-absl::Status ValidateIdempotencyKey(std::string_view field, std::string_view value);
 // Length between min and max bytes (min 0: optional).
 absl::Status ValidateText(std::string_view field, std::string_view value, size_t min, size_t max);
 // A BCP 47-shaped tag: 2-35 of letters, digits and '-', starting with a letter.

@@ -4,8 +4,12 @@
 #include <map>
 #include <set>
 
+#include "advocacy/common/digest.h"
+#include "advocacy/common/idempotent_write.h"
+#include "advocacy/common/ids.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/outbox.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 #include "advocacy/courses/v1/courses_events.pb.h"
 #include "courses_validation.h"
@@ -31,12 +35,12 @@ v1::LessonKind KindOf(const v1::Lesson& lesson) {
   }
 }
 
-bool LessonDone(const storage::StoredEnrollment& en, const std::string& lesson_id) {
+bool LessonDone(const storage::v1::StoredEnrollment& en, const std::string& lesson_id) {
   auto it = en.lessons().find(lesson_id);
   return it != en.lessons().end() && it->second.completed_at_ms() > 0;
 }
 
-int CompletedCount(const storage::StoredEnrollment& en, const std::vector<std::string>& ids) {
+int CompletedCount(const storage::v1::StoredEnrollment& en, const std::vector<std::string>& ids) {
   int n = 0;
   for (const auto& id : ids) n += LessonDone(en, id) ? 1 : 0;
   return n;
@@ -65,6 +69,16 @@ absl::StatusOr<Message> Parse(const std::string& bytes) {
     return absl::DataLossError("a remembered response cannot be decoded; retry with a new key");
   }
   return m;
+}
+
+absl::Status NoLesson(const std::string& lesson_id, const std::string& course_id) {
+  return absl::NotFoundError(
+      advocacy::StrCat("lesson_id: '", lesson_id, "' is not a lesson of course '", course_id, "'"));
+}
+
+absl::Status NoChecklist(const std::string& checklist_id) {
+  return absl::NotFoundError(
+      advocacy::StrCat("checklist_id: no checklist '", checklist_id, "' in this tenant"));
 }
 
 // Scores answers against a quiz. INVALID_ARGUMENT names the answer that does not fit the quiz.
@@ -127,7 +141,7 @@ absl::StatusOr<Score> ScoreQuiz(const v1::QuizLesson& quiz, const std::string& l
 }  // namespace
 
 LearningManager::LearningManager(CoursesStore* store, CatalogManager* catalog,
-                                 OutboxNotifier* notifier, CoursesObserver* observer,
+                                 outbox::Notifier* notifier, CoursesObserver* observer,
                                  DomainOptions options, Clock clock)
     : store_(store),
       catalog_(catalog),
@@ -137,93 +151,84 @@ LearningManager::LearningManager(CoursesStore* store, CatalogManager* catalog,
       clock_(clock ? std::move(clock) : Clock(SystemNowMs)),
       events_(options_) {}
 
-absl::StatusOr<std::string> LearningManager::Write(const std::string& t, const std::string& e,
-                                                   const std::string& key,
-                                                   const std::string& fingerprint,
-                                                   const Decide& decide, bool* replayed) {
-  *replayed = false;
-  for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
-    if (!key.empty()) {
-      auto record = store_->GetLearnerIdempotency(t, e, key);
-      if (!record.ok()) return record.status();
-      if (record->has_value()) {
-        if ((*record)->fingerprint() != fingerprint) {
-          return absl::FailedPreconditionError(
-              "idempotency_key: already used for a different request; use a new key for a new "
-              "request");
-        }
-        *replayed = true;
-        return (*record)->response();
-      }
-    }
-    auto snapshot = store_->LoadLearner(t, e);
-    if (!snapshot.ok()) return snapshot.status();
-    const int64_t now = clock_();
-    const int64_t next = snapshot->sequence + 1;
-    auto change = decide(*snapshot, next, now);
-    if (!change.ok()) return change.status();
-    if (!change->changed() && key.empty()) return std::move(change->response);
+absl::StatusOr<LearningManager::Written> LearningManager::Write(const std::string& t,
+                                                                const std::string& e,
+                                                                const std::string& key,
+                                                                const std::string& fingerprint,
+                                                                const Decide& decide) {
+  return idempotent::Write<Written>(
+      RetryOptions(options_, "this employee's progress"), key, fingerprint,
+      [&] { return store_->GetLearnerIdempotency(t, e, key); },
+      [](const storage::v1::IdempotencyRecord& record) -> absl::StatusOr<Written> {
+        return Written{.response = record.response(), .replayed = true};
+      },
+      [&] { return TryCommit(t, e, key, fingerprint, decide); });
+}
 
-    LearnerCommit commit;
-    commit.tenant_id = t;
-    commit.employee_id = e;
-    commit.expected_sequence = snapshot->sequence;
-    commit.new_sequence = change->changed() ? next : snapshot->sequence;
-    commit.enrollments = change->enrollments;
-    commit.checklists = change->checklists;
-    commit.outbox_entries = change->outbox_entries;
-    commit.idempotency_key = key;
-    commit.idempotency_ttl_ms = options_.idempotency_ttl.count();
-    storage::IdempotencyRecord record;
-    record.set_fingerprint(fingerprint);
-    record.set_sequence(commit.new_sequence);
-    record.set_response(change->response);
-    commit.idempotency_record = record.SerializeAsString();
-    if (!change->certificate_code.empty()) {
-      if (auto st = store_->PutCertificateIndex(t, change->certificate_code, e, change->course_id);
-          !st.ok()) {
-        return st;
-      }
-    }
-    auto committed = store_->CommitLearner(commit);
-    if (!committed.ok()) return committed.status();
-    if (*committed != CommitResult::kCommitted) continue;  // re-read and decide again
+idempotent::Attempt<LearningManager::Written> LearningManager::TryCommit(
+    const std::string& t, const std::string& e, const std::string& key,
+    const std::string& fingerprint, const Decide& decide) {
+  ASSIGN_OR_RETURN(const LearnerSnapshot snapshot, store_->LoadLearner(t, e));
+  const int64_t now = clock_();
+  const int64_t next = snapshot.sequence + 1;
+  ASSIGN_OR_RETURN(Change change, decide(snapshot, next, now));
+  if (!change.changed() && key.empty()) return Written{.response = std::move(change.response)};
 
-    if (notifier_ != nullptr) {
-      const std::string outbox_key = outbox::OutboxKey(LearnerTag(t, e));
-      for (const auto& entry : commit.outbox_entries) notifier_->Notify(outbox_key, entry);
-    }
-    if (change->changed()) {
-      // Only feeds the active-learners gauge: a failure must not fail the committed change.
-      if (auto st = store_->RecordActivity(t, e, now); !st.ok()) {
-        log::Warning("learner activity not recorded; the active-learners gauge may be low",
-                     {{"error", std::string(st.message())}});
-      }
-    }
-    if (observer_ != nullptr) {
-      if (change->enrolled.has_value()) observer_->Enrolled(change->course_id, *change->enrolled);
-      if (change->completed.has_value())
-        observer_->Completed(change->course_id, *change->completed);
-    }
-    return std::move(change->response);
+  LearnerCommit commit;
+  commit.tenant_id = t;
+  commit.employee_id = e;
+  commit.expected_sequence = snapshot.sequence;
+  commit.new_sequence = change.changed() ? next : snapshot.sequence;
+  commit.enrollments = change.enrollments;
+  commit.checklists = change.checklists;
+  commit.outbox_entries = change.outbox_entries;
+  commit.idempotency_key = key;
+  commit.idempotency_ttl_ms = options_.idempotency_ttl.count();
+  storage::v1::IdempotencyRecord record;
+  record.set_fingerprint(fingerprint);
+  record.set_sequence(commit.new_sequence);
+  record.set_response(change.response);
+  commit.idempotency_record = record.SerializeAsString();
+  if (!change.certificate_code.empty()) {
+    RETURN_IF_ERROR(store_->PutCertificateIndex(t, change.certificate_code, e, change.course_id));
   }
-  return absl::AbortedError(
-      "too many concurrent changes to this employee's progress; retry (with the same "
-      "idempotency_key, if any)");
+  ASSIGN_OR_RETURN(const CommitResult committed, store_->CommitLearner(commit));
+  if (committed != CommitResult::kCommitted) return idempotent::kConflict;  // decide again
+  AfterCommit(t, e, commit, change, now);
+  return Written{.response = std::move(change.response)};
+}
+
+void LearningManager::AfterCommit(const std::string& t, const std::string& e,
+                                  const LearnerCommit& commit, const Change& change,
+                                  int64_t now_ms) {
+  if (notifier_ != nullptr) {
+    const std::string outbox_key = outbox::OutboxKey(LearnerTag(t, e));
+    for (const auto& entry : commit.outbox_entries) notifier_->Notify(outbox_key, entry);
+  }
+  if (change.changed()) {
+    // Only feeds the active-learners gauge: a failure must not fail the committed change.
+    if (absl::Status st = store_->RecordActivity(t, e, now_ms); !st.ok()) {
+      log::Warning("learner activity not recorded; the active-learners gauge may be low",
+                   {{"error", std::string(st.message())}});
+    }
+  }
+  if (observer_ != nullptr) {
+    if (change.enrolled.has_value()) observer_->Enrolled(change.course_id, *change.enrolled);
+    if (change.completed.has_value()) observer_->Completed(change.course_id, *change.completed);
+  }
 }
 
 absl::StatusOr<v1::Course> LearningManager::LearnableCourse(const std::string& t,
                                                             const std::string& c) {
-  auto course = catalog_->FindCourse(t, c);
-  if (!course.ok()) return course.status();
-  if (!course->has_value() || (*course)->state() == v1::COURSE_STATE_DRAFT) {
+  ASSIGN_OR_RETURN(std::optional<v1::Course> course, catalog_->FindCourse(t, c));
+  if (!course.has_value() || course->state() == v1::COURSE_STATE_DRAFT) {
     return absl::NotFoundError(advocacy::StrCat("course_id: no course '", c, "' in this tenant"));
   }
-  return std::move(**course);
+  return std::move(*course);
 }
 
 v1::Enrollment LearningManager::View(const std::string& t, const std::string& e,
-                                     const storage::StoredEnrollment& en,
+                                     const storage::v1::StoredEnrollment& en,
                                      const v1::Course& course) const {
   v1::Enrollment v;
   v.set_tenant_id(t);
@@ -257,9 +262,8 @@ v1::Enrollment LearningManager::View(const std::string& t, const std::string& e,
 
 absl::Status LearningManager::Complete(const std::string& t, const std::string& e,
                                        const v1::Course& course, int64_t now, int64_t sequence,
-                                       storage::StoredEnrollment* en, Change* change) {
-  auto policy = catalog_->Policy(t);
-  if (!policy.ok()) return policy.status();
+                                       storage::v1::StoredEnrollment* en, Change* change) {
+  ASSIGN_OR_RETURN(const v1::TenantPolicy policy, catalog_->Policy(t));
   en->set_state(v1::ENROLLMENT_STATE_COMPLETED);
   en->set_completed_at_ms(now);
   v1::Certificate* cert = en->mutable_certificate();
@@ -280,7 +284,7 @@ absl::Status LearningManager::Complete(const std::string& t, const std::string& 
   ev.set_course_id(course.course_id());
   ev.set_level(course.content().level());
   ev.set_certificate_id(cert->certificate_id());
-  ev.set_recommended_before_sharing(policy->recommended_course_id() == course.course_id());
+  ev.set_recommended_before_sharing(policy.recommended_course_id() == course.course_id());
   ev.set_sequence(sequence);
   *ev.mutable_occurred_at() = ToTimestamp(now);
   change->outbox_entries.push_back(events_.Encode(EmployeeEventKey(t, e), ev, now));
@@ -289,352 +293,319 @@ absl::Status LearningManager::Complete(const std::string& t, const std::string& 
 
 absl::StatusOr<v1::EnrollInCourseResponse> LearningManager::Enroll(
     const Principal& caller, const v1::EnrollInCourseRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateEmployeeId("employee_id", req.employee_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("course_id", req.course_id()); !st.ok()) return st;
-  if (auto st = ValidateIdempotencyKey("idempotency_key", req.idempotency_key()); !st.ok())
-    return st;
-  if (auto st = AuthorizeSelf(caller, req.tenant_id(), req.employee_id()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", req.employee_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("course_id", req.course_id()));
+  RETURN_IF_ERROR(ids::ValidateIdempotencyKey("idempotency_key", req.idempotency_key()));
+  RETURN_IF_ERROR(AuthorizeSelf(caller, req.tenant_id(), req.employee_id()));
   const std::string& t = req.tenant_id();
   const std::string& e = req.employee_id();
   const std::string& c = req.course_id();
-  auto course = LearnableCourse(t, c);
-  if (!course.ok()) return course.status();
-  const v1::CourseLevel level = course->content().level();
+  ASSIGN_OR_RETURN(const v1::Course course, LearnableCourse(t, c));
+  const v1::CourseLevel level = course.content().level();
 
-  bool replayed = false;
-  auto bytes = Write(
-      t, e, req.idempotency_key(), Fingerprint({"Enroll", e, c}),
-      [&](const LearnerSnapshot& snap, int64_t next, int64_t now) -> absl::StatusOr<Change> {
-        Change ch;
-        ch.course_id = c;
-        v1::EnrollInCourseResponse resp;
-        auto it = snap.enrollments.find(c);
-        const bool known = it != snap.enrollments.end();
-        if (known && it->second.state() != v1::ENROLLMENT_STATE_WITHDRAWN) {
-          *resp.mutable_enrollment() = View(t, e, it->second, *course);
-          resp.set_unchanged(true);
-          ch.response = Serialize(resp);
-          return ch;
+  const Decide decide = [&](const LearnerSnapshot& snap, int64_t next,
+                            int64_t now) -> absl::StatusOr<Change> {
+    Change ch;
+    ch.course_id = c;
+    v1::EnrollInCourseResponse resp;
+    auto it = snap.enrollments.find(c);
+    const bool known = it != snap.enrollments.end();
+    if (known && it->second.state() != v1::ENROLLMENT_STATE_WITHDRAWN) {
+      *resp.mutable_enrollment() = View(t, e, it->second, course);
+      resp.set_unchanged(true);
+      ch.response = Serialize(resp);
+      return ch;
+    }
+    if (!known) {
+      if (course.state() != v1::COURSE_STATE_PUBLISHED) {
+        return absl::FailedPreconditionError(
+            advocacy::StrCat("course_id: '", c, "' is archived and takes no new enrollments"));
+      }
+      for (const auto& p : course.content().prerequisite_course_ids()) {
+        auto done = snap.enrollments.find(p);
+        if (done == snap.enrollments.end() ||
+            done->second.state() != v1::ENROLLMENT_STATE_COMPLETED) {
+          return absl::FailedPreconditionError(advocacy::StrCat("course_id: '", c,
+                                                                "' requires completing course '", p,
+                                                                "' first; enroll in that one"));
         }
-        if (!known) {
-          if (course->state() != v1::COURSE_STATE_PUBLISHED) {
-            return absl::FailedPreconditionError(
-                advocacy::StrCat("course_id: '", c, "' is archived and takes no new enrollments"));
-          }
-          for (const auto& p : course->content().prerequisite_course_ids()) {
-            auto done = snap.enrollments.find(p);
-            if (done == snap.enrollments.end() ||
-                done->second.state() != v1::ENROLLMENT_STATE_COMPLETED) {
-              return absl::FailedPreconditionError(
-                  advocacy::StrCat("course_id: '", c, "' requires completing course '", p,
-                                   "' first; enroll in that one"));
-            }
-          }
-        }
-        storage::StoredEnrollment en;
-        if (known) {
-          en = it->second;
-        } else {
-          en.set_course_id(c);
-          en.set_enrolled_at_ms(now);
-        }
-        en.set_state(v1::ENROLLMENT_STATE_ACTIVE);
-        en.set_sequence(next);
-        v1::EnrollmentCreated ev;
-        ev.set_tenant_id(t);
-        ev.set_employee_id(e);
-        ev.set_course_id(c);
-        ev.set_level(level);
-        ev.set_resumed(known);
-        ev.set_sequence(next);
-        *ev.mutable_occurred_at() = ToTimestamp(now);
-        ch.outbox_entries.push_back(events_.Encode(EmployeeEventKey(t, e), ev, now));
-        ch.enrolled = level;
-        *resp.mutable_enrollment() = View(t, e, en, *course);
-        ch.enrollments.push_back(std::move(en));
-        ch.response = Serialize(resp);
-        return ch;
-      },
-      &replayed);
-  if (!bytes.ok()) return bytes.status();
-  auto resp = Parse<v1::EnrollInCourseResponse>(*bytes);
-  if (resp.ok() && replayed) resp->set_unchanged(true);
+      }
+    }
+    storage::v1::StoredEnrollment en;
+    if (known) {
+      en = it->second;
+    } else {
+      en.set_course_id(c);
+      en.set_enrolled_at_ms(now);
+    }
+    en.set_state(v1::ENROLLMENT_STATE_ACTIVE);
+    en.set_sequence(next);
+    v1::EnrollmentCreated ev;
+    ev.set_tenant_id(t);
+    ev.set_employee_id(e);
+    ev.set_course_id(c);
+    ev.set_level(level);
+    ev.set_resumed(known);
+    ev.set_sequence(next);
+    *ev.mutable_occurred_at() = ToTimestamp(now);
+    ch.outbox_entries.push_back(events_.Encode(EmployeeEventKey(t, e), ev, now));
+    ch.enrolled = level;
+    *resp.mutable_enrollment() = View(t, e, en, course);
+    ch.enrollments.push_back(std::move(en));
+    ch.response = Serialize(resp);
+    return ch;
+  };
+  const std::string fingerprint = digest::Fingerprint({"Enroll", e, c});
+  ASSIGN_OR_RETURN(const Written written, Write(t, e, req.idempotency_key(), fingerprint, decide));
+  ASSIGN_OR_RETURN(v1::EnrollInCourseResponse resp,
+                   Parse<v1::EnrollInCourseResponse>(written.response));
+  if (written.replayed) resp.set_unchanged(true);
   return resp;
 }
 
 absl::StatusOr<v1::WithdrawEnrollmentResponse> LearningManager::WithdrawEnrollment(
     const Principal& caller, const v1::WithdrawEnrollmentRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateEmployeeId("employee_id", req.employee_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("course_id", req.course_id()); !st.ok()) return st;
-  if (auto st = AuthorizeSelf(caller, req.tenant_id(), req.employee_id()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", req.employee_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("course_id", req.course_id()));
+  RETURN_IF_ERROR(AuthorizeSelf(caller, req.tenant_id(), req.employee_id()));
   const std::string& t = req.tenant_id();
   const std::string& e = req.employee_id();
   const std::string& c = req.course_id();
-  auto course = LearnableCourse(t, c);
-  if (!course.ok()) return course.status();
-  bool replayed = false;
-  auto bytes = Write(
-      t, e, "", "",
-      [&](const LearnerSnapshot& snap, int64_t next, int64_t now) -> absl::StatusOr<Change> {
-        Change ch;
-        v1::WithdrawEnrollmentResponse resp;
-        auto it = snap.enrollments.find(c);
-        if (it == snap.enrollments.end()) return NotEnrolled(c);
-        if (it->second.state() == v1::ENROLLMENT_STATE_COMPLETED) {
-          return absl::FailedPreconditionError(
-              advocacy::StrCat("course_id: '", c,
-                               "' is completed; there is nothing to leave and the certificate "
-                               "stands"));
-        }
-        if (it->second.state() == v1::ENROLLMENT_STATE_WITHDRAWN) {
-          *resp.mutable_enrollment() = View(t, e, it->second, *course);
-          resp.set_unchanged(true);
-          ch.response = Serialize(resp);
-          return ch;
-        }
-        storage::StoredEnrollment en = it->second;
-        en.set_state(v1::ENROLLMENT_STATE_WITHDRAWN);
-        en.set_sequence(next);
-        v1::EnrollmentWithdrawn ev;
-        ev.set_tenant_id(t);
-        ev.set_employee_id(e);
-        ev.set_course_id(c);
-        ev.set_sequence(next);
-        *ev.mutable_occurred_at() = ToTimestamp(now);
-        ch.outbox_entries.push_back(events_.Encode(EmployeeEventKey(t, e), ev, now));
-        *resp.mutable_enrollment() = View(t, e, en, *course);
-        ch.enrollments.push_back(std::move(en));
-        ch.response = Serialize(resp);
-        return ch;
-      },
-      &replayed);
-  if (!bytes.ok()) return bytes.status();
-  return Parse<v1::WithdrawEnrollmentResponse>(*bytes);
+  ASSIGN_OR_RETURN(const v1::Course course, LearnableCourse(t, c));
+  const Decide decide = [&](const LearnerSnapshot& snap, int64_t next,
+                            int64_t now) -> absl::StatusOr<Change> {
+    Change ch;
+    v1::WithdrawEnrollmentResponse resp;
+    auto it = snap.enrollments.find(c);
+    if (it == snap.enrollments.end()) return NotEnrolled(c);
+    if (it->second.state() == v1::ENROLLMENT_STATE_COMPLETED) {
+      return absl::FailedPreconditionError(
+          advocacy::StrCat("course_id: '", c,
+                           "' is completed; there is nothing to leave and the certificate "
+                           "stands"));
+    }
+    if (it->second.state() == v1::ENROLLMENT_STATE_WITHDRAWN) {
+      *resp.mutable_enrollment() = View(t, e, it->second, course);
+      resp.set_unchanged(true);
+      ch.response = Serialize(resp);
+      return ch;
+    }
+    storage::v1::StoredEnrollment en = it->second;
+    en.set_state(v1::ENROLLMENT_STATE_WITHDRAWN);
+    en.set_sequence(next);
+    v1::EnrollmentWithdrawn ev;
+    ev.set_tenant_id(t);
+    ev.set_employee_id(e);
+    ev.set_course_id(c);
+    ev.set_sequence(next);
+    *ev.mutable_occurred_at() = ToTimestamp(now);
+    ch.outbox_entries.push_back(events_.Encode(EmployeeEventKey(t, e), ev, now));
+    *resp.mutable_enrollment() = View(t, e, en, course);
+    ch.enrollments.push_back(std::move(en));
+    ch.response = Serialize(resp);
+    return ch;
+  };
+  ASSIGN_OR_RETURN(const Written written, Write(t, e, "", "", decide));
+  return Parse<v1::WithdrawEnrollmentResponse>(written.response);
 }
 
 absl::StatusOr<v1::CompleteLessonResponse> LearningManager::CompleteLesson(
     const Principal& caller, const v1::CompleteLessonRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateEmployeeId("employee_id", req.employee_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("course_id", req.course_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("lesson_id", req.lesson_id()); !st.ok()) return st;
-  if (auto st = AuthorizeSelf(caller, req.tenant_id(), req.employee_id()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", req.employee_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("course_id", req.course_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("lesson_id", req.lesson_id()));
+  RETURN_IF_ERROR(AuthorizeSelf(caller, req.tenant_id(), req.employee_id()));
   const std::string& t = req.tenant_id();
   const std::string& e = req.employee_id();
   const std::string& c = req.course_id();
   const std::string& l = req.lesson_id();
-  auto course = LearnableCourse(t, c);
-  if (!course.ok()) return course.status();
-  const v1::Lesson* lesson = FindLesson(*course, l);
-  if (lesson == nullptr) {
-    return absl::NotFoundError(
-        advocacy::StrCat("lesson_id: '", l, "' is not a lesson of course '", c, "'"));
-  }
+  ASSIGN_OR_RETURN(const v1::Course course, LearnableCourse(t, c));
+  const v1::Lesson* lesson = FindLesson(course, l);
+  if (lesson == nullptr) return NoLesson(l, c);
   if (lesson->has_quiz()) {
     return absl::FailedPreconditionError(advocacy::StrCat(
         "lesson_id: '", l, "' is a quiz; it is completed by passing it with SubmitQuizAnswers"));
   }
-  const std::vector<std::string> ids = LessonIds(*course);
-  bool replayed = false;
-  auto bytes = Write(
-      t, e, "", "",
-      [&](const LearnerSnapshot& snap, int64_t next, int64_t now) -> absl::StatusOr<Change> {
-        Change ch;
-        ch.course_id = c;
-        v1::CompleteLessonResponse resp;
-        auto it = snap.enrollments.find(c);
-        if (it == snap.enrollments.end()) return NotEnrolled(c);
-        if (it->second.state() == v1::ENROLLMENT_STATE_WITHDRAWN) return Withdrawn(c);
-        if (LessonDone(it->second, l)) {
-          *resp.mutable_enrollment() = View(t, e, it->second, *course);
-          resp.set_unchanged(true);
-          ch.response = Serialize(resp);
-          return ch;
-        }
-        storage::StoredEnrollment en = it->second;
-        en.set_sequence(next);
-        (*en.mutable_lessons())[l].set_completed_at_ms(now);
-        const int done = CompletedCount(en, ids);
-        v1::LessonCompleted ev;
-        ev.set_tenant_id(t);
-        ev.set_employee_id(e);
-        ev.set_course_id(c);
-        ev.set_lesson_id(l);
-        ev.set_kind(KindOf(*lesson));
-        ev.set_completed_lessons(done);
-        ev.set_total_lessons(static_cast<int32_t>(ids.size()));
-        ev.set_sequence(next);
-        *ev.mutable_occurred_at() = ToTimestamp(now);
-        ch.outbox_entries.push_back(events_.Encode(EmployeeEventKey(t, e), ev, now));
-        if (done == static_cast<int>(ids.size()) && en.state() != v1::ENROLLMENT_STATE_COMPLETED) {
-          if (auto st = Complete(t, e, *course, now, next, &en, &ch); !st.ok()) return st;
-          resp.set_course_completed(true);
-        }
-        *resp.mutable_enrollment() = View(t, e, en, *course);
-        ch.enrollments.push_back(std::move(en));
-        ch.response = Serialize(resp);
-        return ch;
-      },
-      &replayed);
-  if (!bytes.ok()) return bytes.status();
-  return Parse<v1::CompleteLessonResponse>(*bytes);
+  const std::vector<std::string> lesson_ids = LessonIds(course);
+  const Decide decide = [&](const LearnerSnapshot& snap, int64_t next,
+                            int64_t now) -> absl::StatusOr<Change> {
+    Change ch;
+    ch.course_id = c;
+    v1::CompleteLessonResponse resp;
+    auto it = snap.enrollments.find(c);
+    if (it == snap.enrollments.end()) return NotEnrolled(c);
+    if (it->second.state() == v1::ENROLLMENT_STATE_WITHDRAWN) return Withdrawn(c);
+    if (LessonDone(it->second, l)) {
+      *resp.mutable_enrollment() = View(t, e, it->second, course);
+      resp.set_unchanged(true);
+      ch.response = Serialize(resp);
+      return ch;
+    }
+    storage::v1::StoredEnrollment en = it->second;
+    en.set_sequence(next);
+    (*en.mutable_lessons())[l].set_completed_at_ms(now);
+    const int done = CompletedCount(en, lesson_ids);
+    v1::LessonCompleted ev;
+    ev.set_tenant_id(t);
+    ev.set_employee_id(e);
+    ev.set_course_id(c);
+    ev.set_lesson_id(l);
+    ev.set_kind(KindOf(*lesson));
+    ev.set_completed_lessons(done);
+    ev.set_total_lessons(static_cast<int32_t>(lesson_ids.size()));
+    ev.set_sequence(next);
+    *ev.mutable_occurred_at() = ToTimestamp(now);
+    ch.outbox_entries.push_back(events_.Encode(EmployeeEventKey(t, e), ev, now));
+    if (done == static_cast<int>(lesson_ids.size()) &&
+        en.state() != v1::ENROLLMENT_STATE_COMPLETED) {
+      RETURN_IF_ERROR(Complete(t, e, course, now, next, &en, &ch));
+      resp.set_course_completed(true);
+    }
+    *resp.mutable_enrollment() = View(t, e, en, course);
+    ch.enrollments.push_back(std::move(en));
+    ch.response = Serialize(resp);
+    return ch;
+  };
+  ASSIGN_OR_RETURN(const Written written, Write(t, e, "", "", decide));
+  return Parse<v1::CompleteLessonResponse>(written.response);
 }
 
 absl::StatusOr<v1::SubmitQuizAnswersResponse> LearningManager::SubmitQuizAnswers(
     const Principal& caller, const v1::SubmitQuizAnswersRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateEmployeeId("employee_id", req.employee_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("course_id", req.course_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("lesson_id", req.lesson_id()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", req.employee_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("course_id", req.course_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("lesson_id", req.lesson_id()));
   if (req.answers_size() > kMaxQuestions) {
     return absl::InvalidArgumentError(advocacy::StrCat("answers: at most ", kMaxQuestions));
   }
   for (int i = 0; i < req.answers_size(); ++i) {
     const std::string f = advocacy::StrCat("answers[", i, "]");
-    if (auto st = ValidateLabel(f + ".question_id", req.answers(i).question_id()); !st.ok())
-      return st;
+    RETURN_IF_ERROR(ids::ValidateObjectId(f + ".question_id", req.answers(i).question_id()));
     if (req.answers(i).selected_choices_size() > kMaxChoices) {
       return absl::InvalidArgumentError(
           advocacy::StrCat(f, ".selected_choices: at most ", kMaxChoices));
     }
   }
-  if (auto st = ValidateIdempotencyKey("idempotency_key", req.idempotency_key()); !st.ok())
-    return st;
-  if (auto st = AuthorizeSelf(caller, req.tenant_id(), req.employee_id()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateIdempotencyKey("idempotency_key", req.idempotency_key()));
+  RETURN_IF_ERROR(AuthorizeSelf(caller, req.tenant_id(), req.employee_id()));
   const std::string& t = req.tenant_id();
   const std::string& e = req.employee_id();
   const std::string& c = req.course_id();
   const std::string& l = req.lesson_id();
-  auto course = LearnableCourse(t, c);
-  if (!course.ok()) return course.status();
-  const v1::Lesson* lesson = FindLesson(*course, l);
-  if (lesson == nullptr) {
-    return absl::NotFoundError(
-        advocacy::StrCat("lesson_id: '", l, "' is not a lesson of course '", c, "'"));
-  }
+  ASSIGN_OR_RETURN(const v1::Course course, LearnableCourse(t, c));
+  const v1::Lesson* lesson = FindLesson(course, l);
+  if (lesson == nullptr) return NoLesson(l, c);
   if (!lesson->has_quiz()) {
     return absl::FailedPreconditionError(
         advocacy::StrCat("lesson_id: '", l, "' is not a quiz; record it with CompleteLesson"));
   }
-  auto score = ScoreQuiz(lesson->quiz(), l, req.answers());
-  if (!score.ok()) return score.status();
+  ASSIGN_OR_RETURN(const Score score, ScoreQuiz(lesson->quiz(), l, req.answers()));
   v1::SubmitQuizAnswersRequest canonical = req;
   canonical.clear_idempotency_key();
-  const std::vector<std::string> ids = LessonIds(*course);
-  bool replayed = false;
-  auto bytes = Write(
-      t, e, req.idempotency_key(),
-      Fingerprint({"SubmitQuizAnswers", DeterministicBytes(canonical)}),
-      [&](const LearnerSnapshot& snap, int64_t next, int64_t now) -> absl::StatusOr<Change> {
-        Change ch;
-        ch.course_id = c;
-        auto it = snap.enrollments.find(c);
-        if (it == snap.enrollments.end()) return NotEnrolled(c);
-        if (it->second.state() == v1::ENROLLMENT_STATE_WITHDRAWN) return Withdrawn(c);
-        v1::SubmitQuizAnswersResponse resp;
-        resp.set_score_percent(score->percent);
-        resp.set_passed(score->passed);
-        for (const auto& o : score->outcomes) *resp.add_outcomes() = o;
-        storage::StoredEnrollment en = it->second;
-        en.set_sequence(next);
-        storage::StoredLessonProgress& p = (*en.mutable_lessons())[l];
-        p.set_attempts(p.attempts() + 1);
-        p.set_best_score_percent(std::max(p.best_score_percent(), score->percent));
-        if (score->passed && p.completed_at_ms() == 0) {
-          p.set_completed_at_ms(now);
-          const int done = CompletedCount(en, ids);
-          v1::LessonCompleted ev;
-          ev.set_tenant_id(t);
-          ev.set_employee_id(e);
-          ev.set_course_id(c);
-          ev.set_lesson_id(l);
-          ev.set_kind(v1::LESSON_KIND_QUIZ);
-          ev.set_score_percent(score->percent);
-          ev.set_completed_lessons(done);
-          ev.set_total_lessons(static_cast<int32_t>(ids.size()));
-          ev.set_sequence(next);
-          *ev.mutable_occurred_at() = ToTimestamp(now);
-          ch.outbox_entries.push_back(events_.Encode(EmployeeEventKey(t, e), ev, now));
-          if (done == static_cast<int>(ids.size()) &&
-              en.state() != v1::ENROLLMENT_STATE_COMPLETED) {
-            if (auto st = Complete(t, e, *course, now, next, &en, &ch); !st.ok()) return st;
-            resp.set_course_completed(true);
-          }
-        }
-        *resp.mutable_enrollment() = View(t, e, en, *course);
-        ch.enrollments.push_back(std::move(en));
-        ch.response = Serialize(resp);
-        return ch;
-      },
-      &replayed);
-  if (!bytes.ok()) return bytes.status();
-  return Parse<v1::SubmitQuizAnswersResponse>(*bytes);
+  const std::vector<std::string> lesson_ids = LessonIds(course);
+  const Decide decide = [&](const LearnerSnapshot& snap, int64_t next,
+                            int64_t now) -> absl::StatusOr<Change> {
+    Change ch;
+    ch.course_id = c;
+    auto it = snap.enrollments.find(c);
+    if (it == snap.enrollments.end()) return NotEnrolled(c);
+    if (it->second.state() == v1::ENROLLMENT_STATE_WITHDRAWN) return Withdrawn(c);
+    v1::SubmitQuizAnswersResponse resp;
+    resp.set_score_percent(score.percent);
+    resp.set_passed(score.passed);
+    for (const auto& o : score.outcomes) *resp.add_outcomes() = o;
+    storage::v1::StoredEnrollment en = it->second;
+    en.set_sequence(next);
+    storage::v1::StoredLessonProgress& p = (*en.mutable_lessons())[l];
+    p.set_attempts(p.attempts() + 1);
+    p.set_best_score_percent(std::max(p.best_score_percent(), score.percent));
+    if (score.passed && p.completed_at_ms() == 0) {
+      p.set_completed_at_ms(now);
+      const int done = CompletedCount(en, lesson_ids);
+      v1::LessonCompleted ev;
+      ev.set_tenant_id(t);
+      ev.set_employee_id(e);
+      ev.set_course_id(c);
+      ev.set_lesson_id(l);
+      ev.set_kind(v1::LESSON_KIND_QUIZ);
+      ev.set_score_percent(score.percent);
+      ev.set_completed_lessons(done);
+      ev.set_total_lessons(static_cast<int32_t>(lesson_ids.size()));
+      ev.set_sequence(next);
+      *ev.mutable_occurred_at() = ToTimestamp(now);
+      ch.outbox_entries.push_back(events_.Encode(EmployeeEventKey(t, e), ev, now));
+      if (done == static_cast<int>(lesson_ids.size()) &&
+          en.state() != v1::ENROLLMENT_STATE_COMPLETED) {
+        RETURN_IF_ERROR(Complete(t, e, course, now, next, &en, &ch));
+        resp.set_course_completed(true);
+      }
+    }
+    *resp.mutable_enrollment() = View(t, e, en, course);
+    ch.enrollments.push_back(std::move(en));
+    ch.response = Serialize(resp);
+    return ch;
+  };
+  const std::string fingerprint =
+      digest::Fingerprint({"SubmitQuizAnswers", DeterministicBytes(canonical)});
+  ASSIGN_OR_RETURN(const Written written, Write(t, e, req.idempotency_key(), fingerprint, decide));
+  return Parse<v1::SubmitQuizAnswersResponse>(written.response);
 }
 
 absl::StatusOr<v1::GetEnrollmentResponse> LearningManager::GetEnrollment(
     const Principal& caller, const v1::GetEnrollmentRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateEmployeeId("employee_id", req.employee_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("course_id", req.course_id()); !st.ok()) return st;
-  if (auto st = auth::AuthorizeEmployeeAccess(caller, req.tenant_id(), req.employee_id());
-      !st.ok()) {
-    return st;
-  }
-  auto snap = store_->LoadLearner(req.tenant_id(), req.employee_id());
-  if (!snap.ok()) return snap.status();
-  auto it = snap->enrollments.find(req.course_id());
-  if (it == snap->enrollments.end()) {
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", req.employee_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("course_id", req.course_id()));
+  RETURN_IF_ERROR(auth::AuthorizeEmployeeAccess(caller, req.tenant_id(), req.employee_id()));
+  ASSIGN_OR_RETURN(const LearnerSnapshot snap,
+                   store_->LoadLearner(req.tenant_id(), req.employee_id()));
+  auto it = snap.enrollments.find(req.course_id());
+  if (it == snap.enrollments.end()) {
     return absl::NotFoundError(advocacy::StrCat("course_id: employee '", req.employee_id(),
                                                 "' has never enrolled in '", req.course_id(), "'"));
   }
-  auto course = LearnableCourse(req.tenant_id(), req.course_id());
-  if (!course.ok()) return course.status();
+  ASSIGN_OR_RETURN(const v1::Course course, LearnableCourse(req.tenant_id(), req.course_id()));
   v1::GetEnrollmentResponse resp;
-  *resp.mutable_enrollment() = View(req.tenant_id(), req.employee_id(), it->second, *course);
+  *resp.mutable_enrollment() = View(req.tenant_id(), req.employee_id(), it->second, course);
   return resp;
 }
 
 absl::StatusOr<v1::ListEnrollmentsResponse> LearningManager::ListEnrollments(
     const Principal& caller, const v1::ListEnrollmentsRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateEmployeeId("employee_id", req.employee_id()); !st.ok()) return st;
-  if (auto st = auth::AuthorizeEmployeeAccess(caller, req.tenant_id(), req.employee_id());
-      !st.ok()) {
-    return st;
-  }
-  auto snap = store_->LoadLearner(req.tenant_id(), req.employee_id());
-  if (!snap.ok()) return snap.status();
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", req.employee_id()));
+  RETURN_IF_ERROR(auth::AuthorizeEmployeeAccess(caller, req.tenant_id(), req.employee_id()));
+  ASSIGN_OR_RETURN(const LearnerSnapshot snap,
+                   store_->LoadLearner(req.tenant_id(), req.employee_id()));
   v1::ListEnrollmentsResponse resp;
-  for (const auto& [course_id, en] : snap->enrollments) {
-    auto course = LearnableCourse(req.tenant_id(), course_id);
-    if (!course.ok()) return course.status();
-    *resp.add_enrollments() = View(req.tenant_id(), req.employee_id(), en, *course);
+  for (const auto& [course_id, en] : snap.enrollments) {
+    ASSIGN_OR_RETURN(const v1::Course course, LearnableCourse(req.tenant_id(), course_id));
+    *resp.add_enrollments() = View(req.tenant_id(), req.employee_id(), en, course);
   }
   return resp;
 }
 
 absl::StatusOr<v1::VerifyCertificateResponse> LearningManager::VerifyCertificate(
     const Principal& caller, const v1::VerifyCertificateRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  auto code = NormalizeVerificationCode("verification_code", req.verification_code());
-  if (!code.ok()) return code.status();
-  if (auto st = auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone); !st.ok())
-    return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  ASSIGN_OR_RETURN(const std::string code,
+                   NormalizeVerificationCode("verification_code", req.verification_code()));
+  RETURN_IF_ERROR(auth::AuthorizeTenantAccess(caller, req.tenant_id(), kEveryone));
   const absl::Status none = absl::NotFoundError(
       "verification_code: no certificate of this tenant has this code; check it against the "
       "certificate");
-  auto where = store_->FindCertificate(req.tenant_id(), *code);
-  if (!where.ok()) return where.status();
-  if (!where->has_value()) return none;
-  const auto& [employee_id, course_id] = **where;
-  auto snap = store_->LoadLearner(req.tenant_id(), employee_id);
-  if (!snap.ok()) return snap.status();
-  auto it = snap->enrollments.find(course_id);
+  ASSIGN_OR_RETURN(const CertificateHolder where, store_->FindCertificate(req.tenant_id(), code));
+  if (!where.has_value()) return none;
+  const auto& [employee_id, course_id] = *where;
+  ASSIGN_OR_RETURN(const LearnerSnapshot snap, store_->LoadLearner(req.tenant_id(), employee_id));
+  auto it = snap.enrollments.find(course_id);
   // The index is written before the completion commits; an entry whose commit did not happen
   // (or lost to a concurrent completion) names an enrollment without this code.
-  if (it == snap->enrollments.end() || it->second.certificate().verification_code() != *code) {
+  if (it == snap.enrollments.end() || it->second.certificate().verification_code() != code) {
     return none;
   }
   v1::VerifyCertificateResponse resp;
@@ -645,7 +616,7 @@ absl::StatusOr<v1::VerifyCertificateResponse> LearningManager::VerifyCertificate
 namespace {
 
 v1::ChecklistProgress ProgressView(const std::string& e, const v1::Checklist& checklist,
-                                   const storage::StoredChecklistProgress* stored) {
+                                   const storage::v1::StoredChecklistProgress* stored) {
   v1::ChecklistProgress v;
   v.set_checklist_id(checklist.checklist_id());
   v.set_employee_id(e);
@@ -664,82 +635,70 @@ v1::ChecklistProgress ProgressView(const std::string& e, const v1::Checklist& ch
 
 absl::StatusOr<v1::SetChecklistItemResponse> LearningManager::SetChecklistItem(
     const Principal& caller, const v1::SetChecklistItemRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateEmployeeId("employee_id", req.employee_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("checklist_id", req.checklist_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("item_id", req.item_id()); !st.ok()) return st;
-  if (auto st = AuthorizeSelf(caller, req.tenant_id(), req.employee_id()); !st.ok()) return st;
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", req.employee_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("checklist_id", req.checklist_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("item_id", req.item_id()));
+  RETURN_IF_ERROR(AuthorizeSelf(caller, req.tenant_id(), req.employee_id()));
   const std::string& t = req.tenant_id();
   const std::string& e = req.employee_id();
-  auto checklist = catalog_->FindChecklist(t, req.checklist_id());
-  if (!checklist.ok()) return checklist.status();
-  if (!checklist->has_value()) {
-    return absl::NotFoundError(
-        advocacy::StrCat("checklist_id: no checklist '", req.checklist_id(), "' in this tenant"));
-  }
-  const auto& items = (*checklist)->content().items();
+  ASSIGN_OR_RETURN(const std::optional<v1::Checklist> checklist,
+                   catalog_->FindChecklist(t, req.checklist_id()));
+  if (!checklist.has_value()) return NoChecklist(req.checklist_id());
+  const auto& items = checklist->content().items();
   if (std::none_of(items.begin(), items.end(),
                    [&](const v1::ChecklistItem& i) { return i.item_id() == req.item_id(); })) {
     return absl::NotFoundError(advocacy::StrCat(
         "item_id: '", req.item_id(), "' is not an item of checklist '", req.checklist_id(), "'"));
   }
-  bool replayed = false;
-  auto bytes = Write(
-      t, e, "", "",
-      [&](const LearnerSnapshot& snap, int64_t next, int64_t) -> absl::StatusOr<Change> {
-        Change ch;
-        v1::SetChecklistItemResponse resp;
-        storage::StoredChecklistProgress p;
-        p.set_checklist_id(req.checklist_id());
-        if (auto it = snap.checklists.find(req.checklist_id()); it != snap.checklists.end()) {
-          p = it->second;
-        }
-        auto& ids = *p.mutable_checked_item_ids();
-        auto pos = std::find(ids.begin(), ids.end(), req.item_id());
-        const bool checked = pos != ids.end();
-        if (checked == req.checked()) {
-          *resp.mutable_progress() = ProgressView(e, **checklist, &p);
-          resp.set_unchanged(true);
-          ch.response = Serialize(resp);
-          return ch;
-        }
-        if (req.checked()) {
-          p.add_checked_item_ids(req.item_id());
-        } else {
-          ids.erase(pos);
-        }
-        p.set_sequence(next);
-        *resp.mutable_progress() = ProgressView(e, **checklist, &p);
-        ch.checklists.push_back(std::move(p));
-        ch.response = Serialize(resp);
-        return ch;
-      },
-      &replayed);
-  if (!bytes.ok()) return bytes.status();
-  return Parse<v1::SetChecklistItemResponse>(*bytes);
+  const Decide decide = [&](const LearnerSnapshot& snap, int64_t next,
+                            int64_t) -> absl::StatusOr<Change> {
+    Change ch;
+    v1::SetChecklistItemResponse resp;
+    storage::v1::StoredChecklistProgress p;
+    p.set_checklist_id(req.checklist_id());
+    if (auto it = snap.checklists.find(req.checklist_id()); it != snap.checklists.end()) {
+      p = it->second;
+    }
+    auto& ticked = *p.mutable_checked_item_ids();
+    auto pos = std::find(ticked.begin(), ticked.end(), req.item_id());
+    const bool checked = pos != ticked.end();
+    if (checked == req.checked()) {
+      *resp.mutable_progress() = ProgressView(e, *checklist, &p);
+      resp.set_unchanged(true);
+      ch.response = Serialize(resp);
+      return ch;
+    }
+    if (req.checked()) {
+      p.add_checked_item_ids(req.item_id());
+    } else {
+      ticked.erase(pos);
+    }
+    p.set_sequence(next);
+    *resp.mutable_progress() = ProgressView(e, *checklist, &p);
+    ch.checklists.push_back(std::move(p));
+    ch.response = Serialize(resp);
+    return ch;
+  };
+  ASSIGN_OR_RETURN(const Written written, Write(t, e, "", "", decide));
+  return Parse<v1::SetChecklistItemResponse>(written.response);
 }
 
 absl::StatusOr<v1::GetChecklistProgressResponse> LearningManager::GetChecklistProgress(
     const Principal& caller, const v1::GetChecklistProgressRequest& req) {
-  if (auto st = ValidateTenantId("tenant_id", req.tenant_id()); !st.ok()) return st;
-  if (auto st = ValidateEmployeeId("employee_id", req.employee_id()); !st.ok()) return st;
-  if (auto st = ValidateLabel("checklist_id", req.checklist_id()); !st.ok()) return st;
-  if (auto st = auth::AuthorizeEmployeeAccess(caller, req.tenant_id(), req.employee_id());
-      !st.ok()) {
-    return st;
-  }
-  auto checklist = catalog_->FindChecklist(req.tenant_id(), req.checklist_id());
-  if (!checklist.ok()) return checklist.status();
-  if (!checklist->has_value()) {
-    return absl::NotFoundError(
-        advocacy::StrCat("checklist_id: no checklist '", req.checklist_id(), "' in this tenant"));
-  }
-  auto snap = store_->LoadLearner(req.tenant_id(), req.employee_id());
-  if (!snap.ok()) return snap.status();
-  auto it = snap->checklists.find(req.checklist_id());
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", req.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", req.employee_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("checklist_id", req.checklist_id()));
+  RETURN_IF_ERROR(auth::AuthorizeEmployeeAccess(caller, req.tenant_id(), req.employee_id()));
+  ASSIGN_OR_RETURN(const std::optional<v1::Checklist> checklist,
+                   catalog_->FindChecklist(req.tenant_id(), req.checklist_id()));
+  if (!checklist.has_value()) return NoChecklist(req.checklist_id());
+  ASSIGN_OR_RETURN(const LearnerSnapshot snap,
+                   store_->LoadLearner(req.tenant_id(), req.employee_id()));
+  auto it = snap.checklists.find(req.checklist_id());
   v1::GetChecklistProgressResponse resp;
-  *resp.mutable_progress() = ProgressView(req.employee_id(), **checklist,
-                                          it == snap->checklists.end() ? nullptr : &it->second);
+  *resp.mutable_progress() = ProgressView(req.employee_id(), *checklist,
+                                          it == snap.checklists.end() ? nullptr : &it->second);
   return resp;
 }
 

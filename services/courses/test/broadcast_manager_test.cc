@@ -203,6 +203,10 @@ TEST_F(BroadcastTest, CancelledOrStartedBroadcastsTakeNoRegistrations) {
   EXPECT_EQ(late.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(late.status().message().find("registration is closed"), std::string::npos);
   EXPECT_EQ(Register("b-nope", "e2").status().code(), StatusCode::kNotFound);
+  // ':' is not part of an employee id (it separates tenant and employee in keys).
+  auto colon = Register(b, "anna:2");
+  EXPECT_EQ(colon.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(StartsWithField(colon.status(), "employee_id"));
 }
 
 TEST_F(BroadcastTest, RegistrationIsVoluntaryAndAdminsMayCancelOnly) {

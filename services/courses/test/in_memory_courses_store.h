@@ -13,21 +13,21 @@
 #include "advocacy/common/outbox.h"
 #include "advocacy/common/strings.h"
 #include "courses_domain.h"
-#include "courses_store.h"
+#include "ports.h"
 
 namespace advocacy::courses::testing {
 
 class InMemoryCoursesStore final : public CoursesStore {
  public:
   // ---- Catalog ----
-  absl::StatusOr<std::optional<storage::StoredCourse>> GetCourse(const std::string& t,
-                                                                 const std::string& c) override {
+  absl::StatusOr<std::optional<storage::v1::StoredCourse>> GetCourse(
+      const std::string& t, const std::string& c) override {
     std::lock_guard lock(mu_);
     if (fail_) return Down();
     auto& m = tenants_[t].courses;
     auto it = m.find(c);
-    if (it == m.end()) return std::optional<storage::StoredCourse>();
-    return std::optional<storage::StoredCourse>(it->second);
+    if (it == m.end()) return std::optional<storage::v1::StoredCourse>();
+    return std::optional<storage::v1::StoredCourse>(it->second);
   }
   absl::StatusOr<std::vector<v1::CourseSummary>> ListCourseSummaries(
       const std::string& t) override {
@@ -49,20 +49,20 @@ class InMemoryCoursesStore final : public CoursesStore {
     if (!w.outbox_entry.empty()) outbox_.push_back(w.outbox_entry);
     return true;
   }
-  absl::StatusOr<std::optional<storage::StoredChecklist>> GetChecklist(
+  absl::StatusOr<std::optional<storage::v1::StoredChecklist>> GetChecklist(
       const std::string& t, const std::string& id) override {
     std::lock_guard lock(mu_);
     if (fail_) return Down();
     auto& m = tenants_[t].checklists;
     auto it = m.find(id);
-    if (it == m.end()) return std::optional<storage::StoredChecklist>();
-    return std::optional<storage::StoredChecklist>(it->second);
+    if (it == m.end()) return std::optional<storage::v1::StoredChecklist>();
+    return std::optional<storage::v1::StoredChecklist>(it->second);
   }
-  absl::StatusOr<std::vector<storage::StoredChecklist>> ListChecklists(
+  absl::StatusOr<std::vector<storage::v1::StoredChecklist>> ListChecklists(
       const std::string& t) override {
     std::lock_guard lock(mu_);
     if (fail_) return Down();
-    std::vector<storage::StoredChecklist> out;
+    std::vector<storage::v1::StoredChecklist> out;
     for (auto& [id, c] : tenants_[t].checklists) out.push_back(c);
     return out;
   }
@@ -98,7 +98,7 @@ class InMemoryCoursesStore final : public CoursesStore {
     if (fail_) return Down();
     return learners_[LearnerTag(t, e)].snapshot;
   }
-  absl::StatusOr<std::optional<storage::IdempotencyRecord>> GetLearnerIdempotency(
+  absl::StatusOr<std::optional<storage::v1::IdempotencyRecord>> GetLearnerIdempotency(
       const std::string& t, const std::string& e, const std::string& key) override {
     std::lock_guard lock(mu_);
     if (fail_) return Down();
@@ -126,8 +126,8 @@ class InMemoryCoursesStore final : public CoursesStore {
     tenants_[t].certificates[code] = {e, c};
     return absl::OkStatus();
   }
-  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> FindCertificate(
-      const std::string& t, const std::string& code) override {
+  absl::StatusOr<CertificateHolder> FindCertificate(const std::string& t,
+                                                    const std::string& code) override {
     std::lock_guard lock(mu_);
     if (fail_) return Down();
     auto& m = tenants_[t].certificates;
@@ -188,7 +188,7 @@ class InMemoryCoursesStore final : public CoursesStore {
     for (const auto& b : ids) out.push_back(Snapshot(broadcasts_[BroadcastTag(t, b)], "", 0));
     return out;
   }
-  absl::StatusOr<std::optional<storage::IdempotencyRecord>> GetBroadcastIdempotency(
+  absl::StatusOr<std::optional<storage::v1::IdempotencyRecord>> GetBroadcastIdempotency(
       const std::string& t, const std::string& b, const std::string& e,
       const std::string& key) override {
     std::lock_guard lock(mu_);
@@ -261,9 +261,9 @@ class InMemoryCoursesStore final : public CoursesStore {
 
  private:
   struct Tenant {
-    std::map<std::string, storage::StoredCourse> courses;
+    std::map<std::string, storage::v1::StoredCourse> courses;
     std::map<std::string, v1::CourseSummary> summaries;
-    std::map<std::string, storage::StoredChecklist> checklists;
+    std::map<std::string, storage::v1::StoredChecklist> checklists;
     std::optional<v1::TenantPolicy> policy;
     std::map<std::string, int64_t> revisions;
     std::map<std::string, std::pair<std::string, std::string>> certificates;
@@ -275,7 +275,7 @@ class InMemoryCoursesStore final : public CoursesStore {
   };
   struct Broadcast {
     int64_t sequence = 0;
-    std::optional<storage::StoredBroadcast> def;
+    std::optional<storage::v1::StoredBroadcast> def;
     std::map<std::string, int64_t> seats;    // employee -> order
     std::map<std::string, int64_t> waiting;  // employee -> order
     std::map<std::string, std::string> idempotency;
@@ -283,13 +283,13 @@ class InMemoryCoursesStore final : public CoursesStore {
 
   static absl::Status Down() { return absl::UnavailableError("store down"); }
 
-  static absl::StatusOr<std::optional<storage::IdempotencyRecord>> Idem(
+  static absl::StatusOr<std::optional<storage::v1::IdempotencyRecord>> Idem(
       const std::map<std::string, std::string>& m, const std::string& key) {
     auto it = m.find(key);
-    if (it == m.end()) return std::optional<storage::IdempotencyRecord>();
-    storage::IdempotencyRecord r;
+    if (it == m.end()) return std::optional<storage::v1::IdempotencyRecord>();
+    storage::v1::IdempotencyRecord r;
     r.ParseFromString(it->second);
-    return std::optional<storage::IdempotencyRecord>(r);
+    return std::optional<storage::v1::IdempotencyRecord>(r);
   }
 
   static std::vector<std::string> Ordered(const std::map<std::string, int64_t>& m) {
@@ -332,7 +332,7 @@ class InMemoryCoursesStore final : public CoursesStore {
   std::vector<std::string> outbox_;
 };
 
-class RecordingNotifier final : public OutboxNotifier {
+class RecordingNotifier final : public outbox::Notifier {
  public:
   void Notify(std::string key, std::string encoded) override {
     std::lock_guard lock(mu_);

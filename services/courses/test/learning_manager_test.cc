@@ -266,6 +266,28 @@ TEST_F(LearningTest, LearningIsTheEmployeesOwnDecision) {
   EXPECT_EQ(Enroll("e1", d).status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(LearningTest, IdsFollowTheSharedGrammar) {
+  const std::string c = PublishedCourse();
+  // ':' would let two (tenant, employee) pairs share a Redis key "<tenant>:<employee>".
+  auto colon = Enroll("jane:doe", c);
+  EXPECT_EQ(colon.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(StartsWithField(colon.status(), "employee_id"));
+  for (const char* bad : {"jane/doe", "jane{doe}", "jane doe", ""}) {
+    auto r = Enroll(bad, c);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_TRUE(StartsWithField(r.status(), "employee_id")) << bad;
+  }
+  // E-mail-like ids from the identity provider are employees like any other.
+  auto mail = Enroll("jane.doe+news@acme.com", c);
+  ASSERT_TRUE(mail.ok()) << mail.status();
+  EXPECT_EQ(mail->enrollment().employee_id(), "jane.doe+news@acme.com");
+  // Idempotency keys: RFC 3986's unreserved characters only.
+  auto key = Enroll("e1", c, "enroll:1");
+  EXPECT_EQ(key.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(StartsWithField(key.status(), "idempotency_key"));
+  EXPECT_TRUE(Enroll("e1", c, "01J9ZQ-enroll_1.v2~a").ok());
+}
+
 TEST_F(LearningTest, IdempotencyKeysReplayTheFirstAnswer) {
   const std::string c = PublishedCourse();
   auto first = Enroll("e1", c, "enroll-1");

@@ -4,8 +4,11 @@
 
 #include "redis_courses_store.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string_view>
 #include <thread>
 
 #include "advocacy/common/outbox.h"
@@ -38,13 +41,30 @@ class RedisCoursesTest : public CoursesFixture {
   void SetUp() override { ASSERT_TRUE(Raw({"FLUSHALL"}).is_status()); }
 
   static redis::Reply Raw(const std::vector<std::string>& cmd) {
-    auto c = pool_->Acquire();
-    EXPECT_TRUE(c.ok());
-    auto r = (*c)->Command(cmd);
-    EXPECT_TRUE(r.ok());
+    auto r = pool_->Run(cmd);
+    EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : redis::Reply();
   }
-  static long long Slot(const std::string& key) { return Raw({"CLUSTER", "KEYSLOT", key}).integer; }
+  // Redis Cluster's hash slot of `key` (CRC16/XMODEM of the hash tag, mod 16384), computed
+  // here because the test server runs without cluster support (CLUSTER KEYSLOT is refused).
+  static int Slot(const std::string& key) {
+    std::string_view hashed = key;
+    if (const size_t open = key.find('{'); open != std::string::npos) {
+      const size_t close = key.find('}', open + 1);
+      if (close != std::string::npos && close > open + 1) {
+        hashed = std::string_view(key).substr(open + 1, close - open - 1);
+      }
+    }
+    uint16_t crc = 0;
+    for (char ch : hashed) {
+      crc ^= static_cast<uint16_t>(static_cast<unsigned char>(ch) << 8);
+      for (int bit = 0; bit < 8; ++bit) {
+        crc = (crc & 0x8000) != 0 ? static_cast<uint16_t>((crc << 1) ^ 0x1021)
+                                  : static_cast<uint16_t>(crc << 1);
+      }
+    }
+    return crc % 16384;
+  }
 
   static advocacy::testing::RedisServer* server_;
   static redis::Pool* pool_;
@@ -54,13 +74,21 @@ advocacy::testing::RedisServer* RedisCoursesTest::server_ = nullptr;
 redis::Pool* RedisCoursesTest::pool_ = nullptr;
 RedisCoursesStore* RedisCoursesTest::store_ptr_ = nullptr;
 
+TEST_F(RedisCoursesTest, SlotsAreRedisClusterSlots) {
+  // Reference values from the Redis Cluster specification and `CLUSTER KEYSLOT`.
+  EXPECT_EQ(Slot("123456789"), 0x31C3 % 16384);
+  EXPECT_EQ(Slot("foo"), 12182);
+  EXPECT_EQ(Slot("{user1000}.following"), Slot("{user1000}.followers"));
+  EXPECT_NE(Slot("adv:courses:{t1:e1}:p"), Slot("adv:courses:{t1:e2}:p"));
+}
+
 TEST_F(RedisCoursesTest, LearnerCommitIsCompareAndSetAndWritesEventsInTheSameSlot) {
   LearnerCommit c;
   c.tenant_id = "t1";
   c.employee_id = "e1";
   c.expected_sequence = 0;
   c.new_sequence = 1;
-  storage::StoredEnrollment en;
+  storage::v1::StoredEnrollment en;
   en.set_course_id("c-1");
   en.set_state(v1::ENROLLMENT_STATE_ACTIVE);
   en.set_sequence(1);
@@ -97,7 +125,7 @@ TEST_F(RedisCoursesTest, BroadcastCommitMovesSeatsAtomicallyInOneSlot) {
   c.broadcast_id = "b-1";
   c.expected_sequence = 0;
   c.new_sequence = 1;
-  storage::StoredBroadcast def;
+  storage::v1::StoredBroadcast def;
   def.mutable_broadcast()->set_broadcast_id("b-1");
   def.mutable_broadcast()->mutable_details()->set_capacity(1);
   c.broadcast = def;
@@ -179,6 +207,25 @@ TEST_F(RedisCoursesTest, CatalogWritesAreCompareAndSetOnTheRevision) {
   EXPECT_EQ(store_ptr_->ListCourseSummaries("t1")->size(), 1u);
   EXPECT_EQ(Raw({"LLEN", outbox::OutboxKey("t1")}).integer, 1);
   EXPECT_EQ(Slot(RedisCoursesStore::CourseKey("t1")), Slot(outbox::OutboxKey("t1")));
+}
+
+TEST_F(RedisCoursesTest, RefusedCommandsAreInternalErrorsNamingTheOperation) {
+  // A key of the wrong type makes Redis answer with an error reply: a bug or a foreign writer,
+  // never a state to retry on.
+  ASSERT_TRUE(Raw({"SET", RedisCoursesStore::CourseKey("t1"), "not a hash"}).is_status());
+  auto got = store_ptr_->GetCourse("t1", "c-1");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(got.status().message()), ::testing::HasSubstr("a course read"));
+  ASSERT_TRUE(Raw({"SET", RedisCoursesStore::LearnerKey("t1", "e1"), "not a hash"}).is_status());
+  LearnerCommit c;
+  c.tenant_id = "t1";
+  c.employee_id = "e1";
+  auto committed = store_ptr_->CommitLearner(c);
+  ASSERT_FALSE(committed.ok());
+  EXPECT_EQ(committed.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(committed.status().message()),
+              ::testing::HasSubstr("the progress commit"));
 }
 
 TEST_F(RedisCoursesTest, BroadcastFullWaitingListAndPromotionOnRedis) {

@@ -1,9 +1,7 @@
 #pragma once
 
-// Thin gRPC adapter: authenticate, call the managers, map the status. No domain logic here.
-
-#include <string_view>
-#include <utility>
+// Thin gRPC adapter: one rpc::Unary call per RPC (request id, authentication, metrics, status
+// mapping), straight to a manager method. No domain logic here.
 
 #include "advocacy/common/rpc.h"
 #include "advocacy/courses/v1/courses_service.grpc.pb.h"
@@ -84,16 +82,6 @@ class CoursesGrpcService final : public v1::CoursesService::Service {
                                v1::SetTenantPolicyResponse* resp) override;
 
  private:
-  template <typename Request, typename Response, typename Call>
-  grpc::Status Run(std::string_view method, grpc::ServerContext* ctx, const Request* req,
-                   Response* resp, Call call) {
-    return rpc::Handle(runtime_, method, ctx, [&](const auth::Principal& caller) {
-      auto r = call(caller, *req);
-      if (r.ok()) *resp = std::move(*r);
-      return r.status();
-    });
-  }
-
   CatalogManager* catalog_;
   LearningManager* learning_;
   BroadcastManager* broadcasts_;

@@ -1,9 +1,12 @@
 #pragma once
 
-// Storage of the courses domain. The managers are written against this interface;
-// RedisCoursesStore is the production implementation and the unit tests use an in-memory one.
-// Three kinds of aggregate, each written by compare-and-set so that every change and the
-// events describing it land together:
+// What the courses domain needs from outside, as interfaces: the unit tests give the managers
+// fakes of these (test/in_memory_courses_store.h), production the adapters. The outbox notifier
+// is outbox::Notifier (common).
+//
+// CoursesStore: storage of the courses domain; adapters/redis_courses_store.* is the production
+// implementation. Three kinds of aggregate, each written by compare-and-set so that every change
+// and the events describing it land together:
 //   - the tenant catalog (courses, checklists, policy): CAS on the record's revision;
 //   - one employee's learning (enrollments, progress, checklist ticks): CAS on the employee's
 //     sequence number;
@@ -13,13 +16,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "advocacy/courses/storage/v1/courses_storage.pb.h"
 #include "advocacy/courses/v1/courses.pb.h"
-#include "src/storage/courses_storage.pb.h"
 
 namespace advocacy::courses {
 
@@ -33,8 +37,8 @@ enum class CommitResult {
 
 struct CourseWrite {
   std::string tenant_id;
-  int64_t expected_revision = 0;  // 0: the course must not exist yet
-  storage::StoredCourse course;   // course.course().revision() is the new revision
+  int64_t expected_revision = 0;     // 0: the course must not exist yet
+  storage::v1::StoredCourse course;  // course.course().revision() is the new revision
   v1::CourseSummary summary;
   std::string outbox_entry;  // empty: no event
 };
@@ -42,7 +46,7 @@ struct CourseWrite {
 struct ChecklistWrite {
   std::string tenant_id;
   int64_t expected_revision = 0;  // the stored record's revision; 0: nothing stored yet
-  storage::StoredChecklist checklist;
+  storage::v1::StoredChecklist checklist;
 };
 
 struct PolicyWrite {
@@ -56,8 +60,8 @@ struct PolicyWrite {
 
 struct LearnerSnapshot {
   int64_t sequence = 0;  // 0: the employee never did anything here
-  std::map<std::string, storage::StoredEnrollment> enrollments;        // by course id
-  std::map<std::string, storage::StoredChecklistProgress> checklists;  // by checklist id
+  std::map<std::string, storage::v1::StoredEnrollment> enrollments;        // by course id
+  std::map<std::string, storage::v1::StoredChecklistProgress> checklists;  // by checklist id
 };
 
 struct LearnerCommit {
@@ -65,8 +69,8 @@ struct LearnerCommit {
   std::string employee_id;
   int64_t expected_sequence = 0;
   int64_t new_sequence = 0;  // == expected_sequence when only an idempotency record is written
-  std::vector<storage::StoredEnrollment> enrollments;
-  std::vector<storage::StoredChecklistProgress> checklists;
+  std::vector<storage::v1::StoredEnrollment> enrollments;
+  std::vector<storage::v1::StoredChecklistProgress> checklists;
   std::vector<std::string> outbox_entries;
   std::string idempotency_key;  // empty: none
   std::string idempotency_record;
@@ -77,7 +81,7 @@ struct LearnerCommit {
 
 struct BroadcastSnapshot {
   int64_t sequence = 0;  // 0: no such broadcast
-  std::optional<storage::StoredBroadcast> broadcast;
+  std::optional<storage::v1::StoredBroadcast> broadcast;
   int64_t registered_count = 0;
   int64_t waiting_count = 0;
   // Of the employee asked about (NONE when none was asked about).
@@ -100,7 +104,7 @@ struct BroadcastCommit {
   std::string broadcast_id;
   int64_t expected_sequence = 0;  // 0: the broadcast must not exist yet
   int64_t new_sequence = 0;
-  std::optional<storage::StoredBroadcast> broadcast;  // the new definition, when it changed
+  std::optional<storage::v1::StoredBroadcast> broadcast;  // the new definition, when it changed
   std::vector<SeatChange> seats;
   std::vector<std::string> outbox_entries;
   std::string idempotency_employee_id;  // the key belongs to this employee
@@ -108,6 +112,9 @@ struct BroadcastCommit {
   std::string idempotency_record;
   int64_t idempotency_ttl_ms = 0;
 };
+
+// The (employee id, course id) a certificate's verification code was issued for, if any.
+using CertificateHolder = std::optional<std::pair<std::string, std::string>>;
 
 struct Page {
   std::vector<std::string> ids;
@@ -119,14 +126,14 @@ class CoursesStore {
   virtual ~CoursesStore() = default;
 
   // Catalog. Put* return false when the revision moved (reload and decide again).
-  virtual absl::StatusOr<std::optional<storage::StoredCourse>> GetCourse(
+  virtual absl::StatusOr<std::optional<storage::v1::StoredCourse>> GetCourse(
       const std::string& tenant_id, const std::string& course_id) = 0;
   virtual absl::StatusOr<std::vector<v1::CourseSummary>> ListCourseSummaries(
       const std::string& tenant_id) = 0;
   virtual absl::StatusOr<bool> PutCourse(const CourseWrite& write) = 0;
-  virtual absl::StatusOr<std::optional<storage::StoredChecklist>> GetChecklist(
+  virtual absl::StatusOr<std::optional<storage::v1::StoredChecklist>> GetChecklist(
       const std::string& tenant_id, const std::string& checklist_id) = 0;
-  virtual absl::StatusOr<std::vector<storage::StoredChecklist>> ListChecklists(
+  virtual absl::StatusOr<std::vector<storage::v1::StoredChecklist>> ListChecklists(
       const std::string& tenant_id) = 0;
   virtual absl::StatusOr<bool> PutChecklist(const ChecklistWrite& write) = 0;
   virtual absl::StatusOr<std::optional<v1::TenantPolicy>> GetPolicy(
@@ -136,7 +143,7 @@ class CoursesStore {
   // One employee.
   virtual absl::StatusOr<LearnerSnapshot> LoadLearner(const std::string& tenant_id,
                                                       const std::string& employee_id) = 0;
-  virtual absl::StatusOr<std::optional<storage::IdempotencyRecord>> GetLearnerIdempotency(
+  virtual absl::StatusOr<std::optional<storage::v1::IdempotencyRecord>> GetLearnerIdempotency(
       const std::string& tenant_id, const std::string& employee_id, const std::string& key) = 0;
   virtual absl::StatusOr<CommitResult> CommitLearner(const LearnerCommit& commit) = 0;
 
@@ -146,8 +153,8 @@ class CoursesStore {
   virtual absl::Status PutCertificateIndex(const std::string& tenant_id, const std::string& code,
                                            const std::string& employee_id,
                                            const std::string& course_id) = 0;
-  virtual absl::StatusOr<std::optional<std::pair<std::string, std::string>>> FindCertificate(
-      const std::string& tenant_id, const std::string& code) = 0;
+  virtual absl::StatusOr<CertificateHolder> FindCertificate(const std::string& tenant_id,
+                                                            const std::string& code) = 0;
 
   // Active learners: the last time each employee of any tenant did something.
   virtual absl::Status RecordActivity(const std::string& tenant_id, const std::string& employee_id,
@@ -171,7 +178,7 @@ class CoursesStore {
   // One snapshot per id, in order, without employee data.
   virtual absl::StatusOr<std::vector<BroadcastSnapshot>> LoadBroadcasts(
       const std::string& tenant_id, const std::vector<std::string>& broadcast_ids) = 0;
-  virtual absl::StatusOr<std::optional<storage::IdempotencyRecord>> GetBroadcastIdempotency(
+  virtual absl::StatusOr<std::optional<storage::v1::IdempotencyRecord>> GetBroadcastIdempotency(
       const std::string& tenant_id, const std::string& broadcast_id, const std::string& employee_id,
       const std::string& key) = 0;
   virtual absl::StatusOr<CommitResult> CommitBroadcast(const BroadcastCommit& commit) = 0;
@@ -179,6 +186,17 @@ class CoursesStore {
   virtual absl::StatusOr<Page> ListSeats(const std::string& tenant_id,
                                          const std::string& broadcast_id, bool waiting,
                                          int64_t offset, int limit) = 0;
+};
+
+// What metrics are made of (courses_metrics.h). Called after the change is committed; must not
+// block.
+class CoursesObserver {
+ public:
+  virtual ~CoursesObserver() = default;
+  virtual void Enrolled(const std::string& course_id, v1::CourseLevel level) = 0;
+  virtual void Completed(const std::string& course_id, v1::CourseLevel level) = 0;
+  // "registered", "waitlisted", "promoted" or "cancelled".
+  virtual void RegistrationChanged(std::string_view outcome) = 0;
 };
 
 }  // namespace advocacy::courses

@@ -9,271 +9,209 @@ CoursesGrpcService::CoursesGrpcService(CatalogManager* catalog, LearningManager*
 grpc::Status CoursesGrpcService::CreateCourse(grpc::ServerContext* ctx,
                                               const v1::CreateCourseRequest* req,
                                               v1::CreateCourseResponse* resp) {
-  return Run("CreateCourse", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::CreateCourseRequest& r) {
-               return catalog_->CreateCourse(p, r);
-             });
+  return rpc::Unary(runtime_, "CreateCourse", ctx, req, resp, catalog_,
+                    &CatalogManager::CreateCourse);
 }
 
 grpc::Status CoursesGrpcService::UpdateCourse(grpc::ServerContext* ctx,
                                               const v1::UpdateCourseRequest* req,
                                               v1::UpdateCourseResponse* resp) {
-  return Run("UpdateCourse", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::UpdateCourseRequest& r) {
-               return catalog_->UpdateCourse(p, r);
-             });
+  return rpc::Unary(runtime_, "UpdateCourse", ctx, req, resp, catalog_,
+                    &CatalogManager::UpdateCourse);
 }
 
 grpc::Status CoursesGrpcService::PublishCourse(grpc::ServerContext* ctx,
                                                const v1::PublishCourseRequest* req,
                                                v1::PublishCourseResponse* resp) {
-  return Run("PublishCourse", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::PublishCourseRequest& r) {
-               return catalog_->PublishCourse(p, r);
-             });
+  return rpc::Unary(runtime_, "PublishCourse", ctx, req, resp, catalog_,
+                    &CatalogManager::PublishCourse);
 }
 
 grpc::Status CoursesGrpcService::ArchiveCourse(grpc::ServerContext* ctx,
                                                const v1::ArchiveCourseRequest* req,
                                                v1::ArchiveCourseResponse* resp) {
-  return Run("ArchiveCourse", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::ArchiveCourseRequest& r) {
-               return catalog_->ArchiveCourse(p, r);
-             });
+  return rpc::Unary(runtime_, "ArchiveCourse", ctx, req, resp, catalog_,
+                    &CatalogManager::ArchiveCourse);
 }
 
 grpc::Status CoursesGrpcService::GetCourse(grpc::ServerContext* ctx,
                                            const v1::GetCourseRequest* req,
                                            v1::GetCourseResponse* resp) {
-  return Run("GetCourse", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::GetCourseRequest& r) {
-               return catalog_->GetCourse(p, r);
-             });
+  return rpc::Unary(runtime_, "GetCourse", ctx, req, resp, catalog_, &CatalogManager::GetCourse);
 }
 
 grpc::Status CoursesGrpcService::ListCourses(grpc::ServerContext* ctx,
                                              const v1::ListCoursesRequest* req,
                                              v1::ListCoursesResponse* resp) {
-  return Run("ListCourses", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::ListCoursesRequest& r) {
-               return catalog_->ListCourses(p, r);
-             });
+  return rpc::Unary(runtime_, "ListCourses", ctx, req, resp, catalog_,
+                    &CatalogManager::ListCourses);
 }
 
 grpc::Status CoursesGrpcService::EnrollInCourse(grpc::ServerContext* ctx,
                                                 const v1::EnrollInCourseRequest* req,
                                                 v1::EnrollInCourseResponse* resp) {
-  return Run("EnrollInCourse", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::EnrollInCourseRequest& r) {
-               return learning_->Enroll(p, r);
-             });
+  return rpc::Unary(runtime_, "EnrollInCourse", ctx, req, resp, learning_,
+                    &LearningManager::Enroll);
 }
 
 grpc::Status CoursesGrpcService::WithdrawEnrollment(grpc::ServerContext* ctx,
                                                     const v1::WithdrawEnrollmentRequest* req,
                                                     v1::WithdrawEnrollmentResponse* resp) {
-  return Run("WithdrawEnrollment", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::WithdrawEnrollmentRequest& r) {
-               return learning_->WithdrawEnrollment(p, r);
-             });
+  return rpc::Unary(runtime_, "WithdrawEnrollment", ctx, req, resp, learning_,
+                    &LearningManager::WithdrawEnrollment);
 }
 
 grpc::Status CoursesGrpcService::CompleteLesson(grpc::ServerContext* ctx,
                                                 const v1::CompleteLessonRequest* req,
                                                 v1::CompleteLessonResponse* resp) {
-  return Run("CompleteLesson", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::CompleteLessonRequest& r) {
-               return learning_->CompleteLesson(p, r);
-             });
+  return rpc::Unary(runtime_, "CompleteLesson", ctx, req, resp, learning_,
+                    &LearningManager::CompleteLesson);
 }
 
 grpc::Status CoursesGrpcService::SubmitQuizAnswers(grpc::ServerContext* ctx,
                                                    const v1::SubmitQuizAnswersRequest* req,
                                                    v1::SubmitQuizAnswersResponse* resp) {
-  return Run("SubmitQuizAnswers", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::SubmitQuizAnswersRequest& r) {
-               return learning_->SubmitQuizAnswers(p, r);
-             });
+  return rpc::Unary(runtime_, "SubmitQuizAnswers", ctx, req, resp, learning_,
+                    &LearningManager::SubmitQuizAnswers);
 }
 
 grpc::Status CoursesGrpcService::GetEnrollment(grpc::ServerContext* ctx,
                                                const v1::GetEnrollmentRequest* req,
                                                v1::GetEnrollmentResponse* resp) {
-  return Run("GetEnrollment", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::GetEnrollmentRequest& r) {
-               return learning_->GetEnrollment(p, r);
-             });
+  return rpc::Unary(runtime_, "GetEnrollment", ctx, req, resp, learning_,
+                    &LearningManager::GetEnrollment);
 }
 
 grpc::Status CoursesGrpcService::ListEnrollments(grpc::ServerContext* ctx,
                                                  const v1::ListEnrollmentsRequest* req,
                                                  v1::ListEnrollmentsResponse* resp) {
-  return Run("ListEnrollments", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::ListEnrollmentsRequest& r) {
-               return learning_->ListEnrollments(p, r);
-             });
+  return rpc::Unary(runtime_, "ListEnrollments", ctx, req, resp, learning_,
+                    &LearningManager::ListEnrollments);
 }
 
 grpc::Status CoursesGrpcService::VerifyCertificate(grpc::ServerContext* ctx,
                                                    const v1::VerifyCertificateRequest* req,
                                                    v1::VerifyCertificateResponse* resp) {
-  return Run("VerifyCertificate", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::VerifyCertificateRequest& r) {
-               return learning_->VerifyCertificate(p, r);
-             });
+  return rpc::Unary(runtime_, "VerifyCertificate", ctx, req, resp, learning_,
+                    &LearningManager::VerifyCertificate);
 }
 
 grpc::Status CoursesGrpcService::CreateChecklist(grpc::ServerContext* ctx,
                                                  const v1::CreateChecklistRequest* req,
                                                  v1::CreateChecklistResponse* resp) {
-  return Run("CreateChecklist", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::CreateChecklistRequest& r) {
-               return catalog_->CreateChecklist(p, r);
-             });
+  return rpc::Unary(runtime_, "CreateChecklist", ctx, req, resp, catalog_,
+                    &CatalogManager::CreateChecklist);
 }
 
 grpc::Status CoursesGrpcService::UpdateChecklist(grpc::ServerContext* ctx,
                                                  const v1::UpdateChecklistRequest* req,
                                                  v1::UpdateChecklistResponse* resp) {
-  return Run("UpdateChecklist", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::UpdateChecklistRequest& r) {
-               return catalog_->UpdateChecklist(p, r);
-             });
+  return rpc::Unary(runtime_, "UpdateChecklist", ctx, req, resp, catalog_,
+                    &CatalogManager::UpdateChecklist);
 }
 
 grpc::Status CoursesGrpcService::DeleteChecklist(grpc::ServerContext* ctx,
                                                  const v1::DeleteChecklistRequest* req,
                                                  v1::DeleteChecklistResponse* resp) {
-  return Run("DeleteChecklist", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::DeleteChecklistRequest& r) {
-               return catalog_->DeleteChecklist(p, r);
-             });
+  return rpc::Unary(runtime_, "DeleteChecklist", ctx, req, resp, catalog_,
+                    &CatalogManager::DeleteChecklist);
 }
 
 grpc::Status CoursesGrpcService::GetChecklist(grpc::ServerContext* ctx,
                                               const v1::GetChecklistRequest* req,
                                               v1::GetChecklistResponse* resp) {
-  return Run("GetChecklist", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::GetChecklistRequest& r) {
-               return catalog_->GetChecklist(p, r);
-             });
+  return rpc::Unary(runtime_, "GetChecklist", ctx, req, resp, catalog_,
+                    &CatalogManager::GetChecklist);
 }
 
 grpc::Status CoursesGrpcService::ListChecklists(grpc::ServerContext* ctx,
                                                 const v1::ListChecklistsRequest* req,
                                                 v1::ListChecklistsResponse* resp) {
-  return Run("ListChecklists", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::ListChecklistsRequest& r) {
-               return catalog_->ListChecklists(p, r);
-             });
+  return rpc::Unary(runtime_, "ListChecklists", ctx, req, resp, catalog_,
+                    &CatalogManager::ListChecklists);
 }
 
 grpc::Status CoursesGrpcService::SetChecklistItem(grpc::ServerContext* ctx,
                                                   const v1::SetChecklistItemRequest* req,
                                                   v1::SetChecklistItemResponse* resp) {
-  return Run("SetChecklistItem", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::SetChecklistItemRequest& r) {
-               return learning_->SetChecklistItem(p, r);
-             });
+  return rpc::Unary(runtime_, "SetChecklistItem", ctx, req, resp, learning_,
+                    &LearningManager::SetChecklistItem);
 }
 
 grpc::Status CoursesGrpcService::GetChecklistProgress(grpc::ServerContext* ctx,
                                                       const v1::GetChecklistProgressRequest* req,
                                                       v1::GetChecklistProgressResponse* resp) {
-  return Run("GetChecklistProgress", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::GetChecklistProgressRequest& r) {
-               return learning_->GetChecklistProgress(p, r);
-             });
+  return rpc::Unary(runtime_, "GetChecklistProgress", ctx, req, resp, learning_,
+                    &LearningManager::GetChecklistProgress);
 }
 
 grpc::Status CoursesGrpcService::ScheduleBroadcast(grpc::ServerContext* ctx,
                                                    const v1::ScheduleBroadcastRequest* req,
                                                    v1::ScheduleBroadcastResponse* resp) {
-  return Run("ScheduleBroadcast", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::ScheduleBroadcastRequest& r) {
-               return broadcasts_->Schedule(p, r);
-             });
+  return rpc::Unary(runtime_, "ScheduleBroadcast", ctx, req, resp, broadcasts_,
+                    &BroadcastManager::Schedule);
 }
 
 grpc::Status CoursesGrpcService::UpdateBroadcast(grpc::ServerContext* ctx,
                                                  const v1::UpdateBroadcastRequest* req,
                                                  v1::UpdateBroadcastResponse* resp) {
-  return Run("UpdateBroadcast", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::UpdateBroadcastRequest& r) {
-               return broadcasts_->Update(p, r);
-             });
+  return rpc::Unary(runtime_, "UpdateBroadcast", ctx, req, resp, broadcasts_,
+                    &BroadcastManager::Update);
 }
 
 grpc::Status CoursesGrpcService::CancelBroadcast(grpc::ServerContext* ctx,
                                                  const v1::CancelBroadcastRequest* req,
                                                  v1::CancelBroadcastResponse* resp) {
-  return Run("CancelBroadcast", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::CancelBroadcastRequest& r) {
-               return broadcasts_->Cancel(p, r);
-             });
+  return rpc::Unary(runtime_, "CancelBroadcast", ctx, req, resp, broadcasts_,
+                    &BroadcastManager::Cancel);
 }
 
 grpc::Status CoursesGrpcService::GetBroadcast(grpc::ServerContext* ctx,
                                               const v1::GetBroadcastRequest* req,
                                               v1::GetBroadcastResponse* resp) {
-  return Run("GetBroadcast", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::GetBroadcastRequest& r) {
-               return broadcasts_->Get(p, r);
-             });
+  return rpc::Unary(runtime_, "GetBroadcast", ctx, req, resp, broadcasts_, &BroadcastManager::Get);
 }
 
 grpc::Status CoursesGrpcService::ListBroadcasts(grpc::ServerContext* ctx,
                                                 const v1::ListBroadcastsRequest* req,
                                                 v1::ListBroadcastsResponse* resp) {
-  return Run("ListBroadcasts", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::ListBroadcastsRequest& r) {
-               return broadcasts_->List(p, r);
-             });
+  return rpc::Unary(runtime_, "ListBroadcasts", ctx, req, resp, broadcasts_,
+                    &BroadcastManager::List);
 }
 
 grpc::Status CoursesGrpcService::RegisterForBroadcast(grpc::ServerContext* ctx,
                                                       const v1::RegisterForBroadcastRequest* req,
                                                       v1::RegisterForBroadcastResponse* resp) {
-  return Run("RegisterForBroadcast", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::RegisterForBroadcastRequest& r) {
-               return broadcasts_->Register(p, r);
-             });
+  return rpc::Unary(runtime_, "RegisterForBroadcast", ctx, req, resp, broadcasts_,
+                    &BroadcastManager::Register);
 }
 
 grpc::Status CoursesGrpcService::CancelBroadcastRegistration(
     grpc::ServerContext* ctx, const v1::CancelBroadcastRegistrationRequest* req,
     v1::CancelBroadcastRegistrationResponse* resp) {
-  return Run("CancelBroadcastRegistration", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::CancelBroadcastRegistrationRequest& r) {
-               return broadcasts_->CancelRegistration(p, r);
-             });
+  return rpc::Unary(runtime_, "CancelBroadcastRegistration", ctx, req, resp, broadcasts_,
+                    &BroadcastManager::CancelRegistration);
 }
 
 grpc::Status CoursesGrpcService::ListBroadcastRegistrations(
     grpc::ServerContext* ctx, const v1::ListBroadcastRegistrationsRequest* req,
     v1::ListBroadcastRegistrationsResponse* resp) {
-  return Run("ListBroadcastRegistrations", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::ListBroadcastRegistrationsRequest& r) {
-               return broadcasts_->ListRegistrations(p, r);
-             });
+  return rpc::Unary(runtime_, "ListBroadcastRegistrations", ctx, req, resp, broadcasts_,
+                    &BroadcastManager::ListRegistrations);
 }
 
 grpc::Status CoursesGrpcService::GetTenantPolicy(grpc::ServerContext* ctx,
                                                  const v1::GetTenantPolicyRequest* req,
                                                  v1::GetTenantPolicyResponse* resp) {
-  return Run("GetTenantPolicy", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::GetTenantPolicyRequest& r) {
-               return catalog_->GetTenantPolicy(p, r);
-             });
+  return rpc::Unary(runtime_, "GetTenantPolicy", ctx, req, resp, catalog_,
+                    &CatalogManager::GetTenantPolicy);
 }
 
 grpc::Status CoursesGrpcService::SetTenantPolicy(grpc::ServerContext* ctx,
                                                  const v1::SetTenantPolicyRequest* req,
                                                  v1::SetTenantPolicyResponse* resp) {
-  return Run("SetTenantPolicy", ctx, req, resp,
-             [this](const auth::Principal& p, const v1::SetTenantPolicyRequest& r) {
-               return catalog_->SetTenantPolicy(p, r);
-             });
+  return rpc::Unary(runtime_, "SetTenantPolicy", ctx, req, resp, catalog_,
+                    &CatalogManager::SetTenantPolicy);
 }
 
 }  // namespace advocacy::courses

@@ -1,9 +1,10 @@
 #pragma once
 
-// CoursesStore on Redis. Every key carries a hash tag, and each script touches the keys of one
-// tag only, so each write is atomic in one hash slot and the same code runs on Redis Cluster.
-// Each write script is a compare-and-set that writes the state, the idempotency record and the
-// outbox events together.
+// CoursesStore (ports.h) on Redis. Every key carries a hash tag, and each script touches the keys
+// of one tag only, so each write is atomic in one hash slot and the same code runs on Redis
+// Cluster. Each write script (lua/) is a compare-and-set that writes the state, the idempotency
+// record and the outbox events together: tenant_put.lua for the catalog, learner_commit.lua and
+// broadcast_commit.lua (which open with the shared cas_check.lua) for the other two.
 //
 // Tenant catalog, tag {t}:
 //   adv:courses:{t}:c          hash    course_id -> StoredCourse
@@ -32,7 +33,7 @@
 //   adv:courses:{active}:learners  zset  "<t>:<e>" scored by last activity (ms)
 
 #include "advocacy/common/redis_client.h"
-#include "courses_store.h"
+#include "ports.h"
 
 namespace advocacy::courses {
 
@@ -40,14 +41,14 @@ class RedisCoursesStore final : public CoursesStore {
  public:
   explicit RedisCoursesStore(redis::Pool* pool);
 
-  absl::StatusOr<std::optional<storage::StoredCourse>> GetCourse(
+  absl::StatusOr<std::optional<storage::v1::StoredCourse>> GetCourse(
       const std::string& tenant_id, const std::string& course_id) override;
   absl::StatusOr<std::vector<v1::CourseSummary>> ListCourseSummaries(
       const std::string& tenant_id) override;
   absl::StatusOr<bool> PutCourse(const CourseWrite& write) override;
-  absl::StatusOr<std::optional<storage::StoredChecklist>> GetChecklist(
+  absl::StatusOr<std::optional<storage::v1::StoredChecklist>> GetChecklist(
       const std::string& tenant_id, const std::string& checklist_id) override;
-  absl::StatusOr<std::vector<storage::StoredChecklist>> ListChecklists(
+  absl::StatusOr<std::vector<storage::v1::StoredChecklist>> ListChecklists(
       const std::string& tenant_id) override;
   absl::StatusOr<bool> PutChecklist(const ChecklistWrite& write) override;
   absl::StatusOr<std::optional<v1::TenantPolicy>> GetPolicy(const std::string& tenant_id) override;
@@ -55,15 +56,15 @@ class RedisCoursesStore final : public CoursesStore {
 
   absl::StatusOr<LearnerSnapshot> LoadLearner(const std::string& tenant_id,
                                               const std::string& employee_id) override;
-  absl::StatusOr<std::optional<storage::IdempotencyRecord>> GetLearnerIdempotency(
+  absl::StatusOr<std::optional<storage::v1::IdempotencyRecord>> GetLearnerIdempotency(
       const std::string& tenant_id, const std::string& employee_id,
       const std::string& key) override;
   absl::StatusOr<CommitResult> CommitLearner(const LearnerCommit& commit) override;
   absl::Status PutCertificateIndex(const std::string& tenant_id, const std::string& code,
                                    const std::string& employee_id,
                                    const std::string& course_id) override;
-  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> FindCertificate(
-      const std::string& tenant_id, const std::string& code) override;
+  absl::StatusOr<CertificateHolder> FindCertificate(const std::string& tenant_id,
+                                                    const std::string& code) override;
   absl::Status RecordActivity(const std::string& tenant_id, const std::string& employee_id,
                               int64_t now_ms) override;
   absl::StatusOr<int64_t> CountActiveLearners(int64_t since_ms) override;
@@ -78,7 +79,7 @@ class RedisCoursesStore final : public CoursesStore {
                                                   int waiting_head) override;
   absl::StatusOr<std::vector<BroadcastSnapshot>> LoadBroadcasts(
       const std::string& tenant_id, const std::vector<std::string>& broadcast_ids) override;
-  absl::StatusOr<std::optional<storage::IdempotencyRecord>> GetBroadcastIdempotency(
+  absl::StatusOr<std::optional<storage::v1::IdempotencyRecord>> GetBroadcastIdempotency(
       const std::string& tenant_id, const std::string& broadcast_id, const std::string& employee_id,
       const std::string& key) override;
   absl::StatusOr<CommitResult> CommitBroadcast(const BroadcastCommit& commit) override;
@@ -98,7 +99,8 @@ class RedisCoursesStore final : public CoursesStore {
                                  int64_t expected, int64_t revision, const std::string& field,
                                  const std::string& value, const std::string& second_value,
                                  const std::string& outbox_entry);
-  absl::StatusOr<std::optional<storage::IdempotencyRecord>> GetIdempotency(const std::string& key);
+  absl::StatusOr<std::optional<storage::v1::IdempotencyRecord>> GetIdempotency(
+      const std::string& key);
 
   redis::Pool* pool_;
   redis::Script tenant_script_;
