@@ -27,8 +27,9 @@ struct SessionOptions {
 enum class ServingStatus : int { kUnknown = 0, kServing = 1, kNotServing = 2, kServiceUnknown = 3 };
 std::string_view ServingStatusName(ServingStatus status);
 
-// "OK", "INVALID_ARGUMENT", ...: the canonical names operators grep for.
-std::string_view StatusCodeName(grpc::StatusCode code);
+// "OK", "INVALID_ARGUMENT", ...: the canonical names operators grep for ("UNKNOWN" for a number
+// that is no canonical code).
+std::string StatusCodeName(grpc::StatusCode code);
 
 class Session final {
  public:

@@ -4,7 +4,9 @@ add_library(advocacy_kafka STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/src/cloud_event.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_common.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_producer.cc
-  ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_consumer.cc)
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_consumer.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_dead_letter_writer.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_deferred_progress.cc)
 add_library(advocacy::kafka ALIAS advocacy_kafka)
 target_link_libraries(advocacy_kafka
   PUBLIC advocacy::base

@@ -14,11 +14,16 @@ target_link_libraries(advocacy_common
          advocacy::proto
   PRIVATE nlohmann_json::nlohmann_json absl::synchronization absl::time)
 advocacy_warnings(advocacy_common)
+# The consent view's Redis scripts (lua/, linted by luacheck), as advocacy::consent_view::lua::k*Lua.
+advocacy_lua_scripts(advocacy_common HEADER consent_view_lua.h
+  NAMESPACE advocacy::consent_view::lua
+  SCRIPTS lua/consent_view_apply.lua lua/consent_view_granted.lua)
 
 if(ADVOCACY_BUILD_TESTS)
   add_executable(advocacy_common_test
     ${CMAKE_CURRENT_SOURCE_DIR}/test/config_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/consent_view_test.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/metrics_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/outbox_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/service_runtime_test.cc)
   target_link_libraries(advocacy_common_test PRIVATE advocacy::common advocacy::testing advocacy::kafka_testing GTest::gtest_main GTest::gmock)

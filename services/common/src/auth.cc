@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "advocacy/common/status_macros.h"
 
 namespace advocacy::auth {
 namespace {
@@ -80,7 +81,7 @@ bool IsValidId(std::string_view id) {
 
 absl::Status AuthorizeEmployeeAccess(const Principal& principal, std::string_view tenant_id,
                                      std::string_view employee_id) {
-  if (absl::Status tenant = CheckTenant(principal, tenant_id); !tenant.ok()) return tenant;
+  RETURN_IF_ERROR(CheckTenant(principal, tenant_id));
   if (employee_id.empty()) {
     return absl::PermissionDeniedError("the request names no employee; access is refused");
   }

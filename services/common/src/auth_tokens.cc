@@ -10,7 +10,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <array>
@@ -39,7 +38,9 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "advocacy/common/auth.h"
+#include "advocacy/common/digest.h"
 #include "advocacy/common/logging.h"
+#include "advocacy/common/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace advocacy::auth {
@@ -299,13 +300,8 @@ absl::StatusOr<std::string> RequiredId(const Json& claims, const char* name) {
   return text;
 }
 
-using Digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
-
-Digest Sha256(absl::string_view data) {
-  Digest digest;
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
-  return digest;
-}
+// Cache keys: the SHA-256 of the token's bytes.
+using Digest = std::array<unsigned char, digest::kSha256Bytes>;
 
 // The digest is uniformly random, so a slice of it is a perfectly good hash. Bytes 8..15 are
 // used because byte 0 already picks the shard.
@@ -411,13 +407,12 @@ class TokenVerifier::Impl final {
   }
 
   absl::StatusOr<Principal> Verify(absl::string_view authorization_header) const {
-    absl::StatusOr<absl::string_view> token = ExtractToken(authorization_header);
-    if (!token.ok()) return token.status();
-    if (absl::Status shape = CheckShape(*token); !shape.ok()) return shape;
+    ASSIGN_OR_RETURN(const absl::string_view token, ExtractToken(authorization_header));
+    RETURN_IF_ERROR(CheckShape(token));
     const int64_t now = NowSeconds();
-    if (!cache_.enabled()) return VerifyUncached(*token, now);
+    if (!cache_.enabled()) return VerifyUncached(token, now);
 
-    const Digest key = Sha256(*token);
+    const Digest key = digest::Sha256(ToStd(token));
     Principal cached;
     switch (cache_.Find(key, now, &cached)) {
       case TokenCache::Lookup::kHit:
@@ -427,7 +422,7 @@ class TokenVerifier::Impl final {
       case TokenCache::Lookup::kMiss:
         break;
     }
-    absl::StatusOr<Principal> principal = VerifyUncached(*token, now);
+    absl::StatusOr<Principal> principal = VerifyUncached(token, now);
     if (principal.ok()) cache_.Insert(key, *principal, ValidUntil(principal->expires_at));
     return principal;
   }
@@ -449,20 +444,19 @@ class TokenVerifier::Impl final {
     // The header names the algorithm but never chooses it: only ES256 is accepted. That
     // closes alg=none and HS256 keyed with the public PEM (which libjwt 1.10's jwt_decode, for
     // one, accepts as valid when handed that PEM).
-    absl::StatusOr<Json> header = DecodeJsonSegment(parts[0], "header");
-    if (!header.ok()) return header.status();
-    const Json* alg = FindMember(*header, "alg");
+    ASSIGN_OR_RETURN(const Json header, DecodeJsonSegment(parts[0], "header"));
+    const Json* alg = FindMember(header, "alg");
     if (alg == nullptr || !alg->is_string()) return Rejected("token header has no 'alg'");
     if (alg->get<std::string>() != "ES256") {
       return Rejected(
           absl::StrCat("token alg ", ShownJson(*alg), " is not accepted; only ES256 is"));
     }
     // Explicit typing (RFC 8725 3.11) keeps other kinds of JWT from the same issuer out.
-    if (const Json* typ = FindMember(*header, "typ"); typ != nullptr && !IsAccessTokenType(*typ)) {
+    if (const Json* typ = FindMember(header, "typ"); typ != nullptr && !IsAccessTokenType(*typ)) {
       return Rejected(absl::StrCat("token typ ", ShownJson(*typ),
                                    " is not accepted; expected \"JWT\" or \"at+jwt\""));
     }
-    if (FindMember(*header, "crit") != nullptr) {
+    if (FindMember(header, "crit") != nullptr) {
       return Rejected("token header lists critical extensions ('crit'), which are not supported");
     }
 
@@ -477,9 +471,8 @@ class TokenVerifier::Impl final {
           "token signature does not verify with the configured identity-provider public key "
           "(signed by another key, or altered)");
     }
-    absl::StatusOr<Json> claims = DecodeJsonSegment(parts[1], "payload");
-    if (!claims.ok()) return claims.status();
-    return CheckClaims(*claims, now);
+    ASSIGN_OR_RETURN(const Json claims, DecodeJsonSegment(parts[1], "payload"));
+    return CheckClaims(claims, now);
   }
 
   absl::StatusOr<Principal> CheckClaims(const Json& claims, int64_t now) const {
@@ -532,10 +525,8 @@ class TokenVerifier::Impl final {
                                    Shown(options_.audience)));
     }
 
-    absl::StatusOr<std::string> subject = RequiredId(claims, "sub");
-    if (!subject.ok()) return subject.status();
-    absl::StatusOr<std::string> tenant = RequiredId(claims, "tenant");
-    if (!tenant.ok()) return tenant.status();
+    ASSIGN_OR_RETURN(std::string subject, RequiredId(claims, "sub"));
+    ASSIGN_OR_RETURN(std::string tenant, RequiredId(claims, "tenant"));
 
     const Json* role_claim = FindMember(claims, "role");
     if (role_claim == nullptr) return Rejected("token has no 'role' claim");
@@ -545,11 +536,11 @@ class TokenVerifier::Impl final {
       return Rejected(absl::StrCat("token role ", ShownJson(*role_claim),
                                    " is not one of \"employee\", \"admin\", \"service\""));
     }
-    if (*tenant == kAnyTenant && *role != Role::kService) {
+    if (tenant == kAnyTenant && *role != Role::kService) {
       return Rejected(absl::StrCat("token tenant '*' is allowed only for role service, not ",
                                    ToAbsl(RoleName(*role))));
     }
-    return Principal{std::move(*tenant), std::move(*subject), *role, *expires_at};
+    return Principal{std::move(tenant), std::move(subject), *role, *expires_at};
   }
 
   // ES256 over the exact bytes "header.payload". The key is parsed once in Create: libjwt 1.10's
@@ -601,8 +592,7 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(VerifierOpt
         absl::StrCat("the JWT clock-skew leeway must be between 0 and 3600 seconds, not ",
                      options.leeway.count()));
   }
-  absl::StatusOr<PkeyPtr> key = ParseP256Key(options.public_key_pem, KeyKind::kPublic);
-  if (!key.ok()) return key.status();
+  ASSIGN_OR_RETURN(PkeyPtr key, ParseP256Key(options.public_key_pem, KeyKind::kPublic));
   MdPtr sha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
   if (sha256 == nullptr) {
     return absl::InternalError("OpenSSL provides no SHA-256 (" + TakeOpenSslError() + ")");
@@ -613,7 +603,7 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(VerifierOpt
              {"leeway_seconds", std::to_string(options.leeway.count())},
              {"cache_capacity", std::to_string(options.cache_capacity)}});
   return std::unique_ptr<TokenVerifier>(new TokenVerifier(
-      std::make_unique<Impl>(std::move(options), std::move(*key), std::move(sha256))));
+      std::make_unique<Impl>(std::move(options), std::move(key), std::move(sha256))));
 }
 
 TokenVerifier::TokenVerifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -626,8 +616,8 @@ absl::StatusOr<Principal> TokenVerifier::Verify(std::string_view authorization_h
 size_t TokenVerifier::CachedTokenCount() const { return impl_->CachedTokenCount(); }
 
 absl::StatusOr<std::string> MintToken(const MintOptions& options) {
-  absl::StatusOr<PkeyPtr> key = ParseP256Key(options.private_key_pem, KeyKind::kPrivate);
-  if (!key.ok()) return key.status();
+  // libjwt signs with the PEM itself; parsing it first gives a clear error for a bad key.
+  RETURN_IF_ERROR(ParseP256Key(options.private_key_pem, KeyKind::kPrivate).status());
   auto is_text = [](const std::string& value) {
     return !value.empty() && value.find('\0') == std::string::npos;
   };

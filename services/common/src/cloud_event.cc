@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "advocacy/common/kafka.h"
+#include "advocacy/common/status_macros.h"
 
 namespace advocacy::kafka {
 namespace {
@@ -62,15 +63,15 @@ std::vector<Header> ToHeaders(const CloudEvent& event) {
 absl::StatusOr<CloudEvent> FromHeaders(const std::vector<Header>& headers) {
   CloudEvent event;
   std::string spec_version;
-  if (auto s = Required(headers, kSpecVersion, &spec_version); !s.ok()) return s;
+  RETURN_IF_ERROR(Required(headers, kSpecVersion, &spec_version));
   if (spec_version != kCloudEventSpecVersion) {
     return absl::InvalidArgumentError(
         absl::StrCat("CloudEvent header '", kSpecVersion, "' is '", spec_version, "'; only '",
                      std::string(kCloudEventSpecVersion), "' is supported"));
   }
-  if (auto s = Required(headers, kId, &event.id); !s.ok()) return s;
-  if (auto s = Required(headers, kSource, &event.source); !s.ok()) return s;
-  if (auto s = Required(headers, kType, &event.type); !s.ok()) return s;
+  RETURN_IF_ERROR(Required(headers, kId, &event.id));
+  RETURN_IF_ERROR(Required(headers, kSource, &event.source));
+  RETURN_IF_ERROR(Required(headers, kType, &event.type));
   if (const std::string* time = Last(headers, kTime); time != nullptr) {
     absl::Time parsed;
     std::string error;

@@ -10,7 +10,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
 #include "advocacy/common/logging.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
+#include "consent_view_lua.h"  // generated from lua/consent_view_*.lua
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -21,50 +23,6 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 namespace v1 = ::advocacy::consent::v1;
-
-// KEYS[1] view hash. ARGV: sequence, "G"|"W", all-scopes "1"|"0", fields...
-// Returns {changed, field...}: the fields listed are, for a withdrawal, those whose stored
-// value is now "W:<this sequence>" (stable across replays).
-constexpr char kApplyScript[] = R"lua(
-local seq = tonumber(ARGV[1])
-local grant = ARGV[2] == 'G'
-local wall = tonumber(redis.call('HGET', KEYS[1], '_wall') or '0')
-local fields, seen = {}, {}
-for i = 4, #ARGV do
-  if not seen[ARGV[i]] then seen[ARGV[i]] = true; fields[#fields + 1] = ARGV[i] end
-end
-if ARGV[3] == '1' then
-  for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
-    if string.sub(f, 1, 1) ~= '_' and not seen[f] then seen[f] = true; fields[#fields + 1] = f end
-  end
-end
-local changed = 0
-local out = {0}
-local mine = ARGV[2] .. ':' .. ARGV[1]
-for _, f in ipairs(fields) do
-  local cur = redis.call('HGET', KEYS[1], f)
-  local cseq = 0
-  if cur then cseq = tonumber(string.sub(cur, 3)) or 0 end
-  if seq > cseq and not (grant and seq <= wall) then
-    redis.call('HSET', KEYS[1], f, mine)
-    changed = changed + 1
-    cur = mine
-  end
-  if not grant and cur == mine then out[#out + 1] = f end
-end
-if ARGV[3] == '1' and seq > wall then redis.call('HSET', KEYS[1], '_wall', seq) end
-local top = tonumber(redis.call('HGET', KEYS[1], '_seq') or '0')
-if seq > top then redis.call('HSET', KEYS[1], '_seq', seq) end
-out[1] = changed
-return out
-)lua";
-
-constexpr char kGrantedLua[] = R"lua(
-local function cv_granted(key, field)
-  local v = redis.call('HGET', key, field)
-  return v ~= false and string.sub(v, 1, 2) == 'G:'
-end
-)lua";
 
 absl::Status ValidateCommon(const std::string& tenant, const std::string& employee,
                             int64_t sequence) {
@@ -102,7 +60,9 @@ absl::StatusOr<std::vector<std::string>> Fields(
 }  // namespace
 
 ConsentView::ConsentView(redis::Pool* pool, std::string service)
-    : pool_(pool), service_(std::move(service)), apply_script_(kApplyScript) {}
+    : pool_(pool),
+      service_(std::move(service)),
+      apply_script_(std::string(lua::kConsentViewApplyLua)) {}
 
 std::string ConsentView::KeyFor(std::string_view service, std::string_view tenant_id,
                                 std::string_view employee_id) {
@@ -118,7 +78,7 @@ std::string ConsentView::ScopeField(v1::Purpose purpose, v1::Network network) {
                           std::string(v1::Network_Name(network)));
 }
 
-std::string_view ConsentView::ScopeGrantedLua() { return kGrantedLua; }
+std::string_view ConsentView::ScopeGrantedLua() { return lua::kConsentViewGrantedLua; }
 
 absl::StatusOr<v1::ConsentScope> ConsentView::ParseScopeField(std::string_view field) {
   const size_t dot = field.find('.');
@@ -136,35 +96,28 @@ absl::StatusOr<v1::ConsentScope> ConsentView::ParseScopeField(std::string_view f
 }
 
 absl::StatusOr<ApplyResult> ConsentView::Apply(const v1::ConsentGiven& event) {
-  if (auto st = ValidateCommon(event.tenant_id(), event.employee_id(), event.sequence());
-      !st.ok()) {
-    return st;
-  }
-  auto fields = Fields(event.scopes(), /*allow_empty=*/false);
-  if (!fields.ok()) return fields.status();
-  auto result =
-      ApplyScopes(event.tenant_id(), event.employee_id(), event.sequence(), true, false, *fields);
-  if (!result.ok()) return result;
-  result->kind = ApplyResult::Kind::kGiven;
-  result->scopes.assign(event.scopes().begin(), event.scopes().end());
-  result->event_time_ms = TimeUtil::TimestampToMilliseconds(event.occurred_at());
+  RETURN_IF_ERROR(ValidateCommon(event.tenant_id(), event.employee_id(), event.sequence()));
+  ASSIGN_OR_RETURN(const std::vector<std::string> fields,
+                   Fields(event.scopes(), /*allow_empty=*/false));
+  ASSIGN_OR_RETURN(ApplyResult result, ApplyScopes(event.tenant_id(), event.employee_id(),
+                                                   event.sequence(), true, false, fields));
+  result.kind = ApplyResult::Kind::kGiven;
+  result.scopes.assign(event.scopes().begin(), event.scopes().end());
+  result.event_time_ms = TimeUtil::TimestampToMilliseconds(event.occurred_at());
   return result;
 }
 
 absl::StatusOr<ApplyResult> ConsentView::Apply(const v1::ConsentWithdrawn& event) {
-  if (auto st = ValidateCommon(event.tenant_id(), event.employee_id(), event.sequence());
-      !st.ok()) {
-    return st;
-  }
-  auto fields = Fields(event.scopes(), /*allow_empty=*/event.all_scopes());
-  if (!fields.ok()) return fields.status();
-  auto result = ApplyScopes(event.tenant_id(), event.employee_id(), event.sequence(), false,
-                            event.all_scopes(), *fields);
-  if (!result.ok()) return result;
-  result->kind = ApplyResult::Kind::kWithdrawn;
-  result->scopes.assign(event.scopes().begin(), event.scopes().end());
-  result->all_scopes = event.all_scopes();
-  result->event_time_ms = TimeUtil::TimestampToMilliseconds(event.occurred_at());
+  RETURN_IF_ERROR(ValidateCommon(event.tenant_id(), event.employee_id(), event.sequence()));
+  ASSIGN_OR_RETURN(const std::vector<std::string> fields,
+                   Fields(event.scopes(), /*allow_empty=*/event.all_scopes()));
+  ASSIGN_OR_RETURN(ApplyResult result,
+                   ApplyScopes(event.tenant_id(), event.employee_id(), event.sequence(), false,
+                               event.all_scopes(), fields));
+  result.kind = ApplyResult::Kind::kWithdrawn;
+  result.scopes.assign(event.scopes().begin(), event.scopes().end());
+  result.all_scopes = event.all_scopes();
+  result.event_time_ms = TimeUtil::TimestampToMilliseconds(event.occurred_at());
   return result;
 }
 
@@ -175,76 +128,63 @@ absl::StatusOr<ApplyResult> ConsentView::ApplyScopes(const std::string& tenant_i
   std::vector<std::string> args = {std::to_string(sequence), grant ? "G" : "W",
                                    all_scopes ? "1" : "0"};
   args.insert(args.end(), fields.begin(), fields.end());
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  auto reply = (*conn)->Eval(apply_script_, {KeyFor(tenant_id, employee_id)}, args);
-  if (!reply.ok()) return reply.status();
-  if (reply->is_error() || !reply->is_array() || reply->elements.empty()) {
-    return absl::InternalError(advocacy::StrCat(
-        "Redis refused to apply a consent event to the view: ", reply->DebugString()));
-  }
+  constexpr std::string_view kWhat = "a consent event for the view";
+  ASSIGN_OR_RETURN(const redis::Reply reply,
+                   pool_->Eval(apply_script_, {KeyFor(tenant_id, employee_id)}, args, kWhat));
+  if (!reply.is_array() || reply.elements.empty()) return redis::RefusedError(reply, kWhat);
   ApplyResult result;
   result.tenant_id = tenant_id;
   result.employee_id = employee_id;
   result.sequence = sequence;
-  result.changed = static_cast<int>(reply->elements[0].integer);
-  for (size_t i = 1; i < reply->elements.size(); ++i) {
-    result.withdrawn.push_back(reply->elements[i].str);
+  result.changed = static_cast<int>(reply.elements[0].integer);
+  for (size_t i = 1; i < reply.elements.size(); ++i) {
+    result.withdrawn.push_back(reply.elements[i].str);
   }
   return result;
 }
 
 absl::StatusOr<ApplyResult> ConsentView::ApplyMessage(const kafka::Message& message) {
-  auto ce = kafka::FromHeaders(message.headers);
-  if (!ce.ok()) return ce.status();
+  ASSIGN_OR_RETURN(const kafka::CloudEvent ce, kafka::FromHeaders(message.headers));
   const std::string given = v1::ConsentGiven::descriptor()->full_name();
   const std::string withdrawn = v1::ConsentWithdrawn::descriptor()->full_name();
-  if (ce->type == given) {
+  if (ce.type == given) {
     v1::ConsentGiven event;
     if (!event.ParseFromString(message.payload)) {
       return absl::InvalidArgumentError("the ConsentGiven body cannot be decoded");
     }
     return Apply(event);
   }
-  if (ce->type == withdrawn) {
+  if (ce.type == withdrawn) {
     v1::ConsentWithdrawn event;
     if (!event.ParseFromString(message.payload)) {
       return absl::InvalidArgumentError("the ConsentWithdrawn body cannot be decoded");
     }
     return Apply(event);
   }
-  if (ce->type.rfind("advocacy.consent.v1.", 0) == 0) return ApplyResult{};  // nothing to apply
+  if (ce.type.rfind("advocacy.consent.v1.", 0) == 0) return ApplyResult{};  // nothing to apply
   return absl::InvalidArgumentError(
-      advocacy::StrCat("ce_type '", ce->type, "' is not an advocacy.consent.v1 event"));
+      advocacy::StrCat("ce_type '", ce.type, "' is not an advocacy.consent.v1 event"));
 }
 
 absl::StatusOr<bool> ConsentView::IsGranted(std::string_view tenant_id,
                                             std::string_view employee_id,
                                             const v1::ConsentScope& scope) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  auto reply = (*conn)->Command({"HGET", KeyFor(tenant_id, employee_id), ScopeField(scope)});
-  if (!reply.ok()) return reply.status();
-  if (reply->is_error()) {
-    return absl::InternalError(advocacy::StrCat("Redis refused a consent read: ", reply->str));
-  }
-  return reply->is_string() && reply->str.rfind("G:", 0) == 0;
+  ASSIGN_OR_RETURN(
+      const redis::Reply reply,
+      pool_->Run({"HGET", KeyFor(tenant_id, employee_id), ScopeField(scope)}, "a consent read"));
+  return reply.is_string() && reply.str.rfind("G:", 0) == 0;
 }
 
 absl::StatusOr<Snapshot> ConsentView::Load(std::string_view tenant_id,
                                            std::string_view employee_id) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  auto reply = (*conn)->Command({"HGETALL", KeyFor(tenant_id, employee_id)});
-  if (!reply.ok()) return reply.status();
-  if (reply->is_error() || !reply->is_array()) {
-    return absl::InternalError(
-        advocacy::StrCat("Redis refused a consent read: ", reply->DebugString()));
-  }
+  constexpr std::string_view kWhat = "a consent read";
+  ASSIGN_OR_RETURN(const redis::Reply reply,
+                   pool_->Run({"HGETALL", KeyFor(tenant_id, employee_id)}, kWhat));
+  if (!reply.is_array()) return redis::RefusedError(reply, kWhat);
   Snapshot snap;
-  for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
-    const std::string& f = reply->elements[i].str;
-    const std::string& v = reply->elements[i + 1].str;
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    const std::string& f = reply.elements[i].str;
+    const std::string& v = reply.elements[i + 1].str;
     if (f == "_seq") {
       if (!absl::SimpleAtoi(v, &snap.sequence)) snap.sequence = 0;
     } else if (!f.empty() && f[0] != '_' && v.rfind("G:", 0) == 0) {
@@ -293,19 +233,19 @@ absl::StatusOr<std::unique_ptr<ConsentViewConsumer>> ConsentViewConsumer::Create
   }
   if (self->options_.brokers.empty()) return self;  // tests drive Handle() directly
   ConsentViewConsumer* raw = self.get();
-  auto consumer = kafka::Consumer::CreateDeferred(
-      {.brokers = self->options_.brokers,
-       .group_id = self->options_.group_id,
-       .topics = {self->options_.topic},
-       .dead_letter_topic = kafka::DeadLetterTopic(self->options_.topic, view->service()),
-       .client_id = self->options_.group_id,
-       .extra = self->options_.extra},
-      [raw](const kafka::Message& m, kafka::Finished finished) {
-        return raw->Handle(m, std::move(finished));
-      },
-      self->options_.stats);
-  if (!consumer.ok()) return consumer.status();
-  self->consumer_ = std::move(*consumer);
+  ASSIGN_OR_RETURN(
+      self->consumer_,
+      kafka::Consumer::CreateDeferred(
+          {.brokers = self->options_.brokers,
+           .group_id = self->options_.group_id,
+           .topics = {self->options_.topic},
+           .dead_letter_topic = kafka::DeadLetterTopic(self->options_.topic, view->service()),
+           .client_id = self->options_.group_id,
+           .extra = self->options_.extra},
+          [raw](const kafka::Message& m, kafka::Finished finished) {
+            return raw->Handle(m, std::move(finished));
+          },
+          self->options_.stats));
   return self;
 }
 
@@ -323,8 +263,7 @@ void ConsentViewConsumer::Stop() {
 absl::Status ConsentViewConsumer::Handle(const kafka::Message& message) {
   auto done = std::make_shared<std::promise<void>>();
   std::future<void> acknowledged = done->get_future();
-  absl::Status st = Handle(message, [done] { done->set_value(); });
-  if (!st.ok()) return st;
+  RETURN_IF_ERROR(Handle(message, [done] { done->set_value(); }));
   if (acknowledged.wait_for(options_.receipts.timeout) != std::future_status::ready) {
     return absl::UnavailableError(
         "the propagation receipt was not acknowledged in time; the event is retried");
@@ -371,8 +310,7 @@ absl::Status ConsentViewConsumer::Handle(const kafka::Message& message, kafka::F
   return absl::OkStatus();
 }
 
-absl::Status ConsentViewConsumer::SendReceipt(const ApplyResult& result,
-                                              kafka::Finished finished) {
+absl::Status ConsentViewConsumer::SendReceipt(const ApplyResult& result, kafka::Finished finished) {
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
   v1::ConsentApplied receipt;
   receipt.set_tenant_id(result.tenant_id);

@@ -42,9 +42,7 @@ constexpr std::string_view kKeyChars = "letters, digits, '.', '_', '-' and '~'";
 
 }  // namespace
 
-bool IsTenantId(std::string_view value) {
-  return Matches(value, kMaxTenantIdBytes, IsLabelChar);
-}
+bool IsTenantId(std::string_view value) { return Matches(value, kMaxTenantIdBytes, IsLabelChar); }
 bool IsEmployeeId(std::string_view value) {
   return Matches(value, kMaxEmployeeIdBytes, IsEmployeeChar);
 }

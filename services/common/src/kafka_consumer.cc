@@ -17,14 +17,20 @@
 #include "absl/strings/str_join.h"
 #include "advocacy/common/kafka.h"
 #include "advocacy/common/logging.h"
+#include "advocacy/common/status_macros.h"
+#include "kafka_dead_letter_writer.h"
+#include "kafka_deferred_progress.h"
 #include "kafka_internal.h"
 
 namespace advocacy::kafka {
 
+using internal::DeadLetterWriter;
+using internal::DeferredProgress;
 using internal::ErrorPtr;
 using internal::ErrorText;
 using internal::KafkaPtr;
 using internal::MessagePtr;
+using internal::PartitionKey;
 using internal::PartitionListPtr;
 
 namespace {
@@ -33,12 +39,9 @@ constexpr int kPollTimeoutMs = 100;
 constexpr int kSeekTimeoutMs = 5000;
 constexpr std::chrono::seconds kIdleLagInterval{1};
 constexpr std::chrono::seconds kErrorLogInterval{30};
-// How many times a message fetched past the one being retried is discarded (with a new seek)
-// before concluding that the retried offset is gone (retention, compaction) and moving on.
+// How many times a message fetched past the one a partition is held on is discarded (with a new
+// seek) before concluding that the held offset is gone (retention, compaction) and moving on.
 constexpr int kMaxStrays = 3;
-// Extra wait on top of the dead-letter producer's message timeout, so that its own delivery
-// report (success or timeout) normally arrives first and the outcome is known.
-constexpr std::chrono::milliseconds kDeadLetterReportMargin{1000};
 
 using Clock = std::chrono::steady_clock;
 
@@ -52,30 +55,34 @@ std::string PartitionsText(const rd_kafka_topic_partition_list_t* list) {
   return absl::StrJoin(parts, ",");
 }
 
-}  // namespace
-
-// Messages of each partition that the handler took (returned OK, or were dead-lettered) in
-// the order it took them, and whether each is finished. Shared with the Finished callbacks,
-// which may run on other threads and after the consumer is gone (they hold a weak_ptr).
-struct Progress {
-  using PartitionKey = std::pair<std::string, int32_t>;
-  std::mutex mu;
-  std::map<PartitionKey, std::map<int64_t, bool>> taken;  // offset -> finished; guarded by mu
-
-  void Finish(const PartitionKey& key, int64_t offset) {
-    std::lock_guard lock(mu);
-    auto partition = taken.find(key);
-    if (partition == taken.end()) return;  // revoked meanwhile
-    if (auto it = partition->second.find(offset); it != partition->second.end()) it->second = true;
+std::vector<PartitionKey> PartitionKeys(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<PartitionKey> keys;
+  for (int i = 0; i < list->cnt; ++i) {
+    keys.emplace_back(list->elems[i].topic, list->elems[i].partition);
   }
+  return keys;
+}
+
+// A partition held on one message: seeked back to it and waiting a backoff, because its handler
+// failed (or its dead letter could not be written) or because of back-pressure. Nothing after it
+// on that partition is handed out until it is taken.
+struct Hold {
+  int64_t offset = -1;
+  int failures = 0;  // handler calls (or dead-letter writes) that failed
+  int waits = 0;     // back-pressure waits: the partition had too many unfinished messages
+  int strays = 0;    // messages fetched past `offset` since the last seek
+
+  [[nodiscard]] int attempts() const { return failures + waits; }
 };
+
+}  // namespace
 
 struct Consumer::Impl {
   ConsumerOptions options;
   DeferredHandler handler;
-  std::shared_ptr<Progress> progress = std::make_shared<Progress>();
+  std::shared_ptr<DeferredProgress> progress = std::make_shared<DeferredProgress>();
   Stats* stats = nullptr;
-  std::unique_ptr<Producer> dead_letter;
+  std::unique_ptr<DeadLetterWriter> dead_letter;
   KafkaPtr rk;
 
   enum class State { kCreated, kRunning, kStopped };
@@ -89,18 +96,21 @@ struct Consumer::Impl {
 
   // Everything below is touched only by the poll thread, and by Stop() once that thread has
   // been joined (rd_kafka_consumer_close() runs the rebalance callback on the caller).
-  struct Retry {
-    int64_t offset = -1;
-    int attempts = 0;
-    int strays = 0;
-  };
-  using PartitionKey = std::pair<std::string, int32_t>;
-  std::map<PartitionKey, Retry> retries;  // partitions held on a transiently failing message
-  PartitionListPtr assignment;            // also scratch space for rd_kafka_position()
-  int64_t reported_lag = 0;               // this consumer's share of stats->consumer_lag
+  std::map<PartitionKey, Hold> holds;
+  PartitionListPtr assignment;  // also scratch space for rd_kafka_position()
+  int64_t reported_lag = 0;     // this consumer's share of stats->consumer_lag
   Clock::time_point next_idle_lag_update{};
   std::map<int, Clock::time_point> last_error_log;
 
+  void Count(std::atomic<uint64_t> Stats::*counter) const {
+    if (stats != nullptr) (stats->*counter).fetch_add(1);
+  }
+
+  void SetBrokerUp(bool up) const {
+    if (stats != nullptr) stats->broker_up.store(up);
+  }
+
+  // At most one line per error code every kErrorLogInterval: librdkafka repeats them.
   bool ShouldLog(int code) {
     const auto now = Clock::now();
     auto [it, inserted] = last_error_log.try_emplace(code, now);
@@ -110,9 +120,7 @@ struct Consumer::Impl {
     return true;
   }
 
-  void SetBrokerUp(bool up) {
-    if (stats != nullptr) stats->broker_up.store(up);
-  }
+  // ---- The poll loop ---------------------------------------------------------------------
 
   void Run() {
     log::Info("Kafka consumer running",
@@ -137,6 +145,28 @@ struct Consumer::Impl {
       UpdateLag();
     }
   }
+
+  // Leaves the loop without waiting out a backoff.
+  void RequestStop() {
+    {
+      std::lock_guard lock(stop_mu);
+      stop.store(true);
+    }
+    stop_cv.notify_all();
+  }
+
+  void Backoff(std::chrono::milliseconds delay) {
+    std::unique_lock lock(stop_mu);
+    stop_cv.wait_for(lock, delay, [this] { return stop.load(); });
+  }
+
+  [[nodiscard]] std::chrono::milliseconds BackoffFor(int attempts) const {
+    auto delay = options.retry_backoff_initial;
+    for (int i = 1; i < attempts && delay < options.retry_backoff_max; ++i) delay *= 2;
+    return std::min(delay, options.retry_backoff_max);
+  }
+
+  // ---- Errors librdkafka reports ------------------------------------------------------------
 
   void OnConsumerError(const rd_kafka_message_t& message) {
     if (message.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
@@ -185,59 +215,15 @@ struct Consumer::Impl {
                  {{"group", options.group_id}, {"error", ErrorText(err)}, {"detail", reason}});
   }
 
+  // ---- Rebalances ---------------------------------------------------------------------------
+
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
     const char* protocol = rd_kafka_rebalance_protocol(rk.get());
     const bool cooperative = protocol != nullptr && std::strcmp(protocol, "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      log::Info("Kafka partitions assigned",
-                {{"group", options.group_id}, {"partitions", PartitionsText(partitions)}});
-      if (cooperative) {
-        ErrorPtr error(rd_kafka_incremental_assign(rk.get(), partitions));
-        if (error != nullptr) {
-          log::Error("Kafka incremental assign failed",
-                     {{"group", options.group_id}, {"error", rd_kafka_error_string(error.get())}});
-        }
-      } else if (const auto assign_err = rd_kafka_assign(rk.get(), partitions);
-                 assign_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        log::Error("Kafka assign failed",
-                   {{"group", options.group_id}, {"error", ErrorText(assign_err)}});
-      }
+      Assign(partitions, cooperative);
     } else {
-      if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-        // A lost assignment means another member may already own these partitions: offsets
-        // stored for them will not be committed, and their messages will be handled again.
-        const bool lost = rd_kafka_assignment_lost(rk.get()) != 0;
-        log::Write(lost ? log::Severity::kWarning : log::Severity::kInfo,
-                   lost ? "Kafka partitions lost (session timed out); their uncommitted "
-                          "messages will be handled again by the new owner"
-                        : "Kafka partitions revoked",
-                   {{"group", options.group_id}, {"partitions", PartitionsText(partitions)}});
-      } else {
-        log::Error("Kafka rebalance failed; dropping the assignment",
-                   {{"group", options.group_id}, {"error", ErrorText(err)}});
-      }
-      for (int i = 0; i < partitions->cnt; ++i) {
-        retries.erase({partitions->elems[i].topic, partitions->elems[i].partition});
-      }
-      {
-        // Unfinished messages of revoked partitions come again at their next owner; their
-        // Finished calls now do nothing.
-        std::lock_guard lock(progress->mu);
-        for (int i = 0; i < partitions->cnt; ++i) {
-          progress->taken.erase({partitions->elems[i].topic, partitions->elems[i].partition});
-        }
-        if (!(cooperative && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)) progress->taken.clear();
-      }
-      if (cooperative && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-        ErrorPtr error(rd_kafka_incremental_unassign(rk.get(), partitions));
-        if (error != nullptr) {
-          log::Error("Kafka incremental unassign failed",
-                     {{"group", options.group_id}, {"error", rd_kafka_error_string(error.get())}});
-        }
-      } else {
-        retries.clear();
-        rd_kafka_assign(rk.get(), nullptr);
-      }
+      Unassign(err, partitions, cooperative);
     }
     rd_kafka_topic_partition_list_t* current = nullptr;
     if (rd_kafka_assignment(rk.get(), &current) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -248,13 +234,65 @@ struct Consumer::Impl {
     UpdateLag();
   }
 
+  void Assign(rd_kafka_topic_partition_list_t* partitions, bool cooperative) {
+    log::Info("Kafka partitions assigned",
+              {{"group", options.group_id}, {"partitions", PartitionsText(partitions)}});
+    if (cooperative) {
+      ErrorPtr error(rd_kafka_incremental_assign(rk.get(), partitions));
+      if (error != nullptr) {
+        log::Error("Kafka incremental assign failed",
+                   {{"group", options.group_id}, {"error", rd_kafka_error_string(error.get())}});
+      }
+    } else if (const auto assign_err = rd_kafka_assign(rk.get(), partitions);
+               assign_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      log::Error("Kafka assign failed",
+                 {{"group", options.group_id}, {"error", ErrorText(assign_err)}});
+    }
+  }
+
+  // Partitions revoked or lost, or a failed rebalance (which drops the whole assignment).
+  void Unassign(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                bool cooperative) {
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+      // A lost assignment means another member may already own these partitions: offsets
+      // stored for them will not be committed, and their messages will be handled again.
+      const bool lost = rd_kafka_assignment_lost(rk.get()) != 0;
+      log::Write(lost ? log::Severity::kWarning : log::Severity::kInfo,
+                 lost ? "Kafka partitions lost (session timed out); their uncommitted "
+                        "messages will be handled again by the new owner"
+                      : "Kafka partitions revoked",
+                 {{"group", options.group_id}, {"partitions", PartitionsText(partitions)}});
+    } else {
+      log::Error("Kafka rebalance failed; dropping the assignment",
+                 {{"group", options.group_id}, {"error", ErrorText(err)}});
+    }
+    // Unfinished messages of revoked partitions come again at their next owner.
+    if (cooperative && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+      const std::vector<PartitionKey> revoked = PartitionKeys(partitions);
+      for (const PartitionKey& key : revoked) holds.erase(key);
+      progress->Forget(revoked);
+      ErrorPtr error(rd_kafka_incremental_unassign(rk.get(), partitions));
+      if (error != nullptr) {
+        log::Error("Kafka incremental unassign failed",
+                   {{"group", options.group_id}, {"error", rd_kafka_error_string(error.get())}});
+      }
+    } else {
+      holds.clear();
+      progress->ForgetAll();
+      rd_kafka_assign(rk.get(), nullptr);
+    }
+  }
+
   [[nodiscard]] bool Assigned(const std::string& topic, int32_t partition) const {
     return assignment != nullptr && rd_kafka_topic_partition_list_find(
                                         assignment.get(), topic.c_str(), partition) != nullptr;
   }
 
+  // ---- Offsets --------------------------------------------------------------------------------
+
   // Stores, for commit, the offset after `offset` (the committed offset is the next to read).
-  void StoreOffset(const std::string& topic, int32_t partition, int64_t offset) {
+  void StoreOffset(const PartitionKey& key, int64_t offset) {
+    const auto& [topic, partition] = key;
     if (!Assigned(topic, partition)) {
       log::Debug("Kafka partition no longer assigned; offset not stored",
                  {{"topic", topic}, {"partition", std::to_string(partition)}});
@@ -273,46 +311,9 @@ struct Consumer::Impl {
     }
   }
 
-  // Marks a message taken (before its handler runs: `finished` may come before it returns).
-  Finished Take(const PartitionKey& key, int64_t offset) {
-    {
-      std::lock_guard lock(progress->mu);
-      progress->taken[key][offset] = false;
-    }
-    return [weak = std::weak_ptr<Progress>(progress), key, offset] {
-      if (auto p = weak.lock()) p->Finish(key, offset);
-    };
-  }
-
-  void Untake(const PartitionKey& key, int64_t offset) {
-    std::lock_guard lock(progress->mu);
-    if (auto partition = progress->taken.find(key); partition != progress->taken.end()) {
-      partition->second.erase(offset);
-    }
-  }
-
-  // How many taken messages of the partition are not finished yet.
-  size_t Unfinished(const PartitionKey& key) {
-    std::lock_guard lock(progress->mu);
-    auto partition = progress->taken.find(key);
-    return partition == progress->taken.end() ? 0 : partition->second.size();
-  }
-
   // Stores, per partition, the offset after the last message of its finished prefix.
   void StoreFinished() {
-    std::vector<std::pair<PartitionKey, int64_t>> done;
-    {
-      std::lock_guard lock(progress->mu);
-      for (auto& [key, offsets] : progress->taken) {
-        int64_t last = -1;
-        while (!offsets.empty() && offsets.begin()->second) {
-          last = offsets.begin()->first;
-          offsets.erase(offsets.begin());
-        }
-        if (last >= 0) done.emplace_back(key, last);
-      }
-    }
-    for (const auto& [key, offset] : done) StoreOffset(key.first, key.second, offset);
+    for (const auto& [key, offset] : progress->TakeFinishedPrefixes()) StoreOffset(key, offset);
   }
 
   void Seek(const std::string& topic, int32_t partition, int64_t offset) {
@@ -327,13 +328,87 @@ struct Consumer::Impl {
       failure = ErrorText(list->elems[0].err);
     }
     if (!failure.empty()) {
-      // Not fatal: a message fetched past `offset` is caught in Process() and seeks again.
-      log::Error("Kafka seek back to the failed message failed",
+      // Not fatal: a message fetched past `offset` is caught by SkipStray() and seeks again.
+      log::Error("Kafka seek back to the held message failed",
                  {{"topic", topic},
                   {"partition", std::to_string(partition)},
                   {"offset", std::to_string(offset)},
                   {"error", failure}});
     }
+  }
+
+  // ---- Handing out one message ----------------------------------------------------------------
+
+  // Hands the message to the handler, or holds its partition on it (seek back, back off) until it
+  // can be taken: after a transient failure, or while the partition is at its bound of
+  // unfinished messages. Poison messages go to the dead-letter topic.
+  void Process(const rd_kafka_message_t& rkm) {
+    const Message m = internal::ToMessage(rkm);
+    const PartitionKey key{m.topic, m.partition};
+    if (SkipStray(m, key)) return;
+    if (const size_t unfinished = progress->Unfinished(key);
+        unfinished >= static_cast<size_t>(options.max_unfinished_per_partition)) {
+      WaitForUnfinished(m, key, unfinished);
+      return;
+    }
+    const absl::Status status = Hand(m, key);
+    if (status.ok()) {
+      OnTaken(m, key);
+      return;
+    }
+    Count(&Stats::handler_failed);
+    if (status.code() != absl::StatusCode::kInvalidArgument) {
+      RetryLater(m, key, status);
+      return;
+    }
+    const absl::Status written = dead_letter->Write(m, status);
+    if (written.ok()) {
+      OnDeadLettered(m, key, status);
+      return;
+    }
+    log::Error("Kafka poison message could not be written to the dead-letter topic; retrying it",
+               {{"topic", m.topic},
+                {"partition", std::to_string(m.partition)},
+                {"offset", std::to_string(m.offset)},
+                {"dead_letter_topic", dead_letter->topic()},
+                {"reason", std::string(status.message())},
+                {"error", std::string(written.message())}});
+    RetryLater(m, key, written);
+  }
+
+  // True when the partition is held on an earlier message and `m` was fetched past it (a seek
+  // raced a prefetch): `m` is dropped and the partition seeked back again. After kMaxStrays the
+  // held message is taken to be gone (retention, compaction) and the hold is released.
+  bool SkipStray(const Message& m, const PartitionKey& key) {
+    auto it = holds.find(key);
+    if (it == holds.end() || it->second.offset == m.offset) return false;
+    Hold& hold = it->second;
+    if (hold.strays < kMaxStrays) {
+      ++hold.strays;
+      log::Warning("Kafka message fetched past the one being retried; seeking back",
+                   {{"topic", m.topic},
+                    {"partition", std::to_string(m.partition)},
+                    {"offset", std::to_string(m.offset)},
+                    {"retrying_offset", std::to_string(hold.offset)}});
+      Seek(m.topic, m.partition, hold.offset);
+      return true;
+    }
+    log::Error(
+        "Kafka message being retried is no longer in its partition (retention or "
+        "compaction removed it); continuing with the next one",
+        {{"topic", m.topic},
+         {"partition", std::to_string(m.partition)},
+         {"lost_offset", std::to_string(hold.offset)},
+         {"next_offset", std::to_string(m.offset)}});
+    holds.erase(it);
+    return false;
+  }
+
+  // Calls the handler with the message marked taken; unmarks it when the handler did not take it.
+  absl::Status Hand(const Message& m, const PartitionKey& key) {
+    absl::Status status = CallHandler(m, progress->Take(key, m.offset));
+    if (!status.ok()) progress->Untake(key, m.offset);
+    return status;
   }
 
   absl::Status CallHandler(const Message& m, Finished finished) {
@@ -357,125 +432,86 @@ struct Consumer::Impl {
     }
   }
 
-  absl::Status DeadLetter(const Message& m, const absl::Status& reason) {
-    Message out;
-    out.topic = options.dead_letter_topic;
-    out.key = m.key;
-    out.payload = m.payload;
-    out.headers = m.headers;
-    out.headers.push_back({"dlq_reason", std::string(reason.message())});
-    out.headers.push_back({"dlq_source_topic", m.topic});
-    out.headers.push_back({"dlq_source_partition", std::to_string(m.partition)});
-    out.headers.push_back({"dlq_source_offset", std::to_string(m.offset)});
-    out.headers.push_back({"dlq_consumer_group", options.group_id});
-    out.headers.push_back({"dlq_time", NowRfc3339()});
-    return dead_letter->ProduceSync(std::move(out),
-                                    options.dead_letter_timeout + kDeadLetterReportMargin);
-  }
-
-  void Backoff(std::chrono::milliseconds delay) {
-    std::unique_lock lock(stop_mu);
-    stop_cv.wait_for(lock, delay, [this] { return stop.load(); });
-  }
-
-  [[nodiscard]] std::chrono::milliseconds BackoffFor(int attempts) const {
-    auto delay = options.retry_backoff_initial;
-    for (int i = 1; i < attempts && delay < options.retry_backoff_max; ++i) delay *= 2;
-    return std::min(delay, options.retry_backoff_max);
-  }
-
-  void Process(const rd_kafka_message_t& rkm) {
-    const Message m = internal::ToMessage(rkm);
-    const PartitionKey key{m.topic, m.partition};
-
-    if (auto it = retries.find(key); it != retries.end() && it->second.offset != m.offset) {
-      if (it->second.strays < kMaxStrays) {
-        ++it->second.strays;
-        log::Warning("Kafka message fetched past the one being retried; seeking back",
-                     {{"topic", m.topic},
-                      {"partition", std::to_string(m.partition)},
-                      {"offset", std::to_string(m.offset)},
-                      {"retrying_offset", std::to_string(it->second.offset)}});
-        Seek(m.topic, m.partition, it->second.offset);
-        return;
-      }
-      log::Error(
-          "Kafka message being retried is no longer in its partition (retention or "
-          "compaction removed it); continuing with the next one",
-          {{"topic", m.topic},
-           {"partition", std::to_string(m.partition)},
-           {"lost_offset", std::to_string(it->second.offset)},
-           {"next_offset", std::to_string(m.offset)}});
-      retries.erase(it);
-    }
-
-    absl::Status status;
-    if (const size_t unfinished = Unfinished(key);
-        unfinished >= static_cast<size_t>(options.max_unfinished_per_partition)) {
-      // Back-pressure: the work the handler started for earlier messages is not done yet.
-      status = absl::UnavailableError(absl::StrCat(
-          unfinished, " earlier messages of this partition are not finished yet"));
+  void OnTaken(const Message& m, const PartitionKey& key) {
+    Count(&Stats::consumed);
+    auto it = holds.find(key);
+    if (it == holds.end()) return;
+    const Hold& hold = it->second;
+    if (hold.failures > 0) {
+      log::Info("Kafka message handled after retries",
+                {{"topic", m.topic},
+                 {"partition", std::to_string(m.partition)},
+                 {"offset", std::to_string(m.offset)},
+                 {"failed_attempts", std::to_string(hold.failures)}});
     } else {
-      Finished finished = Take(key, m.offset);
-      status = CallHandler(m, finished);
-      if (!status.ok()) Untake(key, m.offset);
+      log::Info("Kafka message handed out after earlier messages of its partition finished",
+                {{"topic", m.topic},
+                 {"partition", std::to_string(m.partition)},
+                 {"offset", std::to_string(m.offset)},
+                 {"backpressure_waits", std::to_string(hold.waits)}});
     }
-    if (status.ok()) {
-      if (stats != nullptr) stats->consumed.fetch_add(1);
-      if (auto it = retries.find(key); it != retries.end()) {
-        log::Info("Kafka message handled after retries",
-                  {{"topic", m.topic},
-                   {"partition", std::to_string(m.partition)},
-                   {"offset", std::to_string(m.offset)},
-                   {"failed_attempts", std::to_string(it->second.attempts)}});
-        retries.erase(it);
-      }
-      return;
-    }
-    if (stats != nullptr) stats->handler_failed.fetch_add(1);
+    holds.erase(it);
+  }
 
-    if (status.code() == absl::StatusCode::kInvalidArgument) {
-      const absl::Status written = DeadLetter(m, status);
-      if (written.ok()) {
-        if (stats != nullptr) stats->dead_lettered.fetch_add(1);
-        log::Warning("Kafka message cannot be processed; moved to the dead-letter topic",
-                     {{"topic", m.topic},
-                      {"partition", std::to_string(m.partition)},
-                      {"offset", std::to_string(m.offset)},
-                      {"dead_letter_topic", options.dead_letter_topic},
-                      {"reason", std::string(status.message())}});
-        Take(key, m.offset)();  // dead-lettered: finished
-        retries.erase(key);
-        return;
-      }
-      log::Error(
-          "Kafka poison message could not be written to the dead-letter topic; "
-          "retrying it",
-          {{"topic", m.topic},
-           {"partition", std::to_string(m.partition)},
-           {"offset", std::to_string(m.offset)},
-           {"dead_letter_topic", options.dead_letter_topic},
-           {"reason", std::string(status.message())},
-           {"error", std::string(written.message())}});
-      status = written;
-    }
+  void OnDeadLettered(const Message& m, const PartitionKey& key, const absl::Status& reason) {
+    Count(&Stats::dead_lettered);
+    log::Warning("Kafka message cannot be processed; moved to the dead-letter topic",
+                 {{"topic", m.topic},
+                  {"partition", std::to_string(m.partition)},
+                  {"offset", std::to_string(m.offset)},
+                  {"dead_letter_topic", dead_letter->topic()},
+                  {"reason", std::string(reason.message())}});
+    progress->Take(key, m.offset)();  // dead-lettered: finished
+    holds.erase(key);
+  }
 
-    Retry& retry = retries[key];
-    if (retry.offset != m.offset) retry = Retry{m.offset, 0, 0};
-    ++retry.attempts;
-    retry.strays = 0;
-    const auto delay = BackoffFor(retry.attempts);
+  // The hold of the partition on `m`, new when it was held on another message (or not at all).
+  Hold& HoldOn(const Message& m, const PartitionKey& key) {
+    Hold& hold = holds[key];
+    if (hold.offset != m.offset) hold = Hold{.offset = m.offset};
+    hold.strays = 0;
+    return hold;
+  }
+
+  // A transient failure: the same message comes again after a backoff.
+  void RetryLater(const Message& m, const PartitionKey& key, const absl::Status& status) {
+    Hold& hold = HoldOn(m, key);
+    ++hold.failures;
+    const auto delay = BackoffFor(hold.attempts());
     log::Warning("Kafka message handling failed; the same message is retried after a backoff",
                  {{"topic", m.topic},
                   {"partition", std::to_string(m.partition)},
                   {"offset", std::to_string(m.offset)},
                   {"key", m.key},
-                  {"attempt", std::to_string(retry.attempts)},
+                  {"attempt", std::to_string(hold.failures)},
                   {"backoff_ms", std::to_string(delay.count())},
                   {"error", status.ToString()}});
     Seek(m.topic, m.partition, m.offset);
     Backoff(delay);
   }
+
+  // Back-pressure: the work the handler started for earlier messages of the partition is not
+  // done yet. The handler is not called; the message comes again after a backoff.
+  void WaitForUnfinished(const Message& m, const PartitionKey& key, size_t unfinished) {
+    Hold& hold = HoldOn(m, key);
+    ++hold.waits;
+    Count(&Stats::backpressure_waits);
+    const auto delay = BackoffFor(hold.attempts());
+    log::Warning(
+        "Kafka partition has too many unfinished messages; the next one waits for earlier ones "
+        "to finish",
+        {{"topic", m.topic},
+         {"partition", std::to_string(m.partition)},
+         {"offset", std::to_string(m.offset)},
+         {"unfinished", std::to_string(unfinished)},
+         {"max_unfinished_per_partition", std::to_string(options.max_unfinished_per_partition)},
+         {"wait", std::to_string(hold.waits)},
+         {"backoff_ms", std::to_string(delay.count())}});
+    Seek(m.topic, m.partition, m.offset);
+    Backoff(delay);
+  }
+
+  // ---- Lag ------------------------------------------------------------------------------------
 
   // Approximate by design: watermarks are librdkafka's cached values from the last fetch
   // response, positions are what this consumer handed out; partitions missing either count 0.
@@ -498,6 +534,33 @@ struct Consumer::Impl {
     }
     stats->consumer_lag.fetch_add(total - reported_lag);
     reported_lag = total;
+  }
+
+  void ForgetLag() {
+    if (stats != nullptr) stats->consumer_lag.fetch_sub(reported_lag);
+    reported_lag = 0;
+  }
+
+  // ---- Shutdown -------------------------------------------------------------------------------
+
+  // After the poll thread ended: stores what finished since its last pass and commits
+  // synchronously (auto-commit alone could lose the last few seconds of progress).
+  void CommitOnStop() {
+    StoreFinished();
+    const auto err = rd_kafka_commit(rk.get(), nullptr, 0);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+      log::Warning(
+          "Kafka consumer could not commit offsets on stop; the last messages may be "
+          "handled again",
+          {{"group", options.group_id}, {"error", ErrorText(err)}});
+    }
+  }
+
+  void LeaveGroup() {
+    if (const auto err = rd_kafka_consumer_close(rk.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      log::Warning("Kafka consumer did not leave its group cleanly",
+                   {{"group", options.group_id}, {"error", ErrorText(err)}});
+    }
   }
 };
 
@@ -542,7 +605,8 @@ absl::Status ValidateOptions(const ConsumerOptions& options, const DeferredHandl
         "Kafka consumer retry backoff must satisfy 0 < initial <= max");
   }
   if (options.max_unfinished_per_partition <= 0) {
-    return absl::InvalidArgumentError("Kafka consumer max_unfinished_per_partition must be positive");
+    return absl::InvalidArgumentError(
+        "Kafka consumer max_unfinished_per_partition must be positive");
   }
   if (options.dead_letter_timeout.count() <= 0) {
     return absl::InvalidArgumentError("Kafka consumer dead_letter_timeout must be positive");
@@ -554,6 +618,23 @@ absl::Status ValidateOptions(const ConsumerOptions& options, const DeferredHandl
         "only after a message was handled, which is what makes processing at-least-once");
   }
   return absl::OkStatus();
+}
+
+// At-least-once: offsets are stored by the consumer only once a message was handled (or
+// dead-lettered) and then auto-committed; options.extra comes last and may override the rest.
+std::vector<std::pair<std::string, std::string>> ConsumerProperties(const ConsumerOptions& options,
+                                                                    const std::string& client_id) {
+  std::vector<std::pair<std::string, std::string>> properties = {
+      {"bootstrap.servers", options.brokers},
+      {"group.id", options.group_id},
+      {"client.id", client_id},
+      {"enable.auto.commit", "true"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"fetch.wait.max.ms", std::to_string(options.fetch_wait.count())},
+  };
+  for (const auto& [name, value] : options.extra) properties.emplace_back(name, value);
+  return properties;
 }
 
 }  // namespace
@@ -576,41 +657,19 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions optio
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::CreateDeferred(ConsumerOptions options,
                                                                    DeferredHandler handler,
                                                                    Stats* stats) {
-  if (auto status = ValidateOptions(options, handler); !status.ok()) return status;
+  RETURN_IF_ERROR(ValidateOptions(options, handler));
   const std::string client_id = options.client_id.empty() ? options.group_id : options.client_id;
-  std::vector<std::pair<std::string, std::string>> properties = {
-      {"bootstrap.servers", options.brokers},
-      {"group.id", options.group_id},
-      {"client.id", client_id},
-      {"enable.auto.commit", "true"},
-      {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", "earliest"},
-      {"fetch.wait.max.ms", std::to_string(options.fetch_wait.count())},
-  };
-  for (const auto& [name, value] : options.extra) properties.emplace_back(name, value);
   internal::ConfPtr conf(rd_kafka_conf_new());
-  if (auto status = internal::ApplyConfig(conf.get(), properties, "consumer"); !status.ok()) {
-    return status;
-  }
-
-  ProducerOptions dead_letter_options;
-  dead_letter_options.brokers = options.brokers;
-  dead_letter_options.client_id = client_id + "-dead-letter";
-  dead_letter_options.message_timeout = options.dead_letter_timeout;
-  dead_letter_options.extra = options.dead_letter_producer_extra;
-  // No Stats: "produced" counts the service's own messages; dead letters have their counter.
-  auto dead_letter = Producer::Create(std::move(dead_letter_options));
-  if (!dead_letter.ok()) {
-    return absl::Status(
-        dead_letter.status().code(),
-        absl::StrCat("Kafka consumer's dead-letter producer: ", dead_letter.status().message()));
-  }
+  RETURN_IF_ERROR(
+      internal::ApplyConfig(conf.get(), ConsumerProperties(options, client_id), "consumer"));
+  ASSIGN_OR_RETURN(std::unique_ptr<DeadLetterWriter> dead_letter,
+                   DeadLetterWriter::Create(options, client_id));
 
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->handler = std::move(handler);
   impl->stats = stats;
-  impl->dead_letter = std::move(*dead_letter);
+  impl->dead_letter = std::move(dead_letter);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &RebalanceCallback);
   rd_kafka_conf_set_error_cb(conf.get(), &ConsumerErrorCallback);
   internal::InstallLogCallback(conf.get());
@@ -664,37 +723,18 @@ void Consumer::Stop() {
   if (impl.thread.joinable() && std::this_thread::get_id() == impl.thread.get_id()) {
     // Called from the handler: joining would deadlock. Leave the loop; the destructor (on
     // another thread) finishes the job.
-    impl.stop.store(true);
+    impl.RequestStop();
     return;
   }
   std::lock_guard lock(impl.lifecycle_mu);
   if (impl.state == Impl::State::kStopped) return;
   const bool was_running = impl.state == Impl::State::kRunning;
   impl.state = Impl::State::kStopped;
-  {
-    std::lock_guard stop_lock(impl.stop_mu);
-    impl.stop.store(true);
-  }
-  impl.stop_cv.notify_all();
+  impl.RequestStop();
   if (impl.thread.joinable()) impl.thread.join();
-
-  if (was_running) {
-    impl.StoreFinished();  // what finished since the loop's last pass
-    // Synchronous: auto-commit alone could lose the last few seconds of progress.
-    const auto err = rd_kafka_commit(impl.rk.get(), nullptr, 0);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-      log::Warning(
-          "Kafka consumer could not commit offsets on stop; the last messages may be "
-          "handled again",
-          {{"group", impl.options.group_id}, {"error", ErrorText(err)}});
-    }
-  }
-  if (const auto err = rd_kafka_consumer_close(impl.rk.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    log::Warning("Kafka consumer did not leave its group cleanly",
-                 {{"group", impl.options.group_id}, {"error", ErrorText(err)}});
-  }
-  if (impl.stats != nullptr) impl.stats->consumer_lag.fetch_sub(impl.reported_lag);
-  impl.reported_lag = 0;
+  if (was_running) impl.CommitOnStop();
+  impl.LeaveGroup();
+  impl.ForgetLag();
   if (was_running) log::Info("Kafka consumer stopped", {{"group", impl.options.group_id}});
 }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "advocacy/common/kafka.h"
 #include "advocacy/common/logging.h"
+#include "advocacy/common/status_macros.h"
 #include "kafka_internal.h"
 
 namespace advocacy::kafka {
@@ -199,9 +200,7 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(ProducerOptions optio
   for (const auto& [name, value] : options.extra) properties.emplace_back(name, value);
 
   internal::ConfPtr conf(rd_kafka_conf_new());
-  if (auto status = internal::ApplyConfig(conf.get(), properties, "producer"); !status.ok()) {
-    return status;
-  }
+  RETURN_IF_ERROR(internal::ApplyConfig(conf.get(), properties, "producer"));
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->stats = stats;

@@ -57,6 +57,10 @@ class KafkaStatsCollectable final : public prometheus::Collectable {
         static_cast<double>(stats_->handler_failed.load()));
     add("advocacy_kafka_dead_lettered_total", "Messages sent to the dead-letter topic.", T::Counter,
         static_cast<double>(stats_->dead_lettered.load()));
+    add("advocacy_kafka_consumer_backpressure_total",
+        "Times a message waited because its partition had max_unfinished_per_partition "
+        "unfinished messages (not a handler failure).",
+        T::Counter, static_cast<double>(stats_->backpressure_waits.load()));
     add("advocacy_kafka_consumer_lag", "Messages behind the high watermark, all partitions.",
         T::Gauge, static_cast<double>(stats_->consumer_lag.load()));
     add("advocacy_kafka_broker_up", "1 while a broker connection is up.", T::Gauge,

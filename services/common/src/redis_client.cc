@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "advocacy/common/logging.h"
+#include "advocacy/common/status_macros.h"
 
 namespace advocacy::redis {
 namespace {
@@ -329,19 +330,17 @@ absl::Status Connection::Handshake() {
   };
 
   if (!options_.password.empty()) {
-    absl::StatusOr<Reply> auth = run({"AUTH", options_.password});
-    if (!auth.ok()) return auth.status();
-    if (auth->is_error()) {
+    ASSIGN_OR_RETURN(const Reply auth, run({"AUTH", options_.password}));
+    if (auth.is_error()) {
       return absl::UnavailableError(
-          absl::StrCat("AUTH was rejected (", auth->str, "); check the password in the Redis URL"));
+          absl::StrCat("AUTH was rejected (", auth.str, "); check the password in the Redis URL"));
     }
   }
   if (options_.db != 0) {
-    absl::StatusOr<Reply> select = run({"SELECT", absl::StrCat(options_.db)});
-    if (!select.ok()) return select.status();
-    if (select->is_error()) {
+    ASSIGN_OR_RETURN(const Reply select, run({"SELECT", absl::StrCat(options_.db)}));
+    if (select.is_error()) {
       return absl::UnavailableError(absl::StrCat("SELECT ", options_.db, " was rejected (",
-                                                 select->str,
+                                                 select.str,
                                                  "); check the database number in the Redis URL"));
     }
   }
@@ -368,15 +367,15 @@ absl::StatusOr<Reply> Connection::CommandOnLiveContext(const std::vector<std::st
   if (reply == nullptr) return DropWithError(CommandName(args), saved_errno);
   Reply converted = Convert(*reply);
   if (IsTransientServerError(converted)) {
-    return Unavailable(absl::StrCat("Redis cannot serve ", CommandName(args),
-                                    " right now: ", converted.str));
+    return Unavailable(
+        absl::StrCat("Redis cannot serve ", CommandName(args), " right now: ", converted.str));
   }
   return converted;
 }
 
 absl::StatusOr<Reply> Connection::Command(const std::vector<std::string>& args) {
   if (args.empty()) return absl::InvalidArgumentError("a Redis command needs at least a name");
-  if (absl::Status status = EnsureConnected(); !status.ok()) return status;
+  RETURN_IF_ERROR(EnsureConnected());
   return CommandOnLiveContext(args);
 }
 
@@ -390,7 +389,7 @@ absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
           absl::StrCat("pipeline command ", i + 1, " of ", commands.size(), " has no name"));
     }
   }
-  if (absl::Status status = EnsureConnected(); !status.ok()) return status;
+  RETURN_IF_ERROR(EnsureConnected());
 
   for (const std::vector<std::string>& args : commands) {
     Argv argv(args);
@@ -447,11 +446,10 @@ absl::StatusOr<Reply> Connection::Eval(const Script& script, const std::vector<s
 }
 
 absl::Status Connection::Ping() {
-  absl::StatusOr<Reply> reply = Command({"PING"});
-  if (!reply.ok()) return reply.status();
-  if (reply->is_status() && reply->str == "PONG") return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Reply reply, Command({"PING"}));
+  if (reply.is_status() && reply.str == "PONG") return absl::OkStatus();
   // E.g. LOADING while the server replays its AOF, or NOAUTH when a password is missing.
-  return Unavailable(absl::StrCat("PING was answered with ", reply->DebugString()));
+  return Unavailable(absl::StrCat("PING was answered with ", reply.DebugString()));
 }
 
 }  // namespace advocacy::redis

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/redis_client.h"
+#include "advocacy/common/status_macros.h"
 
 namespace advocacy::redis {
 
@@ -68,9 +69,8 @@ void Pool::Return(Connection* connection) {
 }
 
 absl::Status Pool::Ping() {
-  absl::StatusOr<Lease> lease = Acquire();
-  if (!lease.ok()) return lease.status();
-  return (*lease)->Ping();
+  ASSIGN_OR_RETURN(const Lease lease, Acquire());
+  return lease->Ping();
 }
 
 Pool::Lease::Lease(Lease&& other) noexcept
@@ -95,36 +95,31 @@ void Pool::Lease::Release() {
 }
 
 absl::Status RefusedError(const Reply& reply, std::string_view what) {
-  return absl::InternalError(absl::StrCat("Redis refused ", absl::string_view(what.data(), what.size()),
-                                          ": ", reply.DebugString()));
+  return absl::InternalError(absl::StrCat(
+      "Redis refused ", absl::string_view(what.data(), what.size()), ": ", reply.DebugString()));
 }
 
 absl::StatusOr<Reply> Pool::Run(const std::vector<std::string>& args, std::string_view what) {
-  absl::StatusOr<Lease> conn = Acquire();
-  if (!conn.ok()) return conn.status();
-  absl::StatusOr<Reply> reply = (*conn)->Command(args);
-  if (!reply.ok()) return reply.status();
-  if (reply->is_error()) {
-    return RefusedError(*reply, what.empty() && !args.empty() ? std::string_view(args[0]) : what);
+  ASSIGN_OR_RETURN(const Lease conn, Acquire());
+  ASSIGN_OR_RETURN(Reply reply, conn->Command(args));
+  if (reply.is_error()) {
+    return RefusedError(reply, what.empty() && !args.empty() ? std::string_view(args[0]) : what);
   }
   return reply;
 }
 
 absl::StatusOr<Reply> Pool::Eval(const Script& script, const std::vector<std::string>& keys,
                                  const std::vector<std::string>& args, std::string_view what) {
-  absl::StatusOr<Lease> conn = Acquire();
-  if (!conn.ok()) return conn.status();
-  absl::StatusOr<Reply> reply = (*conn)->Eval(script, keys, args);
-  if (!reply.ok()) return reply.status();
-  if (reply->is_error()) return RefusedError(*reply, what);
+  ASSIGN_OR_RETURN(const Lease conn, Acquire());
+  ASSIGN_OR_RETURN(Reply reply, conn->Eval(script, keys, args));
+  if (reply.is_error()) return RefusedError(reply, what);
   return reply;
 }
 
 absl::StatusOr<std::vector<Reply>> Pool::Pipeline(
     const std::vector<std::vector<std::string>>& commands) {
-  absl::StatusOr<Lease> conn = Acquire();
-  if (!conn.ok()) return conn.status();
-  return (*conn)->Pipeline(commands);
+  ASSIGN_OR_RETURN(const Lease conn, Acquire());
+  return conn->Pipeline(commands);
 }
 
 }  // namespace advocacy::redis

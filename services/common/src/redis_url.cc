@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "advocacy/common/redis_client.h"
+#include "advocacy/common/status_macros.h"
 
 namespace advocacy::redis {
 namespace {
@@ -80,10 +81,8 @@ absl::StatusOr<Options> ParseUrl(std::string_view url_text) {
     if (colon != 0) {
       return Invalid("user names (Redis ACL users) are not supported; use redis://:password@host");
     }
-    absl::StatusOr<std::string> password = PercentDecode(user_info.substr(1));
-    if (!password.ok()) return password.status();
-    if (password->empty()) return Invalid("the password after ':' is empty");
-    options.password = *std::move(password);
+    ASSIGN_OR_RETURN(options.password, PercentDecode(user_info.substr(1)));
+    if (options.password.empty()) return Invalid("the password after ':' is empty");
   }
 
   absl::string_view host_port = rest;

@@ -15,6 +15,7 @@
 #include "advocacy/common/outbox.h"
 #include "advocacy/common/redis_client.h"
 #include "advocacy/common/server.h"
+#include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 
 namespace advocacy::runtime {
@@ -94,8 +95,7 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
 
   impl_ = std::make_unique<Impl>(config_);
   Impl& s = *impl_;
-  auto redis_options =
-      OrDie(redis::ParseUrl(config_.redis_url), "ADVOCACY_REDIS_URL is invalid");
+  auto redis_options = OrDie(redis::ParseUrl(config_.redis_url), "ADVOCACY_REDIS_URL is invalid");
   s.pool = std::make_unique<redis::Pool>(std::move(redis_options),
                                          static_cast<size_t>(config_.redis_pool_size));
   s.verifier = OrDie(auth::TokenVerifier::Create({.public_key_pem = config_.jwt_public_key_pem,
@@ -104,10 +104,10 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
                      "the JWT public key or settings are invalid");
   OrDie(s.metrics.Serve(config_.metrics_listen),
         "cannot serve metrics: is the port in use? set ADVOCACY_METRICS_LISTEN");
-  s.producer = OrDie(kafka::Producer::Create({.brokers = config_.kafka_brokers,
-                                              .client_id = config_.service_name},
-                                             &s.producer_stats),
-                     "cannot create the Kafka producer");
+  s.producer = OrDie(
+      kafka::Producer::Create({.brokers = config_.kafka_brokers, .client_id = config_.service_name},
+                              &s.producer_stats),
+      "cannot create the Kafka producer");
   s.metrics.ExportKafkaStats("producer", &s.producer_stats);
   s.relay = std::make_unique<outbox::Relay>(s.pool.get(), s.producer.get(),
                                             outbox::RelayOptions{.lease = config_.outbox_lease},
@@ -168,9 +168,9 @@ void ServiceRuntime::Consume(std::string group_id, std::string topic, kafka::Han
     impl_->consumer_stats_exported = true;
   }
   const std::string what = StrCat("cannot create the consumer of ", options.topics[0]);
-  impl_->consumers.push_back(OrDie(
-      kafka::Consumer::Create(std::move(options), std::move(handler), &impl_->consumer_stats),
-      what));
+  impl_->consumers.push_back(
+      OrDie(kafka::Consumer::Create(std::move(options), std::move(handler), &impl_->consumer_stats),
+            what));
 }
 
 void ServiceRuntime::ConsumeDeferred(std::string group_id, std::string topic,
@@ -182,10 +182,10 @@ void ServiceRuntime::ConsumeDeferred(std::string group_id, std::string topic,
     impl_->consumer_stats_exported = true;
   }
   const std::string what = StrCat("cannot create the consumer of ", options.topics[0]);
-  impl_->consumers.push_back(OrDie(kafka::Consumer::CreateDeferred(std::move(options),
-                                                                   std::move(handler),
-                                                                   &impl_->consumer_stats),
-                                   what));
+  impl_->consumers.push_back(
+      OrDie(kafka::Consumer::CreateDeferred(std::move(options), std::move(handler),
+                                            &impl_->consumer_stats),
+            what));
 }
 
 void ServiceRuntime::ConsumeConsentView(consent_view::ConsentView* view, ConsentViewFeed feed) {
@@ -194,19 +194,19 @@ void ServiceRuntime::ConsumeConsentView(consent_view::ConsentView* view, Consent
     impl_->metrics.ExportKafkaStats("consumer", &impl_->consumer_stats);
     impl_->consumer_stats_exported = true;
   }
-  impl_->view_consumers.push_back(OrDie(
-      consent_view::ConsentViewConsumer::Create(
-          view, {.brokers = config_.kafka_brokers,
-                 .topic = std::move(feed.topic),
-                 .group_id = std::move(feed.group_id),
-                 .on_withdrawn = std::move(feed.on_withdrawn),
-                 .registry = &impl_->metrics.registry(),
-                 .stats = &impl_->consumer_stats,
-                 .extra = config_.KafkaConsumerExtra(),
-                 // The producer outlives the consumer (the runtime destroys consumers first).
-                 .receipts = {.producer = impl_->producer.get(),
-                              .topic = std::move(feed.receipts_topic)}}),
-      "cannot create the consent event consumer"));
+  impl_->view_consumers.push_back(
+      OrDie(consent_view::ConsentViewConsumer::Create(
+                view, {.brokers = config_.kafka_brokers,
+                       .topic = std::move(feed.topic),
+                       .group_id = std::move(feed.group_id),
+                       .on_withdrawn = std::move(feed.on_withdrawn),
+                       .registry = &impl_->metrics.registry(),
+                       .stats = &impl_->consumer_stats,
+                       .extra = config_.KafkaConsumerExtra(),
+                       // The producer outlives the consumer (the runtime destroys consumers first).
+                       .receipts = {.producer = impl_->producer.get(),
+                                    .topic = std::move(feed.receipts_topic)}}),
+            "cannot create the consent event consumer"));
 }
 
 void ServiceRuntime::Own(std::string what, std::function<absl::Status()> start,
@@ -277,16 +277,16 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
   for (Part& part : s.parts) OrDie(part.start(), StrCat("cannot start ", part.what));
 
   // 10. The gRPC server.
-  server::ServerRunner runner(
-      {.listen = config_.grpc_listen,
-       .max_threads = config_.grpc_max_threads,
-       .drain_timeout = config_.drain_timeout,
-       .health_service_names = std::move(health_service_names)},
-      std::move(services), [&s]() -> absl::Status {
-        if (auto st = s.pool->Ping(); !st.ok()) return st;
-        if (!s.producer->BrokerReachable()) return absl::UnavailableError("Kafka unreachable");
-        return absl::OkStatus();
-      });
+  server::ServerRunner runner({.listen = config_.grpc_listen,
+                               .max_threads = config_.grpc_max_threads,
+                               .drain_timeout = config_.drain_timeout,
+                               .health_service_names = std::move(health_service_names)},
+                              std::move(services), [&s]() -> absl::Status {
+                                RETURN_IF_ERROR(s.pool->Ping());
+                                if (!s.producer->BrokerReachable())
+                                  return absl::UnavailableError("Kafka unreachable");
+                                return absl::OkStatus();
+                              });
   OrDie(runner.Start(), "cannot start the gRPC server");
   std::vector<log::Field> fields = {{"grpc_port", std::to_string(runner.port())},
                                     {"metrics_port", std::to_string(s.metrics.port())}};
@@ -325,8 +325,10 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
   for (auto& c : s.view_consumers) c->Stop();
   s.relay->Stop();
   if (auto st = s.producer->Flush(kFlushTimeout); !st.ok()) {
-    log::Warning("some Kafka messages were not delivered before the exit; outbox entries and uncommitted events are sent again after a restart",
-                 {{"error", std::string(st.message())}});
+    log::Warning(
+        "some Kafka messages were not delivered before the exit; outbox entries and uncommitted "
+        "events are sent again after a restart",
+        {{"error", std::string(st.message())}});
   }
   log::Info(StrCat(name(), " service stopped"));
   return 0;

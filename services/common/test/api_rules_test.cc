@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "advocacy/common/digest.h"
-#include "advocacy/common/ids.h"
 #include "advocacy/common/idempotent_write.h"
+#include "advocacy/common/ids.h"
 #include "advocacy/common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -78,9 +78,7 @@ TEST(Digest, FingerprintSeparatesItsParts) {
   EXPECT_EQ(digest::Fingerprint({"ab", "c"}), digest::Sha256Bytes(encoded));
 }
 
-absl::Status FailIf(bool fail) {
-  return fail ? absl::NotFoundError("gone") : absl::OkStatus();
-}
+absl::Status FailIf(bool fail) { return fail ? absl::NotFoundError("gone") : absl::OkStatus(); }
 absl::StatusOr<int> Number(bool fail) {
   if (fail) return absl::UnavailableError("down");
   return 7;
@@ -124,9 +122,8 @@ TEST(IdempotentWrite, RetriesConflictsUpToTheBoundThenAborts) {
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(*r, 42);
 
-  r = idempotent::RetryOnConflict<int>({}, []() -> idempotent::Attempt<int> {
-    return absl::InvalidArgumentError("x: bad");
-  });
+  r = idempotent::RetryOnConflict<int>(
+      {}, []() -> idempotent::Attempt<int> { return absl::InvalidArgumentError("x: bad"); });
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
 }
 

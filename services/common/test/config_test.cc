@@ -11,7 +11,8 @@ namespace advocacy::config {
 namespace {
 
 TEST(EnvReaderTest, ReadsValuesAndRedactsSecrets) {
-  EnvReader env({{"A", "x"}, {"N", "42"}, {"B", "true"}, {"S", "hunter2"}, {"ADDR", "127.0.0.1:0"}});
+  EnvReader env(
+      {{"A", "x"}, {"N", "42"}, {"B", "true"}, {"S", "hunter2"}, {"ADDR", "127.0.0.1:0"}});
   EXPECT_EQ(env.Required("A"), "x");
   EXPECT_EQ(env.Int("N", 1, 0, 100), 42);
   EXPECT_TRUE(env.Bool("B", false));
@@ -37,8 +38,8 @@ TEST(EnvReaderTest, CollectsEveryProblem) {
   const absl::Status st = env.Finish();
   ASSERT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   const std::string msg(st.message());
-  for (const char* name : {"REQ is required", "N='abc'", "M=500 is out of range", "B='maybe'",
-                           "ADDR='nohost'"}) {
+  for (const char* name :
+       {"REQ is required", "N='abc'", "M=500 is out of range", "B='maybe'", "ADDR='nohost'"}) {
     EXPECT_NE(msg.find(name), std::string::npos) << name << " missing in: " << msg;
   }
 }

@@ -1,6 +1,5 @@
 #include "advocacy/common/consent_view.h"
 
-
 #include <atomic>
 #include <chrono>
 #include <memory>

@@ -53,8 +53,8 @@ class RelayTest : public ::testing::Test {
     redis::Options o;
     o.port = redis_server_.port();
     pool_ = std::make_unique<redis::Pool>(o, 4);
-    auto p = kafka::Producer::Create({.brokers = kafka_.brokers(), .client_id = "outbox-test"},
-                                     &stats_);
+    auto p =
+        kafka::Producer::Create({.brokers = kafka_.brokers(), .client_id = "outbox-test"}, &stats_);
     ASSERT_TRUE(p.ok()) << p.status();
     producer_ = std::move(*p);
   }

@@ -399,9 +399,10 @@ TEST_F(RedisConnectionTest, EvalReturnsScriptErrorsAsErrorReplies) {
 // real LOADING window is too short to hit reliably.
 TEST_F(RedisConnectionTest, ServerNotReadyErrorsAreUnavailable) {
   Connection connection(OptionsFor(server_));
-  for (const char* error : {"LOADING Redis is loading the dataset in memory",
-                            "BUSY Redis is busy running a script", "TRYAGAIN multi-key",
-                            "CLUSTERDOWN The cluster is down", "MASTERDOWN Link with MASTER is down"}) {
+  for (const char* error :
+       {"LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script",
+        "TRYAGAIN multi-key", "CLUSTERDOWN The cluster is down",
+        "MASTERDOWN Link with MASTER is down"}) {
     const Script script(absl::StrCat("return redis.error_reply('", error, "')"));
     absl::StatusOr<Reply> reply = connection.Eval(script, {}, {});
     ASSERT_FALSE(reply.ok()) << error << ": " << reply->DebugString();
@@ -413,7 +414,8 @@ TEST_F(RedisConnectionTest, ServerNotReadyErrorsAreUnavailable) {
   ASSERT_FALSE(pipeline.ok());
   EXPECT_TRUE(absl::IsUnavailable(pipeline.status())) << pipeline.status();
   // Errors about the command itself stay replies, including look-alikes.
-  const Script group_exists("return redis.error_reply('BUSYGROUP Consumer Group name already exists')");
+  const Script group_exists(
+      "return redis.error_reply('BUSYGROUP Consumer Group name already exists')");
   absl::StatusOr<Reply> reply = connection.Eval(group_exists, {}, {});
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_TRUE(reply->is_error());

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -17,11 +18,9 @@
 #include "advocacy/common/auth.h"
 #include "advocacy/common/config.h"
 #include "advocacy/common/kafka.h"
-#include <cstdlib>
-
-#include "testing/redis_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/redis_server.h"
 
 namespace advocacy::runtime {
 namespace {
@@ -82,7 +81,12 @@ TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
       },
       [&] { record("stop A"); });
   rt.Own(
-      "part B", [&] { record("start B"); return absl::OkStatus(); }, [&] { record("stop B"); });
+      "part B",
+      [&] {
+        record("start B");
+        return absl::OkStatus();
+      },
+      [&] { record("stop B"); });
   std::atomic<int> ticks{0};
   rt.Every("ticker", 10ms, [&] { ++ticks; });
   std::atomic<int> consumed{0};

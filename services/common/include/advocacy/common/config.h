@@ -70,7 +70,7 @@ struct RuntimeConfig {
   std::string jwt_audience;        // ADVOCACY_JWT_AUDIENCE, default "advocacy"
   std::string log_level;           // ADVOCACY_LOG_LEVEL, default info
   std::chrono::milliseconds drain_timeout{10000};  // ADVOCACY_DRAIN_TIMEOUT_MS
-  int grpc_max_threads = 128;                       // ADVOCACY_GRPC_MAX_THREADS
+  int grpc_max_threads = 128;                      // ADVOCACY_GRPC_MAX_THREADS
   // Per service, named after it (CONSENT_, COURSES_, CONTENT_, NOTIFICATIONS_, ...):
   // <SERVICE>_TOPIC_RETENTION_MS (1 h .. 10 years, default 30 days): retention.ms of the topics
   // this service creates when they do not exist yet.

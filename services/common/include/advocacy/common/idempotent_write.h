@@ -57,9 +57,12 @@ template <typename T>
 class Attempt final {
  public:
   Attempt(Conflict) {}  // NOLINT(google-explicit-constructor): `return kConflict;`
+  // clang-format 14 (Debian 12's) cannot lay out a requires-clause.
+  // clang-format off
   template <typename U>
     requires std::is_constructible_v<absl::StatusOr<T>, U&&>
   Attempt(U&& value) : result_(std::forward<U>(value)) {}  // NOLINT(google-explicit-constructor)
+  // clang-format on
 
   bool conflict() const { return !result_.has_value(); }
   absl::StatusOr<T>&& result() && { return *std::move(result_); }
@@ -96,9 +99,8 @@ absl::StatusOr<T> RetryOnConflict(const Options& options, AttemptFn&& attempt) {
 // (returning absl::StatusOr<std::optional<Record>>, Record having fingerprint()) looks up the
 // record; a matching one is answered by `replay(record)` (returning absl::StatusOr<T>).
 template <typename T, typename FindFn, typename ReplayFn, typename AttemptFn>
-absl::StatusOr<T> Write(const Options& options, std::string_view key,
-                        std::string_view fingerprint, FindFn&& find, ReplayFn&& replay,
-                        AttemptFn&& attempt) {
+absl::StatusOr<T> Write(const Options& options, std::string_view key, std::string_view fingerprint,
+                        FindFn&& find, ReplayFn&& replay, AttemptFn&& attempt) {
   return RetryOnConflict<T>(options, [&]() -> Attempt<T> {
     if (!key.empty()) {
       auto record = find();

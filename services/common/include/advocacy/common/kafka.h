@@ -88,6 +88,10 @@ struct Stats {
   std::atomic<uint64_t> consumed{0};        // messages the handler applied (returned OK)
   std::atomic<uint64_t> handler_failed{0};  // handler calls that did not return OK (any reason)
   std::atomic<uint64_t> dead_lettered{0};   // messages durably written to the dead-letter topic
+  // Times a message was held back (seek back, back off) because its partition had
+  // max_unfinished_per_partition messages unfinished: deferred work is slower than the input.
+  // Not a handler failure: the handler was not called.
+  std::atomic<uint64_t> backpressure_waits{0};
   // Approximate messages not yet handled: cached high watermark minus the consumer's position,
   // summed over assigned partitions. Partitions with no position yet (nothing consumed since
   // assignment) or no fetched watermark count as 0; refreshed after each message and about
@@ -188,7 +192,8 @@ struct ConsumerOptions {
   // Raw overrides for the internal dead-letter producer (repeat security settings here).
   std::map<std::string, std::string> dead_letter_producer_extra;
   // DeferredHandler only: how many messages of one partition may have returned OK without being
-  // finished yet. At the bound the next message waits (seek back, back off) until some finish.
+  // finished yet. At the bound the next message waits (seek back, back off) until some finish;
+  // each such wait counts in Stats::backpressure_waits.
   int max_unfinished_per_partition = 10000;
 };
 

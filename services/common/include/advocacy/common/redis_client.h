@@ -227,7 +227,7 @@ class Pool final {
   // Bumped when a leased connection comes back broken (the server went away). Connections
   // last used in an older epoch are reconnected before they are lent again, so one crash of
   // Redis costs each caller at most the failure that revealed it, not one per idle connection.
-  uint64_t epoch_ = 0;                                   // Guarded by mu_.
+  uint64_t epoch_ = 0;                                      // Guarded by mu_.
   std::unordered_map<const Connection*, uint64_t> epochs_;  // Guarded by mu_.
 };
 

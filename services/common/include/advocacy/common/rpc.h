@@ -51,8 +51,7 @@ grpc::Status Handle(const Runtime& rt, std::string_view method, grpc::ServerCont
   const std::string code = absl::StatusCodeToString(status.code());
   if (status.code() == absl::StatusCode::kInternal ||
       status.code() == absl::StatusCode::kUnavailable ||
-      status.code() == absl::StatusCode::kDataLoss ||
-      status.code() == absl::StatusCode::kUnknown) {
+      status.code() == absl::StatusCode::kDataLoss || status.code() == absl::StatusCode::kUnknown) {
     log::Error("rpc failed", {{"method", std::string(method)},
                               {"code", code},
                               {"error", std::string(status.message())}});

@@ -20,12 +20,11 @@
 #define ADVOCACY_STATUS_CONCAT_INNER(a, b) a##b
 #define ADVOCACY_STATUS_CONCAT(a, b) ADVOCACY_STATUS_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                                  \
-  do {                                                         \
-    if (::absl::Status advocacy_status_ = (expr);              \
-        !advocacy_status_.ok()) {                              \
-      return advocacy_status_;                                 \
-    }                                                          \
+#define RETURN_IF_ERROR(expr)                                               \
+  do {                                                                      \
+    if (::absl::Status advocacy_status_ = (expr); !advocacy_status_.ok()) { \
+      return advocacy_status_;                                              \
+    }                                                                       \
   } while (false)
 
 #define ADVOCACY_ASSIGN_OR_RETURN_IMPL(statusor, lhs, expr) \
@@ -34,5 +33,4 @@
   lhs = std::move(statusor).value()
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
-  ADVOCACY_ASSIGN_OR_RETURN_IMPL(   \
-      ADVOCACY_STATUS_CONCAT(advocacy_statusor_, __LINE__), lhs, expr)
+  ADVOCACY_ASSIGN_OR_RETURN_IMPL(ADVOCACY_STATUS_CONCAT(advocacy_statusor_, __LINE__), lhs, expr)

@@ -21,9 +21,9 @@ inline void Append(std::string& s, char c) { s.push_back(c); }
 #if !defined(ABSL_USES_STD_STRING_VIEW)
 inline void Append(std::string& s, absl::string_view v) { s.append(v.data(), v.size()); }
 #endif
-template <typename T>
+template <typename T>  // clang-format off
   requires std::integral<T> && (!std::same_as<T, char>)
-void Append(std::string& s, T v) {
+void Append(std::string& s, T v) {  // clang-format on
   if constexpr (std::same_as<T, bool>) {
     s.append(v ? "true" : "false");
   } else {
