@@ -18,7 +18,7 @@
 #      names only recording rules that exist.
 #
 # The live half (a real Prometheus scraping the real services, the dashboards' metric names
-# against /metrics) is tests/integration/prometheus_test.py; the Kafka topics Job's script
+# against /metrics) is tests/integration/prometheus_integration_test.py; the Kafka topics Job's script
 # against a real broker is deploy/k8s/test_topics.sh.
 #
 # Prints "k8s-checks: N passed, M failed" and exits non-zero on any failure.

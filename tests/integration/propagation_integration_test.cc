@@ -83,7 +83,7 @@ class PropagationIntegrationTest : public ::testing::Test {
     consent_env["CONSENT_PROPAGATION_CHECK_INTERVAL_MS"] = "200";
     // This suite is about receipts and their timing: WithdrawConsent answers right after the
     // commit, as before, so a withdrawal while content is stopped does not wait for it
-    // (tests/integration/safety_test.cc covers the wait).
+    // (tests/integration/safety_integration_test.cc covers the wait).
     consent_env["CONSENT_ACK_WAIT_MS"] = "0";
     consent_ = new ServiceProcess(CONSENT_BINARY, consent_env);
     absl::Status st = consent_->Start();

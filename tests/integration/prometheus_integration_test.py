@@ -22,7 +22,7 @@ Everything it started is stopped at the end (and killed with it if it dies). Run
 (label integration) through deploy/local/test.sh, which exports ADVOCACY_REDIS_URL,
 ADVOCACY_KAFKA_BROKERS and ADVOCACY_BUF. Only Python's standard library.
 
-    prometheus_test.py --build-dir BUILD [--source-dir REPO]
+    prometheus_integration_test.py --build-dir BUILD [--source-dir REPO]
 
 Set ADVOCACY_PROM_TEST_SERVICES=consent,content to run a subset.
 """
