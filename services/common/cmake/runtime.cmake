@@ -6,7 +6,8 @@ add_library(advocacy_common STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/src/outbox.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/rpc.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/server.cc
-  ${CMAKE_CURRENT_SOURCE_DIR}/src/service_runtime.cc)
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/service_runtime.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/unary_service.cc)
 add_library(advocacy::common ALIAS advocacy_common)
 target_link_libraries(advocacy_common
   PUBLIC advocacy::base advocacy::redis advocacy::kafka advocacy::auth
@@ -25,8 +26,10 @@ if(ADVOCACY_BUILD_TESTS)
     ${CMAKE_CURRENT_SOURCE_DIR}/test/consent_view_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/metrics_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/outbox_test.cc
-    ${CMAKE_CURRENT_SOURCE_DIR}/test/service_runtime_test.cc)
-  target_link_libraries(advocacy_common_test PRIVATE advocacy::common advocacy::testing advocacy::kafka_testing GTest::gtest_main GTest::gmock)
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/service_runtime_test.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/unary_service_test.cc)
+  target_link_libraries(advocacy_common_test PRIVATE advocacy::common advocacy::grpc_proto advocacy::testing
+                                                     advocacy::kafka_testing GTest::gtest_main GTest::gmock)
   advocacy_warnings(advocacy_common_test)
   gtest_discover_tests(advocacy_common_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
 endif()

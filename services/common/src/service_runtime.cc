@@ -75,6 +75,70 @@ struct ServiceRuntime::Impl {
     std::unique_lock lock(stop_mu);
     return !stop_cv.wait_for(lock, d, [this] { return stopping; });
   }
+  // Step 8, on its own thread: creates the declared topics (retrying while Kafka cannot be
+  // reached, until stopping), then starts the consumers.
+  void CreateTopicsThenStartConsumers() {
+    for (int attempt = 0;; ++attempt) {
+      const absl::Status st = producer->EnsureTopics(topics, kTopicTimeout);
+      if (st.ok()) break;
+      if (attempt == 0) {
+        log::Warning(
+            "cannot create or verify the Kafka topics yet; events wait in the outbox and the "
+            "consumers start once the topics exist",
+            {{"error", std::string(st.message())}});
+      }
+      if (!SleepUnlessStopping(kTopicRetry)) return;
+    }
+    for (auto& c : view_consumers) {
+      if (auto st = c->Start(); !st.ok()) {
+        log::Error("cannot start the consent event consumer",
+                   {{"error", std::string(st.message())}});
+      }
+    }
+    for (auto& c : consumers) {
+      if (auto st = c->Start(); !st.ok()) {
+        log::Error("cannot start a Kafka consumer", {{"error", std::string(st.message())}});
+      }
+    }
+    log::Debug("Kafka topics exist; consumers started");
+  }
+
+  // Blocks until SIGTERM/SIGINT, or RequestStop (which sends SIGTERM to this thread).
+  void WaitForStop() {
+    bool requested = false;
+    {
+      std::lock_guard lock(stop_mu);
+      serve_thread = pthread_self();
+      serving = true;
+      requested = stop_requested;
+    }
+    if (!requested) {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGTERM);
+      sigaddset(&set, SIGINT);
+      int sig = 0;
+      sigwait(&set, &sig);
+      log::Info("termination signal received, draining",
+                {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    }
+    std::lock_guard lock(stop_mu);
+    serving = false;
+  }
+
+  // The consumers stop and commit, the relay stops, the producer flushes what is left.
+  void StopKafka() {
+    for (auto& c : consumers) c->Stop();
+    for (auto& c : view_consumers) c->Stop();
+    relay->Stop();
+    if (auto st = producer->Flush(kFlushTimeout); !st.ok()) {
+      log::Warning(
+          "some Kafka messages were not delivered before the exit; outbox entries and "
+          "uncommitted events are sent again after a restart",
+          {{"error", std::string(st.message())}});
+    }
+  }
+
   void SignalStop() {
     {
       std::lock_guard lock(stop_mu);
@@ -243,41 +307,23 @@ void ServiceRuntime::RequestStop() {
   if (impl_->serving) pthread_kill(impl_->serve_thread, SIGTERM);
 }
 
+int ServiceRuntime::Serve(std::vector<rpc::UnaryService*> services) {
+  std::vector<grpc::Service*> plain;
+  std::vector<std::string> names;
+  for (rpc::UnaryService* s : services) {
+    OrDie(s->Verify(), "the gRPC service cannot start");
+    plain.push_back(s);
+    names.push_back(s->full_name());
+  }
+  return Serve(std::move(plain), std::move(names));
+}
+
 int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
                           std::vector<std::string> health_service_names) {
   Impl& s = *impl_;
-  // 8. Topics, then the consumers.
-  std::thread topic_thread([this, &s] {
-    for (int attempt = 0;; ++attempt) {
-      const absl::Status st = s.producer->EnsureTopics(s.topics, kTopicTimeout);
-      if (st.ok()) break;
-      if (attempt == 0) {
-        log::Warning(
-            "cannot create or verify the Kafka topics yet; events wait in the outbox and the "
-            "consumers start once the topics exist",
-            {{"error", std::string(st.message())}});
-      }
-      if (!s.SleepUnlessStopping(kTopicRetry)) return;
-    }
-    for (auto& c : s.view_consumers) {
-      if (auto st = c->Start(); !st.ok()) {
-        log::Error("cannot start the consent event consumer",
-                   {{"error", std::string(st.message())}});
-      }
-    }
-    for (auto& c : s.consumers) {
-      if (auto st = c->Start(); !st.ok()) {
-        log::Error("cannot start a Kafka consumer", {{"error", std::string(st.message())}});
-      }
-    }
-    log::Debug("Kafka topics exist; consumers started", {{"service", name()}});
-  });
-
-  // 9. The service's own parts.
-  for (Part& part : s.parts) OrDie(part.start(), StrCat("cannot start ", part.what));
-
-  // 10. The gRPC server.
-  server::ServerRunner runner({.listen = config_.grpc_listen,
+  std::thread topic_thread([&s] { s.CreateTopicsThenStartConsumers(); });              // 8
+  for (Part& part : s.parts) OrDie(part.start(), StrCat("cannot start ", part.what));  // 9
+  server::ServerRunner runner({.listen = config_.grpc_listen,                          // 10
                                .max_threads = config_.grpc_max_threads,
                                .drain_timeout = config_.drain_timeout,
                                .health_service_names = std::move(health_service_names)},
@@ -293,43 +339,14 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
   for (const auto& [k, v] : s.announced) fields.emplace_back(k, v);
   log::Write(log::Severity::kInfo, StrCat(name(), " service started"), fields);
 
-  // Wait for SIGTERM/SIGINT, or RequestStop (which sends SIGTERM to this thread).
-  bool requested = false;
-  {
-    std::lock_guard lock(s.stop_mu);
-    s.serve_thread = pthread_self();
-    s.serving = true;
-    requested = s.stop_requested;
-  }
-  if (!requested) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    int sig = 0;
-    sigwait(&set, &sig);
-    log::Info("termination signal received, draining",
-              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  }
-  {
-    std::lock_guard lock(s.stop_mu);
-    s.serving = false;
-  }
+  s.WaitForStop();
 
   // Shutdown, in reverse.
   runner.Drain();
   s.SignalStop();
   for (auto it = s.parts.rbegin(); it != s.parts.rend(); ++it) it->stop();
   topic_thread.join();
-  for (auto& c : s.consumers) c->Stop();
-  for (auto& c : s.view_consumers) c->Stop();
-  s.relay->Stop();
-  if (auto st = s.producer->Flush(kFlushTimeout); !st.ok()) {
-    log::Warning(
-        "some Kafka messages were not delivered before the exit; outbox entries and uncommitted "
-        "events are sent again after a restart",
-        {{"error", std::string(st.message())}});
-  }
+  s.StopKafka();
   log::Info(StrCat(name(), " service stopped"));
   return 0;
 }

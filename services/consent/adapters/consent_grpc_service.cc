@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "advocacy/common/status_macros.h"
+#include "advocacy/consent/v1/consent_service.grpc.pb.h"
 
 namespace advocacy::consent {
 namespace {
@@ -22,87 +23,44 @@ PropagationWaiter::Deadline SteadyDeadline(const grpc::ServerContext& ctx) {
 
 }  // namespace
 
-ConsentGrpcService::ConsentGrpcService(ConsentManager* manager, rpc::Runtime runtime,
-                                       PropagationManager* propagation, PropagationWaiter* waiter)
-    : manager_(manager), runtime_(runtime), propagation_(propagation), waiter_(waiter) {}
-
-grpc::Status ConsentGrpcService::GiveConsent(grpc::ServerContext* ctx,
-                                             const v1::GiveConsentRequest* req,
-                                             v1::GiveConsentResponse* resp) {
-  return rpc::Unary(runtime_, "GiveConsent", ctx, req, resp, manager_, &ConsentManager::Give);
-}
-
-grpc::Status ConsentGrpcService::WithdrawConsent(grpc::ServerContext* ctx,
-                                                 const v1::WithdrawConsentRequest* req,
-                                                 v1::WithdrawConsentResponse* resp) {
-  // rpc::Handle rather than rpc::Unary: after the commit comes the wait for propagation.
-  return rpc::Handle(
-      runtime_, "WithdrawConsent", ctx, [&](const auth::Principal& caller) -> absl::Status {
-        ASSIGN_OR_RETURN(*resp, manager_->Withdraw(caller, *req));
-        // Committed: from here on the answer is OK whatever the wait brings.
-        // Cancellation covers a caller that gave up and a server whose drain ran
-        // out.
-        if (waiter_ != nullptr) {
-          waiter_->Complete(req->tenant_id(), req->employee_id(), resp, SteadyDeadline(*ctx),
-                            [ctx] { return ctx->IsCancelled(); });
+std::unique_ptr<rpc::UnaryService> ConsentGrpcService(ConsentManager* manager, rpc::Runtime runtime,
+                                                      PropagationManager* propagation,
+                                                      PropagationWaiter* waiter) {
+  auto service =
+      std::make_unique<rpc::UnaryService>(v1::ConsentService::service_full_name(), runtime);
+  (*service)
+      .Add("GiveConsent", manager, &ConsentManager::Give)
+      .Add("GetConsentState", manager, &ConsentManager::GetState)
+      .Add("CheckConsent", manager, &ConsentManager::Check)
+      .Add("BatchCheckConsent", manager, &ConsentManager::BatchCheck)
+      .Add("ListConsentHistory", manager, &ConsentManager::ListHistory)
+      .Add("PublishNotice", manager, &ConsentManager::PublishNotice)
+      .Add("GetCurrentNotice", manager, &ConsentManager::GetCurrentNotice);
+  // After the commit comes the wait for propagation, bounded by the call's deadline.
+  service->AddWithContext<v1::WithdrawConsentRequest, v1::WithdrawConsentResponse>(
+      "WithdrawConsent",
+      [manager, waiter](grpc::ServerContext& ctx, const auth::Principal& caller,
+                        const v1::WithdrawConsentRequest& req,
+                        v1::WithdrawConsentResponse* resp) -> absl::Status {
+        ASSIGN_OR_RETURN(*resp, manager->Withdraw(caller, req));
+        // Committed: from here on the answer is OK whatever the wait brings. Cancellation
+        // covers a caller that gave up and a server whose drain ran out.
+        if (waiter != nullptr) {
+          waiter->Complete(req.tenant_id(), req.employee_id(), resp, SteadyDeadline(ctx),
+                           [&ctx] { return ctx.IsCancelled(); });
         }
         return absl::OkStatus();
       });
-}
-
-grpc::Status ConsentGrpcService::GetConsentState(grpc::ServerContext* ctx,
-                                                 const v1::GetConsentStateRequest* req,
-                                                 v1::GetConsentStateResponse* resp) {
-  return rpc::Unary(runtime_, "GetConsentState", ctx, req, resp, manager_,
-                    &ConsentManager::GetState);
-}
-
-grpc::Status ConsentGrpcService::CheckConsent(grpc::ServerContext* ctx,
-                                              const v1::CheckConsentRequest* req,
-                                              v1::CheckConsentResponse* resp) {
-  return rpc::Unary(runtime_, "CheckConsent", ctx, req, resp, manager_, &ConsentManager::Check);
-}
-
-grpc::Status ConsentGrpcService::BatchCheckConsent(grpc::ServerContext* ctx,
-                                                   const v1::BatchCheckConsentRequest* req,
-                                                   v1::BatchCheckConsentResponse* resp) {
-  return rpc::Unary(runtime_, "BatchCheckConsent", ctx, req, resp, manager_,
-                    &ConsentManager::BatchCheck);
-}
-
-grpc::Status ConsentGrpcService::ListConsentHistory(grpc::ServerContext* ctx,
-                                                    const v1::ListConsentHistoryRequest* req,
-                                                    v1::ListConsentHistoryResponse* resp) {
-  return rpc::Unary(runtime_, "ListConsentHistory", ctx, req, resp, manager_,
-                    &ConsentManager::ListHistory);
-}
-
-grpc::Status ConsentGrpcService::PublishNotice(grpc::ServerContext* ctx,
-                                               const v1::PublishNoticeRequest* req,
-                                               v1::PublishNoticeResponse* resp) {
-  return rpc::Unary(runtime_, "PublishNotice", ctx, req, resp, manager_,
-                    &ConsentManager::PublishNotice);
-}
-
-grpc::Status ConsentGrpcService::GetCurrentNotice(grpc::ServerContext* ctx,
-                                                  const v1::GetCurrentNoticeRequest* req,
-                                                  v1::GetCurrentNoticeResponse* resp) {
-  return rpc::Unary(runtime_, "GetCurrentNotice", ctx, req, resp, manager_,
-                    &ConsentManager::GetCurrentNotice);
-}
-
-grpc::Status ConsentGrpcService::GetPropagationStatus(grpc::ServerContext* ctx,
-                                                      const v1::GetPropagationStatusRequest* req,
-                                                      v1::GetPropagationStatusResponse* resp) {
-  return rpc::Unary(
-      runtime_, "GetPropagationStatus", ctx, req, resp,
-      [this](const auth::Principal& caller, const v1::GetPropagationStatusRequest& r)
+  service->Add<v1::GetPropagationStatusRequest, v1::GetPropagationStatusResponse>(
+      "GetPropagationStatus",
+      [propagation](const auth::Principal& caller, const v1::GetPropagationStatusRequest& r)
           -> absl::StatusOr<v1::GetPropagationStatusResponse> {
-        if (propagation_ == nullptr) {
+        if (propagation == nullptr) {
           return absl::UnimplementedError("propagation receipts are not enabled on this server");
         }
-        return propagation_->GetStatus(caller, r);
+        return propagation->GetStatus(caller, r);
       });
+  return service;
 }
 
 }  // namespace advocacy::consent

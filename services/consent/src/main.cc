@@ -40,6 +40,6 @@ int main() {
   rt.Consume(cfg.receipts_group, cfg.receipts_topic,
              [&propagation](const kafka::Message& m) { return propagation.HandleReceipt(m); });
 
-  ConsentGrpcService service(&manager, rt.rpc(), &propagation, &waiter);
-  return rt.Serve({&service}, {"advocacy.consent.v1.ConsentService"});
+  const auto service = ConsentGrpcService(&manager, rt.rpc(), &propagation, &waiter);
+  return rt.Serve({service.get()});
 }

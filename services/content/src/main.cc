@@ -50,6 +50,6 @@ int main() {
       },
       [&links] { links.Stop(); });
 
-  ContentGrpcService service(&manager, rt.rpc());
-  return rt.Serve({&service}, {"advocacy.content.v1.ContentService"});
+  const auto service = ContentGrpcService(&manager, rt.rpc());
+  return rt.Serve({service.get()});
 }

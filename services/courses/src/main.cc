@@ -37,6 +37,6 @@ int main() {
     }
   });
 
-  CoursesGrpcService service(&catalog, &learning, &broadcasts, rt.rpc());
-  return rt.Serve({&service}, {"advocacy.courses.v1.CoursesService"});
+  const auto service = CoursesGrpcService(&catalog, &learning, &broadcasts, rt.rpc());
+  return rt.Serve({service.get()});
 }

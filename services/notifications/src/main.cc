@@ -72,6 +72,6 @@ int main() {
       },
       [&] { unsubscribe.Stop(); });
 
-  NotificationsGrpcService service(&manager, rt.rpc());
-  return rt.Serve({&service}, {"advocacy.notifications.v1.NotificationsService"});
+  const auto service = NotificationsGrpcService(&manager, rt.rpc());
+  return rt.Serve({service.get()});
 }

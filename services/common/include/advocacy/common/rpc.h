@@ -60,37 +60,4 @@ grpc::Status Handle(const Runtime& rt, std::string_view method, grpc::ServerCont
   return ToGrpcStatus(status);
 }
 
-// The adapter of every unary RPC whose domain call answers absl::StatusOr<Response>:
-//
-//   grpc::Status GetItem(grpc::ServerContext* ctx, const GetItemRequest* req,
-//                        GetItemResponse* resp) override {
-//     return rpc::Unary(runtime_, "GetItem", ctx, req, resp,
-//                       [this](const auth::Principal& p, const GetItemRequest& r) {
-//                         return manager_->GetItem(p, r);
-//                       });
-//   }
-template <typename Request, typename Response, typename Call>
-grpc::Status Unary(const Runtime& rt, std::string_view method, grpc::ServerContext* context,
-                   const Request* request, Response* response, Call&& call) {
-  return Handle(rt, method, context, [&](const auth::Principal& caller) -> absl::Status {
-    absl::StatusOr<Response> result = call(caller, *request);
-    if (!result.ok()) return result.status();
-    *response = *std::move(result);
-    return absl::OkStatus();
-  });
-}
-
-// The same for a manager method `Response Manager::Method(const Principal&, const Request&)`:
-//
-//   return rpc::Unary(runtime_, "GetItem", ctx, req, resp, manager_, &ContentManager::GetItem);
-template <typename Request, typename Response, typename Manager, typename Result>
-grpc::Status Unary(const Runtime& rt, std::string_view method, grpc::ServerContext* context,
-                   const Request* request, Response* response, Manager* manager,
-                   Result (Manager::*member)(const auth::Principal&, const Request&)) {
-  return Unary(rt, method, context, request, response,
-               [&](const auth::Principal& caller, const Request& r) {
-                 return (manager->*member)(caller, r);
-               });
-}
-
 }  // namespace advocacy::rpc

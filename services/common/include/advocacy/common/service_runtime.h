@@ -11,8 +11,8 @@
 //     RedisFooStore store(&rt.redis());
 //     FooManager manager(&store, &rt.outbox(), ...);
 //     rt.Consume("foo-bar", cfg.bar_topic, [&](const kafka::Message& m) { ... });
-//     FooGrpcService service(&manager, rt.rpc());
-//     return rt.Serve({&service}, {"advocacy.foo.v1.FooService"});
+//     auto service = FooGrpcService(&manager, rt.rpc());   // an rpc::UnaryService table
+//     return rt.Serve({service.get()});
 //   }
 //
 // Start-up happens in this order, and a failure at any step logs what to fix and ends the
@@ -55,6 +55,7 @@
 #include "advocacy/common/consent_view.h"
 #include "advocacy/common/kafka.h"
 #include "advocacy/common/rpc.h"
+#include "advocacy/common/unary_service.h"
 
 namespace advocacy::redis {
 class Pool;
@@ -147,7 +148,11 @@ class ServiceRuntime final {
   void Announce(std::string key, std::string value);
 
   // Steps 8-10, then waits for SIGTERM/SIGINT (or RequestStop) and shuts down in order.
-  // Returns the process's exit status.
+  // Returns the process's exit status. Each service's table is verified against its proto first
+  // (UnaryService::Verify; a mismatch ends the process), and its name is a health service name
+  // that follows readiness.
+  int Serve(std::vector<rpc::UnaryService*> services);
+  // The same for services of any kind, with the health names given.
   int Serve(std::vector<grpc::Service*> services, std::vector<std::string> health_service_names);
   // Makes Serve return as after SIGTERM (tests). Thread-safe; before Serve, Serve returns at
   // once after starting.
