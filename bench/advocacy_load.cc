@@ -8,7 +8,7 @@
 // of silently lowering the offered rate (no coordinated omission). When the queue holds more than
 // --max-backlog calls, new ones are dropped and counted: the system could not keep up.
 //
-// The mix (--mix, weights): 
+// The mix (--mix, weights):
 //   check    CheckConsent of a random employee (service token)
 //   batch    BatchCheckConsent of 100 random employees (service token)
 //   feed     GetFeed of a random steady employee (their own token)
@@ -89,7 +89,8 @@ constexpr std::string_view kLanguage = "en";
 constexpr int kBatchSize = 100;
 
 enum Op { kCheck, kBatch, kFeed, kShare, kConsent, kPublish, kOpCount };
-constexpr const char* kOpNames[kOpCount] = {"check", "batch", "feed", "share", "consent", "publish"};
+constexpr const char* kOpNames[kOpCount] = {"check", "batch",   "feed",
+                                            "share", "consent", "publish"};
 
 struct Options {
   std::string mode = "run";
@@ -186,7 +187,8 @@ absl::StatusOr<std::vector<double>> ParseMix(const std::string& mix) {
     for (int i = 0; i < kOpCount; ++i) {
       if (name == kOpNames[i]) op = i;
     }
-    if (op < 0) return absl::InvalidArgumentError(advocacy::StrCat("--mix: unknown op '", name, "'"));
+    if (op < 0)
+      return absl::InvalidArgumentError(advocacy::StrCat("--mix: unknown op '", name, "'"));
     try {
       w[static_cast<size_t>(op)] = std::stod(part.substr(eq + 1));
     } catch (const std::exception&) {
@@ -244,7 +246,8 @@ class System final {
     consent = cv1::ConsentService::NewStub(MakeChannels(o.consent_target, 1)[0]);
     content = v1::ContentService::NewStub(MakeChannels(o.content_target, 1)[0]);
     if (!o.notifications_target.empty()) {
-      notifications = nv1::NotificationsService::NewStub(MakeChannels(o.notifications_target, 1)[0]);
+      notifications =
+          nv1::NotificationsService::NewStub(MakeChannels(o.notifications_target, 1)[0]);
     }
     steady = std::max(1, static_cast<int>(o.employees * (1.0 - o.churn)));
     if (steady >= o.employees && o.churn > 0) steady = o.employees - 1;
@@ -290,8 +293,9 @@ absl::Status CreateAndPublish(System& sys, const std::string& item_id) {
   c->add_captions("Proud of this");
   c->add_captions("Have a look");
   v1::CreateItemResponse created;
-  if (auto st = Check(sys.content->CreateItem(Ctx(sys.admin, sys.o.deadline_ms).get(), req, &created),
-                      advocacy::StrCat("CreateItem ", item_id));
+  if (auto st =
+          Check(sys.content->CreateItem(Ctx(sys.admin, sys.o.deadline_ms).get(), req, &created),
+                advocacy::StrCat("CreateItem ", item_id));
       !st.ok()) {
     return st;
   }
@@ -456,7 +460,8 @@ class Load final {
   }
 
   int Run() {
-    if (!o_.ack_log.empty() && !ack_log_) return Fail(advocacy::StrCat("cannot write ", o_.ack_log));
+    if (!o_.ack_log.empty() && !ack_log_)
+      return Fail(advocacy::StrCat("cannot write ", o_.ack_log));
     if (!logs_ok_) return Fail("cannot write --change-log, --share-log or --publish-log");
     std::vector<std::thread> workers;
     for (int i = 0; i < o_.workers; ++i) {
@@ -542,10 +547,12 @@ class Load final {
       case kCheck: {
         cv1::CheckConsentRequest req;
         req.set_tenant_id(o_.tenant);
-        req.set_employee_id(EmployeeId(static_cast<int>(rng() % static_cast<uint64_t>(o_.employees))));
+        req.set_employee_id(
+            EmployeeId(static_cast<int>(rng() % static_cast<uint64_t>(o_.employees))));
         *req.mutable_scope() = ShareScope();
         cv1::CheckConsentResponse resp;
-        const grpc::Status st = sys_.consent->CheckConsent(Ctx(sys_.service, o_.deadline_ms).get(), req, &resp);
+        const grpc::Status st =
+            sys_.consent->CheckConsent(Ctx(sys_.service, o_.deadline_ms).get(), req, &resp);
         return st.ok() ? Result::kOk : fail(st, "CheckConsent");
       }
       case kBatch: {
@@ -553,7 +560,8 @@ class Load final {
         req.set_tenant_id(o_.tenant);
         *req.mutable_scope() = TipsScope();
         for (int i = 0; i < kBatchSize; ++i) {
-          req.add_employee_ids(EmployeeId(static_cast<int>(rng() % static_cast<uint64_t>(o_.employees))));
+          req.add_employee_ids(
+              EmployeeId(static_cast<int>(rng() % static_cast<uint64_t>(o_.employees))));
         }
         cv1::BatchCheckConsentResponse resp;
         const grpc::Status st =
@@ -568,8 +576,9 @@ class Load final {
       case kFeed: {
         const int e = static_cast<int>(rng() % static_cast<uint64_t>(sys_.steady));
         v1::GetFeedResponse resp;
-        const grpc::Status st = sys_.content->GetFeed(
-            Ctx(sys_.tokens[static_cast<size_t>(e)], o_.deadline_ms).get(), FeedRequest(o_, e), &resp);
+        const grpc::Status st =
+            sys_.content->GetFeed(Ctx(sys_.tokens[static_cast<size_t>(e)], o_.deadline_ms).get(),
+                                  FeedRequest(o_, e), &resp);
         return st.ok() ? Result::kOk : fail(st, "GetFeed");
       }
       case kShare:
@@ -579,8 +588,8 @@ class Load final {
       case kPublish: {
         const std::string item_id = advocacy::StrCat("run-", o_.run_id, "-", d.n);
         const auto st = CreateAndPublish(sys_, item_id);
-        publish_log_.Write(advocacy::StrCat(o_.tenant, " ", item_id, st.ok() ? " ok " : " err ",
-                                            UnixNs()));
+        publish_log_.Write(
+            advocacy::StrCat(o_.tenant, " ", item_id, st.ok() ? " ok " : " err ", UnixNs()));
         if (st.ok()) return Result::kOk;
         *error = std::string(st.message());
         return Result::kError;
@@ -634,12 +643,11 @@ class Load final {
     } else {
       *error = advocacy::StrCat("RecordShare: ", Describe(st));
     }
-    share_log_.Write(advocacy::StrCat(o_.tenant, " ", EmployeeId(e), " ", ItemId(static_cast<int>(item)),
-                                      " ", outcome, " ", attempt, " ",
-                                      st.ok() && !resp.share().link_code().empty()
-                                          ? resp.share().link_code()
-                                          : std::string("-"),
-                                      " ", UnixNs(), " ", static_cast<int>(st.error_code())));
+    share_log_.Write(advocacy::StrCat(
+        o_.tenant, " ", EmployeeId(e), " ", ItemId(static_cast<int>(item)), " ", outcome, " ",
+        attempt, " ",
+        st.ok() && !resp.share().link_code().empty() ? resp.share().link_code() : std::string("-"),
+        " ", UnixNs(), " ", static_cast<int>(st.error_code())));
     return r;
   }
 
@@ -706,7 +714,8 @@ class Load final {
       req.set_method(cv1::CONSENT_METHOD_APP_TOGGLE);
       cv1::WithdrawConsentResponse resp;
       const int64_t t0 = UnixNs();
-      const grpc::Status st = sys_.consent->WithdrawConsent(Ctx(token, o_.deadline_ms).get(), req, &resp);
+      const grpc::Status st =
+          sys_.consent->WithdrawConsent(Ctx(token, o_.deadline_ms).get(), req, &resp);
       LogChange(EmployeeId(e), 'W', st, resp.sequence(), resp.fully_propagated() ? "1" : "0", t0);
       if (st.ok()) {
         c.granted = false;
@@ -725,7 +734,8 @@ class Load final {
       req.set_method(cv1::CONSENT_METHOD_APP_TOGGLE);
       cv1::GiveConsentResponse resp;
       const int64_t t0 = UnixNs();
-      const grpc::Status st = sys_.consent->GiveConsent(Ctx(token, o_.deadline_ms).get(), req, &resp);
+      const grpc::Status st =
+          sys_.consent->GiveConsent(Ctx(token, o_.deadline_ms).get(), req, &resp);
       LogChange(EmployeeId(e), 'G', st, resp.sequence(), "-", t0);
       if (st.ok()) {
         c.granted = true;
@@ -790,15 +800,16 @@ class Load final {
           static_cast<long long>(s.errors), static_cast<double>(s.ok + s.refused) / seconds,
           PercentileUs(s.latencies_ns, 0.5), PercentileUs(s.latencies_ns, 0.99),
           PercentileUs(s.latencies_ns, 1.0));
-      if (!s.first_error.empty()) Warn(advocacy::StrCat(kOpNames[i], ": first error: ", s.first_error));
+      if (!s.first_error.empty())
+        Warn(advocacy::StrCat(kOpNames[i], ": first error: ", s.first_error));
     }
     std::printf(
         "RESULT op=all target_rps=%.1f offered=%llu dropped=%lld ok=%lld refused=%lld errors=%lld "
         "rps=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
         o_.rate, static_cast<unsigned long long>(offered), static_cast<long long>(dropped_),
-        static_cast<long long>(ok), static_cast<long long>(refused),
-        static_cast<long long>(errors), static_cast<double>(ok + refused) / seconds,
-        PercentileUs(all, 0.5), PercentileUs(all, 0.99), PercentileUs(all, 1.0));
+        static_cast<long long>(ok), static_cast<long long>(refused), static_cast<long long>(errors),
+        static_cast<double>(ok + refused) / seconds, PercentileUs(all, 0.5),
+        PercentileUs(all, 0.99), PercentileUs(all, 1.0));
     std::fflush(stdout);
     // More than 1% (--max-error-percent) failed calls makes the run invalid: its latencies would
     // describe failures.

@@ -80,22 +80,22 @@ int main(int argc, char** argv) {
 
   std::string err;
   KafkaPtr producer = MakeKafka(RD_KAFKA_PRODUCER,
-                           {{"bootstrap.servers", brokers},
-                            {"enable.idempotence", "true"},
-                            {"acks", "all"},
-                            {"linger.ms", "0"},
-                            {"socket.nagle.disable", "true"}},
-                           &err);
+                                {{"bootstrap.servers", brokers},
+                                 {"enable.idempotence", "true"},
+                                 {"acks", "all"},
+                                 {"linger.ms", "0"},
+                                 {"socket.nagle.disable", "true"}},
+                                &err);
   if (!producer) return Fail(advocacy::StrCat("producer: ", err));
   const std::string group = advocacy::StrCat("kafka-latency-", topic);
   KafkaPtr consumer = MakeKafka(RD_KAFKA_CONSUMER,
-                           {{"bootstrap.servers", brokers},
-                            {"group.id", group},
-                            {"auto.offset.reset", "latest"},
-                            {"enable.auto.commit", "true"},
-                            {"fetch.wait.max.ms", "10"},
-                            {"socket.nagle.disable", "true"}},
-                           &err);
+                                {{"bootstrap.servers", brokers},
+                                 {"group.id", group},
+                                 {"auto.offset.reset", "latest"},
+                                 {"enable.auto.commit", "true"},
+                                 {"fetch.wait.max.ms", "10"},
+                                 {"socket.nagle.disable", "true"}},
+                                &err);
   if (!consumer) return Fail(advocacy::StrCat("consumer: ", err));
   rd_kafka_poll_set_consumer(consumer.get());
   // Assign every partition at its end directly: no group rebalance in the measurement.
@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
   }
   // Let the consumer resolve its end offsets before anything is produced.
   for (int i = 0; i < 20; ++i) {
-    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 50)) rd_kafka_message_destroy(m);
+    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 50))
+      rd_kafka_message_destroy(m);
   }
 
   std::atomic<int> received{0};
@@ -144,11 +145,11 @@ int main(int argc, char** argv) {
     std::memcpy(payload.data() + sizeof(now), &index, sizeof(index));
     const std::string key = advocacy::StrCat("k", index);
     for (;;) {
-      const rd_kafka_resp_err_t e = rd_kafka_producev(
-          producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-          RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-          RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_END);
+      const rd_kafka_resp_err_t e =
+          rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                            RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+                            RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         err = rd_kafka_err2str(e);
@@ -173,7 +174,8 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   const auto interval = std::chrono::duration<double>(1.0 / rate);
   for (int i = 0; i < count; ++i) {
-    std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(interval * i));
+    std::this_thread::sleep_until(start +
+                                  std::chrono::duration_cast<Clock::duration>(interval * i));
     if (!produce(i)) return Fail(err);
   }
   rd_kafka_flush(producer.get(), 30000);
@@ -187,9 +189,10 @@ int main(int argc, char** argv) {
   if (received.load() < count) {
     return Fail(advocacy::StrCat("only ", received.load(), " of ", count, " messages arrived"));
   }
-  std::printf("RESULT name=kafka_raw messages=%d size=%d partitions=%d rate=%.0f p50_us=%.1f "
-              "p99_us=%.1f max_us=%.1f\n",
-              count, size, partitions, rate, advocacy::bench::PercentileUs(lat, 0.5),
-              advocacy::bench::PercentileUs(lat, 0.99), advocacy::bench::PercentileUs(lat, 1.0));
+  std::printf(
+      "RESULT name=kafka_raw messages=%d size=%d partitions=%d rate=%.0f p50_us=%.1f "
+      "p99_us=%.1f max_us=%.1f\n",
+      count, size, partitions, rate, advocacy::bench::PercentileUs(lat, 0.5),
+      advocacy::bench::PercentileUs(lat, 0.99), advocacy::bench::PercentileUs(lat, 1.0));
   return 0;
 }

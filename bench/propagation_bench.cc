@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
       if (t == tenant) acks.push_back(a);
     }
   }
-  if (acks.empty()) return Fail(advocacy::StrCat("no withdrawals of tenant ", tenant, " in ", ack_log));
+  if (acks.empty())
+    return Fail(advocacy::StrCat("no withdrawals of tenant ", tenant, " in ", ack_log));
 
   std::string err;
   advocacy::bench::KafkaPtr consumer = advocacy::bench::MakeKafka(
@@ -115,8 +116,8 @@ int main(int argc, char** argv) {
   }
   Receipts receipts;
   int64_t undecodable = 0;
-  const auto deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(timeout_s));
   while (!open.empty() && Clock::now() < deadline) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 200);
     if (m == nullptr) continue;

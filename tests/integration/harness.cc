@@ -78,7 +78,8 @@ std::string UniqueId(const std::string& prefix) {
   static std::mutex mu;
   std::lock_guard lock(mu);
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%012llx", static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
+  std::snprintf(buf, sizeof(buf), "%012llx",
+                static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
   return prefix + "-" + buf;
 }
 
@@ -123,7 +124,10 @@ std::string Keys::TokenSignedByAnotherKey(const std::string& tenant,
 }
 
 ServiceProcess::ServiceProcess(std::string binary, std::map<std::string, std::string> env)
-    : binary_(std::move(binary)), env_(std::move(env)), grpc_port_(FreePort()), metrics_port_(FreePort()) {
+    : binary_(std::move(binary)),
+      env_(std::move(env)),
+      grpc_port_(FreePort()),
+      metrics_port_(FreePort()) {
   env_["ADVOCACY_GRPC_LISTEN"] = "127.0.0.1:" + std::to_string(grpc_port_);
   env_["ADVOCACY_METRICS_LISTEN"] = "127.0.0.1:" + std::to_string(metrics_port_);
   char path[] = "/tmp/advocacy-it-service-XXXXXX.log";
@@ -206,7 +210,8 @@ std::shared_ptr<grpc::Channel> ServiceProcess::channel() const {
   return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
 }
 
-std::string HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+std::string HealthStatus(const std::shared_ptr<grpc::Channel>& channel,
+                         const std::string& service) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
@@ -280,7 +285,8 @@ TopicReader::TopicReader(const std::string& topic) : state_(std::make_shared<Sta
     return absl::OkStatus();
   });
   if (!c.ok()) {
-    std::fprintf(stderr, "cannot create a Kafka reader: %s\n", std::string(c.status().message()).c_str());
+    std::fprintf(stderr, "cannot create a Kafka reader: %s\n",
+                 std::string(c.status().message()).c_str());
     std::abort();
   }
   consumer_ = std::move(*c);
@@ -400,11 +406,12 @@ absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(SmtpSinkOptions option
     sink->key_file_ = sink->dir_ + "/key.pem";
     // A certificate for 127.0.0.1, so clients can verify it (with ca_file()) including the
     // host name, exactly as they would a real relay's.
-    const int rc = RunLogged({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                              "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                              "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                              "-keyout", sink->key_file_, "-out", sink->cert_file_},
-                             log);
+    const int rc =
+        RunLogged({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                   "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                   "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout",
+                   sink->key_file_, "-out", sink->cert_file_},
+                  log);
     if (rc != 0) {
       return absl::InternalError("openssl could not make the SMTP sink's certificate: " +
                                  Tail(ReadFile(log), 2000));
@@ -427,10 +434,12 @@ absl::Status SmtpSink::Launch(int port) {
   const std::string log = dir_ + "/sink.log";
   std::error_code ignored;
   std::filesystem::remove(ready, ignored);
-  std::vector<std::string> args = {kPython,
-                                   ADVOCACY_SOURCE_DIR "/tests/integration/smtp_sink.py",
-                                   "--host", "127.0.0.1", "--port", std::to_string(port),
-                                   "--out", dir_, "--ready-file", ready};
+  std::vector<std::string> args = {
+      kPython,        ADVOCACY_SOURCE_DIR "/tests/integration/smtp_sink.py",
+      "--host",       "127.0.0.1",
+      "--port",       std::to_string(port),
+      "--out",        dir_,
+      "--ready-file", ready};
   if (options_.starttls) {
     args.insert(args.end(), {"--starttls-cert", cert_file_, "--starttls-key", key_file_});
   }
@@ -487,8 +496,8 @@ void SmtpSink::Stop() {
   if (pid_ <= 0) return;
   kill(pid_, SIGTERM);
   int status = 0;
-  const bool gone = WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; },
-                            std::chrono::seconds(5));
+  const bool gone =
+      WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::seconds(5));
   if (!gone) {
     kill(pid_, SIGKILL);
     waitpid(pid_, &status, 0);

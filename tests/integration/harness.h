@@ -136,7 +136,7 @@ class SmtpSink {
   SmtpSink& operator=(const SmtpSink&) = delete;
 
   int port() const { return port_; }
-  std::string url() const;  // "smtp://127.0.0.1:<port>"
+  std::string url() const;                            // "smtp://127.0.0.1:<port>"
   std::string ca_file() const { return cert_file_; }  // the self-signed cert when starttls
   // Everything accepted so far, in order, across restarts.
   std::vector<ReceivedMail> Mails() const;

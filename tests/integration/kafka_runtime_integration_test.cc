@@ -28,7 +28,9 @@ class KafkaRuntimeTest : public ::testing::Test {
         std::chrono::seconds(30));
     ASSERT_TRUE(st.ok()) << st;
     // Creating the same topics again is not an error.
-    ASSERT_TRUE(producer_->EnsureTopics({{.name = topic_, .partitions = 1}}, std::chrono::seconds(30)).ok());
+    ASSERT_TRUE(
+        producer_->EnsureTopics({{.name = topic_, .partitions = 1}}, std::chrono::seconds(30))
+            .ok());
   }
 
   void Produce(const std::string& payload) {
@@ -36,7 +38,9 @@ class KafkaRuntimeTest : public ::testing::Test {
     m.topic = topic_;
     m.key = "t/e";
     m.payload = payload;
-    m.headers = kafka::ToHeaders({.id = kafka::NewEventId(), .source = "/it", .type = "it.Test",
+    m.headers = kafka::ToHeaders({.id = kafka::NewEventId(),
+                                  .source = "/it",
+                                  .type = "it.Test",
                                   .time = kafka::NowRfc3339()});
     const absl::Status st = producer_->ProduceSync(m, std::chrono::seconds(30));
     ASSERT_TRUE(st.ok()) << st;
@@ -53,9 +57,13 @@ TEST_F(KafkaRuntimeTest, PoisonGoesToTheDeadLetterTopicAndTheConsumerGoesOn) {
   std::vector<std::string> handled;
   kafka::Stats cstats;
   auto consumer = kafka::Consumer::Create(
-      {.brokers = brokers_, .group_id = UniqueId("it-group"), .topics = {topic_}, .dead_letter_topic = dlq_},
+      {.brokers = brokers_,
+       .group_id = UniqueId("it-group"),
+       .topics = {topic_},
+       .dead_letter_topic = dlq_},
       [&](const kafka::Message& m) -> absl::Status {
-        if (m.payload == "poison") return absl::InvalidArgumentError("payload is not a valid event");
+        if (m.payload == "poison")
+          return absl::InvalidArgumentError("payload is not a valid event");
         std::lock_guard lock(mu);
         handled.push_back(m.payload);
         return absl::OkStatus();
@@ -63,10 +71,12 @@ TEST_F(KafkaRuntimeTest, PoisonGoesToTheDeadLetterTopicAndTheConsumerGoesOn) {
       &cstats);
   ASSERT_TRUE(consumer.ok()) << consumer.status();
   ASSERT_TRUE((*consumer)->Start().ok());
-  ASSERT_TRUE(WaitFor([&] {
-    std::lock_guard lock(mu);
-    return handled.size() == 2;
-  }, std::chrono::seconds(60)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard lock(mu);
+        return handled.size() == 2;
+      },
+      std::chrono::seconds(60)));
   EXPECT_EQ(handled, (std::vector<std::string>{"ok-1", "ok-2"}));
   EXPECT_EQ(cstats.dead_lettered.load(), 1u);
 
@@ -102,10 +112,12 @@ TEST_F(KafkaRuntimeTest, OffsetsAdvanceOnlyAfterSuccessSoARestartResumesWithoutL
         });
     ASSERT_TRUE(consumer.ok());
     ASSERT_TRUE((*consumer)->Start().ok());
-    ASSERT_TRUE(WaitFor([&] {
-      std::lock_guard lock(mu);
-      return first_run.size() == 3;
-    }, std::chrono::seconds(60)));
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          std::lock_guard lock(mu);
+          return first_run.size() == 3;
+        },
+        std::chrono::seconds(60)));
     // m3 keeps failing: nothing after it may be handled meanwhile.
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     std::lock_guard lock(mu);
@@ -122,10 +134,12 @@ TEST_F(KafkaRuntimeTest, OffsetsAdvanceOnlyAfterSuccessSoARestartResumesWithoutL
       });
   ASSERT_TRUE(consumer.ok());
   ASSERT_TRUE((*consumer)->Start().ok());
-  ASSERT_TRUE(WaitFor([&] {
-    std::lock_guard lock(mu);
-    return second_run.size() == 3;
-  }, std::chrono::seconds(60)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard lock(mu);
+        return second_run.size() == 3;
+      },
+      std::chrono::seconds(60)));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   std::lock_guard lock(mu);
   EXPECT_EQ(second_run, (std::vector<std::string>{"m3", "m4", "m5"}));

@@ -91,8 +91,7 @@ TEST_F(UnaryServiceTest, ACallIsAuthenticatedRoutedAndMapped) {
   }
   {
     grpc::ClientContext ctx;  // no token
-    EXPECT_EQ(stub->CheckConsent(&ctx, req, &resp).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(stub->CheckConsent(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   }
   {
     grpc::ClientContext ctx;
