@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, lints the protos, runs the unit tests,
+# The test command: installs what is missing, builds, lints (protos, format, Redis scripts, API
+# compatibility, clang-tidy), runs the unit tests,
 # starts a real Redis and Kafka on free loopback ports and runs the integration tests against
 # the real service binaries. Exits non-zero on any failure.
 set -euo pipefail
@@ -19,6 +20,10 @@ export ADVOCACY_BUILD_DIR="$BUILD_DIR"
 adv_log "test: buf lint"
 (cd "$ADVOCACY_REPO" && "$ADVOCACY_BUF" lint)
 adv_log "test: buf lint passed"
+
+# clang-format, luacheck on the Redis scripts, buf breaking against the previous commit and
+# clang-tidy on the production code (deploy/local/lint.sh says what each checks).
+"$here/lint.sh"
 
 adv_log "test: Kubernetes manifests, Helm chart, monitoring rules and dashboards (deploy/k8s/check.sh)"
 "$ADVOCACY_REPO/deploy/k8s/check.sh"

@@ -454,7 +454,7 @@ class TokenVerifier::Impl final {
     // Explicit typing (RFC 8725 3.11) keeps other kinds of JWT from the same issuer out.
     if (const Json* typ = FindMember(header, "typ"); typ != nullptr && !IsAccessTokenType(*typ)) {
       return Rejected(absl::StrCat("token typ ", ShownJson(*typ),
-                                   " is not accepted; expected \"JWT\" or \"at+jwt\""));
+                                   R"( is not accepted; expected "JWT" or "at+jwt")"));
     }
     if (FindMember(header, "crit") != nullptr) {
       return Rejected("token header lists critical extensions ('crit'), which are not supported");
@@ -534,7 +534,7 @@ class TokenVerifier::Impl final {
     if (role_claim->is_string()) role = ParseRole(role_claim->get<std::string>());
     if (!role) {
       return Rejected(absl::StrCat("token role ", ShownJson(*role_claim),
-                                   " is not one of \"employee\", \"admin\", \"service\""));
+                                   R"( is not one of "employee", "admin", "service")"));
     }
     if (tenant == kAnyTenant && *role != Role::kService) {
       return Rejected(absl::StrCat("token tenant '*' is allowed only for role service, not ",

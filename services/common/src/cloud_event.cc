@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -25,10 +26,9 @@ constexpr absl::string_view kSubject = "ce_subject";
 constexpr absl::string_view kContentType = "content-type";
 
 const std::string* Last(const std::vector<Header>& headers, absl::string_view key) {
-  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
-    if (it->key == key) return &it->value;
-  }
-  return nullptr;
+  const auto it =
+      std::find_if(headers.rbegin(), headers.rend(), [&](const Header& h) { return h.key == key; });
+  return it == headers.rend() ? nullptr : &it->value;
 }
 
 absl::Status Required(const std::vector<Header>& headers, absl::string_view key, std::string* out) {

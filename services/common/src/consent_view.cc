@@ -82,8 +82,8 @@ std::string_view ConsentView::ScopeGrantedLua() { return lua::kConsentViewGrante
 
 absl::StatusOr<v1::ConsentScope> ConsentView::ParseScopeField(std::string_view field) {
   const size_t dot = field.find('.');
-  v1::Purpose purpose;
-  v1::Network network;
+  v1::Purpose purpose = v1::PURPOSE_UNSPECIFIED;
+  v1::Network network = v1::NETWORK_UNSPECIFIED;
   if (dot == std::string_view::npos ||
       !v1::Purpose_Parse(std::string(field.substr(0, dot)), &purpose) ||
       !v1::Network_Parse(std::string(field.substr(dot + 1)), &network)) {
@@ -337,7 +337,7 @@ absl::Status ConsentViewConsumer::SendReceipt(const ApplyResult& result, kafka::
        .type = v1::ConsentApplied::descriptor()->full_name(),
        .time = kafka::NowRfc3339(),
        .subject = message.key});
-  const absl::Status st = o.producer->Produce(
+  absl::Status st = o.producer->Produce(
       std::move(message),
       [finished = std::move(finished), service = view_->service(), tenant = result.tenant_id,
        employee = result.employee_id, sequence = result.sequence](const absl::Status& delivery) {

@@ -100,7 +100,7 @@ void LingeringClose(int fd) {
   const auto until = Clock::now() + std::chrono::milliseconds(500);
   char buf[4096];
   size_t drained = 0;
-  while (drained < 1024 * 1024) {
+  while (drained < size_t{1024} * 1024) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
     if (left.count() <= 0) return;
     pollfd pfd{fd, POLLIN, 0};

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 #include <string>
 #include <utility>
@@ -18,10 +19,9 @@ std::string DeadLetterTopic(std::string_view topic, std::string_view consumer) {
 }
 
 const std::string* Message::FindHeader(std::string_view header_key) const {
-  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
-    if (it->key == header_key) return &it->value;
-  }
-  return nullptr;
+  const auto it = std::find_if(headers.rbegin(), headers.rend(),
+                               [&](const Header& h) { return h.key == header_key; });
+  return it == headers.rend() ? nullptr : &it->value;
 }
 
 namespace internal {

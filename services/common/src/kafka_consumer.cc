@@ -57,6 +57,7 @@ std::string PartitionsText(const rd_kafka_topic_partition_list_t* list) {
 
 std::vector<PartitionKey> PartitionKeys(const rd_kafka_topic_partition_list_t* list) {
   std::vector<PartitionKey> keys;
+  keys.reserve(static_cast<size_t>(list->cnt));
   for (int i = 0; i < list->cnt; ++i) {
     keys.emplace_back(list->elems[i].topic, list->elems[i].partition);
   }

@@ -247,6 +247,8 @@ absl::Status Producer::Produce(Message message, DeliveryCallback on_delivery) {
     return absl::FailedPreconditionError(
         "Kafka producer hit a fatal error earlier and cannot produce; restart the service");
   }
+  // librdkafka takes the message as an array of tagged unions (rd_kafka_produceva).
+  // NOLINTBEGIN(cppcoreguidelines-pro-type-union-access)
   std::vector<rd_kafka_vu_t> vus;
   vus.reserve(7 + message.headers.size());
   auto add = [&vus](rd_kafka_vtype_t type) -> rd_kafka_vu_t& {
@@ -275,6 +277,7 @@ absl::Status Producer::Produce(Message message, DeliveryCallback on_delivery) {
   auto callback =
       on_delivery ? std::make_unique<DeliveryCallback>(std::move(on_delivery)) : nullptr;
   add(RD_KAFKA_VTYPE_OPAQUE).u.ptr = callback.get();
+  // NOLINTEND(cppcoreguidelines-pro-type-union-access)
 
   {
     // Counted before producing: the delivery report can run before produceva returns.

@@ -199,6 +199,7 @@ void Relay::Loop() {
     if (!new_keys.empty()) {
       // Index after producing so the index write adds nothing to the publish latency.
       std::vector<std::vector<std::string>> cmds;
+      cmds.reserve(new_keys.size());
       const std::string now = std::to_string(NowMs());
       for (auto& k : new_keys) cmds.push_back({"ZADD", std::string(kIndexKey), "NX", now, k});
       auto lease = redis_->Acquire();
@@ -286,6 +287,7 @@ void Relay::Sweep() {
   }
   if (!own_keys.empty()) {
     std::vector<std::vector<std::string>> renew;
+    renew.reserve(own_keys.size());
     for (const auto& k : own_keys)
       renew.push_back({"ZADD", std::string(kIndexKey), "XX", now_text, k});
     (void)conn.Pipeline(renew);

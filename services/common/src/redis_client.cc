@@ -44,7 +44,8 @@ timeval ToTimeval(milliseconds duration) {
   return tv;
 }
 
-Reply Convert(const redisReply& raw) {
+// Recursive over nested arrays; hiredis bounds the nesting (7 levels) while parsing.
+Reply Convert(const redisReply& raw) {  // NOLINT(misc-no-recursion)
   switch (raw.type) {
     case REDIS_REPLY_NIL:
       return Reply::Nil();
@@ -180,6 +181,8 @@ Reply Reply::Array(std::vector<Reply> elements) {
   return r;
 }
 
+// Recursive over nested arrays, as deep as the reply (bounded by hiredis, 7 levels).
+// NOLINTNEXTLINE(misc-no-recursion)
 std::string Reply::DebugString() const {
   switch (type) {
     case Type::kNil:
@@ -192,13 +195,14 @@ std::string Reply::DebugString() const {
       return absl::StrCat("(status) ", absl::CEscape(str));
     case Type::kError:
       return absl::StrCat("(error) ", absl::CEscape(str));
-    case Type::kArray:
-      return absl::StrCat("[",
-                          absl::StrJoin(elements, ", ",
-                                        [](std::string* out, const Reply& element) {
-                                          out->append(element.DebugString());
-                                        }),
-                          "]");
+    case Type::kArray: {
+      std::string out = "[";
+      for (const Reply& element : elements) {
+        if (out.size() > 1) out.append(", ");
+        out.append(element.DebugString());
+      }
+      return out.append("]");
+    }
   }
   return "(invalid reply type)";
 }

@@ -304,10 +304,13 @@ void ServiceRuntime::Announce(std::string key, std::string value) {
 void ServiceRuntime::RequestStop() {
   std::lock_guard lock(impl_->stop_mu);
   impl_->stop_requested = true;
+  // Not a kill: SIGTERM is blocked in every thread, and the serving thread waits for it in
+  // sigwait, exactly as for a SIGTERM sent to the process.
+  // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
   if (impl_->serving) pthread_kill(impl_->serve_thread, SIGTERM);
 }
 
-int ServiceRuntime::Serve(std::vector<rpc::UnaryService*> services) {
+int ServiceRuntime::Serve(const std::vector<rpc::UnaryService*>& services) {
   std::vector<grpc::Service*> plain;
   std::vector<std::string> names;
   for (rpc::UnaryService* s : services) {
@@ -344,7 +347,7 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
   // Shutdown, in reverse.
   runner.Drain();
   s.SignalStop();
-  for (auto it = s.parts.rbegin(); it != s.parts.rend(); ++it) it->stop();
+  std::for_each(s.parts.rbegin(), s.parts.rend(), [](Part& part) { part.stop(); });
   topic_thread.join();
   s.StopKafka();
   log::Info(StrCat(name(), " service stopped"));

@@ -10,8 +10,8 @@ namespace advocacy::consent {
 
 struct ConsentConfig {
   config::RuntimeConfig runtime;
-  std::string topic;                          // CONSENT_TOPIC, default advocacy.consent.v1
-  std::chrono::milliseconds idempotency_ttl;  // CONSENT_IDEMPOTENCY_TTL_MS, default 24 h
+  std::string topic;                            // CONSENT_TOPIC, default advocacy.consent.v1
+  std::chrono::milliseconds idempotency_ttl{};  // CONSENT_IDEMPOTENCY_TTL_MS, default 24 h
   // Propagation receipts.
   // CONSENT_PROPAGATION_SERVICES: comma-separated, default "content,notifications"; "none"
   // tracks nothing.

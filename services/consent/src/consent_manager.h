@@ -62,11 +62,11 @@ class ConsentManager final {
   struct Change {
     std::string tenant_id;
     std::string employee_id;
-    v1::ConsentState target;  // GIVEN or WITHDRAWN
+    v1::ConsentState target = v1::CONSENT_STATE_UNSPECIFIED;  // GIVEN or WITHDRAWN
     google::protobuf::RepeatedPtrField<v1::ConsentScope> scopes;
     bool all_scopes = false;
     v1::Notice notice;  // for GIVEN
-    v1::ConsentMethod method;
+    v1::ConsentMethod method = v1::CONSENT_METHOD_UNSPECIFIED;
     std::string idempotency_key;
   };
   struct ChangeResult {

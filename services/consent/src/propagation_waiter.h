@@ -73,6 +73,7 @@ class PropagationWaiter final {
   // `propagation` must outlive the waiter; `metrics` may be null.
   PropagationWaiter(PropagationManager* propagation, WaitOptions options,
                     PropagationMetrics* metrics);
+  ~PropagationWaiter() = default;
   PropagationWaiter(const PropagationWaiter&) = delete;
   PropagationWaiter& operator=(const PropagationWaiter&) = delete;
 

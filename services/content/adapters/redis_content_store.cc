@@ -11,7 +11,7 @@
 namespace advocacy::content {
 namespace {
 
-constexpr int64_t kDayTtlSeconds = 3 * 24 * 3600;
+constexpr int64_t kDayTtlSeconds = int64_t{3} * 24 * 3600;
 constexpr int64_t kFeedScanLimit = 500;
 
 std::string TenantKey(const std::string& t, std::string_view suffix) {

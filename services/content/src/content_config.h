@@ -20,7 +20,7 @@ struct ContentConfig {
   std::string link_listen;    // CONTENT_LINK_LISTEN, default 0.0.0.0:8080
   std::string link_base_url;  // CONTENT_LINK_BASE_URL, default http://127.0.0.1:8080/l/
   int min_group_size = 5;     // CONTENT_MIN_GROUP_SIZE (1..1000)
-  std::chrono::milliseconds active_window;  // CONTENT_ACTIVE_WINDOW_MS, default 30 days
+  std::chrono::milliseconds active_window{};  // CONTENT_ACTIVE_WINDOW_MS, default 30 days
 };
 
 // Reads and validates; problems are collected in `env`.

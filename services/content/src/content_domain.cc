@@ -199,7 +199,7 @@ std::string WithUtm(std::string_view url, cv1::Network network, std::string_view
 }
 
 std::string DayOf(int64_t unix_ms) {
-  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  const auto t = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[16];

@@ -17,7 +17,6 @@
 namespace advocacy::content {
 
 namespace cv1 = ::advocacy::consent::v1;
-namespace v1 = ::advocacy::content::v1;
 
 inline constexpr size_t kMaxUrlBytes = 2048;
 inline constexpr size_t kMaxTitleChars = 200;

@@ -91,8 +91,8 @@ int Observe(CURL*, curl_infotype type, char* data, size_t size, void* userdata) 
     }
   } else if (type == CURLINFO_HEADER_IN) {
     t->pending_reply.append(text);
-    size_t eol;
-    while ((eol = t->pending_reply.find('\n')) != std::string::npos) {
+    for (size_t eol = t->pending_reply.find('\n'); eol != std::string::npos;
+         eol = t->pending_reply.find('\n')) {
       std::string line = t->pending_reply.substr(0, eol);
       t->pending_reply.erase(0, eol + 1);
       while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();

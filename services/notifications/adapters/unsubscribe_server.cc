@@ -114,12 +114,12 @@ http::Response UnsubscribeServer::Unsubscribe(const http::Request& request) {
 
   if (!post) {
     return Page(200, "Unsubscribe",
-                advocacy::StrCat(
-                    "<p>Stop getting ", what,
-                    "?</p><form method=\"post\" action=\"unsubscribe?token=", HtmlEscape(*token),
-                    "\"><input type=\"hidden\" name=\"List-Unsubscribe\" "
-                    "value=\"One-Click\"><button type=\"submit\">Unsubscribe"
-                    "</button></form>"));
+                advocacy::StrCat("<p>Stop getting ", what,
+                                 R"(?</p><form method="post" action="unsubscribe?token=)",
+                                 HtmlEscape(*token),
+                                 R"("><input type="hidden" name="List-Unsubscribe" )"
+                                 R"(value="One-Click"><button type="submit">Unsubscribe)"
+                                 "</button></form>"));
   }
 
   const absl::Status st = consent_->Withdraw(claims->tenant_id, claims->employee_id,

@@ -30,36 +30,36 @@ struct NotificationsConfig {
   // use "<group>-content" and "<group>-courses".
   std::string events_group;
 
-  std::string consent_addr;                    // NOTIFICATIONS_CONSENT_ADDR (required)
-  std::chrono::milliseconds consent_deadline;  // NOTIFICATIONS_CONSENT_DEADLINE_MS, 2 s
-  std::string signing_key_pem;                 // NOTIFICATIONS_SIGNING_KEY_FILE (required)
-  std::string unsubscribe_key;                 // NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE (required)
-  std::string public_base_url;                 // NOTIFICATIONS_PUBLIC_BASE_URL (required)
-  std::string app_base_url;                    // NOTIFICATIONS_APP_BASE_URL, default public
-  std::string unsubscribe_listen;              // NOTIFICATIONS_UNSUBSCRIBE_LISTEN, :8081
-  std::chrono::milliseconds unsubscribe_ttl;   // NOTIFICATIONS_UNSUBSCRIBE_TTL_MS, 90 days
+  std::string consent_addr;                      // NOTIFICATIONS_CONSENT_ADDR (required)
+  std::chrono::milliseconds consent_deadline{};  // NOTIFICATIONS_CONSENT_DEADLINE_MS, 2 s
+  std::string signing_key_pem;                   // NOTIFICATIONS_SIGNING_KEY_FILE (required)
+  std::string unsubscribe_key;                   // NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE (required)
+  std::string public_base_url;                   // NOTIFICATIONS_PUBLIC_BASE_URL (required)
+  std::string app_base_url;                      // NOTIFICATIONS_APP_BASE_URL, default public
+  std::string unsubscribe_listen;                // NOTIFICATIONS_UNSUBSCRIBE_LISTEN, :8081
+  std::chrono::milliseconds unsubscribe_ttl{};   // NOTIFICATIONS_UNSUBSCRIBE_TTL_MS, 90 days
 
-  std::string smtp_url;                            // NOTIFICATIONS_SMTP_URL (required)
-  bool smtp_starttls = false;                      // NOTIFICATIONS_SMTP_STARTTLS
-  std::string smtp_username;                       // NOTIFICATIONS_SMTP_USERNAME
-  std::string smtp_password;                       // NOTIFICATIONS_SMTP_PASSWORD_FILE
-  std::string smtp_ca_file;                        // NOTIFICATIONS_SMTP_CA_FILE
-  bool smtp_verify_peer = true;                    // NOTIFICATIONS_SMTP_VERIFY_PEER
-  std::chrono::milliseconds smtp_connect_timeout;  // NOTIFICATIONS_SMTP_CONNECT_TIMEOUT_MS, 5 s
-  std::chrono::milliseconds smtp_timeout;          // NOTIFICATIONS_SMTP_TIMEOUT_MS, 30 s
-  std::string mail_from;                           // NOTIFICATIONS_MAIL_FROM (required)
-  std::string mail_from_name;                      // NOTIFICATIONS_MAIL_FROM_NAME, "Advocacy"
+  std::string smtp_url;                              // NOTIFICATIONS_SMTP_URL (required)
+  bool smtp_starttls = false;                        // NOTIFICATIONS_SMTP_STARTTLS
+  std::string smtp_username;                         // NOTIFICATIONS_SMTP_USERNAME
+  std::string smtp_password;                         // NOTIFICATIONS_SMTP_PASSWORD_FILE
+  std::string smtp_ca_file;                          // NOTIFICATIONS_SMTP_CA_FILE
+  bool smtp_verify_peer = true;                      // NOTIFICATIONS_SMTP_VERIFY_PEER
+  std::chrono::milliseconds smtp_connect_timeout{};  // NOTIFICATIONS_SMTP_CONNECT_TIMEOUT_MS, 5 s
+  std::chrono::milliseconds smtp_timeout{};          // NOTIFICATIONS_SMTP_TIMEOUT_MS, 30 s
+  std::string mail_from;                             // NOTIFICATIONS_MAIL_FROM (required)
+  std::string mail_from_name;                        // NOTIFICATIONS_MAIL_FROM_NAME, "Advocacy"
 
-  int max_attempts = 6;                     // NOTIFICATIONS_SEND_MAX_ATTEMPTS
-  std::chrono::milliseconds retry_base;     // NOTIFICATIONS_RETRY_BASE_MS, 2 s
-  std::chrono::milliseconds retry_max;      // NOTIFICATIONS_RETRY_MAX_MS, 10 min
-  std::chrono::milliseconds consent_retry;  // NOTIFICATIONS_CONSENT_RETRY_MS, 5 s
-  std::chrono::milliseconds poll_interval;  // NOTIFICATIONS_POLL_INTERVAL_MS, 500 ms
-  std::chrono::milliseconds claim_lease;    // NOTIFICATIONS_CLAIM_LEASE_MS, 2 min
-  int dispatch_workers = 4;                 // NOTIFICATIONS_DISPATCH_WORKERS
-  int dispatch_batch = 100;                 // NOTIFICATIONS_DISPATCH_BATCH
-  int fanout_chunk = 1000;                  // NOTIFICATIONS_FANOUT_CHUNK
-  std::chrono::milliseconds retention;      // NOTIFICATIONS_RETENTION_MS, 30 days
+  int max_attempts = 6;                       // NOTIFICATIONS_SEND_MAX_ATTEMPTS
+  std::chrono::milliseconds retry_base{};     // NOTIFICATIONS_RETRY_BASE_MS, 2 s
+  std::chrono::milliseconds retry_max{};      // NOTIFICATIONS_RETRY_MAX_MS, 10 min
+  std::chrono::milliseconds consent_retry{};  // NOTIFICATIONS_CONSENT_RETRY_MS, 5 s
+  std::chrono::milliseconds poll_interval{};  // NOTIFICATIONS_POLL_INTERVAL_MS, 500 ms
+  std::chrono::milliseconds claim_lease{};    // NOTIFICATIONS_CLAIM_LEASE_MS, 2 min
+  int dispatch_workers = 4;                   // NOTIFICATIONS_DISPATCH_WORKERS
+  int dispatch_batch = 100;                   // NOTIFICATIONS_DISPATCH_BATCH
+  int fanout_chunk = 1000;                    // NOTIFICATIONS_FANOUT_CHUNK
+  std::chrono::milliseconds retention{};      // NOTIFICATIONS_RETENTION_MS, 30 days
   // NOTIFICATIONS_TOPIC_RETENTION_MS and NOTIFICATIONS_OUTBOX_LEASE_MS are in `runtime`
   // (topic_retention, outbox_lease).
 };

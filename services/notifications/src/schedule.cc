@@ -113,7 +113,7 @@ absl::Time NextSendableTime(const v1::QuietHours& quiet, const absl::TimeZone& z
                             absl::Time at) {
   if (!IsQuiet(quiet, zone, at)) return at;
   const absl::CivilMinute now = absl::ToCivilMinute(at, zone);
-  absl::CivilDay day = absl::CivilDay(now);
+  auto day = absl::CivilDay(now);
   const int end = quiet.end_minute();
   // Before midnight in a window that crosses it, the window ends tomorrow.
   if (MinuteOfDay(zone, at) >= end) day += 1;

@@ -82,7 +82,7 @@ struct ServerOptions {
   std::string listen = "0.0.0.0:8080";  // host:port ([v6]:port works); port 0 picks a free one
   size_t max_connections = 256;
   std::chrono::milliseconds read_timeout{5000};
-  size_t max_body_bytes = 64 * 1024;
+  size_t max_body_bytes = size_t{64} * 1024;
   // Names the endpoint in logs and errors, e.g. "tracked links".
   std::string name = "http";
 };

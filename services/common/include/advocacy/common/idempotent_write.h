@@ -61,6 +61,9 @@ class Attempt final {
   // clang-format off
   template <typename U>
     requires std::is_constructible_v<absl::StatusOr<T>, U&&>
+  // The requires-clause keeps this from hiding the copy and move constructors, which
+  // clang-tidy 14 does not see.
+  // NOLINTNEXTLINE(bugprone-forwarding-reference-overload)
   Attempt(U&& value) : result_(std::forward<U>(value)) {}  // NOLINT(google-explicit-constructor)
   // clang-format on
 

@@ -69,7 +69,7 @@ class Relay final : public Notifier {
  public:
   Relay(redis::Pool* redis, kafka::Producer* producer, RelayOptions options,
         metrics::Metrics* metrics);
-  ~Relay();
+  ~Relay() override;
   Relay(const Relay&) = delete;
   Relay& operator=(const Relay&) = delete;
 

@@ -151,7 +151,7 @@ class ServiceRuntime final {
   // Returns the process's exit status. Each service's table is verified against its proto first
   // (UnaryService::Verify; a mismatch ends the process), and its name is a health service name
   // that follows readiness.
-  int Serve(std::vector<rpc::UnaryService*> services);
+  int Serve(const std::vector<rpc::UnaryService*>& services);
   // The same for services of any kind, with the health names given.
   int Serve(std::vector<grpc::Service*> services, std::vector<std::string> health_service_names);
   // Makes Serve return as after SIGTERM (tests). Thread-safe; before Serve, Serve returns at

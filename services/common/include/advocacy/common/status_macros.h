@@ -17,6 +17,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+// Macros, not functions: they return from the function that uses them, which no function can.
+// NOLINTBEGIN(cppcoreguidelines-macro-usage)
 #define ADVOCACY_STATUS_CONCAT_INNER(a, b) a##b
 #define ADVOCACY_STATUS_CONCAT(a, b) ADVOCACY_STATUS_CONCAT_INNER(a, b)
 
@@ -27,10 +29,15 @@
     }                                                                       \
   } while (false)
 
+// `lhs` may be a declaration ("const Foo foo"), which parentheses would break; `statusor` is a
+// name made by ADVOCACY_STATUS_CONCAT.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ADVOCACY_ASSIGN_OR_RETURN_IMPL(statusor, lhs, expr) \
   auto statusor = (expr);                                   \
   if (!statusor.ok()) return std::move(statusor).status();  \
   lhs = std::move(statusor).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ADVOCACY_ASSIGN_OR_RETURN_IMPL(ADVOCACY_STATUS_CONCAT(advocacy_statusor_, __LINE__), lhs, expr)
+// NOLINTEND(cppcoreguidelines-macro-usage)
