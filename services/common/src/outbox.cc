@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "advocacy/common/clock.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/metrics.h"
 #include "advocacy/common/redis_client.h"
@@ -36,12 +37,6 @@ bool GetString(std::string_view* in, std::string* out) {
   out->assign(in->data(), n);
   in->remove_prefix(n);
   return true;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -200,7 +195,7 @@ void Relay::Loop() {
       // Index after producing so the index write adds nothing to the publish latency.
       std::vector<std::vector<std::string>> cmds;
       cmds.reserve(new_keys.size());
-      const std::string now = std::to_string(NowMs());
+      const std::string now = std::to_string(clock::UnixMillis());
       for (auto& k : new_keys) cmds.push_back({"ZADD", std::string(kIndexKey), "NX", now, k});
       auto lease = redis_->Acquire();
       if (lease.ok()) {
@@ -275,7 +270,7 @@ void Relay::Sweep() {
   auto lease = redis_->Acquire();
   if (!lease.ok()) return;
   redis::Connection& conn = **lease;
-  const int64_t now = NowMs();
+  const int64_t now = clock::UnixMillis();
   const std::string now_text = std::to_string(now);
 
   // Renew the leases of everything this process has in flight, so other replicas leave it alone.

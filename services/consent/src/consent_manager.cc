@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "advocacy/common/clock.h"
 #include "advocacy/common/digest.h"
 #include "advocacy/common/ids.h"
 #include "advocacy/common/kafka.h"
@@ -22,12 +23,6 @@ namespace {
 
 using auth::Principal;
 using auth::Role;
-
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 google::protobuf::Timestamp ToTimestamp(int64_t ms) {
   return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
@@ -116,7 +111,7 @@ ConsentManager::ConsentManager(ConsentStore* store, outbox::Notifier* notifier,
     : store_(store),
       notifier_(notifier),
       options_(std::move(options)),
-      clock_(clock ? std::move(clock) : Clock(SystemNowMs)) {}
+      clock_(clock ? std::move(clock) : Clock(clock::UnixMillis)) {}
 
 absl::StatusOr<int64_t> ConsentManager::MaterialOrdinal(const std::string& tenant_id) {
   const int64_t now = clock_();

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <utility>
 
+#include "advocacy/common/clock.h"
 #include "advocacy/common/ids.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/status_macros.h"
@@ -16,12 +17,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 PropagationManager::PropagationManager(ConsentStore* consent, PropagationStore* store,
@@ -31,7 +26,7 @@ PropagationManager::PropagationManager(ConsentStore* consent, PropagationStore* 
       store_(store),
       metrics_(metrics),
       services_(std::move(services)),
-      clock_(clock ? std::move(clock) : Clock(SystemNowMs)) {}
+      clock_(clock ? std::move(clock) : Clock(clock::UnixMillis)) {}
 
 absl::StatusOr<v1::GetPropagationStatusResponse> PropagationManager::GetStatus(
     const auth::Principal& caller, const v1::GetPropagationStatusRequest& req) {

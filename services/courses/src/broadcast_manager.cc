@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "advocacy/common/clock.h"
 #include "advocacy/common/digest.h"
 #include "advocacy/common/idempotent_write.h"
 #include "advocacy/common/ids.h"
@@ -68,7 +69,7 @@ BroadcastManager::BroadcastManager(CoursesStore* store, CatalogManager* catalog,
       notifier_(notifier),
       observer_(observer),
       options_(std::move(options)),
-      clock_(clock ? std::move(clock) : Clock(SystemNowMs)),
+      clock_(clock ? std::move(clock) : Clock(clock::UnixMillis)),
       events_(options_) {}
 
 absl::StatusOr<BroadcastManager::Written> BroadcastManager::Write(const Target& target,

@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "advocacy/common/clock.h"
 #include "advocacy/common/digest.h"
 #include "advocacy/common/idempotent_write.h"
 #include "advocacy/common/ids.h"
@@ -113,7 +114,7 @@ CatalogManager::CatalogManager(CoursesStore* store, outbox::Notifier* notifier,
     : store_(store),
       notifier_(notifier),
       options_(std::move(options)),
-      clock_(clock ? std::move(clock) : Clock(SystemNowMs)),
+      clock_(clock ? std::move(clock) : Clock(clock::UnixMillis)),
       events_(options_) {}
 
 void CatalogManager::Notify(const std::string& tenant_id, const std::string& entry) {

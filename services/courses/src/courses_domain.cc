@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "advocacy/common/clock.h"
 #include "advocacy/common/digest.h"
 #include "advocacy/common/kafka.h"
 #include "advocacy/common/logging.h"
@@ -34,12 +35,6 @@ void RandomBytes(unsigned char* out, size_t n) {
 
 idempotent::Options RetryOptions(const DomainOptions& options, std::string_view what) {
   return {.max_attempts = options.max_commit_attempts, .what = what};
-}
-
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 google::protobuf::Timestamp ToTimestamp(int64_t ms) {

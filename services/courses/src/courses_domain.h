@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
+#include "advocacy/common/clock.h"
 #include "advocacy/common/idempotent_write.h"
 #include "advocacy/courses/v1/courses.pb.h"
 
@@ -38,7 +39,6 @@ struct DomainOptions {
 idempotent::Options RetryOptions(const DomainOptions& options, std::string_view what);
 
 using Clock = std::function<int64_t()>;  // milliseconds since the epoch
-int64_t SystemNowMs();
 
 google::protobuf::Timestamp ToTimestamp(int64_t ms);
 int64_t ToMillis(const google::protobuf::Timestamp& ts);

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "advocacy/common/clock.h"
 #include "advocacy/common/digest.h"
 #include "advocacy/common/idempotent_write.h"
 #include "advocacy/common/ids.h"
@@ -148,7 +149,7 @@ LearningManager::LearningManager(CoursesStore* store, CatalogManager* catalog,
       notifier_(notifier),
       observer_(observer),
       options_(std::move(options)),
-      clock_(clock ? std::move(clock) : Clock(SystemNowMs)),
+      clock_(clock ? std::move(clock) : Clock(clock::UnixMillis)),
       events_(options_) {}
 
 absl::StatusOr<LearningManager::Written> LearningManager::Write(const std::string& t,

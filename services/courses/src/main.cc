@@ -1,5 +1,6 @@
 // Wiring only: read config, build objects, run.
 
+#include "advocacy/common/clock.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/service_runtime.h"
 #include "broadcast_manager.h"
@@ -29,7 +30,7 @@ int main() {
   // The active-learners gauge is counted in Redis, so it survives restarts and every replica
   // reports the same number.
   rt.Every("the active-learners gauge", cfg.active_refresh, [&] {
-    auto count = store.CountActiveLearners(SystemNowMs() - cfg.active_window.count());
+    auto count = store.CountActiveLearners(clock::UnixMillis() - cfg.active_window.count());
     if (count.ok()) {
       metrics.SetActiveLearners(*count);
     } else {

@@ -6,12 +6,12 @@
 //
 //   int main() {
 //     config::EnvReader env;
-//     FooConfig cfg = ReadFooConfig(env);
+//     const FooConfig cfg = ReadFooConfig(env);
 //     runtime::ServiceRuntime rt(env, cfg.runtime);
 //     RedisFooStore store(&rt.redis());
 //     FooManager manager(&store, &rt.outbox(), ...);
 //     rt.Consume("foo-bar", cfg.bar_topic, [&](const kafka::Message& m) { ... });
-//     auto service = FooGrpcService(&manager, rt.rpc());   // an rpc::UnaryService table
+//     const auto service = FooGrpcService(&manager, rt.rpc());   // an rpc::UnaryService table
 //     return rt.Serve({service.get()});
 //   }
 //
