@@ -51,11 +51,21 @@ bench_cleanup() {
 }
 
 # bench_stack_up LOGDIR [install]: starts Redis + Kafka under ADVOCACY_HOME, from empty.
+# bench_install DIR: deploy/local/install.sh once per run (log in DIR/install.log). Scripts call it
+# before they build, so a fresh machine has the compilers and libraries first.
+bench_install() {
+  local dir="$1"
+  ((${BENCH_INSTALLED:-0})) && return 0
+  mkdir -p "$dir"
+  "$BENCH_REPO/deploy/local/install.sh" >"$dir/install.log" 2>&1 ||
+    { tail -n 30 "$dir/install.log" >&2; bench_die "deploy/local/install.sh failed (log above)"; }
+  BENCH_INSTALLED=1
+}
+
 bench_stack_up() {
   local dir="$1"
   if [[ "${2:-}" == install ]]; then
-    "$BENCH_REPO/deploy/local/install.sh" >"$dir/install.log" 2>&1 ||
-      { tail -n 30 "$dir/install.log" >&2; bench_die "deploy/local/install.sh failed (log above)"; }
+    bench_install "$dir"
   fi
   BENCH_STACK_STARTED=1
   # A clean stack: each run uses fresh consumer groups, which on a reused Kafka would replay

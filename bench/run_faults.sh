@@ -66,13 +66,14 @@ done
 for f in ${FAULTS//,/ }; do
   [[ " kafka consent content notifications redis lag poison " == *" $f "* ]] || bench_die "unknown fault '$f' (see --help)"
 done
-PY=/usr/bin/python3
-"$PY" -c 'import aiosmtpd' 2>/dev/null || bench_die "$PY cannot import aiosmtpd; run deploy/local/install.sh"
 
 bench_init_home "$HOME_DIR"
 RUN_DIR="$ADVOCACY_HOME/faults"
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
+[[ -n "$INSTALL" ]] && bench_install "$RUN_DIR"
+PY=/usr/bin/python3
+"$PY" -c 'import aiosmtpd' 2>/dev/null || bench_die "$PY cannot import aiosmtpd; run deploy/local/install.sh"
 if ((DO_BUILD)); then
   bench_build "$BUILD_DIR" "$RUN_DIR" consent content notifications advocacy_load propagation_bench \
     fault_check

@@ -60,6 +60,7 @@ done
 bench_init_home "$HOME_DIR"
 RUN_DIR="$ADVOCACY_HOME/load"
 mkdir -p "$RUN_DIR"
+[[ -n "$INSTALL" ]] && bench_install "$RUN_DIR"
 if ((DO_BUILD)); then
   bench_build "$BUILD_DIR" "$RUN_DIR" consent content notifications advocacy_load
 fi

@@ -60,14 +60,15 @@ for v in RECIPIENTS CONSENT_EVERY ROUNDS WORKERS SEED_C TIMEOUT; do
 done
 [[ "$SETTLE" =~ ^[0-9]+(\.[0-9]+)?$ ]] || bench_die "--settle must be a number of seconds"
 ((WORKERS <= 64)) || bench_die "--workers must be at most 64 (NOTIFICATIONS_DISPATCH_WORKERS)"
-SINK_PY=/usr/bin/python3
-[[ -x "$SINK_PY" ]] && "$SINK_PY" -c 'import aiosmtpd' 2>/dev/null ||
-  bench_die "the SMTP sink needs Debian's python3 with aiosmtpd (apt-get install python3-aiosmtpd, or run deploy/local/install.sh)"
-command -v openssl >/dev/null || bench_die "openssl not found; run deploy/local/install.sh"
 
 bench_init_home "$HOME_DIR"
 RUN_DIR="$ADVOCACY_HOME/notifications-bench"
 mkdir -p "$RUN_DIR"
+[[ -n "$INSTALL" ]] && bench_install "$RUN_DIR"
+SINK_PY=/usr/bin/python3
+[[ -x "$SINK_PY" ]] && "$SINK_PY" -c 'import aiosmtpd' 2>/dev/null ||
+  bench_die "the SMTP sink needs Debian's python3 with aiosmtpd (apt-get install python3-aiosmtpd, or run deploy/local/install.sh)"
+command -v openssl >/dev/null || bench_die "openssl not found; run deploy/local/install.sh"
 TARGETS=(consent notifications notifications_bench)
 if ((DO_BUILD)); then
   if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then

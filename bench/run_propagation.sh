@@ -49,6 +49,7 @@ done
 bench_init_home "$HOME_DIR"
 RUN_DIR="$ADVOCACY_HOME/propagation"
 mkdir -p "$RUN_DIR"
+[[ -n "$INSTALL" ]] && bench_install "$RUN_DIR"
 if ((DO_BUILD)); then
   bench_build "$BUILD_DIR" "$RUN_DIR" consent content notifications advocacy_load kafka_latency \
     propagation_bench
