@@ -295,8 +295,9 @@ TEST_F(PropagationIntegrationTest, PoisonReceiptIsDeadLetteredAndTheConsumerGoes
   poison.topic = kReceiptsTopic;
   poison.key = key;  // the same partition as the employee's real receipts
   poison.payload = "\xff\xff\xff not a receipt";
+  // From a producer of receipts (any other source is refused before the body is read).
   poison.headers = kafka::ToHeaders({.id = kafka::NewEventId(),
-                                     .source = "/advocacy/it",
+                                     .source = "/advocacy/content",
                                      .type = "advocacy.consent.v1.ConsentApplied",
                                      .time = kafka::NowRfc3339()});
   ASSERT_TRUE((*producer)->ProduceSync(poison, seconds(10)).ok());

@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "advocacy/common/event_trust.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/strings.h"
 
@@ -162,6 +163,12 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
                                  hours(1), hours(24 * 3650));
   c.outbox_lease = env.Millis(advocacy::StrCat(prefix, "_OUTBOX_LEASE_MS"), milliseconds(3000),
                               milliseconds(100), milliseconds(600000));
+  c.event_sources = env.Optional("ADVOCACY_EVENT_SOURCES", "");
+  if (auto policy = event_trust::SourcePolicy::WithOverrides(c.event_sources); !policy.ok()) {
+    env.AddError(advocacy::StrCat("ADVOCACY_EVENT_SOURCES: ", policy.status().message(),
+                                  " (format: topic=source|source;topic=source)"));
+  }
+  c.consent_max_sequence_gap = env.Int("ADVOCACY_CONSENT_MAX_SEQUENCE_GAP", 1000, 1, 1'000'000'000);
   return c;
 }
 

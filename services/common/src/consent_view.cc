@@ -59,10 +59,13 @@ absl::StatusOr<std::vector<std::string>> Fields(
 
 }  // namespace
 
-ConsentView::ConsentView(redis::Pool* pool, std::string service)
+ConsentView::ConsentView(redis::Pool* pool, std::string service, ViewOptions options)
     : pool_(pool),
       service_(std::move(service)),
-      apply_script_(std::string(lua::kConsentViewApplyLua)) {}
+      options_(options),
+      apply_script_(std::string(lua::kConsentViewApplyLua)) {
+  options_.max_sequence_gap = std::max<int64_t>(1, options_.max_sequence_gap);
+}
 
 std::string ConsentView::KeyFor(std::string_view service, std::string_view tenant_id,
                                 std::string_view employee_id) {
@@ -126,18 +129,28 @@ absl::StatusOr<ApplyResult> ConsentView::ApplyScopes(const std::string& tenant_i
                                                      int64_t sequence, bool grant, bool all_scopes,
                                                      const std::vector<std::string>& fields) {
   std::vector<std::string> args = {std::to_string(sequence), grant ? "G" : "W",
-                                   all_scopes ? "1" : "0"};
+                                   all_scopes ? "1" : "0",
+                                   std::to_string(options_.max_sequence_gap)};
   args.insert(args.end(), fields.begin(), fields.end());
   constexpr std::string_view kWhat = "a consent event for the view";
   ASSIGN_OR_RETURN(const redis::Reply reply,
                    pool_->Eval(apply_script_, {KeyFor(tenant_id, employee_id)}, args, kWhat));
-  if (!reply.is_array() || reply.elements.empty()) return redis::RefusedError(reply, kWhat);
+  if (!reply.is_array() || reply.elements.size() < 2) return redis::RefusedError(reply, kWhat);
+  if (reply.elements[0].integer < 0) {
+    return event_trust::Reject(
+        event_trust::Reason::kSequenceGap,
+        advocacy::StrCat(
+            "sequence ", sequence, " of ", tenant_id, "/", employee_id, " is more than ",
+            options_.max_sequence_gap, " above the highest sequence this view applied (",
+            reply.elements[1].integer, "); not applied (ADVOCACY_CONSENT_MAX_SEQUENCE_GAP)"));
+  }
   ApplyResult result;
   result.tenant_id = tenant_id;
   result.employee_id = employee_id;
   result.sequence = sequence;
   result.changed = static_cast<int>(reply.elements[0].integer);
-  for (size_t i = 1; i < reply.elements.size(); ++i) {
+  result.view_sequence = reply.elements[1].integer;
+  for (size_t i = 2; i < reply.elements.size(); ++i) {
     result.withdrawn.push_back(reply.elements[i].str);
   }
   return result;
@@ -152,6 +165,8 @@ absl::StatusOr<ApplyResult> ConsentView::ApplyMessage(const kafka::Message& mess
     if (!event.ParseFromString(message.payload)) {
       return absl::InvalidArgumentError("the ConsentGiven body cannot be decoded");
     }
+    RETURN_IF_ERROR(event_trust::CheckKey(
+        message, advocacy::StrCat(event.tenant_id(), "/", event.employee_id())));
     return Apply(event);
   }
   if (ce.type == withdrawn) {
@@ -159,6 +174,8 @@ absl::StatusOr<ApplyResult> ConsentView::ApplyMessage(const kafka::Message& mess
     if (!event.ParseFromString(message.payload)) {
       return absl::InvalidArgumentError("the ConsentWithdrawn body cannot be decoded");
     }
+    RETURN_IF_ERROR(event_trust::CheckKey(
+        message, advocacy::StrCat(event.tenant_id(), "/", event.employee_id())));
     return Apply(event);
   }
   if (ce.type.rfind("advocacy.consent.v1.", 0) == 0) return ApplyResult{};  // nothing to apply
@@ -219,6 +236,9 @@ absl::StatusOr<std::unique_ptr<ConsentViewConsumer>> ConsentViewConsumer::Create
     options.group_id = advocacy::StrCat(view->service(), "-consent-view");
   }
   std::unique_ptr<ConsentViewConsumer> self(new ConsentViewConsumer(view, std::move(options)));
+  if (self->options_.rejections != nullptr) {
+    self->options_.rejections->Declare(self->options_.topic);
+  }
   if (self->options_.registry != nullptr) {
     auto& family = prometheus::BuildHistogram()
                        .Name("advocacy_consent_propagation_lag_seconds")
@@ -272,7 +292,21 @@ absl::Status ConsentViewConsumer::Handle(const kafka::Message& message) {
 }
 
 absl::Status ConsentViewConsumer::Handle(const kafka::Message& message, kafka::Finished finished) {
-  auto result = view_->ApplyMessage(message);
+  absl::Status status = Process(message, std::move(finished));
+  if (options_.rejections != nullptr) {
+    status = options_.rejections->Observe(options_.topic, std::move(status));
+  }
+  return status;
+}
+
+absl::Status ConsentViewConsumer::Process(const kafka::Message& message, kafka::Finished finished) {
+  const event_trust::SourcePolicy& sources =
+      options_.sources != nullptr ? *options_.sources : event_trust::SourcePolicy::Defaults();
+  // The source first: nothing from another producer is even decoded.
+  absl::StatusOr<ApplyResult> result = [&]() -> absl::StatusOr<ApplyResult> {
+    RETURN_IF_ERROR(sources.CheckSource(message));
+    return view_->ApplyMessage(message);
+  }();
   if (!result.ok()) {
     if (absl::IsInvalidArgument(result.status())) {
       log::Warning("consent event rejected; it goes to the dead-letter topic",
@@ -316,6 +350,7 @@ absl::Status ConsentViewConsumer::SendReceipt(const ApplyResult& result, kafka::
   receipt.set_tenant_id(result.tenant_id);
   receipt.set_employee_id(result.employee_id);
   receipt.set_sequence(result.sequence);
+  receipt.set_view_sequence(result.view_sequence);
   receipt.set_service(view_->service());
   if (result.event_time_ms > 0) {
     *receipt.mutable_event_time() = TimeUtil::MillisecondsToTimestamp(result.event_time_ms);

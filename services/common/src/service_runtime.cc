@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
 
 #include "advocacy/common/auth.h"
+#include "advocacy/common/event_trust.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/metrics.h"
 #include "advocacy/common/outbox.h"
@@ -51,6 +53,10 @@ struct ServiceRuntime::Impl {
   metrics::Metrics metrics;
   kafka::Stats producer_stats;
   kafka::Stats consumer_stats;
+  // Who may produce which topic (ADVOCACY_EVENT_SOURCES over the defaults), and the count of
+  // events the consumers refused: every consumer is guarded by both.
+  event_trust::SourcePolicy sources;
+  std::unique_ptr<event_trust::RejectionMetrics> rejections;
   bool consumer_stats_exported = false;
   std::unique_ptr<kafka::Producer> producer;
   std::unique_ptr<outbox::Relay> relay;
@@ -166,6 +172,10 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
                                                   .issuer = config_.jwt_issuer,
                                                   .audience = config_.jwt_audience}),
                      "the JWT public key or settings are invalid");
+  s.sources = OrDie(event_trust::SourcePolicy::WithOverrides(config_.event_sources),
+                    "ADVOCACY_EVENT_SOURCES is invalid");
+  s.rejections =
+      std::make_unique<event_trust::RejectionMetrics>(s.metrics.registry(), config_.service_name);
   OrDie(s.metrics.Serve(config_.metrics_listen),
         "cannot serve metrics: is the port in use? set ADVOCACY_METRICS_LISTEN");
   s.producer = OrDie(
@@ -226,12 +236,14 @@ kafka::ConsumerOptions OptionsFor(const config::RuntimeConfig& config, std::stri
 
 void ServiceRuntime::Consume(std::string group_id, std::string topic, kafka::Handler handler) {
   kafka::ConsumerOptions options = OptionsFor(config_, std::move(group_id), std::move(topic));
+  TrustProducersOf(options.topics[0]);
   DeclareTopics({options.topics[0], options.dead_letter_topic});
   if (!impl_->consumer_stats_exported) {
     impl_->metrics.ExportKafkaStats("consumer", &impl_->consumer_stats);
     impl_->consumer_stats_exported = true;
   }
   const std::string what = StrCat("cannot create the consumer of ", options.topics[0]);
+  handler = event_trust::Guard(&impl_->sources, impl_->rejections.get(), std::move(handler));
   impl_->consumers.push_back(
       OrDie(kafka::Consumer::Create(std::move(options), std::move(handler), &impl_->consumer_stats),
             what));
@@ -240,37 +252,53 @@ void ServiceRuntime::Consume(std::string group_id, std::string topic, kafka::Han
 void ServiceRuntime::ConsumeDeferred(std::string group_id, std::string topic,
                                      kafka::DeferredHandler handler) {
   kafka::ConsumerOptions options = OptionsFor(config_, std::move(group_id), std::move(topic));
+  TrustProducersOf(options.topics[0]);
   DeclareTopics({options.topics[0], options.dead_letter_topic});
   if (!impl_->consumer_stats_exported) {
     impl_->metrics.ExportKafkaStats("consumer", &impl_->consumer_stats);
     impl_->consumer_stats_exported = true;
   }
   const std::string what = StrCat("cannot create the consumer of ", options.topics[0]);
+  handler = event_trust::Guard(&impl_->sources, impl_->rejections.get(), std::move(handler));
   impl_->consumers.push_back(
       OrDie(kafka::Consumer::CreateDeferred(std::move(options), std::move(handler),
                                             &impl_->consumer_stats),
             what));
 }
 
+void ServiceRuntime::TrustProducersOf(const std::string& topic) {
+  if (impl_->sources.Allowed(topic) == nullptr) {
+    std::fprintf(stderr,
+                 "configuration error:\nno producer of topic '%s' is trusted: name its ce_source "
+                 "in ADVOCACY_EVENT_SOURCES (topic=source|source;...)\n",
+                 topic.c_str());
+    std::exit(2);
+  }
+  impl_->rejections->Declare(topic);
+}
+
 void ServiceRuntime::ConsumeConsentView(consent_view::ConsentView* view, ConsentViewFeed feed) {
+  TrustProducersOf(feed.topic);
   DeclareTopics({feed.topic, feed.receipts_topic, kafka::DeadLetterTopic(feed.topic, name())});
   if (!impl_->consumer_stats_exported) {
     impl_->metrics.ExportKafkaStats("consumer", &impl_->consumer_stats);
     impl_->consumer_stats_exported = true;
   }
-  impl_->view_consumers.push_back(
-      OrDie(consent_view::ConsentViewConsumer::Create(
-                view, {.brokers = config_.kafka_brokers,
-                       .topic = std::move(feed.topic),
-                       .group_id = std::move(feed.group_id),
-                       .on_withdrawn = std::move(feed.on_withdrawn),
-                       .registry = &impl_->metrics.registry(),
-                       .stats = &impl_->consumer_stats,
-                       .extra = config_.KafkaConsumerExtra(),
-                       // The producer outlives the consumer (the runtime destroys consumers first).
-                       .receipts = {.producer = impl_->producer.get(),
-                                    .topic = std::move(feed.receipts_topic)}}),
-            "cannot create the consent event consumer"));
+  impl_->view_consumers.push_back(OrDie(
+      consent_view::ConsentViewConsumer::Create(
+          view,
+          {.brokers = config_.kafka_brokers,
+           .topic = std::move(feed.topic),
+           .group_id = std::move(feed.group_id),
+           .on_withdrawn = std::move(feed.on_withdrawn),
+           .registry = &impl_->metrics.registry(),
+           .stats = &impl_->consumer_stats,
+           .extra = config_.KafkaConsumerExtra(),
+           // The producer outlives the consumer (the runtime destroys consumers first).
+           .receipts = {.producer = impl_->producer.get(), .topic = std::move(feed.receipts_topic)},
+           .sources = &impl_->sources,
+           .rejections = impl_->rejections.get()}),
+      "cannot create the consent event consumer"));
 }
 
 void ServiceRuntime::Own(std::string what, std::function<absl::Status()> start,

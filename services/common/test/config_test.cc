@@ -95,5 +95,40 @@ TEST(RuntimeConfigTest, KafkaSessionTimeoutIsBoundedAndReachesEveryConsumer) {
   }
 }
 
+TEST(RuntimeConfigTest, EventTrustSettingsAreCheckedAtStart) {
+  const std::vector<std::pair<std::string, std::string>> base = {
+      {"ADVOCACY_REDIS_URL", "redis://127.0.0.1:6379"},
+      {"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:9092"},
+      {"ADVOCACY_JWT_PUBLIC_KEY_FILE", "/nonexistent/key.pem"},
+      {"ADVOCACY_JWT_ISSUER", "iss"}};
+  {
+    EnvReader env(base);
+    const RuntimeConfig c = ReadRuntimeConfig(env, "test");
+    EXPECT_EQ(c.event_sources, "");
+    EXPECT_EQ(c.consent_max_sequence_gap, 1000);
+  }
+  {
+    auto vars = base;
+    vars.emplace_back("ADVOCACY_EVENT_SOURCES", "advocacy.content.v1=/advocacy/content|/x");
+    vars.emplace_back("ADVOCACY_CONSENT_MAX_SEQUENCE_GAP", "50000");
+    EnvReader env(vars);
+    const RuntimeConfig c = ReadRuntimeConfig(env, "test");
+    EXPECT_EQ(c.event_sources, "advocacy.content.v1=/advocacy/content|/x");
+    EXPECT_EQ(c.consent_max_sequence_gap, 50000);
+  }
+  {
+    auto vars = base;
+    vars.emplace_back("ADVOCACY_EVENT_SOURCES", "advocacy.content.v1");
+    vars.emplace_back("ADVOCACY_CONSENT_MAX_SEQUENCE_GAP", "0");
+    EnvReader env(vars);
+    ReadRuntimeConfig(env, "test");
+    const std::string msg(env.Finish().message());
+    EXPECT_NE(msg.find("ADVOCACY_EVENT_SOURCES: entry 'advocacy.content.v1'"), std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("ADVOCACY_CONSENT_MAX_SEQUENCE_GAP=0 is out of range"), std::string::npos)
+        << msg;
+  }
+}
+
 }  // namespace
 }  // namespace advocacy::config

@@ -205,6 +205,61 @@ TEST_F(ConsentViewTest, InvalidEventsAreInvalidArgument) {
   EXPECT_TRUE(ok.ok()) << ok.status();
 }
 
+TEST_F(ConsentViewTest, KeyOfAnotherEmployeeIsRejectedAndChangesNothing) {
+  ASSERT_TRUE(view_->Apply(Given(1, {kLinkedIn})).ok());
+  kafka::Message forged = ToMessage(Withdrawn(2, {kLinkedIn}));
+  forged.key = "acme/e2";  // e2's partition, e1's body
+  const absl::Status st = view_->ApplyMessage(forged).status();
+  EXPECT_EQ(event_trust::ReasonOf(st), event_trust::Reason::kKeyMismatch) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("'acme/e2' is not 'acme/e1'"));
+  forged.key = "acme";
+  EXPECT_EQ(event_trust::ReasonOf(view_->ApplyMessage(forged).status()),
+            event_trust::Reason::kKeyMismatch);
+  EXPECT_TRUE(Granted(kLinkedIn)) << "nothing of a rejected event is applied";
+  EXPECT_TRUE(view_->ApplyMessage(ToMessage(Withdrawn(2, {kLinkedIn}))).ok());
+  EXPECT_FALSE(Granted(kLinkedIn));
+}
+
+// The forged ConsentGiven{sequence=2^62} of issue 11: without the bound every later real change
+// of the employee would be "older" and ignored.
+TEST_F(ConsentViewTest, SequenceFarAboveTheViewIsRejectedAndLaterRealChangesApply) {
+  ASSERT_TRUE(view_->Apply(Given(1, {kLinkedIn, kBoard})).ok());
+  const auto forged = view_->Apply(Given(int64_t{1} << 62, {kLinkedIn, kBoard}));
+  EXPECT_EQ(event_trust::ReasonOf(forged.status()), event_trust::Reason::kSequenceGap)
+      << forged.status();
+  EXPECT_THAT(std::string(forged.status().message()),
+              HasSubstr("is more than 1000 above the highest sequence this view applied (1)"));
+  auto snap = view_->Load("acme", "e1");
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->sequence, 1) << "the rejected event left no trace";
+
+  auto real = view_->Apply(Withdrawn(2, {}, /*all=*/true));
+  ASSERT_TRUE(real.ok()) << real.status();
+  EXPECT_EQ(real->changed, 2);
+  EXPECT_EQ(real->view_sequence, 2);
+  EXPECT_FALSE(Granted(kLinkedIn));
+  EXPECT_FALSE(Granted(kBoard));
+}
+
+TEST_F(ConsentViewTest, GapIsMeasuredFromTheHighestAppliedSequence) {
+  ConsentView narrow(pool_.get(), "content", {.max_sequence_gap = 10});
+  // An employee the view has not seen: the gap counts from 0.
+  EXPECT_EQ(event_trust::ReasonOf(narrow.Apply(Given(11, {kX})).status()),
+            event_trust::Reason::kSequenceGap);
+  auto first = narrow.Apply(Given(10, {kX}));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->view_sequence, 10);
+  EXPECT_TRUE(narrow.Apply(Withdrawn(20, {kX})).ok()) << "exactly the gap above is allowed";
+  EXPECT_EQ(event_trust::ReasonOf(narrow.Apply(Given(31, {kX})).status()),
+            event_trust::Reason::kSequenceGap);
+  // A late, older event is no gap at all: applied as before (a no-op here).
+  auto late = narrow.Apply(Given(15, {kX}));
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(late->changed, 0);
+  EXPECT_EQ(late->view_sequence, 20) << "the receipt says what the view holds";
+  EXPECT_FALSE(Granted(kX));
+}
+
 TEST_F(ConsentViewTest, ConsumerHandlerCallsBackOnWithdrawalAndMeasuresLag) {
   prometheus::Registry registry;
   std::vector<std::string> cancelled;
@@ -423,6 +478,51 @@ TEST_F(ConsentViewReceiptTest, RunningConsumerSendsReceiptsForConsumedEvents) {
   EXPECT_EQ(DecodeReceipt(receipts[0]).sequence(), 1);
   EXPECT_EQ(DecodeReceipt(receipts[1]).sequence(), 2);
   EXPECT_FALSE(Granted(kLinkedIn));
+}
+
+// A forged event produced under another identity, or under the consent service's identity with
+// the key of another employee or an impossible sequence: dead-lettered and counted, never
+// applied, no receipt.
+TEST_F(ConsentViewReceiptTest, ForgedEventsAreRejectedCountedAndGetNoReceipt) {
+  prometheus::Registry registry;
+  event_trust::RejectionMetrics rejections(registry, "content");
+  auto consumer =
+      ConsentViewConsumer::Create(view_.get(), {.receipts = Receipts(), .rejections = &rejections});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  ASSERT_TRUE((*consumer)->Handle(ToMessage(Given(1, {kLinkedIn}))).ok());
+
+  const int64_t huge = int64_t{1} << 62;
+  kafka::Message wrong_key = ToMessage(Given(huge, {kLinkedIn}));
+  wrong_key.key = "acme/e2";
+  kafka::Message wrong_source = ToMessage(Given(huge, {kLinkedIn}));
+  for (auto& h : wrong_source.headers) {
+    if (h.key == "ce_source") h.value = "/advocacy/content";  // a consumer's identity
+  }
+  kafka::Message far_above = ToMessage(Given(huge, {kLinkedIn}));
+  EXPECT_EQ(event_trust::ReasonOf((*consumer)->Handle(wrong_key)),
+            event_trust::Reason::kKeyMismatch);
+  EXPECT_EQ(event_trust::ReasonOf((*consumer)->Handle(wrong_source)),
+            event_trust::Reason::kUnexpectedSource);
+  EXPECT_EQ(event_trust::ReasonOf((*consumer)->Handle(far_above)),
+            event_trust::Reason::kSequenceGap);
+  EXPECT_EQ(producer_stats_.produced.load(), 1u) << "receipts only for what was applied";
+
+  ASSERT_TRUE((*consumer)->Handle(ToMessage(Withdrawn(2, {kLinkedIn}))).ok());
+  EXPECT_FALSE(Granted(kLinkedIn)) << "the real withdrawal after the forgeries is applied";
+  const auto receipts = ReadTopic(cluster_->brokers(), kReceipts, 1, 2);
+  ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_EQ(DecodeReceipt(receipts[1]).sequence(), 2);
+  EXPECT_EQ(DecodeReceipt(receipts[1]).view_sequence(), 2);
+
+  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  for (const char* reason : {"key_mismatch", "unexpected_source", "sequence_gap"}) {
+    EXPECT_THAT(text, HasSubstr(std::string("advocacy_kafka_rejected_events_total{reason=\"") +
+                                reason + "\",service=\"content\",topic=\"advocacy.consent.v1\"} 1"))
+        << reason;
+  }
+  EXPECT_THAT(text, HasSubstr("reason=\"service_mismatch\",service=\"content\",topic=\""
+                              "advocacy.consent.v1\"} 0"))
+      << "declared at 0 when the consumer was created";
 }
 
 TEST(ParseRfc3339, ParsesMillis) {

@@ -20,6 +20,8 @@
 #include "advocacy/common/kafka.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
 #include "testing/redis_server.h"
 
 namespace advocacy::runtime {
@@ -27,6 +29,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 template <typename Pred>
 bool WaitFor(Pred pred, std::chrono::milliseconds limit = 20s) {
@@ -61,7 +64,8 @@ TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
                          {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
                          {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},
                          {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"},
-                         {"PROBE_OUTBOX_LEASE_MS", "500"}});
+                         {"PROBE_OUTBOX_LEASE_MS", "500"},
+                         {"ADVOCACY_EVENT_SOURCES", topic + "=/advocacy/probe-producer"}});
   const config::RuntimeConfig cfg = config::ReadRuntimeConfig(env, "probe");
   EXPECT_EQ(cfg.outbox_lease, 500ms);  // <SERVICE>_OUTBOX_LEASE_MS, named after the service
   ServiceRuntime rt(env, cfg);
@@ -90,8 +94,10 @@ TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
   std::atomic<int> ticks{0};
   rt.Every("ticker", 10ms, [&] { ++ticks; });
   std::atomic<int> consumed{0};
+  std::atomic<int> forged_seen{0};
   rt.Consume("probe-" + suffix, topic, [&](const kafka::Message& m) {
     if (m.payload == "hello") ++consumed;
+    if (m.payload == "forged") ++forged_seen;
     return absl::OkStatus();
   });
 
@@ -99,11 +105,26 @@ TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
   std::thread serving([&] { exit_code = rt.Serve({}, {"probe.v1.ProbeService"}); });
 
   // The topic was created by the runtime (the test stack's broker does not auto-create
-  // topics), and the consumer started after that gets what is produced to it.
-  ASSERT_TRUE(WaitFor([&] {
-    return rt.producer().ProduceSync({.topic = topic, .key = "k", .payload = "hello"}, 2s).ok();
-  }));
+  // topics), and the consumer started after that gets what its producer sends to it; an event
+  // from any other source never reaches the handler and is counted (ADVOCACY_EVENT_SOURCES).
+  auto event = [&](const std::string& source, const std::string& payload) {
+    return kafka::Message{
+        .topic = topic,
+        .key = "k",
+        .payload = payload,
+        .headers =
+            kafka::ToHeaders({.id = kafka::NewEventId(), .source = source, .type = "probe.v1.Hi"})};
+  };
+  ASSERT_TRUE(WaitFor(
+      [&] { return rt.producer().ProduceSync(event("/advocacy/intruder", "forged"), 2s).ok(); }));
+  ASSERT_TRUE(rt.producer().ProduceSync(event("/advocacy/probe-producer", "hello"), 2s).ok());
   EXPECT_TRUE(WaitFor([&] { return consumed.load() >= 1; }));
+  EXPECT_EQ(forged_seen.load(), 0);
+  const std::string text =
+      prometheus::TextSerializer().Serialize(rt.metrics().registry().Collect());
+  EXPECT_THAT(text, HasSubstr("advocacy_kafka_rejected_events_total{reason=\"unexpected_source\","
+                              "service=\"probe\",topic=\"" +
+                              topic + "\"} 1"));
   EXPECT_TRUE(WaitFor([&] { return ticks.load() >= 2; }));
 
   rt.RequestStop();
@@ -113,6 +134,33 @@ TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
   const int after = ticks.load();
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(ticks.load(), after);  // the periodic task stopped with the runtime
+  std::remove(key_file.c_str());
+}
+
+// A consumer of a topic nobody is trusted to produce would dead-letter every event: the service
+// does not start, with a configuration error (status 2) that names the topic.
+TEST(ServiceRuntimeDeathTest, ConsumingATopicWithoutTrustedProducerIsAConfigurationError) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto keys = auth::GenerateKeyPair();
+  ASSERT_TRUE(keys.ok());
+  const std::string key_file =
+      ::testing::TempDir() + "/service_runtime_death_" + std::to_string(getpid()) + ".pem";
+  std::ofstream(key_file) << keys->second;
+  EXPECT_EXIT(
+      {
+        // Neither Redis nor Kafka is contacted before the check.
+        config::EnvReader env({{"ADVOCACY_REDIS_URL", "redis://127.0.0.1:1"},
+                               {"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:1"},
+                               {"ADVOCACY_JWT_PUBLIC_KEY_FILE", key_file},
+                               {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
+                               {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},
+                               {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"}});
+        const config::RuntimeConfig cfg = config::ReadRuntimeConfig(env, "probe");
+        ServiceRuntime rt(env, cfg);
+        rt.Consume("probe", "advocacy.unowned.v1",
+                   [](const kafka::Message&) { return absl::OkStatus(); });
+      },
+      ::testing::ExitedWithCode(2), "no producer of topic 'advocacy.unowned.v1' is trusted");
   std::remove(key_file.c_str());
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_split.h"
+#include "advocacy/common/event_trust.h"
 #include "advocacy/common/ids.h"
 #include "advocacy/common/strings.h"
 
@@ -46,6 +47,22 @@ ConsentConfig ReadConsentConfig(config::EnvReader& env) {
   c.receipts_group = env.Optional("CONSENT_RECEIPTS_GROUP", "consent-receipts");
   if (c.receipts_topic == c.topic) {
     env.AddError("CONSENT_RECEIPTS_TOPIC must differ from CONSENT_TOPIC");
+  }
+  // A receipt is believed only from its own service's source: an expected service that may not
+  // produce receipts would leave every change unapplied for ever.
+  if (auto sources = event_trust::SourcePolicy::WithOverrides(c.runtime.event_sources);
+      sources.ok()) {
+    const std::vector<std::string>* allowed = sources->Allowed(c.receipts_topic);
+    for (const std::string& service : c.propagation_services) {
+      const std::string source = event_trust::SourceOf(service);
+      if (allowed == nullptr ||
+          std::find(allowed->begin(), allowed->end(), source) == allowed->end()) {
+        env.AddError(advocacy::StrCat("CONSENT_PROPAGATION_SERVICES names '", service, "', but ",
+                                      source, " may not produce ", c.receipts_topic,
+                                      ": add it to ADVOCACY_EVENT_SOURCES (", c.receipts_topic,
+                                      "=...) or remove the service"));
+      }
+    }
   }
   c.receipts_kept = static_cast<int>(env.Int("CONSENT_RECEIPTS_KEPT", 100, 1, 10000));
   c.pending_kept = static_cast<int>(env.Int("CONSENT_PENDING_KEPT", 1000, 1, 100000));

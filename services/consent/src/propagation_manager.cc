@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "advocacy/common/clock.h"
+#include "advocacy/common/event_trust.h"
 #include "advocacy/common/ids.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/status_macros.h"
@@ -16,6 +17,19 @@ namespace advocacy::consent {
 namespace {
 
 using google::protobuf::util::TimeUtil;
+
+absl::Status ValidateReceipt(const v1::ConsentApplied& r) {
+  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", r.tenant_id()));
+  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", r.employee_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("service", r.service()));
+  if (r.sequence() <= 0) return absl::InvalidArgumentError("sequence: must be positive");
+  if (r.view_sequence() < 0)
+    return absl::InvalidArgumentError("view_sequence: must not be negative");
+  if (r.applied_time().seconds() <= 0) {
+    return absl::InvalidArgumentError("applied_time: required");
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -117,23 +131,22 @@ absl::Status PropagationManager::HandleReceipt(const kafka::Message& message) {
   if (!receipt.ParseFromString(message.payload)) {
     return absl::InvalidArgumentError("the ConsentApplied body cannot be decoded");
   }
-  const std::string key = advocacy::StrCat(receipt.tenant_id(), "/", receipt.employee_id());
-  if (message.key != key) {
-    return absl::InvalidArgumentError(advocacy::StrCat("the Kafka key '", message.key,
-                                                       "' does not match the receipt's '", key,
-                                                       "' (tenant_id/employee_id)"));
+  RETURN_IF_ERROR(ValidateReceipt(receipt));
+  RETURN_IF_ERROR(event_trust::CheckKey(
+      message, advocacy::StrCat(receipt.tenant_id(), "/", receipt.employee_id())));
+  // One service cannot vouch for another: a receipt speaks only for the service that sent it.
+  if (const std::string own = event_trust::SourceOf(receipt.service()); ce.source != own) {
+    return event_trust::Reject(
+        event_trust::Reason::kServiceMismatch,
+        advocacy::StrCat("a receipt for service '", receipt.service(), "' must come from ", own,
+                         ", not from '", ce.source, "'"));
   }
   return ApplyReceipt(receipt);
 }
 
 absl::Status PropagationManager::ApplyReceipt(const v1::ConsentApplied& r) {
-  RETURN_IF_ERROR(ids::ValidateTenantId("tenant_id", r.tenant_id()));
-  RETURN_IF_ERROR(ids::ValidateEmployeeId("employee_id", r.employee_id()));
-  RETURN_IF_ERROR(ids::ValidateObjectId("service", r.service()));
-  if (r.sequence() <= 0) return absl::InvalidArgumentError("sequence: must be positive");
-  if (r.applied_time().seconds() <= 0) {
-    return absl::InvalidArgumentError("applied_time: required");
-  }
+  RETURN_IF_ERROR(ValidateReceipt(r));
+  RETURN_IF_ERROR(CheckAgainstLedger(r));
   const int64_t applied_ms = TimeUtil::TimestampToMilliseconds(r.applied_time());
   auto first =
       store_->RecordReceipt(r.tenant_id(), r.employee_id(), r.service(), r.sequence(), applied_ms);
@@ -155,6 +168,33 @@ absl::Status PropagationManager::ApplyReceipt(const v1::ConsentApplied& r) {
                                               {"service", r.service()},
                                               {"sequence", std::to_string(r.sequence())},
                                               {"first", *first ? "true" : "false"}});
+  return absl::OkStatus();
+}
+
+absl::Status PropagationManager::CheckAgainstLedger(const v1::ConsentApplied& r) {
+  auto ledger = consent_->Load(r.tenant_id(), r.employee_id());
+  if (!ledger.ok()) {
+    // A storage failure must never dead-letter a good receipt: make it retryable.
+    if (absl::IsInvalidArgument(ledger.status())) {
+      return absl::InternalError(ledger.status().message());
+    }
+    return ledger.status();
+  }
+  // The ledger is committed before its event is published, so a true receipt never names more.
+  const int64_t issued = ledger->sequence;
+  if (r.sequence() > issued) {
+    return event_trust::Reject(
+        event_trust::Reason::kSequenceAhead,
+        advocacy::StrCat("the receipt of ", r.service(), " names sequence ", r.sequence(), " of ",
+                         r.tenant_id(), "/", r.employee_id(), "; the ledger has issued ", issued));
+  }
+  if (r.view_sequence() > issued) {
+    return event_trust::Reject(
+        event_trust::Reason::kSequenceAhead,
+        advocacy::StrCat("the view of ", r.service(), " holds sequence ", r.view_sequence(), " of ",
+                         r.tenant_id(), "/", r.employee_id(), ", which the ledger (at ", issued,
+                         ") never issued: it applied a forged event and proves nothing"));
+  }
   return absl::OkStatus();
 }
 

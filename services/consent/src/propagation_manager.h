@@ -50,9 +50,15 @@ class PropagationManager final {
                                                      int64_t sequence);
 
   // The receipts consumer's handler. InvalidArgument (the message is dead-lettered) for anything
-  // that is not a well-formed ConsentApplied whose Kafka key matches its body; other errors are
-  // transient (Redis) and the message is retried. Idempotent.
+  // that is not a well-formed ConsentApplied; event_trust rejections (dead-lettered and counted)
+  // when its Kafka key is not its tenant_id/employee_id (key_mismatch), when its ce_source is not
+  // the source of the service it names (service_mismatch: one service cannot vouch for another),
+  // and as ApplyReceipt. Other errors are transient (Redis) and the message is retried.
+  // Idempotent. The runtime checked before that ce_source may produce receipts at all.
   absl::Status HandleReceipt(const kafka::Message& message);
+  // Records a receipt unless it claims what the ledger never issued: a sequence above the
+  // employee's latest, or a view_sequence above it (the view applied a forged event, so what it
+  // holds is not the employee's decision): event_trust::Reject(kSequenceAhead), nothing recorded.
   absl::Status ApplyReceipt(const v1::ConsentApplied& receipt);
 
   // Recomputes advocacy_consent_oldest_unapplied_seconds for every expected service and returns
@@ -66,6 +72,8 @@ class PropagationManager final {
   const std::vector<std::string>& services() const { return services_; }
 
  private:
+  absl::Status CheckAgainstLedger(const v1::ConsentApplied& receipt);
+
   ConsentStore* consent_;
   PropagationStore* store_;
   PropagationMetrics* metrics_;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "advocacy/common/event_trust.h"
 #include "advocacy/common/kafka.h"
 #include "consent_keys.h"
 #include "consent_manager.h"
@@ -286,6 +287,7 @@ TEST_F(PropagationTest, StatusOfTheLatestChangeAndErrors) {
 }
 
 TEST_F(PropagationTest, PoisonReceiptsAreInvalidArgument) {
+  ASSERT_EQ(Give("e1", {Share(v1::NETWORK_X)}), 1);
   const v1::ConsentApplied good = Receipt("e1", "content", 1, kStart, kStart + 1);
   auto poison = [&](kafka::Message m) { return propagation_->HandleReceipt(m); };
 
@@ -302,7 +304,7 @@ TEST_F(PropagationTest, PoisonReceiptsAreInvalidArgument) {
   EXPECT_TRUE(absl::IsInvalidArgument(poison(garbage)));
   kafka::Message other_key = ReceiptMessage(good);
   other_key.key = "acme/e2";
-  EXPECT_THAT(std::string(poison(other_key).message()), HasSubstr("does not match"));
+  EXPECT_EQ(event_trust::ReasonOf(poison(other_key)), event_trust::Reason::kKeyMismatch);
 
   auto bad = good;
   bad.clear_service();
@@ -321,6 +323,48 @@ TEST_F(PropagationTest, PoisonReceiptsAreInvalidArgument) {
   EXPECT_TRUE(absl::IsInvalidArgument(poison(ReceiptMessage(bad))));
 
   EXPECT_TRUE(poison(ReceiptMessage(good)).ok());
+}
+
+// A receipt speaks only for the service that sent it: content cannot vouch for notifications.
+TEST_F(PropagationTest, ReceiptClaimingAnotherServiceIsRejectedAndRecordsNothing) {
+  const int64_t seq = Give("e1", {Share(v1::NETWORK_X)});
+  kafka::Message forged = ReceiptMessage(Receipt("e1", "notifications", seq, kStart, kStart + 1));
+  for (auto& h : forged.headers) {
+    if (h.key == "ce_source") h.value = "/advocacy/content";
+  }
+  const absl::Status st = propagation_->HandleReceipt(forged);
+  EXPECT_EQ(event_trust::ReasonOf(st), event_trust::Reason::kServiceMismatch) << st;
+  EXPECT_THAT(std::string(st.message()),
+              HasSubstr("must come from /advocacy/notifications, not from '/advocacy/content'"));
+  EXPECT_FALSE(Status("e1", seq).services(1).applied());
+  EXPECT_EQ(Raw({"EXISTS", keys::Receipts(kTenant, "e1", "notifications")}).integer, 0);
+}
+
+// A receipt for a change the ledger never issued, or from a view that holds one: the view
+// applied a forged event, and its receipts prove nothing.
+TEST_F(PropagationTest, ReceiptBeyondTheLedgerIsRejectedAndRecordsNothing) {
+  const int64_t given = Give("e1", {Share(v1::NETWORK_X)});
+  const int64_t huge = int64_t{1} << 62;
+  const absl::Status ahead =
+      propagation_->HandleReceipt(ReceiptMessage(Receipt("e1", "content", huge, kStart, kStart)));
+  EXPECT_EQ(event_trust::ReasonOf(ahead), event_trust::Reason::kSequenceAhead) << ahead;
+  EXPECT_THAT(std::string(ahead.message()), HasSubstr("the ledger has issued 1"));
+
+  now_ += 1000;
+  const int64_t withdrawn = Withdraw("e1", {Share(v1::NETWORK_X)});
+  // The view still holds the forged sequence: it ignored the real withdrawal, and says so.
+  v1::ConsentApplied poisoned = Receipt("e1", "content", withdrawn, kStart, kStart + 1100);
+  poisoned.set_view_sequence(huge);
+  const absl::Status st = propagation_->ApplyReceipt(poisoned);
+  EXPECT_EQ(event_trust::ReasonOf(st), event_trust::Reason::kSequenceAhead) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("never issued"));
+  EXPECT_FALSE(Status("e1", withdrawn).services(0).applied()) << "the proof stays honest";
+  EXPECT_FALSE(Status("e1", given).services(0).applied());
+  EXPECT_EQ(Ages()["content"], 1000) << "and the oldest-unapplied alert sees it";
+
+  poisoned.set_view_sequence(withdrawn);
+  ASSERT_TRUE(propagation_->ApplyReceipt(poisoned).ok());
+  EXPECT_TRUE(Status("e1", withdrawn).services(0).applied());
 }
 
 TEST_F(PropagationTest, ReceiptOfAnUnexpectedServiceIsKeptButNotMeasured) {

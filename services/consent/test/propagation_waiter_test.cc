@@ -33,6 +33,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kTenant[] = "acme";
 
@@ -402,6 +403,32 @@ TEST(ConsentConfigTest, AcknowledgementWaitSettings) {
     EXPECT_THAT(errors, HasSubstr("CONSENT_ACK_WAIT_MS"));
     EXPECT_THAT(errors, HasSubstr("CONSENT_ACK_MAX_WAITING=65 must be at most half of "
                                   "ADVOCACY_GRPC_MAX_THREADS (128)"));
+  }
+}
+
+TEST(ConsentConfigTest, EveryExpectedServiceMustBeATrustedProducerOfReceipts) {
+  const std::vector<std::pair<std::string, std::string>> base = {
+      {"ADVOCACY_REDIS_URL", "redis://127.0.0.1:6379"},
+      {"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:9092"},
+      {"ADVOCACY_JWT_ISSUER", "it"}};
+  {
+    auto values = base;
+    values.push_back({"CONSENT_PROPAGATION_SERVICES", "content,courses"});
+    config::EnvReader env(values);
+    ReadConsentConfig(env);
+    EXPECT_THAT(std::string(env.Finish().message()),
+                HasSubstr("CONSENT_PROPAGATION_SERVICES names 'courses', but /advocacy/courses "
+                          "may not produce advocacy.consent.receipts.v1"));
+  }
+  {
+    auto values = base;
+    values.push_back({"CONSENT_PROPAGATION_SERVICES", "content,courses"});
+    values.push_back({"ADVOCACY_EVENT_SOURCES",
+                      "advocacy.consent.receipts.v1=/advocacy/content|/advocacy/courses"});
+    config::EnvReader env(values);
+    const ConsentConfig c = ReadConsentConfig(env);
+    EXPECT_THAT(std::string(env.Finish().message()), Not(HasSubstr("CONSENT_PROPAGATION")));
+    EXPECT_EQ(c.propagation_services, (std::vector<std::string>{"content", "courses"}));
   }
 }
 

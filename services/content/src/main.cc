@@ -23,7 +23,8 @@ int main() {
 
   ContentMetrics content_metrics(rt.metrics().registry(), rt.name());
   RedisContentStore store(&rt.redis(), rt.name());
-  consent_view::ConsentView view(&rt.redis(), rt.name());
+  consent_view::ConsentView view(&rt.redis(), rt.name(),
+                                 {.max_sequence_gap = rt.config().consent_max_sequence_gap});
   ContentManager manager(&store, &view, &content_metrics, &rt.outbox(),
                          {.content_topic = cfg.content_topic,
                           .engagement_topic = cfg.engagement_topic,

@@ -40,7 +40,8 @@ int main() {
   NotificationsManager manager(
       &store, consent.get(), &metrics, [&] { dispatcher.Wake(); }, ManagerOptionsFrom(cfg));
 
-  consent_view::ConsentView view(&rt.redis(), rt.name());
+  consent_view::ConsentView view(&rt.redis(), rt.name(),
+                                 {.max_sequence_gap = rt.config().consent_max_sequence_gap});
   rt.ConsumeConsentView(&view, {.topic = cfg.consent_topic,
                                 .group_id = cfg.consent_group,
                                 .receipts_topic = cfg.receipts_topic,

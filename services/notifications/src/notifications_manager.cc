@@ -5,6 +5,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "advocacy/common/event_trust.h"
 #include "advocacy/common/ids.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/status_macros.h"
@@ -534,6 +535,9 @@ absl::Status NotificationsManager::HandleContentEvent(const kafka::Message& mess
     }
     const auto& item = e.item();
     RETURN_IF_ERROR(ids::ValidateTenantId("item.tenant_id", item.tenant_id()));
+    // Content keys its item events by tenant: an event about one tenant under another's key is
+    // not one content sent.
+    RETURN_IF_ERROR(event_trust::CheckKey(message, item.tenant_id()));
     if (item.item_id().empty() || item.item_id().size() > 128) {
       return Invalid("item.item_id", "must be 1 to 128 bytes");
     }
@@ -571,6 +575,8 @@ absl::Status NotificationsManager::HandleCoursesEvent(const kafka::Message& mess
     if (e.course_id().empty() || e.course_id().size() > 128) {
       return Invalid("course_id", "must be 1 to 128 bytes");
     }
+    RETURN_IF_ERROR(
+        event_trust::CheckKey(message, advocacy::StrCat(e.tenant_id(), "/course/", e.course_id())));
     v1::NotificationContent content;
     content.set_purpose(cv1::PURPOSE_COURSE_TIPS);
     content.set_topic(v1::TOPIC_COURSES);
@@ -588,6 +594,8 @@ absl::Status NotificationsManager::HandleCoursesEvent(const kafka::Message& mess
     if (b.broadcast_id().empty() || b.broadcast_id().size() > 128) {
       return Invalid("broadcast.broadcast_id", "must be 1 to 128 bytes");
     }
+    RETURN_IF_ERROR(event_trust::CheckKey(
+        message, advocacy::StrCat(b.tenant_id(), "/broadcast/", b.broadcast_id())));
     v1::NotificationContent content;
     content.set_purpose(cv1::PURPOSE_COURSE_TIPS);
     content.set_topic(v1::TOPIC_BROADCASTS);

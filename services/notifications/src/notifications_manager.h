@@ -87,7 +87,10 @@ class NotificationsManager final {
   // INVALID_ARGUMENT for an event that can never be processed (dead-lettered), anything else
   // is retried. ItemPublished fans out under PURPOSE_EMAIL_TIPS / TOPIC_CONTENT;
   // CoursePublished and BroadcastScheduled under PURPOSE_COURSE_TIPS / TOPIC_COURSES and
-  // TOPIC_BROADCASTS. Other well-formed events of those topics are OK no-ops.
+  // TOPIC_BROADCASTS. Other well-formed events of those topics are OK no-ops. An event whose
+  // Kafka key is not the one its producer gives it ("tenant" for items, "tenant/course/<id>",
+  // "tenant/broadcast/<id>") is event_trust::Reject(kKeyMismatch). The ce_source was checked by
+  // the runtime before (ServiceRuntime::Consume).
   absl::Status HandleContentEvent(const kafka::Message& message);
   absl::Status HandleCoursesEvent(const kafka::Message& message);
 

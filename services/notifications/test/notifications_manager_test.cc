@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "advocacy/common/event_trust.h"
 #include "advocacy/common/ids.h"
 #include "advocacy/common/kafka.h"
 #include "advocacy/content/v1/content_events.pb.h"
@@ -526,6 +527,8 @@ TEST_F(ManagerTest, CourseEventsUseCourseTipsAndTheirTopics) {
   b->mutable_details()->set_title("Live: sharing well");
   b->mutable_details()->set_join_url("https://meet.example/secret");
   kafka::Message m;
+  m.topic = "advocacy.courses.v1";
+  m.key = std::string(kTenant) + "/broadcast/bc 1";
   m.payload = e.SerializeAsString();
   m.headers = kafka::ToHeaders({.id = "bc-event",
                                 .source = "/advocacy/courses",
@@ -537,6 +540,48 @@ TEST_F(ManagerTest, CourseEventsUseCourseTipsAndTheirTopics) {
   EXPECT_EQ(sender_.mails()[0].to_address, Email("a"));
   EXPECT_THAT(sender_.mails()[0].html, HasSubstr("https://app.example/broadcasts/bc%201"));
   EXPECT_THAT(sender_.mails()[0].html, ::testing::Not(HasSubstr("meet.example")));
+}
+
+// An item or course event under a key its producer never gives it (another tenant's, or none)
+// is rejected before any job exists: nobody is mailed.
+TEST_F(ManagerTest, EventsUnderAnotherKeyAreRejectedAndMailNobody) {
+  AddRecipient("a");
+  consent_.Set(kTenant, "a", cv1::PURPOSE_EMAIL_TIPS, true);
+  consent_.Set(kTenant, "a", cv1::PURPOSE_COURSE_TIPS, true);
+  advocacy::content::v1::ItemPublished item;
+  item.mutable_item()->set_tenant_id(kTenant);
+  item.mutable_item()->set_item_id("item-1");
+  item.mutable_item()->set_title("Click here");
+  kafka::Message m;
+  m.topic = "advocacy.content.v1";
+  m.key = "other-tenant";
+  m.payload = item.SerializeAsString();
+  m.headers = kafka::ToHeaders({.id = "forged-1",
+                                .source = "/advocacy/content",
+                                .type = "advocacy.content.v1.ItemPublished"});
+  const absl::Status st = manager_->HandleContentEvent(m);
+  EXPECT_EQ(event_trust::ReasonOf(st), event_trust::Reason::kKeyMismatch) << st;
+
+  advocacy::courses::v1::CoursePublished course;
+  course.set_tenant_id(kTenant);
+  course.set_course_id("c1");
+  course.set_title("A course");
+  m.topic = "advocacy.courses.v1";
+  m.payload = course.SerializeAsString();
+  m.headers = kafka::ToHeaders({.id = "forged-2",
+                                .source = "/advocacy/courses",
+                                .type = "advocacy.courses.v1.CoursePublished"});
+  for (const std::string& key : {std::string(kTenant), std::string(kTenant) + "/course/c2",
+                                 std::string(kTenant) + "/broadcast/c1"}) {
+    m.key = key;
+    EXPECT_EQ(event_trust::ReasonOf(manager_->HandleCoursesEvent(m)),
+              event_trust::Reason::kKeyMismatch)
+        << key;
+  }
+  EXPECT_EQ(QueueDepth(), 0);
+  m.key = std::string(kTenant) + "/course/c1";
+  ASSERT_TRUE(manager_->HandleCoursesEvent(m).ok()) << "the key courses gives it";
+  EXPECT_EQ(QueueDepth(), 1);
 }
 
 TEST_F(ManagerTest, ExplainIsForAdminsOfTheJobsTenantAndServices) {

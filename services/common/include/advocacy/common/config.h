@@ -78,6 +78,14 @@ struct RuntimeConfig {
   // <SERVICE>_OUTBOX_LEASE_MS (100 ms .. 10 min, default 3 s): an outbox entry not acknowledged
   // by Kafka within the lease is published again by whichever replica sweeps it.
   std::chrono::milliseconds outbox_lease{3000};
+  // ADVOCACY_EVENT_SOURCES: entries that replace or add to the table of which ce_source may
+  // produce which topic ("topic=source|source;topic=source"; event_trust::SourcePolicy). Empty:
+  // the defaults. Checked at start.
+  std::string event_sources;
+  // ADVOCACY_CONSENT_MAX_SEQUENCE_GAP (1 .. 1e9, default 1000): a consent event whose sequence is
+  // more than this above the highest one the consent view applied for the employee is
+  // dead-lettered, not applied (consent_view.h says why this bound).
+  int64_t consent_max_sequence_gap = 1000;
 };
 
 // Reads the shared settings through `env`; problems are recorded in it.

@@ -19,6 +19,28 @@
 // - A consent is granted only while the scope's stored state is "G"; an unknown scope is not
 //   granted.
 // - Undecodable or invalid events are InvalidArgument (the consumer dead-letters them).
+// - Nothing is applied that the view did not check (event_trust.h), each check a rejection that
+//   the consumer dead-letters and counts: ce_source must be the consent service's
+//   (ConsentViewConsumer, from the runtime's source table); the Kafka key must be the payload's
+//   "tenant_id/employee_id" (ApplyMessage); and the sequence must be at most
+//   ViewOptions::max_sequence_gap above the highest sequence applied for the employee ("_seq",
+//   0 for an employee the view has not seen), checked inside the apply script.
+//
+// Why that bound. Consent numbers each employee's changes 1, 2, 3, ... in its ledger, and every
+// change is one event on one partition, so a view normally sees _seq + 1 next; small gaps come
+// from an outbox entry republished after a newer one, or an event dead-lettered for another
+// reason. Without a bound, one forged event with sequence 2^62 would make the view ignore every
+// later real change of that employee (each is "older"), and its receipts would still claim them
+// applied. A bound relative to _seq cannot be walked around by one event, and the default (1000)
+// is far above any real gap. The price: a view that starts empty and reads a topic whose older
+// events have expired (retention) sees an employee's history start at an arbitrary sequence;
+// employees with more than max_sequence_gap changes before that point are dead-lettered with
+// reason sequence_gap until ADVOCACY_CONSENT_MAX_SEQUENCE_GAP is raised above their sequence for
+// the rebuild (docs/runbooks/AdvocacyUntrustedEvents.md). That fails safe: the view grants
+// nothing it has not applied. What the bound does not stop — a forged event within the gap from
+// a producer that passes the source and key checks — the receipts catch: each receipt carries
+// the view's _seq (view_sequence), and the consent service refuses receipts naming a sequence
+// its ledger never issued, so a poisoned view never counts as having applied a change.
 
 #include <chrono>
 #include <cstdint>
@@ -31,6 +53,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "advocacy/common/event_trust.h"
 #include "advocacy/common/kafka.h"
 #include "advocacy/common/redis_client.h"
 #include "advocacy/consent/v1/consent.pb.h"
@@ -46,8 +69,9 @@ namespace advocacy::consent_view {
 struct ApplyResult {
   std::string tenant_id;
   std::string employee_id;
-  int64_t sequence = 0;  // the event's sequence
-  int changed = 0;       // scopes whose state or sequence moved
+  int64_t sequence = 0;       // the event's sequence
+  int64_t view_sequence = 0;  // the view's _seq after the event: the highest sequence it holds
+  int changed = 0;            // scopes whose state or sequence moved
   // For a withdrawal: the scope fields whose latest applied event is this one (so they stand
   // withdrawn because of it). The same on a replay, so a cancellation that failed can be retried;
   // empty when a newer event already superseded every scope.
@@ -68,11 +92,19 @@ struct Snapshot {
   std::vector<std::string> granted;  // scope fields currently granted
 };
 
+inline constexpr int64_t kDefaultMaxSequenceGap = 1000;
+
+struct ViewOptions {
+  // An event whose sequence is more than this above the view's _seq for the employee is
+  // Reject(kSequenceGap) and changes nothing (see "Why that bound" above). At least 1.
+  int64_t max_sequence_gap = kDefaultMaxSequenceGap;
+};
+
 class ConsentView final {
  public:
   // `service` names the consuming service ("content"); it is part of the key. `pool` must
   // outlive the view.
-  ConsentView(redis::Pool* pool, std::string service);
+  ConsentView(redis::Pool* pool, std::string service, ViewOptions options = {});
 
   // "adv:<service>:cv:{tenant:employee}".
   static std::string KeyFor(std::string_view service, std::string_view tenant_id,
@@ -94,14 +126,18 @@ class ConsentView final {
   const std::string& service() const { return service_; }
 
   // InvalidArgument (naming the field) for events without tenant, employee, a positive sequence
-  // or scopes with an unspecified purpose. Unavailable when Redis cannot be reached.
+  // or scopes with an unspecified purpose; event_trust::Reject(kSequenceGap) for a sequence more
+  // than max_sequence_gap above the view's _seq (nothing changes). Unavailable when Redis cannot
+  // be reached.
   absl::StatusOr<ApplyResult> Apply(const advocacy::consent::v1::ConsentGiven& event);
   absl::StatusOr<ApplyResult> Apply(const advocacy::consent::v1::ConsentWithdrawn& event);
 
   // Decodes a CloudEvents Kafka message of topic advocacy.consent.v1 and applies it.
   // NoticePublished and unknown-but-well-formed advocacy.consent.v1 types are OK no-ops (nothing
-  // to apply). Bad CloudEvents headers, an unexpected ce_type or an undecodable body are
-  // InvalidArgument.
+  // to apply, nothing checked beyond the headers). Bad CloudEvents headers, an unexpected ce_type
+  // or an undecodable body are InvalidArgument; a ConsentGiven/ConsentWithdrawn whose Kafka key is
+  // not "tenant_id/employee_id" of its body is event_trust::Reject(kKeyMismatch). The ce_source is
+  // the consumer's to check (ConsentViewConsumer).
   absl::StatusOr<ApplyResult> ApplyMessage(const kafka::Message& message);
 
   absl::StatusOr<bool> IsGranted(std::string_view tenant_id, std::string_view employee_id,
@@ -116,6 +152,7 @@ class ConsentView final {
 
   redis::Pool* pool_;
   std::string service_;
+  ViewOptions options_;
   redis::Script apply_script_;
 };
 
@@ -154,9 +191,18 @@ struct ConsumerOptions {
   std::map<std::string, std::string> extra;  // raw librdkafka overrides
   // Optional. Unset (no producer): no receipts, and Handle() behaves exactly as before.
   ReceiptOptions receipts;
+  // Who may produce the consent topic (ce_source); null: event_trust::SourcePolicy::Defaults().
+  // Must outlive the consumer.
+  const event_trust::SourcePolicy* sources = nullptr;
+  // Where rejections (wrong source, key or sequence) are counted; optional, must outlive the
+  // consumer.
+  event_trust::RejectionMetrics* rejections = nullptr;
 };
 
 // Feeds a ConsentView from Kafka. Dead letters go to kafka::DeadLetterTopic(topic, service).
+// Every message's ce_source is checked against `sources` before anything else; a rejection
+// (event_trust.h) is counted in `rejections` and dead-lettered like any poison event, and no
+// receipt is sent for it.
 //
 // With receipts enabled, Handle() does, for each ConsentGiven / ConsentWithdrawn, in this order:
 //   1. apply the event to the view (one Lua script; sequence-checked, so a replay is a no-op);
@@ -167,7 +213,9 @@ struct ConsumerOptions {
 //      it stores offsets for commit only up to the first event not finished yet (per partition).
 // A crash anywhere before 4 leaves the offset uncommitted: the event comes again, 1 and 2 are
 // idempotent, and 3 sends the receipt again (the consent service keeps the first). So a receipt
-// is never lost, and a receipt never claims more than the service did. Receipts of one employee
+// is never lost, and a receipt never claims more than the service did: it names the event's
+// sequence and the view's _seq after it (view_sequence), which the consent service checks against
+// its ledger. Receipts of one employee
 // keep their order (same key, same partition, idempotent producer). A receipt the producer
 // refuses at once (local queue full) fails the handler with a retryable status: the event is
 // retried with backoff. The services' producers retry deliveries without a deadline, so a
@@ -194,6 +242,8 @@ class ConsentViewConsumer final {
  private:
   struct Lag;
   ConsentViewConsumer(ConsentView* view, ConsumerOptions options);
+  // Handle() without the counting: the checks, the apply, the callback and the receipt.
+  absl::Status Process(const kafka::Message& message, kafka::Finished finished);
   absl::Status SendReceipt(const ApplyResult& result, kafka::Finished finished);
 
   ConsentView* view_;

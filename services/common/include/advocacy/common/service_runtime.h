@@ -115,11 +115,17 @@ class ServiceRuntime final {
   // A consumer in group `group_id` of `topic`, with its dead-letter topic
   // kafka::DeadLetterTopic(topic, name()); both topics are declared. At-least-once, in partition
   // order; the handler contract is kafka::Handler's.
+  // Trust (event_trust.h): a message whose ce_source the source table (ADVOCACY_EVENT_SOURCES
+  // over the defaults) does not allow for `topic` never reaches the handler and is dead-lettered;
+  // that and every rejection the handler returns (event_trust::Reject: key, sequence) are counted
+  // in advocacy_kafka_rejected_events_total. A topic the table does not name ends the process
+  // with status 2 (nobody would be trusted to produce it).
   void Consume(std::string group_id, std::string topic, kafka::Handler handler);
   // The same for a handler that finishes messages later (kafka::DeferredHandler).
   void ConsumeDeferred(std::string group_id, std::string topic, kafka::DeferredHandler handler);
-  // Feeds `view` from the consent topic, with receipts (consent_view::ConsentViewConsumer).
-  // The consent topic, the receipts topic and the dead-letter topic are declared.
+  // Feeds `view` from the consent topic, with receipts (consent_view::ConsentViewConsumer), with
+  // the same source table and rejection count. The consent topic, the receipts topic and the
+  // dead-letter topic are declared.
   void ConsumeConsentView(consent_view::ConsentView* view, ConsentViewFeed feed);
 
   // A part with a life of its own: `start` runs in Serve (step 9), in the order parts were
@@ -159,6 +165,10 @@ class ServiceRuntime final {
   void RequestStop();
 
  private:
+  // Ends the process (status 2) when the source table names no producer of `topic`; declares
+  // its rejection series.
+  void TrustProducersOf(const std::string& topic);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   config::RuntimeConfig config_;
