@@ -181,7 +181,6 @@ using internal::Client;
 using internal::ClientKey;
 using internal::Session;
 namespace asio = boost::asio;
-namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
@@ -536,7 +535,12 @@ void Server::Impl::Accept() {
 void Server::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
   if (stopping || ec == asio::error::operation_aborted) return;
   if (!ec) {
-    Admit(std::move(socket));
+    try {
+      Admit(std::move(socket));
+    } catch (const std::exception& e) {  // out of memory for this one: drop it, keep accepting
+      log::Error("the HTTP endpoint could not take a connection",
+                 {{"endpoint", options.name}, {"error", e.what()}});
+    }
     return Accept();
   }
   ++counters.accept_failures;
@@ -617,12 +621,21 @@ absl::Status Server::Start() {
     host = host.substr(1, host.size() - 2);
   }
   if (host.empty()) host = "0.0.0.0";
-  auto impl = std::make_shared<Impl>(options_, handler_);
-  if (absl::Status st = impl->Listen(host, options_.listen.substr(colon + 1)); !st.ok()) return st;
-  port_ = impl->acceptor.local_endpoint().port();
-  internal::RaiseFileLimit(options_);
-  if (absl::Status st = impl->StartThreads(); !st.ok()) return st;
-  impl_ = std::move(impl);
+  // Creating the event loop needs descriptors (epoll, eventfd, timerfd) and memory: a
+  // failure is reported, never thrown.
+  try {
+    auto impl = std::make_shared<Impl>(options_, handler_);
+    if (absl::Status st = impl->Listen(host, options_.listen.substr(colon + 1)); !st.ok()) {
+      return st;
+    }
+    port_ = impl->acceptor.local_endpoint().port();
+    internal::RaiseFileLimit(options_);
+    if (absl::Status st = impl->StartThreads(); !st.ok()) return st;
+    impl_ = std::move(impl);
+  } catch (const std::exception& e) {
+    return absl::ResourceExhaustedError(
+        advocacy::StrCat("cannot start the ", options_.name, " endpoint: ", e.what()));
+  }
   return absl::OkStatus();
 }
 
