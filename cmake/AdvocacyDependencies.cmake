@@ -11,6 +11,8 @@ pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 pkg_check_modules(LIBJWT REQUIRED IMPORTED_TARGET libjwt)
 find_package(OpenSSL REQUIRED)
+# Boost.Beast and Boost.Asio (header-only) for the plain-HTTP endpoints (libboost-dev).
+find_package(Boost 1.74 REQUIRED)
 if(ADVOCACY_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
 endif()

@@ -15,6 +15,8 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libabsl-dev libjwt-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev
   libcli11-dev libspdlog-dev libfmt-dev
+  # Boost.Beast and Boost.Asio, header-only: the plain-HTTP endpoints (advocacy::http)
+  libboost-dev
   # local stack
   redis-server redis-tools kcat prometheus
   # tooling

@@ -1,8 +1,10 @@
 # advocacy_http: the small HTTP/1.1 server behind the browser-facing endpoints (content's
-# tracked links, notifications' one-click unsubscribe). POSIX sockets only.
-add_library(advocacy_http STATIC ${CMAKE_CURRENT_SOURCE_DIR}/src/http_server.cc)
+# tracked links, notifications' one-click unsubscribe), on Boost.Beast and Boost.Asio
+# (header-only, Debian's libboost-dev; nothing of Boost appears in the public header).
+add_library(advocacy_http STATIC ${CMAKE_CURRENT_SOURCE_DIR}/src/http_message.cc
+                                 ${CMAKE_CURRENT_SOURCE_DIR}/src/http_server.cc)
 add_library(advocacy::http ALIAS advocacy_http)
-target_link_libraries(advocacy_http PUBLIC advocacy::base PRIVATE Threads::Threads)
+target_link_libraries(advocacy_http PUBLIC advocacy::base PRIVATE Boost::headers Threads::Threads)
 advocacy_warnings(advocacy_http)
 
 if(ADVOCACY_BUILD_TESTS)

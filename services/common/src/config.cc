@@ -172,6 +172,31 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
   return c;
 }
 
+http::ServerOptions ReadHttpServerOptions(EnvReader& env, std::string_view prefix,
+                                          std::string_view default_listen) {
+  using std::chrono::milliseconds;
+  const auto name = [prefix](std::string_view suffix) {
+    return advocacy::StrCat(prefix, "_", suffix);
+  };
+  const http::ServerOptions defaults;
+  http::ServerOptions o;
+  o.listen = env.Address(name("LISTEN"), default_listen);
+  o.max_connections = static_cast<size_t>(
+      env.Int(name("MAX_CONNECTIONS"), static_cast<int64_t>(defaults.max_connections), 1, 1000000));
+  o.max_connections_per_client = static_cast<size_t>(
+      env.Int(name("MAX_CONNECTIONS_PER_CLIENT"),
+              static_cast<int64_t>(defaults.max_connections_per_client), 0, 1000000));
+  o.read_timeout = env.Millis(name("READ_TIMEOUT_MS"), defaults.read_timeout, milliseconds(100),
+                              milliseconds(600000));
+  o.write_timeout = env.Millis(name("WRITE_TIMEOUT_MS"), defaults.write_timeout, milliseconds(100),
+                               milliseconds(600000));
+  o.workers =
+      static_cast<size_t>(env.Int(name("WORKERS"), static_cast<int64_t>(defaults.workers), 1, 256));
+  o.max_queued_requests = static_cast<size_t>(
+      env.Int(name("MAX_QUEUED"), static_cast<int64_t>(defaults.max_queued_requests), 0, 100000));
+  return o;
+}
+
 void LogOrDie(const EnvReader& env, const absl::Status& status) {
   if (!status.ok()) {
     std::fprintf(stderr,

@@ -1,286 +1,600 @@
+// The server half of advocacy::http on Boost.Asio and Boost.Beast. Threads: one event loop
+// (accept, every read and write, every timer) and a fixed pool of workers that run the handler.
+// All connection state below is touched on the event-loop thread only, except a request while
+// a worker runs its handler (the connection is then in Phase::kHandling and nothing else
+// touches it).
+
 #include "advocacy/common/http_server.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <sys/resource.h>
 
-#include <cerrno>
-#include <charconv>
-#include <cstring>
+#include <algorithm>
+#include <array>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 #include <exception>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
 
 #include "advocacy/common/logging.h"
 #include "advocacy/common/strings.h"
+#include "http_internal.h"
 
 namespace advocacy::http {
-namespace {
+namespace internal {
 
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
-bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+// After an answer, what the client still sends is read and dropped for a while: closing a
+// socket with unread input makes the kernel send RST, which can destroy the response before
+// the client reads it.
+constexpr auto kLingerTime = std::chrono::milliseconds(500);
+constexpr size_t kLingerBytes = size_t{1024} * 1024;
+constexpr auto kLogEvery = std::chrono::seconds(10);
+// File descriptors left to the rest of the process (gRPC, Redis, Kafka, files).
+constexpr size_t kFdReserve = 256;
+// Unparsed input a connection may hold: a head is at most kMaxHeadBytes, the body is moved
+// into the request as it arrives.
+constexpr size_t kReadBufferBytes = kMaxHeadBytes + 8192;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kBusy =
+    "HTTP/1.1 503 Service Unavailable\r\nCache-Control: no-store\r\nRetry-After: 1\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
+    "busy\n";
+
+// The per-client limit counts connections per IPv4 address and per IPv6 /64 (one host or one
+// site can hold a whole /64), as 16 bytes.
+using ClientKey = std::array<unsigned char, 16>;
+
+std::string_view View(boost::beast::string_view s) { return {s.data(), s.size()}; }
+boost::beast::string_view BeastView(std::string_view s) { return {s.data(), s.size()}; }
+
+ClientKey KeyOf(const asio::ip::address& address) {
+  const asio::ip::address_v6 v6 =
+      address.is_v4() ? asio::ip::make_address_v6(asio::ip::v4_mapped, address.to_v4())
+                      : address.to_v6();
+  ClientKey key = v6.to_bytes();
+  if (!v6.is_v4_mapped()) std::fill(key.begin() + 8, key.end(), 0);
+  return key;
 }
 
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!IsTokenChar(c)) return false;
+class Session;
+
+struct Client {
+  size_t open = 0;
+  std::list<Session*> reading;  // its connections still sending their request, oldest first
+};
+
+struct Counters {
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> open{0};
+  std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> evicted{0};
+  std::atomic<uint64_t> timed_out{0};
+  std::atomic<uint64_t> overloaded{0};
+  std::atomic<uint64_t> accept_failures{0};
+};
+
+// Answers 503 on a connection that gets no session, without waiting for anything: the
+// response fits the new socket's empty send buffer, and what already arrived is read first so
+// that closing does not reset the connection under the response.
+void Refuse(tcp::socket& socket) {
+  error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 4096> sink{};
+  for (int i = 0; i < 16 && socket.read_some(asio::buffer(sink), ec) > 0; ++i) {
   }
-  return true;
+  socket.close(ec);
 }
 
-// Visible ASCII only: anything else in a target is a client bug or an attack.
-bool IsValidTarget(std::string_view s) {
-  if (s.empty() || s[0] != '/') return false;
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-      return false;
+// A handler's response, or 500 when the handler threw or produced something the server must
+// not send (a line break in a header, a status outside 200..599).
+Response RunHandler(const Server::Handler& handler, const Request& request,
+                    const std::string& endpoint) {
+  Response response;
+  try {
+    response = handler(request);
+  } catch (const std::exception& e) {
+    log::Error("an HTTP handler failed",
+               {{"endpoint", endpoint}, {"path", request.path}, {"error", e.what()}});
+    return TextResponse(500, "internal error\n");
+  } catch (...) {
+    log::Error("an HTTP handler failed",
+               {{"endpoint", endpoint}, {"path", request.path}, {"error", "not a std::exception"}});
+    return TextResponse(500, "internal error\n");
+  }
+  bool bad = HasLineBreak(response.content_type) || response.status < 200 || response.status > 599;
+  for (const auto& [name, value] : response.headers) {
+    bad = bad || !IsToken(name) || HasLineBreak(value);
+  }
+  if (bad) {
+    log::Error(
+        "an HTTP handler produced a header with a line break or a bad status; answered 500 "
+        "instead",
+        {{"endpoint", endpoint}, {"path", request.path}});
+    return TextResponse(500, "internal error\n");
+  }
+  return response;
+}
+
+// Runs an io_context until it has no more work. An exception escaping a handler is logged
+// and the loop goes on: a failed allocation for one connection must not end the process.
+void RunLoop(asio::io_context& context, const std::string& endpoint, const char* what) {
+  for (;;) {
+    try {
+      context.run();
+      return;
+    } catch (const std::exception& e) {
+      log::Error("the HTTP endpoint caught an exception and goes on",
+                 {{"endpoint", endpoint}, {"thread", what}, {"error", e.what()}});
     }
   }
+}
+
+// Raises the soft RLIMIT_NOFILE toward the hard one when max_connections needs more.
+void RaiseFileLimit(const ServerOptions& options) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = options.max_connections + kFdReserve;
+  if (limit.rlim_cur >= wanted) return;
+  rlimit raised = limit;
+  raised.rlim_cur = std::min(wanted, limit.rlim_max);
+  if (raised.rlim_cur > limit.rlim_cur && ::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+    limit = raised;
+  }
+  if (limit.rlim_cur < wanted) {
+    log::Warning(
+        "the file descriptor limit (RLIMIT_NOFILE) is below what max_connections needs; when "
+        "descriptors run out the endpoint pauses accepting",
+        {{"endpoint", options.name},
+         {"max_connections", std::to_string(options.max_connections)},
+         {"rlimit_nofile", std::to_string(limit.rlim_cur)}});
+  }
+}
+
+}  // namespace internal
+
+using internal::Client;
+using internal::ClientKey;
+using internal::Session;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+struct Server::Impl {
+  Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
+
+  absl::Status Listen(const std::string& host, const std::string& port);
+  absl::Status StartThreads();
+  void Shutdown();
+
+  void Accept();
+  void OnAccept(const error_code& ec, tcp::socket socket);
+  void Admit(tcp::socket socket);
+  void Release(Session* session, const ClientKey& key);
+  void BeginStop();
+
+  const ServerOptions options;
+  const Handler handler;
+  asio::io_context io{1};
+  asio::io_context work{static_cast<int>(options.workers)};
+  tcp::acceptor acceptor{io};
+  asio::steady_timer accept_pause{io};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_guard;
+  std::thread io_thread;
+  std::vector<std::thread> workers;
+  std::atomic<size_t> queued{0};  // requests given to the workers and not answered yet
+  internal::Counters counters;
+  // Event-loop thread only:
+  std::map<ClientKey, Client> clients;
+  std::unordered_set<Session*> sessions;
+  bool stopping = false;
+  std::chrono::steady_clock::time_point last_accept_log{};
+};
+
+namespace internal {
+
+// One connection, from accept to close.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Server::Impl* server, tcp::socket socket, ClientKey key)
+      : server_(server),
+        socket_(std::move(socket)),
+        timer_(server->io),
+        buffer_(kReadBufferBytes),
+        key_(key) {}
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  Session(Session&&) = delete;
+  Session& operator=(Session&&) = delete;
+  ~Session() = default;
+
+  void Begin(std::list<Session*>::iterator reading);
+  // Closes the connection unanswered (it is still sending its request) to make room.
+  void Evict();
+  // At Stop(): closes the connection when nothing has arrived on it yet.
+  void CloseIfSilent();
+
+ private:
+  enum class Phase { kReading, kHandling, kWriting, kLingering, kClosed };
+
+  void Arm(std::chrono::milliseconds after);
+  void OnHead(const error_code& ec);
+  void OnReadError(const error_code& ec);
+  bool CheckHead();
+  void ReadBody();
+  void Dispatch();
+  void Reply(Response response);
+  void Linger();
+  void Drain();
+  void Close();
+  void LeaveReading();
+
+  Server::Impl* server_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  boost::beast::flat_buffer buffer_;
+  bhttp::request_parser<bhttp::string_body> parser_;
+  bhttp::response<bhttp::string_body> response_;
+  Request request_;
+  ClientKey key_;
+  std::optional<std::list<Session*>::iterator> reading_;
+  Phase phase_ = Phase::kReading;
+  bool head_ = false;
+  size_t drained_ = 0;
+  std::array<char, 4096> drain_buffer_{};
+};
+
+void Session::Begin(std::list<Session*>::iterator reading) {
+  reading_ = reading;
+  parser_.header_limit(static_cast<std::uint32_t>(kMaxHeadBytes));
+  parser_.body_limit(server_->options.max_body_bytes);
+  Arm(server_->options.read_timeout);
+  bhttp::async_read_header(
+      socket_, buffer_, parser_,
+      [self = shared_from_this()](const error_code& ec, size_t /*bytes*/) { self->OnHead(ec); });
+}
+
+void Session::Evict() {
+  ++server_->counters.evicted;
+  Close();
+}
+
+void Session::CloseIfSilent() {
+  if (phase_ == Phase::kReading && buffer_.size() == 0 && !parser_.got_some()) Close();
+}
+
+// Each phase has one deadline; a timer left from an earlier phase finds the phase changed.
+void Session::Arm(std::chrono::milliseconds after) {
+  timer_.expires_after(after);
+  timer_.async_wait([self = shared_from_this(), phase = phase_](const error_code& ec) {
+    if (ec || self->phase_ != phase) return;
+    if (phase == Phase::kReading || phase == Phase::kWriting) ++self->server_->counters.timed_out;
+    self->Close();
+  });
+}
+
+void Session::OnHead(const error_code& ec) {
+  if (phase_ != Phase::kReading) return;
+  if (ec) return OnReadError(ec);
+  if (!CheckHead()) return;
+  if (parser_.is_done()) return Dispatch();
+  const std::optional<std::string_view> expect = request_.Header("expect");
+  const uint64_t remaining = parser_.content_length_remaining().value_or(0);
+  if (expect && Lower(*expect) == "100-continue" && buffer_.size() < remaining) {
+    asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                      [self = shared_from_this()](const error_code& write_ec, size_t /*bytes*/) {
+                        if (self->phase_ != Phase::kReading) return;
+                        if (write_ec) return self->Close();
+                        self->ReadBody();
+                      });
+    return;
+  }
+  ReadBody();
+}
+
+// A request the parser refused is answered (400, 411, 413, 431); a client that went away or
+// was too slow is not.
+void Session::OnReadError(const error_code& ec) {
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    return Reply(TextResponse(431, "too large\n"));
+  }
+  if (ec == bhttp::error::body_limit) return Reply(TextResponse(413, "too large\n"));
+  if (ec == bhttp::error::bad_transfer_encoding) {
+    return Reply(TextResponse(411, "send the body with Content-Length\n"));
+  }
+  const bool parse_error =
+      ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
+      ec != bhttp::error::short_read;
+  if (parse_error) return Reply(TextResponse(400, "bad request\n"));
+  Close();
+}
+
+// The checks Beast does not make, as ParseRequestHead makes them. False when answered.
+bool Session::CheckHead() {
+  const auto& message = parser_.get();
+  request_.method = std::string(message.method_string());
+  request_.target = std::string(message.target());
+  for (const auto& field : message) {
+    request_.headers.emplace_back(Lower(View(field.name_string())), std::string(field.value()));
+  }
+  SplitTarget(request_);
+  const absl::Status st = CheckRequest(request_);
+  if (message.version() != 10 && message.version() != 11) {
+    Reply(TextResponse(400, "bad request\n"));
+    return false;
+  }
+  if (absl::IsUnimplemented(st)) {
+    Response r = TextResponse(405, "method not allowed\n");
+    r.headers.emplace_back("Allow", "GET, HEAD, POST");
+    Reply(std::move(r));
+    return false;
+  }
+  if (!st.ok()) {
+    Reply(TextResponse(400, "bad request\n"));
+    return false;
+  }
+  if (request_.Header("transfer-encoding")) {
+    Reply(TextResponse(411, "send the body with Content-Length\n"));
+    return false;
+  }
   return true;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
+void Session::ReadBody() {
+  bhttp::async_read(socket_, buffer_, parser_,
+                    [self = shared_from_this()](const error_code& ec, size_t /*bytes*/) {
+                      if (self->phase_ != Phase::kReading) return;
+                      // The body did not arrive in time or the client left: nothing to answer.
+                      if (ec) return self->Close();
+                      self->request_.body = std::move(self->parser_.get().body());
+                      self->Dispatch();
+                    });
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+void Session::Dispatch() {
+  phase_ = Phase::kHandling;
+  timer_.cancel();
+  LeaveReading();
+  head_ = request_.method == "HEAD";
+  Server::Impl& server = *server_;
+  if (server.queued.load() >= server.options.workers + server.options.max_queued_requests) {
+    ++server.counters.overloaded;
+    Response busy = TextResponse(503, "busy\n");
+    busy.headers.emplace_back("Retry-After", "1");
+    return Reply(std::move(busy));
   }
-  return out;
+  ++server.queued;
+  // The work guard keeps the event loop running until the answer is posted back to it.
+  asio::post(
+      server.work, [self = shared_from_this(), guard = asio::make_work_guard(server.io)]() mutable {
+        Response response =
+            RunHandler(self->server_->handler, self->request_, self->server_->options.name);
+        --self->server_->queued;
+        auto executor = self->socket_.get_executor();
+        // The session moves with the answer, so its last owner is always on the event loop.
+        asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
+          self->Reply(std::move(response));
+        });
+      });
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
-
-std::string Serialize(const Response& r, bool include_body) {
-  std::string out = advocacy::StrCat("HTTP/1.1 ", r.status, " ", ReasonPhrase(r.status), "\r\n");
+void Session::Reply(Response response) {
+  if (phase_ == Phase::kClosed) return;
+  LeaveReading();
+  phase_ = Phase::kWriting;
+  response_.version(11);
+  response_.result(static_cast<unsigned>(response.status));
+  response_.reason(BeastView(ReasonPhrase(response.status)));
   bool cache_control = false;
-  for (const auto& [name, value] : r.headers) {
-    if (Lower(name) == "cache-control") cache_control = true;
-    advocacy::StrAppend(&out, name, ": ", value, "\r\n");
+  for (const auto& [name, value] : response.headers) {
+    cache_control = cache_control || Lower(name) == "cache-control";
+    response_.insert(BeastView(name), BeastView(value));
   }
-  if (!cache_control) out += "Cache-Control: no-store\r\n";
-  advocacy::StrAppend(&out, "Content-Type: ", r.content_type, "\r\nContent-Length: ", r.body.size(),
-                      "\r\nConnection: close\r\n\r\n");
-  if (include_body) out += r.body;
-  return out;
+  if (!cache_control) response_.set(bhttp::field::cache_control, "no-store");
+  response_.set(bhttp::field::content_type, BeastView(response.content_type));
+  response_.set(bhttp::field::content_length, std::to_string(response.body.size()));
+  response_.set(bhttp::field::connection, "close");
+  if (!head_) response_.body() = std::move(response.body);
+  Arm(server_->options.write_timeout);
+  bhttp::async_write(socket_, response_,
+                     [self = shared_from_this()](const error_code& ec, size_t /*bytes*/) {
+                       if (self->phase_ != Phase::kWriting) return;
+                       if (ec) return self->Close();
+                       self->Linger();
+                     });
 }
 
-void WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      return;  // the client went away; nothing to tell it
+void Session::Linger() {
+  phase_ = Phase::kLingering;
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  Arm(std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTime));
+  Drain();
+}
+
+void Session::Drain() {
+  socket_.async_read_some(asio::buffer(drain_buffer_),
+                          [self = shared_from_this()](const error_code& ec, size_t n) {
+                            if (self->phase_ != Phase::kLingering) return;
+                            self->drained_ += n;
+                            if (ec || self->drained_ >= kLingerBytes) return self->Close();
+                            self->Drain();
+                          });
+}
+
+void Session::Close() {
+  if (phase_ == Phase::kClosed) return;
+  phase_ = Phase::kClosed;
+  LeaveReading();
+  timer_.cancel();
+  error_code ec;
+  socket_.close(ec);
+  server_->Release(this, key_);
+}
+
+void Session::LeaveReading() {
+  if (!reading_) return;
+  server_->clients[key_].reading.erase(*reading_);
+  reading_.reset();
+}
+
+}  // namespace internal
+
+absl::Status Server::Impl::Listen(const std::string& host, const std::string& port) {
+  error_code ec;
+  tcp::resolver resolver(io);
+  const auto results = resolver.resolve(host, port, tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    return absl::InvalidArgumentError(advocacy::StrCat("cannot resolve the ", options.name,
+                                                       " listen address '", options.listen,
+                                                       "': ", ec.message()));
+  }
+  const tcp::endpoint endpoint = results.begin()->endpoint();
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(advocacy::StrCat("cannot listen for ", options.name, " on ",
+                                                   options.listen, ": ", ec.message(),
+                                                   " (is another process using the port?)"));
+  }
+  return absl::OkStatus();
+}
+
+// Every thread the server will ever have, or none: a failure to create one (RLIMIT_NPROC,
+// memory) stops and joins those already running and is reported, not thrown.
+absl::Status Server::Impl::StartThreads() {
+  work_guard.emplace(work.get_executor());
+  // Posted before the loop runs, so it has work from its first moment.
+  asio::post(io, [this] { Accept(); });
+  try {
+    workers.reserve(options.workers);
+    for (size_t i = 0; i < options.workers; ++i) {
+      workers.emplace_back([this] { internal::RunLoop(work, options.name, "worker"); });
     }
-    data.remove_prefix(static_cast<size_t>(n));
+    io_thread = std::thread([this] { internal::RunLoop(io, options.name, "event loop"); });
+  } catch (const std::exception& e) {
+    work_guard.reset();
+    work.stop();
+    for (auto& t : workers) t.join();
+    workers.clear();
+    return absl::ResourceExhaustedError(advocacy::StrCat("cannot start the threads of the ",
+                                                         options.name, " endpoint: ", e.what()));
   }
+  return absl::OkStatus();
 }
 
-// Closing a socket with unread input makes the kernel send RST, which can destroy the
-// response before the client reads it. After an early error answer, half-close and drain
-// what the client is still sending, for a short while.
-void LingeringClose(int fd) {
-  ::shutdown(fd, SHUT_WR);
-  const auto until = Clock::now() + std::chrono::milliseconds(500);
-  char buf[4096];
-  size_t drained = 0;
-  while (drained < size_t{1024} * 1024) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-    if (left.count() <= 0) return;
-    pollfd pfd{fd, POLLIN, 0};
-    if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) return;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return;
-    drained += static_cast<size_t>(n);
-  }
+void Server::Impl::Shutdown() {
+  asio::post(io, [this] { BeginStop(); });
+  // The loop ends when the acceptor is closed and the last connection is done.
+  if (io_thread.joinable()) io_thread.join();
+  work_guard.reset();
+  for (auto& t : workers) t.join();
 }
 
-// Receives into `buf` until `done(buf)` or the deadline. False on timeout, EOF or error.
-template <typename Done>
-bool ReceiveUntil(int fd, Clock::time_point deadline, std::string& buf, Done done) {
-  char chunk[4096];
-  while (!done(buf)) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
-    pollfd pfd{fd, POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return false;
-    const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return false;
-    buf.append(chunk, static_cast<size_t>(n));
-  }
-  return true;
+void Server::Impl::BeginStop() {
+  stopping = true;
+  error_code ec;
+  acceptor.close(ec);
+  accept_pause.cancel();
+  const std::vector<Session*> all(sessions.begin(), sessions.end());
+  for (Session* s : all) s->CloseIfSilent();
 }
 
-}  // namespace
-
-std::optional<std::string_view> Request::Header(std::string_view name) const {
-  for (const auto& [n, v] : headers) {
-    if (n == name) return std::string_view(v);
-  }
-  return std::nullopt;
+void Server::Impl::Accept() {
+  acceptor.async_accept(
+      [this](const error_code& ec, tcp::socket socket) { OnAccept(ec, std::move(socket)); });
 }
 
-Response TextResponse(int status, std::string body) {
-  Response r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
-std::string_view ReasonPhrase(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 303:
-      return "See Other";
-    case 304:
-      return "Not Modified";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 410:
-      return "Gone";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Content Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "Unknown";
-  }
-}
-
-absl::StatusOr<Request> ParseRequestHead(std::string_view head) {
-  const size_t end = head.find("\r\n\r\n");
-  if (end != std::string_view::npos) head = head.substr(0, end + 2);
-  const size_t eol = head.find("\r\n");
-  const std::string_view line = head.substr(0, eol);
-  const size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) return absl::InvalidArgumentError("bad request line");
-  const size_t sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos) return absl::InvalidArgumentError("bad request line");
-  const std::string_view method = line.substr(0, sp1);
-  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  const std::string_view version = line.substr(sp2 + 1);
-  if (!IsToken(method)) return absl::InvalidArgumentError("bad method");
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
-    return absl::InvalidArgumentError("unsupported HTTP version");
-  }
-  if (!IsValidTarget(target)) return absl::InvalidArgumentError("bad target");
-
-  Request req;
-  req.method = std::string(method);
-  req.target = std::string(target);
-  const size_t q = target.find('?');
-  req.path = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-
-  std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
-  while (!rest.empty()) {
-    const size_t next = rest.find("\r\n");
-    const std::string_view field = rest.substr(0, next);
-    rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 2);
-    if (field.empty()) break;
-    // Obsolete line folding is a request-smuggling vector (RFC 9112 5.2): refuse it.
-    if (field[0] == ' ' || field[0] == '\t') return absl::InvalidArgumentError("folded header");
-    const size_t colon = field.find(':');
-    if (colon == std::string_view::npos || !IsToken(field.substr(0, colon))) {
-      return absl::InvalidArgumentError("bad header line");
+void Server::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
+  if (stopping || ec == asio::error::operation_aborted) return;
+  if (!ec) {
+    try {
+      Admit(std::move(socket));
+    } catch (const std::exception& e) {  // out of memory for this one: drop it, keep accepting
+      log::Error("the HTTP endpoint could not take a connection",
+                 {{"endpoint", options.name}, {"error", e.what()}});
     }
-    const std::string_view value = Trim(field.substr(colon + 1));
-    for (char c : value) {
-      if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
-        return absl::InvalidArgumentError("control character in a header value");
-      }
-    }
-    req.headers.emplace_back(Lower(field.substr(0, colon)), std::string(value));
+    return Accept();
   }
-  if (method != "GET" && method != "HEAD" && method != "POST") {
-    return absl::UnimplementedError("method not allowed");
+  ++counters.accept_failures;
+  if (ec == asio::error::connection_aborted) return Accept();  // that client gave up
+  // EMFILE, ENFILE, ENOBUFS, ENOMEM: accepting again at once would fail again and spin. The
+  // connections wait in the listen backlog meanwhile.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_log >= internal::kLogEvery) {
+    last_accept_log = now;
+    log::Warning("the HTTP endpoint cannot accept connections; pausing 100 ms between tries",
+                 {{"endpoint", options.name},
+                  {"error", ec.message()},
+                  {"open_connections", std::to_string(sessions.size())}});
   }
-  return req;
+  accept_pause.expires_after(internal::kAcceptPause);
+  accept_pause.async_wait([this](const error_code& wait_ec) {
+    if (!wait_ec && !stopping) Accept();
+  });
 }
 
-std::optional<std::string> FormValue(std::string_view form, std::string_view name) {
-  while (!form.empty()) {
-    const size_t amp = form.find('&');
-    const std::string_view pair = form.substr(0, amp);
-    form = amp == std::string_view::npos ? std::string_view() : form.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) != name) continue;
-    const std::string_view raw =
-        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    std::string out;
-    out.reserve(raw.size());
-    for (size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '+') {
-        out.push_back(' ');
-      } else if (raw[i] == '%') {
-        if (i + 2 >= raw.size()) return std::nullopt;
-        const int hi = HexValue(raw[i + 1]);
-        const int lo = HexValue(raw[i + 2]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-      } else {
-        out.push_back(raw[i]);
-      }
+void Server::Impl::Admit(tcp::socket socket) {
+  ++counters.accepted;
+  error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return;  // the client is gone already
+  const ClientKey key = internal::KeyOf(peer.address());
+  const size_t per_client = options.max_connections_per_client;
+  if (auto it = clients.find(key);
+      per_client > 0 && it != clients.end() && it->second.open >= per_client) {
+    if (it->second.reading.empty()) {
+      ++counters.refused;
+      return internal::Refuse(socket);
     }
-    return out;
+    it->second.reading.front()->Evict();  // may erase `it`
   }
-  return std::nullopt;
+  if (sessions.size() >= options.max_connections) {
+    ++counters.refused;
+    return internal::Refuse(socket);
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  auto session = std::make_shared<Session>(this, std::move(socket), key);
+  Client& client = clients[key];
+  ++client.open;
+  client.reading.push_back(session.get());
+  sessions.insert(session.get());
+  ++counters.open;
+  session->Begin(std::prev(client.reading.end()));
+}
+
+void Server::Impl::Release(Session* session, const ClientKey& key) {
+  sessions.erase(session);
+  --counters.open;
+  auto it = clients.find(key);
+  if (it != clients.end() && --it->second.open == 0) clients.erase(it);
 }
 
 Server::Server(ServerOptions options, Handler handler)
@@ -289,177 +603,57 @@ Server::Server(ServerOptions options, Handler handler)
 Server::~Server() { Stop(); }
 
 absl::Status Server::Start() {
+  if (impl_ != nullptr || stopped_.load()) {
+    return absl::FailedPreconditionError(
+        advocacy::StrCat("the ", options_.name, " endpoint was started before"));
+  }
+  if (options_.max_connections == 0 || options_.workers == 0) {
+    return absl::InvalidArgumentError(advocacy::StrCat(
+        "the ", options_.name, " endpoint needs max_connections and workers above 0"));
+  }
   const size_t colon = options_.listen.rfind(':');
   if (colon == std::string::npos) {
     return absl::InvalidArgumentError(advocacy::StrCat("the ", options_.name, " listen address '",
                                                        options_.listen, "' is not host:port"));
   }
   std::string host = options_.listen.substr(0, colon);
-  const std::string port = options_.listen.substr(colon + 1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
   if (host.empty()) host = "0.0.0.0";
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* res = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    return absl::InvalidArgumentError(advocacy::StrCat("cannot resolve the ", options_.name,
-                                                       " listen address '", options_.listen,
-                                                       "': ", gai_strerror(rc)));
+  // Creating the event loop needs descriptors (epoll, eventfd, timerfd) and memory: a
+  // failure is reported, never thrown.
+  try {
+    auto impl = std::make_shared<Impl>(options_, handler_);
+    if (absl::Status st = impl->Listen(host, options_.listen.substr(colon + 1)); !st.ok()) {
+      return st;
+    }
+    port_ = impl->acceptor.local_endpoint().port();
+    internal::RaiseFileLimit(options_);
+    if (absl::Status st = impl->StartThreads(); !st.ok()) return st;
+    impl_ = std::move(impl);
+  } catch (const std::exception& e) {
+    return absl::ResourceExhaustedError(
+        advocacy::StrCat("cannot start the ", options_.name, " endpoint: ", e.what()));
   }
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(res, &::freeaddrinfo);
-  const int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::UnavailableError(advocacy::StrCat("socket: ", std::strerror(errno)));
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 128) != 0) {
-    const std::string err = std::strerror(errno);
-    ::close(fd);
-    return absl::UnavailableError(advocacy::StrCat("cannot listen for ", options_.name, " on ",
-                                                   options_.listen, ": ", err,
-                                                   " (is another process using the port?)"));
-  }
-  sockaddr_storage bound{};
-  socklen_t len = sizeof bound;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  port_ = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                                      : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  listen_fd_ = fd;
-  accept_thread_ = std::thread([this] { AcceptLoop(); });
   return absl::OkStatus();
 }
 
 void Server::Stop() {
-  if (stopping_.exchange(true)) return;
-  // Wakes the accept loop's poll at once (Linux reports a shut-down listener as readable).
-  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
-  if (accept_thread_.joinable()) accept_thread_.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
-  listen_fd_ = -1;
-  std::list<Worker> workers;
-  {
-    std::lock_guard lock(mu_);
-    workers.swap(workers_);
-  }
-  for (auto& w : workers) w.thread.join();
+  if (stopped_.exchange(true) || impl_ == nullptr) return;
+  impl_->Shutdown();
 }
 
-void Server::AcceptLoop() {
-  while (!stopping_.load()) {
-    pollfd pfd{listen_fd_, POLLIN, 0};
-    if (::poll(&pfd, 1, 200) <= 0) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    if (active_.load() >= options_.max_connections) {
-      WriteAll(fd, Serialize(TextResponse(503, "busy\n"), true));
-      ::close(fd);
-      continue;
-    }
-    ++active_;
-    std::lock_guard lock(mu_);
-    for (auto it = workers_.begin(); it != workers_.end();) {
-      if (it->done->load()) {
-        it->thread.join();
-        it = workers_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    workers_.push_back({std::thread([this, fd, done] {
-                          Serve(fd);
-                          ::close(fd);
-                          --active_;
-                          done->store(true);
-                        }),
-                        done});
-  }
-}
-
-void Server::Serve(int fd) {
-  const auto deadline = Clock::now() + options_.read_timeout;
-  auto reject = [fd](int status, std::string body, Response r = {}) {
-    r.status = status;
-    r.body = std::move(body);
-    WriteAll(fd, Serialize(r, true));
-    LingeringClose(fd);
-  };
-
-  std::string buf;
-  bool too_large = false;
-  const bool complete = ReceiveUntil(fd, deadline, buf, [&too_large](const std::string& b) {
-    if (b.find("\r\n\r\n") != std::string::npos) return true;
-    too_large = b.size() > kMaxHeadBytes;
-    return too_large;
-  });
-  const size_t head_end = buf.find("\r\n\r\n");
-  if (too_large || (head_end != std::string::npos && head_end + 4 > kMaxHeadBytes)) {
-    return reject(431, "too large\n");
-  }
-  if (!complete) return;  // timeout or closed before a full head: nothing to answer
-
-  auto parsed = ParseRequestHead(std::string_view(buf).substr(0, head_end + 4));
-  if (!parsed.ok()) {
-    if (absl::IsUnimplemented(parsed.status())) {
-      Response r;
-      r.headers.emplace_back("Allow", "GET, HEAD, POST");
-      return reject(405, "method not allowed\n", std::move(r));
-    }
-    return reject(400, "bad request\n");
-  }
-  Request& req = *parsed;
-
-  if (req.Header("transfer-encoding")) return reject(411, "send the body with Content-Length\n");
-  size_t content_length = 0;
-  bool have_length = false;
-  for (const auto& [name, value] : req.headers) {
-    if (name != "content-length") continue;
-    size_t v = 0;
-    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-    if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() ||
-        (have_length && v != content_length)) {
-      return reject(400, "bad request\n");
-    }
-    content_length = v;
-    have_length = true;
-  }
-  if (content_length > options_.max_body_bytes) return reject(413, "too large\n");
-  if (content_length > 0) {
-    std::string body = buf.substr(head_end + 4);
-    if (body.size() < content_length && req.Header("expect") &&
-        Lower(*req.Header("expect")) == "100-continue") {
-      WriteAll(fd, "HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    if (!ReceiveUntil(fd, deadline, body, [content_length](const std::string& b) {
-          return b.size() >= content_length;
-        })) {
-      return;  // the body did not arrive in time: nothing to answer, as for a slow head
-    }
-    body.resize(content_length);  // one request per connection: anything after it is ignored
-    req.body = std::move(body);
-  }
-
-  Response response;
-  try {
-    response = handler_(req);
-  } catch (const std::exception& e) {
-    log::Error("an HTTP handler failed",
-               {{"endpoint", options_.name}, {"path", req.path}, {"error", e.what()}});
-    response = TextResponse(500, "internal error\n");
-  }
-  bool bad_header = HasLineBreak(response.content_type);
-  for (const auto& [name, value] : response.headers) {
-    bad_header = bad_header || !IsToken(name) || HasLineBreak(value);
-  }
-  if (bad_header) {
-    log::Error("an HTTP handler produced a header with a line break; answered 500 instead",
-               {{"endpoint", options_.name}, {"path", req.path}});
-    response = TextResponse(500, "internal error\n");
-  }
-  WriteAll(fd, Serialize(response, req.method != "HEAD"));
+ServerStats Server::stats() const {
+  if (impl_ == nullptr) return {};
+  const internal::Counters& c = impl_->counters;
+  return {.accepted = c.accepted.load(),
+          .open = c.open.load(),
+          .refused = c.refused.load(),
+          .evicted = c.evicted.load(),
+          .timed_out = c.timed_out.load(),
+          .overloaded = c.overloaded.load(),
+          .accept_failures = c.accept_failures.load()};
 }
 
 }  // namespace advocacy::http

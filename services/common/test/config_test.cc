@@ -127,6 +127,42 @@ TEST(RuntimeConfigTest, EventTrustSettingsAreCheckedAtStart) {
         << msg;
     EXPECT_NE(msg.find("ADVOCACY_CONSENT_MAX_SEQUENCE_GAP=0 is out of range"), std::string::npos)
         << msg;
+    }
+  }
+}
+
+TEST(HttpServerOptionsTest, DefaultsOverridesAndBounds) {
+  EnvReader defaults(std::vector<std::pair<std::string, std::string>>{});
+  const http::ServerOptions d = ReadHttpServerOptions(defaults, "CONTENT_LINK", "0.0.0.0:8080");
+  EXPECT_TRUE(defaults.Finish().ok());
+  EXPECT_EQ(d.listen, "0.0.0.0:8080");
+  EXPECT_EQ(d.max_connections, 4096u);
+  EXPECT_EQ(d.max_connections_per_client, 64u);
+  EXPECT_EQ(d.read_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(d.workers, 8u);
+
+  EnvReader set({{"X_LISTEN", "127.0.0.1:9"},
+                 {"X_MAX_CONNECTIONS", "100"},
+                 {"X_MAX_CONNECTIONS_PER_CLIENT", "0"},
+                 {"X_READ_TIMEOUT_MS", "2000"},
+                 {"X_WRITE_TIMEOUT_MS", "3000"},
+                 {"X_WORKERS", "2"},
+                 {"X_MAX_QUEUED", "0"}});
+  const http::ServerOptions o = ReadHttpServerOptions(set, "X", "0.0.0.0:1");
+  EXPECT_TRUE(set.Finish().ok());
+  EXPECT_EQ(o.listen, "127.0.0.1:9");
+  EXPECT_EQ(o.max_connections, 100u);
+  EXPECT_EQ(o.max_connections_per_client, 0u);
+  EXPECT_EQ(o.read_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(o.write_timeout, std::chrono::milliseconds(3000));
+  EXPECT_EQ(o.workers, 2u);
+  EXPECT_EQ(o.max_queued_requests, 0u);
+
+  EnvReader bad({{"X_MAX_CONNECTIONS", "0"}, {"X_WORKERS", "1000"}, {"X_READ_TIMEOUT_MS", "5"}});
+  ReadHttpServerOptions(bad, "X", "0.0.0.0:1");
+  const std::string msg(bad.Finish().message());
+  for (const char* name : {"X_MAX_CONNECTIONS", "X_WORKERS", "X_READ_TIMEOUT_MS"}) {
+    EXPECT_NE(msg.find(name), std::string::npos) << name << " missing in: " << msg;
   }
 }
 

@@ -1,14 +1,28 @@
 #include "advocacy/common/http_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -229,6 +243,457 @@ TEST(Server, ReportsAnAddressItCannotBind) {
   EXPECT_THAT(std::string(st.message()), HasSubstr("unsubscribe"));
   Server bad({.listen = "no-port"}, [](const Request&) { return Response{}; });
   EXPECT_TRUE(absl::IsInvalidArgument(bad.Start()));
+}
+
+// ---- Slow clients, resource exhaustion, limits and Stop (issue 11) ----
+
+using Ms = std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+// A connection from a chosen loopback source address (127.0.0.0/8 all reaches lo), or -1.
+int ConnectFrom(int port, const std::string& source) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Everything the peer sends until it closes or `limit` passes.
+std::string ReadWithin(int fd, Ms limit) {
+  const auto until = SteadyClock::now() + limit;
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<Ms>(until - SteadyClock::now()).count();
+    pollfd pfd{fd, POLLIN, 0};
+    if (left <= 0 || ::poll(&pfd, 1, static_cast<int>(left)) <= 0) break;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// True when the server closed (or reset) the connection within `limit`, having sent nothing.
+bool ClosedUnanswered(int fd, Ms limit) {
+  pollfd pfd{fd, POLLIN, 0};
+  if (::poll(&pfd, 1, static_cast<int>(limit.count())) <= 0) return false;
+  char c = 0;
+  return ::recv(fd, &c, 1, 0) <= 0;
+}
+
+// True when nothing has happened on the connection: no data, not closed.
+bool StillOpen(int fd) {
+  pollfd pfd{fd, POLLIN, 0};
+  return ::poll(&pfd, 1, 0) == 0;
+}
+
+// The soft RLIMIT_NOFILE raised to at least `n`, or false.
+bool EnsureFileLimit(rlim_t n) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
+  if (limit.rlim_cur >= n) return true;
+  limit.rlim_cur = std::min(limit.rlim_max, n);
+  return ::setrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur >= n;
+}
+
+template <typename Cond>
+bool Eventually(Cond cond, Ms limit = Ms(10000)) {
+  const auto until = SteadyClock::now() + limit;
+  while (SteadyClock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(Ms(5));
+  }
+  return cond();
+}
+
+// Opens `count` connections spread over `sources` that never send a complete request: every
+// other one sends nothing, the rest half a request head.
+std::vector<int> OpenIdle(int port, size_t count, const std::vector<std::string>& sources) {
+  std::vector<int> fds;
+  fds.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const int fd = ConnectFrom(port, sources[i % sources.size()]);
+    if (fd < 0) break;
+    if (i % 2 == 1) SendAll(fd, "GET /l/idle HTTP/1.1\r\nHost: x\r\n");
+    fds.push_back(fd);
+  }
+  return fds;
+}
+
+struct Redirects {
+  Ms slowest{0};
+  int ok = 0;
+};
+
+// `n` redirects from 127.0.0.1, one after another, each timed from connect to the last byte.
+Redirects TimeRedirects(int port, int n) {
+  Redirects r;
+  for (int i = 0; i < n; ++i) {
+    const auto start = SteadyClock::now();
+    const int fd = ConnectFrom(port, "127.0.0.1");
+    if (fd < 0) continue;
+    SendAll(fd, "GET /l/abc HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string answer = ReadWithin(fd, Ms(5000));
+    r.slowest = std::max(r.slowest, std::chrono::duration_cast<Ms>(SteadyClock::now() - start));
+    ::close(fd);
+    if (answer.rfind("HTTP/1.1 302 Found\r\n", 0) == 0 &&
+        answer.find("Location: https://example.com/\r\n") != std::string::npos) {
+      ++r.ok;
+    }
+  }
+  return r;
+}
+
+Response Redirect(const Request&) {
+  Response r = TextResponse(302, "");
+  r.headers.emplace_back("Location", "https://example.com/");
+  return r;
+}
+
+std::vector<std::string> LoopbackSources(int first, int count) {
+  std::vector<std::string> out;
+  for (int i = first; i < first + count; ++i) out.push_back("127.0.0." + std::to_string(i));
+  return out;
+}
+
+class SlowClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // 1,000 client sockets and as many accepted ones live in this one process.
+    ASSERT_TRUE(EnsureFileLimit(3000)) << "RLIMIT_NOFILE cannot be raised to 3000 for this test";
+  }
+  // The idle connections close first, so that Stop() does not wait out their read timeout.
+  void TearDown() override {
+    for (int fd : idle_) ::close(fd);
+    if (server_) server_->Stop();
+  }
+  Server& StartServer(ServerOptions options) {
+    server_ = std::make_unique<Server>(std::move(options), Redirect);
+    EXPECT_TRUE(server_->Start().ok());
+    return *server_;
+  }
+  static void Report(const char* what, const Redirects& r) {
+    std::printf("%s: %d of 10 redirects answered, the slowest in %lld ms\n", what, r.ok,
+                static_cast<long long>(r.slowest.count()));
+  }
+  std::vector<int> idle_;
+  std::unique_ptr<Server> server_;
+};
+
+// The acceptance test of issue 11 on the server itself: 1,000 connections that never send a
+// complete request, from 16 addresses (63 or 62 each, under the per-client limit of 64), are
+// all held open, and redirects from a 17th address are still answered within 100 ms.
+TEST_F(SlowClientTest, AThousandIdleConnectionsDoNotDelayARedirect) {
+  Server& server = StartServer({.listen = "127.0.0.1:0", .read_timeout = Ms(30000)});
+  idle_ = OpenIdle(server.port(), 1000, LoopbackSources(2, 16));
+  ASSERT_EQ(idle_.size(), 1000u);
+  ASSERT_TRUE(Eventually([&] { return server.stats().open == 1000; })) << server.stats().open;
+
+  const Redirects r = TimeRedirects(server.port(), 10);
+  Report("1,000 idle from 16 addresses", r);
+  EXPECT_EQ(r.ok, 10);
+  EXPECT_LT(r.slowest, Ms(100));
+  // Nobody was evicted or refused to make that possible: the idle connections are all there.
+  EXPECT_EQ(server.stats().evicted, 0u);
+  EXPECT_EQ(server.stats().refused, 0u);
+  size_t open = 0;
+  for (int fd : idle_) open += StillOpen(fd) ? 1 : 0;
+  EXPECT_EQ(open, 1000u);
+}
+
+// All 1,000 from 127.0.0.1, the redirect too: the per-client limit (64) keeps the newest 64,
+// closing the oldest as new ones come, and the redirect takes the place of the oldest idle one.
+TEST_F(SlowClientTest, AThousandIdleConnectionsFromTheSameAddressAreCutToThePerClientLimit) {
+  Server& server = StartServer({.listen = "127.0.0.1:0", .read_timeout = Ms(30000)});
+  idle_ = OpenIdle(server.port(), 1000, {"127.0.0.1"});
+  ASSERT_EQ(idle_.size(), 1000u);
+  ASSERT_TRUE(Eventually([&] { return server.stats().accepted == 1000; }));
+  EXPECT_EQ(server.stats().open, 64u);
+  EXPECT_EQ(server.stats().evicted, 936u);
+
+  const Redirects r = TimeRedirects(server.port(), 10);
+  Report("1,000 idle from 127.0.0.1, per-client limit 64", r);
+  EXPECT_EQ(r.ok, 10);
+  EXPECT_LT(r.slowest, Ms(100));
+  EXPECT_EQ(server.stats().refused, 0u);
+  EXPECT_TRUE(ClosedUnanswered(idle_.front(), Ms(1000)));  // among the first evicted
+  EXPECT_TRUE(StillOpen(idle_.back()));                    // among the newest, kept
+}
+
+// Without the per-client limit (as behind a proxy) all 1,000 from 127.0.0.1 stay open, and the
+// redirect is still fast: waiting connections cost no worker.
+TEST_F(SlowClientTest, WithoutThePerClientLimitIdleConnectionsStillCostNoWorker) {
+  Server& server = StartServer({.listen = "127.0.0.1:0",
+                                .max_connections_per_client = 0,
+                                .read_timeout = Ms(30000),
+                                .workers = 2});
+  idle_ = OpenIdle(server.port(), 1000, {"127.0.0.1"});
+  ASSERT_EQ(idle_.size(), 1000u);
+  ASSERT_TRUE(Eventually([&] { return server.stats().open == 1000; })) << server.stats().open;
+  const Redirects r = TimeRedirects(server.port(), 10);
+  Report("1,000 idle from 127.0.0.1, no per-client limit, 2 workers", r);
+  EXPECT_EQ(r.ok, 10);
+  EXPECT_LT(r.slowest, Ms(100));
+  EXPECT_EQ(server.stats().evicted, 0u);
+}
+
+// A handler that blocks until released, to hold a connection in the handling phase.
+class Gate {
+ public:
+  Response Handle(const Request& req) {
+    if (req.path == "/slow") {
+      std::unique_lock lock(mu_);
+      ++entered_;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return open_; });
+    }
+    return TextResponse(200, "done\n");
+  }
+  bool WaitEntered(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(5), [&] { return entered_ >= n; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int entered_ = 0;
+  bool open_ = false;
+};
+
+TEST(ServerLimits, PerClientLimitClosesTheClientsOldestConnectionStillSendingItsRequest) {
+  Server server(
+      {.listen = "127.0.0.1:0", .max_connections_per_client = 2, .read_timeout = Ms(5000)},
+      [](const Request&) { return TextResponse(200, "ok\n"); });
+  ASSERT_TRUE(server.Start().ok());
+  const int first = ConnectFrom(server.port(), "127.0.0.5");
+  SendAll(first, "GET /p HTTP/1.1\r\n");
+  const int second = ConnectFrom(server.port(), "127.0.0.5");
+  ASSERT_TRUE(Eventually([&] { return server.stats().open == 2; }));
+  const int other = ConnectFrom(server.port(), "127.0.0.6");  // another client: not affected
+  const int third = ConnectFrom(server.port(), "127.0.0.5");
+  EXPECT_TRUE(ClosedUnanswered(first, Ms(2000)));
+  EXPECT_EQ(server.stats().evicted, 1u);
+  SendAll(second, "GET /p HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(ReadWithin(second, Ms(2000)), StartsWith("HTTP/1.1 200"));
+  SendAll(third, "GET /p HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(ReadWithin(third, Ms(2000)), StartsWith("HTTP/1.1 200"));
+  SendAll(other, "GET /p HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(ReadWithin(other, Ms(2000)), StartsWith("HTTP/1.1 200"));
+  for (int fd : {first, second, third, other}) ::close(fd);
+}
+
+TEST(ServerLimits, PerClientLimitAnswers503WhenAllOfTheClientsConnectionsAreBeingAnswered) {
+  Gate gate;
+  Server server({.listen = "127.0.0.1:0", .max_connections_per_client = 1},
+                [&gate](const Request& r) { return gate.Handle(r); });
+  ASSERT_TRUE(server.Start().ok());
+  const int busy = ConnectFrom(server.port(), "127.0.0.7");
+  SendAll(busy, "GET /slow HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(gate.WaitEntered(1));
+  const int next = ConnectFrom(server.port(), "127.0.0.7");
+  SendAll(next, "GET /p HTTP/1.1\r\n\r\n");
+  const std::string refused = ReadWithin(next, Ms(2000));
+  EXPECT_THAT(refused, StartsWith("HTTP/1.1 503"));
+  EXPECT_THAT(refused, HasSubstr("Retry-After: 1\r\n"));
+  EXPECT_EQ(server.stats().refused, 1u);
+  gate.Open();
+  EXPECT_THAT(ReadWithin(busy, Ms(2000)), StartsWith("HTTP/1.1 200"));
+  ::close(busy);
+  ::close(next);
+}
+
+TEST(ServerLimits, AFullWorkerQueueAnswers503) {
+  Gate gate;
+  Server server({.listen = "127.0.0.1:0", .workers = 1, .max_queued_requests = 0},
+                [&gate](const Request& r) { return gate.Handle(r); });
+  ASSERT_TRUE(server.Start().ok());
+  const int slow = ConnectFrom(server.port(), "127.0.0.8");
+  SendAll(slow, "GET /slow HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(gate.WaitEntered(1));
+  const std::string busy = Exchange(server.port(), "GET /p HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(busy, StartsWith("HTTP/1.1 503"));
+  EXPECT_THAT(busy, HasSubstr("Retry-After: 1\r\n"));
+  EXPECT_EQ(server.stats().overloaded, 1u);
+  gate.Open();
+  EXPECT_THAT(ReadWithin(slow, Ms(2000)), StartsWith("HTTP/1.1 200"));
+  ::close(slow);
+}
+
+TEST(ServerLimits, AClientThatDoesNotReadItsResponseIsCutOffAfterTheWriteTimeout) {
+  const std::string big(size_t{8} * 1024 * 1024, 'x');
+  Server server({.listen = "127.0.0.1:0", .write_timeout = Ms(300)},
+                [&big](const Request&) { return TextResponse(200, big); });
+  ASSERT_TRUE(server.Start().ok());
+  const int fd = ConnectFrom(server.port(), "127.0.0.9");
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  SendAll(fd, "GET /p HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(Eventually([&] { return server.stats().timed_out == 1; }, Ms(5000)));
+  EXPECT_EQ(server.stats().open, 0u);
+  ::close(fd);
+}
+
+// Stop: a connection that sent nothing is closed at once, a request being handled is answered,
+// then no connection is accepted any more.
+TEST(ServerStop, ClosesSilentConnectionsAndAnswersTheRequestsInFlight) {
+  Gate gate;
+  auto server = std::make_unique<Server>(ServerOptions{.listen = "127.0.0.1:0"},
+                                         [&gate](const Request& r) { return gate.Handle(r); });
+  ASSERT_TRUE(server->Start().ok());
+  const int port = server->port();
+  const int in_flight = ConnectFrom(port, "127.0.0.10");
+  SendAll(in_flight, "GET /slow HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(gate.WaitEntered(1));
+  const int silent = ConnectFrom(port, "127.0.0.11");
+  ASSERT_TRUE(Eventually([&] { return server->stats().open == 2; }));
+
+  std::thread stopper([&server] { server->Stop(); });
+  EXPECT_TRUE(ClosedUnanswered(silent, Ms(2000)));
+  gate.Open();
+  EXPECT_THAT(ReadWithin(in_flight, Ms(2000)), StartsWith("HTTP/1.1 200"));
+  stopper.join();
+  EXPECT_EQ(ConnectFrom(port, "127.0.0.12"), -1);  // refused: nobody listens any more
+  server.reset();
+  ::close(in_flight);
+  ::close(silent);
+}
+
+// CPU time (user + system) a process has used, from /proc/<pid>/stat.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close_paren + 2));
+  std::string skip;
+  for (int i = 3; i <= 13; ++i) fields >> skip;  // state .. cmajflt
+  long utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+bool ReadExactly(int fd, void* data, size_t n) {
+  auto* p = static_cast<char*>(data);
+  while (n > 0) {
+    const ssize_t got = ::read(fd, p, n);
+    if (got <= 0) return false;
+    p += got;
+    n -= static_cast<size_t>(got);
+  }
+  return true;
+}
+
+// The server in a child process whose descriptors are all used up (RLIMIT_NOFILE 64, the rest
+// filled with /dev/null): a waiting connection makes accept() fail with EMFILE. The child
+// must neither crash nor spin, and must serve the connection once descriptors are free again.
+void EmfileChild(int commands, int reports) {
+  const rlimit low{64, 64};
+  if (::setrlimit(RLIMIT_NOFILE, &low) != 0) ::_exit(10);
+  Server server({.listen = "127.0.0.1:0"},
+                [](const Request&) { return TextResponse(200, "ok\n"); });
+  if (!server.Start().ok()) ::_exit(11);
+  const int port = server.port();
+  if (::write(reports, &port, sizeof port) != sizeof port) ::_exit(12);
+  std::vector<int> filler;
+  for (int fd = ::open("/dev/null", O_RDONLY); fd >= 0; fd = ::open("/dev/null", O_RDONLY)) {
+    filler.push_back(fd);
+  }
+  if (errno != EMFILE) ::_exit(13);
+  char command = 0;
+  if (::write(reports, "F", 1) != 1 || ::read(commands, &command, 1) != 1) ::_exit(14);
+  for (size_t i = 0; i < 16 && i < filler.size(); ++i) ::close(filler[i]);  // 'R': release
+  if (::read(commands, &command, 1) != 1) ::_exit(15);                      // 'X': exit
+  server.Stop();
+  const uint64_t failures = server.stats().accept_failures;
+  if (::write(reports, &failures, sizeof failures) != sizeof failures) ::_exit(16);
+  ::_exit(0);
+}
+
+TEST(ServerExhaustion, AcceptFailingWithEmfileNeitherCrashesNorSpins) {
+  int to_child[2];
+  int from_child[2];
+  ASSERT_EQ(::pipe(to_child), 0);
+  ASSERT_EQ(::pipe(from_child), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(to_child[1]);
+    ::close(from_child[0]);
+    EmfileChild(to_child[0], from_child[1]);
+  }
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  int port = 0;
+  char full = 0;
+  ASSERT_TRUE(ReadExactly(from_child[0], &port, sizeof port));
+  ASSERT_TRUE(ReadExactly(from_child[0], &full, 1));
+  ASSERT_EQ(full, 'F');
+
+  const int client = ConnectFrom(port, "127.0.0.13");  // the kernel queues it; accept fails
+  ASSERT_GE(client, 0);
+  SendAll(client, "GET /p HTTP/1.1\r\n\r\n");
+  const double cpu_before = CpuSeconds(pid);
+  std::this_thread::sleep_for(Ms(1000));
+  const double cpu = CpuSeconds(pid) - cpu_before;
+  EXPECT_LT(cpu, 0.2) << "the child used " << cpu << " s of CPU in 1 s while accept() failed";
+  EXPECT_TRUE(StillOpen(client));  // not answered, not dropped: waiting in the backlog
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, WNOHANG), 0) << "the child ended while out of descriptors";
+
+  ASSERT_EQ(::write(to_child[1], "R", 1), 1);  // free some descriptors
+  EXPECT_THAT(ReadWithin(client, Ms(3000)), StartsWith("HTTP/1.1 200"));
+  ASSERT_EQ(::write(to_child[1], "X", 1), 1);
+  uint64_t failures = 0;
+  ASSERT_TRUE(ReadExactly(from_child[0], &failures, sizeof failures));
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  // About one failed accept per 100 ms pause: proof that EMFILE happened, and did not spin.
+  EXPECT_GE(failures, 5u);
+  EXPECT_LE(failures, 40u);
+  ::close(client);
+  ::close(to_child[1]);
+  ::close(from_child[0]);
+}
+
+// A child whose address space leaves no room for a thread stack: Start() reports
+// RESOURCE_EXHAUSTED instead of terminating the process, and the object stops cleanly.
+TEST(ServerExhaustion, ThreadCreationFailureIsAnErrorNotACrash) {
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::ifstream statm("/proc/self/statm");
+    size_t pages = 0;
+    statm >> pages;
+    const rlim_t room = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) +
+                        rlim_t{12} * 1024 * 1024;  // one 8 MiB stack fits, the second does not
+    const rlimit as{room, room};
+    if (::setrlimit(RLIMIT_AS, &as) != 0) ::_exit(10);
+    Server server({.listen = "127.0.0.1:0", .workers = 8}, Redirect);
+    const absl::Status st = server.Start();
+    server.Stop();
+    ::_exit(absl::IsResourceExhausted(st) ? 0 : (st.ok() ? 20 : 21));
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "20: Start succeeded, 21: another error";
 }
 
 }  // namespace

@@ -26,12 +26,13 @@ absl::StatusOr<std::string> ParseRequestTarget(std::string_view head, bool* is_h
 
 LinkServer::LinkServer(LinkServerOptions options, Resolver resolver)
     : resolver_(std::move(resolver)),
-      server_({.listen = std::move(options.listen),
-               .max_connections = options.max_connections,
-               .read_timeout = options.read_timeout,
-               .max_body_bytes = 0,
-               .name = "tracked links"},
-              [this](const http::Request& request) { return Respond(request); }) {}
+      server_(
+          [&options] {
+            options.max_body_bytes = 0;
+            options.name = "tracked links";
+            return std::move(options);
+          }(),
+          [this](const http::Request& request) { return Respond(request); }) {}
 
 LinkServer::~LinkServer() { Stop(); }
 

@@ -2,8 +2,9 @@
 
 // The tracked-link endpoint: GET /l/<code> answers 302 to the resolved target, 404 for unknown
 // codes; GET /healthz answers 200. It never redirects anywhere the resolver did not return.
-// The HTTP handling (bounded heads, read timeout, connection limit, 400/405/431/503,
-// Connection: close) is the shared advocacy::http::Server; this class only routes.
+// The HTTP handling (bounded heads, timeouts, connection and per-client limits, a bounded
+// worker pool, 400/405/431/503, Connection: close) is the shared advocacy::http::Server; this
+// class only routes.
 
 #include <chrono>
 #include <functional>
@@ -17,11 +18,9 @@
 
 namespace advocacy::content {
 
-struct LinkServerOptions {
-  std::string listen = "0.0.0.0:8080";  // host:port; port 0 picks a free one
-  size_t max_connections = 256;
-  std::chrono::milliseconds read_timeout{5000};
-};
+// The endpoint's listen address and limits (connections, per-client connections, timeouts,
+// workers). LinkServer sets max_body_bytes (0: no request has a body) and name itself.
+using LinkServerOptions = http::ServerOptions;
 
 // Parses one HTTP request head. Returns the request target of a GET (or HEAD when `is_head` is
 // set) or InvalidArgument (400) / Unimplemented (405).

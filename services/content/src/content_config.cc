@@ -12,7 +12,7 @@ ContentConfig ReadContentConfig(config::EnvReader& env) {
   c.consent_topic = env.Optional("CONTENT_CONSENT_TOPIC", "advocacy.consent.v1");
   c.consent_group = env.Optional("CONTENT_CONSENT_GROUP", "content-consent-view");
   c.receipts_topic = env.Optional("CONTENT_RECEIPTS_TOPIC", "advocacy.consent.receipts.v1");
-  c.link_listen = env.Optional("CONTENT_LINK_LISTEN", "0.0.0.0:8080");
+  c.link_server = config::ReadHttpServerOptions(env, "CONTENT_LINK", "0.0.0.0:8080");
   c.link_base_url = env.Optional("CONTENT_LINK_BASE_URL", "http://127.0.0.1:8080/l/");
   c.min_group_size = static_cast<int>(env.Int("CONTENT_MIN_GROUP_SIZE", 5, 1, 1000));
   c.active_window =

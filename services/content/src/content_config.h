@@ -4,6 +4,7 @@
 #include <string>
 
 #include "advocacy/common/config.h"
+#include "advocacy/common/http_server.h"
 
 namespace advocacy::content {
 
@@ -17,7 +18,9 @@ struct ContentConfig {
   // CONTENT_RECEIPTS_TOPIC, default advocacy.consent.receipts.v1: where the consent view sends
   // a ConsentApplied receipt after applying each consent change.
   std::string receipts_topic;
-  std::string link_listen;    // CONTENT_LINK_LISTEN, default 0.0.0.0:8080
+  // CONTENT_LINK_LISTEN (default 0.0.0.0:8080) and the endpoint's limits, CONTENT_LINK_*
+  // (config::ReadHttpServerOptions; the table is in README.md).
+  http::ServerOptions link_server;
   std::string link_base_url;  // CONTENT_LINK_BASE_URL, default http://127.0.0.1:8080/l/
   int min_group_size = 5;     // CONTENT_MIN_GROUP_SIZE (1..1000)
   std::chrono::milliseconds active_window{};  // CONTENT_ACTIVE_WINDOW_MS, default 30 days

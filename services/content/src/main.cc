@@ -40,7 +40,7 @@ int main() {
                                   return manager.OnConsentWithdrawn(r);
                                 }});
 
-  LinkServer links({.listen = cfg.link_listen},
+  LinkServer links(cfg.link_server,
                    [&manager](std::string_view code) { return manager.ResolveClick(code); });
   rt.Own(
       "the tracked-link endpoint",

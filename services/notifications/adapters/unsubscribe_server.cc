@@ -74,12 +74,13 @@ UnsubscribeServer::UnsubscribeServer(UnsubscribeServerOptions options,
     : signer_(signer),
       consent_(consent),
       on_withdrawn_(std::move(on_withdrawn)),
-      server_({.listen = std::move(options.listen),
-               .max_connections = options.max_connections,
-               .read_timeout = options.read_timeout,
-               .max_body_bytes = 4096,
-               .name = "one-click unsubscribe"},
-              [this](const http::Request& request) { return Handle(request); }) {}
+      server_(
+          [&options] {
+            options.max_body_bytes = 4096;
+            options.name = "one-click unsubscribe";
+            return std::move(options);
+          }(),
+          [this](const http::Request& request) { return Handle(request); }) {}
 
 UnsubscribeServer::~UnsubscribeServer() { Stop(); }
 

@@ -14,11 +14,9 @@
 
 namespace advocacy::notifications {
 
-struct UnsubscribeServerOptions {
-  std::string listen = "0.0.0.0:8081";  // host:port; port 0 = free
-  size_t max_connections = 256;
-  std::chrono::milliseconds read_timeout{5000};
-};
+// The endpoint's listen address and limits (connections, per-client connections, timeouts,
+// workers). UnsubscribeServer sets max_body_bytes (4096: a form with a token) and name itself.
+using UnsubscribeServerOptions = http::ServerOptions;
 
 // Guarantees:
 //  * GET /unsubscribe?token=T answers 200 with an HTML page holding a POST form for the same

@@ -54,7 +54,7 @@ int main() {
              [&](const kafka::Message& m) { return manager.HandleCoursesEvent(m); });
 
   UnsubscribeServer unsubscribe(
-      {.listen = cfg.unsubscribe_listen}, &signer, consent.get(), [&](const UnsubscribeClaims& c) {
+      cfg.unsubscribe_server, &signer, consent.get(), [&](const UnsubscribeClaims& c) {
         // The consent event cancels the same jobs a moment later; doing it now closes the gap.
         auto n = manager.CancelForWithdrawal(c.tenant_id, c.employee_id, c.purpose);
         if (!n.ok()) {

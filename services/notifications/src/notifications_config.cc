@@ -73,7 +73,8 @@ void ReadConsentAndLinks(config::EnvReader& env, NotificationsConfig& c) {
   }
   c.app_base_url = env.Optional("NOTIFICATIONS_APP_BASE_URL", c.public_base_url);
   if (!c.app_base_url.empty()) RequireHttps(env, "NOTIFICATIONS_APP_BASE_URL", c.app_base_url);
-  c.unsubscribe_listen = env.Address("NOTIFICATIONS_UNSUBSCRIBE_LISTEN", "0.0.0.0:8081");
+  c.unsubscribe_server =
+      config::ReadHttpServerOptions(env, "NOTIFICATIONS_UNSUBSCRIBE", "0.0.0.0:8081");
   c.unsubscribe_ttl =
       env.Millis("NOTIFICATIONS_UNSUBSCRIBE_TTL_MS", hours(24 * 90), hours(1), hours(24 * 366));
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "advocacy/common/config.h"
+#include "advocacy/common/http_server.h"
 #include "dispatcher.h"
 #include "notifications_manager.h"
 
@@ -36,8 +37,10 @@ struct NotificationsConfig {
   std::string unsubscribe_key;                   // NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE (required)
   std::string public_base_url;                   // NOTIFICATIONS_PUBLIC_BASE_URL (required)
   std::string app_base_url;                      // NOTIFICATIONS_APP_BASE_URL, default public
-  std::string unsubscribe_listen;                // NOTIFICATIONS_UNSUBSCRIBE_LISTEN, :8081
-  std::chrono::milliseconds unsubscribe_ttl{};   // NOTIFICATIONS_UNSUBSCRIBE_TTL_MS, 90 days
+  // NOTIFICATIONS_UNSUBSCRIBE_LISTEN (default 0.0.0.0:8081) and the endpoint's limits,
+  // NOTIFICATIONS_UNSUBSCRIBE_* (config::ReadHttpServerOptions; the table is in README.md).
+  http::ServerOptions unsubscribe_server;
+  std::chrono::milliseconds unsubscribe_ttl{};  // NOTIFICATIONS_UNSUBSCRIBE_TTL_MS, 90 days
 
   std::string smtp_url;                              // NOTIFICATIONS_SMTP_URL (required)
   bool smtp_starttls = false;                        // NOTIFICATIONS_SMTP_STARTTLS

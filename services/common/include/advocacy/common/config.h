@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "advocacy/common/http_server.h"
 
 namespace advocacy::config {
 
@@ -90,6 +91,15 @@ struct RuntimeConfig {
 
 // Reads the shared settings through `env`; problems are recorded in it.
 RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name);
+
+// The listen address and limits of a plain-HTTP endpoint (advocacy::http::ServerOptions), from
+// <PREFIX>_LISTEN (default `default_listen`), <PREFIX>_MAX_CONNECTIONS (1..1,000,000, default
+// 4096), <PREFIX>_MAX_CONNECTIONS_PER_CLIENT (0 = off ..1,000,000, default 64),
+// <PREFIX>_READ_TIMEOUT_MS and <PREFIX>_WRITE_TIMEOUT_MS (100 ms..10 min, default 5 s),
+// <PREFIX>_WORKERS (1..256, default 8) and <PREFIX>_MAX_QUEUED (0..100,000, default 256).
+// max_body_bytes and name are left at their defaults for the endpoint to set.
+http::ServerOptions ReadHttpServerOptions(EnvReader& env, std::string_view prefix,
+                                          std::string_view default_listen);
 
 // Logs the effective configuration once, or prints every problem to stderr and exits with
 // status 2 (bad configuration) when `status` is not OK.
