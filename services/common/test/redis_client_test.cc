@@ -536,8 +536,9 @@ TEST(RedisUrlTest, ParsesAclUsers) {
 // of a service starts with adv:<service>:), scripts included.
 TEST(RedisAuthTest, AnAclUserIsConfinedToItsKeyPattern) {
   RedisServer secured(RedisServerOptions{
-      .extra_args = {"--user", "default off", "--user",
-                     "content on >pw-content ~adv:content:* +@all -@dangerous"}});
+      // Each word its own argument: redis-server joins them into the config line.
+      .extra_args = {"--user", "default", "off", "--user", "content", "on", ">pw-content",
+                     "~adv:content:*", "+@all", "-@dangerous"}});
   ASSERT_OK(secured.Start());
   absl::StatusOr<Options> options =
       ParseUrl(absl::StrCat("redis://content:pw-content@127.0.0.1:", secured.port()));
