@@ -115,6 +115,29 @@ std::map<std::string, std::string> RuntimeConfig::KafkaConsumerExtra() const {
           {"heartbeat.interval.ms", std::to_string(heartbeat)}};
 }
 
+namespace {
+
+// The content of the file named by `name` (empty when unset), without trailing CR/LF. Problems
+// are recorded in `env` without the content. At most 4 KiB: a secret, not a document.
+std::string ReadSecretFile(EnvReader& env, const std::string& name) {
+  const std::string path = env.Optional(name, "");
+  if (path.empty()) return "";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    env.AddError(advocacy::StrCat(name, "='", path, "' cannot be read"));
+    return "";
+  }
+  std::string secret(4097, '\0');
+  in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+  secret.resize(static_cast<size_t>(in.gcount()));
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.size() > 4096) env.AddError(advocacy::StrCat(name, "='", path, "' is over 4 KiB"));
+  if (secret.empty()) env.AddError(advocacy::StrCat(name, "='", path, "' is empty"));
+  return secret;
+}
+
+}  // namespace
+
 RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
   RuntimeConfig c;
   c.service_name = std::move(service_name);
@@ -122,6 +145,8 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
   c.metrics_listen = env.Address("ADVOCACY_METRICS_LISTEN", "0.0.0.0:9464");
   c.redis_url = env.Required("ADVOCACY_REDIS_URL", /*secret=*/true);
   c.redis_pool_size = static_cast<int>(env.Int("ADVOCACY_REDIS_POOL_SIZE", 16, 1, 1024));
+  c.redis_username = env.Optional("ADVOCACY_REDIS_USERNAME", "");
+  c.redis_password = ReadSecretFile(env, "ADVOCACY_REDIS_PASSWORD_FILE");
   c.kafka_brokers = env.Required("ADVOCACY_KAFKA_BROKERS");
   c.kafka_partitions = static_cast<int>(env.Int("ADVOCACY_KAFKA_PARTITIONS", 6, 1, 1000));
   c.kafka_replication = static_cast<int>(env.Int("ADVOCACY_KAFKA_REPLICATION", 1, 1, 7));

@@ -41,8 +41,20 @@ bool GetString(std::string_view* in, std::string* out) {
 
 }  // namespace
 
-std::string OutboxKey(std::string_view hash_tag) {
-  return advocacy::StrCat(kKeyPrefix, "{", hash_tag, "}");
+std::string OutboxKey(std::string_view service, std::string_view hash_tag) {
+  return advocacy::StrCat("adv:", service, ":outbox:{", hash_tag, "}");
+}
+
+std::string IndexKey(std::string_view service) {
+  return advocacy::StrCat("adv:", service, ":outbox:index");
+}
+
+std::string RefusedKey(std::string_view service) {
+  return advocacy::StrCat("adv:", service, ":outbox:refused");
+}
+
+std::string LegacyOutboxKey(std::string_view hash_tag) {
+  return advocacy::StrCat("adv:outbox:{", hash_tag, "}");
 }
 
 std::string Encode(const kafka::Message& message) {
@@ -89,7 +101,10 @@ absl::StatusOr<kafka::Message> Decode(std::string_view in) {
 
 Relay::Relay(redis::Pool* redis, kafka::Producer* producer, RelayOptions options,
              metrics::Metrics* metrics)
-    : redis_(redis), producer_(producer), options_(options) {
+    : redis_(redis),
+      producer_(producer),
+      options_(std::move(options)),
+      index_key_(IndexKey(options_.service)) {
   if (metrics != nullptr) {
     const prometheus::Labels labels = {{"service", metrics->service()}};
     auto& reg = metrics->registry();
@@ -120,6 +135,13 @@ Relay::Relay(redis::Pool* redis, kafka::Producer* producer, RelayOptions options
                         .Help("Outbox events published by the sweep rather than the fast path.")
                         .Register(reg)
                         .Add(labels);
+    refused_ = &prometheus::BuildCounter()
+                    .Name("advocacy_outbox_refused_total")
+                    .Help(
+                        "Outbox entries naming a topic the service does not own: never "
+                        "published, moved to adv:<service>:outbox:refused.")
+                    .Register(reg)
+                    .Add(labels);
   }
 }
 
@@ -196,7 +218,7 @@ void Relay::Loop() {
       std::vector<std::vector<std::string>> cmds;
       cmds.reserve(new_keys.size());
       const std::string now = std::to_string(clock::UnixMillis());
-      for (auto& k : new_keys) cmds.push_back({"ZADD", std::string(kIndexKey), "NX", now, k});
+      for (auto& k : new_keys) cmds.push_back({"ZADD", index_key_, "NX", now, k});
       auto lease = redis_->Acquire();
       if (lease.ok()) {
         auto r = (*lease)->Pipeline(cmds);
@@ -224,6 +246,7 @@ void Relay::Publish(const std::string& key, const std::string& encoded) {
                {{"outbox_key", key}, {"error", std::string(message.status().message())}});
     return;
   }
+  if (!Allowed(key, encoded, *message)) return;
   const absl::Status st =
       producer_->Produce(std::move(*message), [this, key, encoded](const absl::Status& delivery) {
         if (delivery.ok()) {
@@ -238,6 +261,28 @@ void Relay::Publish(const std::string& key, const std::string& encoded) {
     std::lock_guard lock(mu_);
     in_flight_.erase(encoded);
   }
+}
+
+bool Relay::Allowed(const std::string& key, const std::string& encoded,
+                    const kafka::Message& message) {
+  if (options_.topics.count(message.topic) != 0) return true;
+  log::Error("outbox entry names a topic this service does not own; refused, not published",
+             {{"outbox_key", key}, {"topic", message.topic}, {"service", options_.service}});
+  if (refused_ != nullptr) refused_->Increment();
+  auto lease = redis_->Acquire();
+  if (lease.ok()) {
+    const std::string refused = RefusedKey(options_.service);
+    auto r = (*lease)->Pipeline({{"LPUSH", refused, encoded},
+                                 {"LTRIM", refused, "0", std::to_string(kRefusedKept - 1)},
+                                 {"LREM", key, "1", encoded}});
+    if (!r.ok()) {
+      log::Warning("refused outbox entry not moved; it is refused again at the next sweep",
+                   {{"outbox_key", key}, {"error", std::string(r.status().message())}});
+    }
+  }
+  std::lock_guard lock(mu_);
+  in_flight_.erase(encoded);
+  return false;
 }
 
 void Relay::Acknowledge(const std::string& key, const std::string& encoded) {
@@ -262,7 +307,7 @@ void Relay::Acknowledge(const std::string& key, const std::string& encoded) {
   if ((*r)[1].type == redis::Reply::Type::kInteger && (*r)[1].integer == 0) {
     // A writer racing this ZREM re-adds the key after its own commit, and its fast path
     // publishes the entry anyway; the start-up reindex covers a crash in between.
-    (void)(*lease)->Command({"ZREM", std::string(kIndexKey), key});
+    (void)(*lease)->Command({"ZREM", index_key_, key});
   }
 }
 
@@ -283,12 +328,11 @@ void Relay::Sweep() {
   if (!own_keys.empty()) {
     std::vector<std::vector<std::string>> renew;
     renew.reserve(own_keys.size());
-    for (const auto& k : own_keys)
-      renew.push_back({"ZADD", std::string(kIndexKey), "XX", now_text, k});
+    for (const auto& k : own_keys) renew.push_back({"ZADD", index_key_, "XX", now_text, k});
     (void)conn.Pipeline(renew);
   }
 
-  auto due = conn.Command({"ZRANGEBYSCORE", std::string(kIndexKey), "-inf",
+  auto due = conn.Command({"ZRANGEBYSCORE", index_key_, "-inf",
                            std::to_string(now - options_.lease.count()), "LIMIT", "0",
                            std::to_string(options_.sweep_batch)});
   if (due.ok() && due->type == redis::Reply::Type::kArray) {
@@ -297,12 +341,12 @@ void Relay::Sweep() {
       if (own_keys.count(key) != 0) continue;
       // Claim the list for one lease, then publish what it holds in order.
       auto entries =
-          conn.Pipeline({{"ZADD", std::string(kIndexKey), "XX", now_text, key},
+          conn.Pipeline({{"ZADD", index_key_, "XX", now_text, key},
                          {"LRANGE", key, "0", std::to_string(options_.sweep_batch - 1)}});
       if (!entries.ok()) break;
       const redis::Reply& list = (*entries)[1];
       if (list.elements.empty()) {
-        (void)conn.Command({"ZREM", std::string(kIndexKey), key});
+        (void)conn.Command({"ZREM", index_key_, key});
         continue;
       }
       for (const auto& e : list.elements) {
@@ -312,8 +356,8 @@ void Relay::Sweep() {
     }
   }
 
-  auto stats = conn.Pipeline({{"ZCARD", std::string(kIndexKey)},
-                              {"ZRANGE", std::string(kIndexKey), "0", "0", "WITHSCORES"}});
+  auto stats =
+      conn.Pipeline({{"ZCARD", index_key_}, {"ZRANGE", index_key_, "0", "0", "WITHSCORES"}});
   if (stats.ok()) {
     if (pending_keys_ != nullptr) pending_keys_->Set(static_cast<double>((*stats)[0].integer));
     if (oldest_age_ != nullptr) {
@@ -331,21 +375,66 @@ void Relay::Reindex() {
     log::Warning("outbox reindex skipped: Redis unavailable; the sweep still covers indexed lists");
     return;
   }
+  MigrateLegacy(**lease);
   std::string cursor = "0";
   size_t found = 0;
+  const std::string pattern = OutboxKey(options_.service, "*");
   do {
-    auto r = (*lease)->Command(
-        {"SCAN", cursor, "MATCH", advocacy::StrCat(kKeyPrefix, "{*"), "COUNT", "1000"});
+    auto r = (*lease)->Command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
     if (!r.ok() || r->elements.size() != 2) return;
     cursor = r->elements[0].str;
     std::vector<std::vector<std::string>> cmds;
     for (const auto& k : r->elements[1].elements) {
-      cmds.push_back({"ZADD", std::string(kIndexKey), "NX", "0", k.str});
+      cmds.push_back({"ZADD", index_key_, "NX", "0", k.str});
     }
     found += cmds.size();
     if (!cmds.empty()) (void)(*lease)->Pipeline(cmds);
   } while (cursor != "0");
   if (found > 0) log::Info("outbox lists re-indexed at start", {{"lists", std::to_string(found)}});
+}
+
+void Relay::MigrateLegacy(redis::Connection& conn) {
+  // One entry at a time: removed from the legacy list and pushed to the head of the service's
+  // own list in one step, so a crash in between neither loses nor duplicates it. Walking the
+  // legacy list from its tail and pushing to the head keeps the entries' order, ahead of
+  // anything the service wrote since the upgrade (consumers order by sequence anyway).
+  static constexpr std::string_view kMove =
+      "if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then "
+      "redis.call('LPUSH', KEYS[2], ARGV[1]) return 1 end return 0";
+  std::string cursor = "0";
+  size_t moved = 0;
+  do {
+    auto r = conn.Command({"SCAN", cursor, "MATCH", LegacyOutboxKey("*"), "COUNT", "1000"});
+    if (!r.ok() || r->elements.size() != 2) {
+      log::Info("outbox: legacy lists not migrated (this service's Redis user may not read them)",
+                {{"error", r.ok() ? "unexpected SCAN reply" : std::string(r.status().message())}});
+      return;
+    }
+    cursor = r->elements[0].str;
+    for (const auto& legacy : r->elements[1].elements) {
+      const std::string& key = legacy.str;
+      const std::string_view prefix = "adv:outbox:{";
+      if (key.size() <= prefix.size() + 1 || key.back() != '}') continue;
+      const std::string own =
+          OutboxKey(options_.service,
+                    std::string_view(key).substr(prefix.size(), key.size() - prefix.size() - 1));
+      auto entries = conn.Command({"LRANGE", key, "0", "-1"});
+      if (!entries.ok()) continue;
+      size_t moved_here = 0;
+      for (auto it = entries->elements.rbegin(); it != entries->elements.rend(); ++it) {
+        auto message = Decode(it->str);
+        if (!message.ok() || options_.topics.count(message->topic) == 0) continue;
+        auto m = conn.Command({"EVAL", std::string(kMove), "2", key, own, it->str});
+        if (m.ok() && m->integer == 1) ++moved_here;
+      }
+      if (moved_here > 0) (void)conn.Command({"ZADD", index_key_, "NX", "0", own});
+      moved += moved_here;
+    }
+  } while (cursor != "0");
+  if (moved > 0) {
+    log::Info("outbox: entries moved from the shared pre-upgrade lists",
+              {{"entries", std::to_string(moved)}, {"service", options_.service}});
+  }
 }
 
 }  // namespace advocacy::outbox

@@ -334,10 +334,16 @@ absl::Status Connection::Handshake() {
   };
 
   if (!options_.password.empty()) {
-    ASSIGN_OR_RETURN(const Reply auth, run({"AUTH", options_.password}));
+    std::vector<std::string> auth_args = {"AUTH"};
+    if (!options_.username.empty()) auth_args.push_back(options_.username);
+    auth_args.push_back(options_.password);
+    ASSIGN_OR_RETURN(const Reply auth, run(auth_args));
     if (auth.is_error()) {
-      return absl::UnavailableError(
-          absl::StrCat("AUTH was rejected (", auth.str, "); check the password in the Redis URL"));
+      // The reply says WRONGPASS or similar; it never contains the password.
+      return absl::UnavailableError(absl::StrCat(
+          "AUTH was rejected (", auth.str,
+          "); check the Redis user and password (ADVOCACY_REDIS_URL, ADVOCACY_REDIS_USERNAME, "
+          "ADVOCACY_REDIS_PASSWORD_FILE)"));
     }
   }
   if (options_.db != 0) {

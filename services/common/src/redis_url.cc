@@ -21,7 +21,7 @@ constexpr int kDefaultPort = 6379;
 absl::Status Invalid(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(
       "invalid Redis URL: ", what,
-      "; expected redis://[:password@]host[:port][/db], e.g. redis://127.0.0.1:6379/0"));
+      "; expected redis://[[user]:password@]host[:port][/db], e.g. redis://127.0.0.1:6379/0"));
 }
 
 int HexValue(char c) {
@@ -41,12 +41,12 @@ absl::StatusOr<std::string> PercentDecode(absl::string_view text) {
       continue;
     }
     if (i + 2 >= text.size()) {
-      return Invalid("the password has a '%' that is not followed by two hex digits");
+      return Invalid("the user info has a '%' that is not followed by two hex digits");
     }
     const int high = HexValue(text[i + 1]);
     const int low = HexValue(text[i + 2]);
     if (high < 0 || low < 0) {
-      return Invalid("the password has a '%' that is not followed by two hex digits");
+      return Invalid("the user info has a '%' that is not followed by two hex digits");
     }
     out.push_back(static_cast<char>(high * 16 + low));
     i += 2;
@@ -75,14 +75,18 @@ absl::StatusOr<Options> ParseUrl(std::string_view url_text) {
     const absl::string_view user_info = rest.substr(0, at);
     rest = rest.substr(at + 1);
     const size_t colon = user_info.find(':');
+    ASSIGN_OR_RETURN(options.username, PercentDecode(user_info.substr(0, colon)));
     if (colon == absl::string_view::npos) {
-      return Invalid("the part before '@' must be ':password' (a password needs a leading ':')");
+      if (options.username.empty()) return Invalid("the user name before '@' is empty");
+    } else {
+      ASSIGN_OR_RETURN(options.password, PercentDecode(user_info.substr(colon + 1)));
+      if (options.password.empty()) return Invalid("the password after ':' is empty");
     }
-    if (colon != 0) {
-      return Invalid("user names (Redis ACL users) are not supported; use redis://:password@host");
+    for (const char c : options.username) {
+      if (absl::ascii_isspace(static_cast<unsigned char>(c)) || c == ':' || c == '@') {
+        return Invalid("the user name contains a space, ':' or '@'");
+      }
     }
-    ASSIGN_OR_RETURN(options.password, PercentDecode(user_info.substr(1)));
-    if (options.password.empty()) return Invalid("the password after ':' is empty");
   }
 
   absl::string_view host_port = rest;

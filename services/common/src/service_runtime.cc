@@ -166,6 +166,8 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
   impl_ = std::make_unique<Impl>(config_);
   Impl& s = *impl_;
   auto redis_options = OrDie(redis::ParseUrl(config_.redis_url), "ADVOCACY_REDIS_URL is invalid");
+  if (!config_.redis_username.empty()) redis_options.username = config_.redis_username;
+  if (!config_.redis_password.empty()) redis_options.password = config_.redis_password;
   s.pool = std::make_unique<redis::Pool>(std::move(redis_options),
                                          static_cast<size_t>(config_.redis_pool_size));
   s.verifier = OrDie(auth::TokenVerifier::Create({.public_key_pem = config_.jwt_public_key_pem,
@@ -183,9 +185,11 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
                               &s.producer_stats),
       "cannot create the Kafka producer");
   s.metrics.ExportKafkaStats("producer", &s.producer_stats);
+  outbox::RelayOptions relay_options{.service = config_.service_name,
+                                     .lease = config_.outbox_lease};
+  relay_options.topics.insert(config_.published_topics.begin(), config_.published_topics.end());
   s.relay = std::make_unique<outbox::Relay>(s.pool.get(), s.producer.get(),
-                                            outbox::RelayOptions{.lease = config_.outbox_lease},
-                                            &s.metrics);
+                                            std::move(relay_options), &s.metrics);
   s.relay->Start();
 }
 

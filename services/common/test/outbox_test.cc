@@ -5,9 +5,11 @@
 #include "advocacy/common/outbox.h"
 
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
 
 #include <thread>
 
+#include "advocacy/common/metrics.h"
 #include "advocacy/common/redis_client.h"
 #include "testing/kafka_mock.h"
 #include "testing/redis_server.h"
@@ -59,6 +61,12 @@ class RelayTest : public ::testing::Test {
     producer_ = std::move(*p);
   }
 
+  static RelayOptions Options(std::chrono::milliseconds lease = std::chrono::milliseconds(3000)) {
+    RelayOptions o{.service = "test", .lease = lease};
+    o.topics.insert("outbox.test");
+    return o;
+  }
+
   int64_t Len(const std::string& key) {
     auto c = pool_->Acquire();
     auto r = (*c)->Command({"LLEN", key});
@@ -85,9 +93,9 @@ class RelayTest : public ::testing::Test {
 };
 
 TEST_F(RelayTest, FastPathPublishesAndRemovesEntries) {
-  Relay relay(pool_.get(), producer_.get(), {}, nullptr);
+  Relay relay(pool_.get(), producer_.get(), Options(), nullptr);
   relay.Start();
-  const std::string key = OutboxKey("t1:e1");
+  const std::string key = OutboxKey("test", "t1:e1");
   for (int i = 0; i < 20; ++i) {
     const std::string e = Encode(Sample(std::to_string(i)));
     Push(key, e);
@@ -95,15 +103,15 @@ TEST_F(RelayTest, FastPathPublishesAndRemovesEntries) {
   }
   ASSERT_TRUE(WaitFor([&] { return Len(key) == 0; }, std::chrono::seconds(10)));
   EXPECT_EQ(stats_.produced.load(), 20u);
-  EXPECT_TRUE(WaitFor([&] { return Len(std::string(kIndexKey)) == 0; }, std::chrono::seconds(5)));
+  EXPECT_TRUE(WaitFor([&] { return Len(IndexKey("test")) == 0; }, std::chrono::seconds(5)));
   relay.Stop();
 }
 
 TEST_F(RelayTest, EntriesLeftByACrashedWriterArePublishedAfterStart) {
   // Written by a process that died before it could notify or index them.
-  const std::string key = OutboxKey("t1:e2");
+  const std::string key = OutboxKey("test", "t1:e2");
   for (int i = 0; i < 5; ++i) Push(key, Encode(Sample("orphan" + std::to_string(i))));
-  Relay relay(pool_.get(), producer_.get(), {.lease = std::chrono::milliseconds(100)}, nullptr);
+  Relay relay(pool_.get(), producer_.get(), Options(std::chrono::milliseconds(100)), nullptr);
   relay.Start();
   ASSERT_TRUE(WaitFor([&] { return Len(key) == 0; }, std::chrono::seconds(10)));
   EXPECT_EQ(stats_.produced.load(), 5u);
@@ -112,9 +120,9 @@ TEST_F(RelayTest, EntriesLeftByACrashedWriterArePublishedAfterStart) {
 
 TEST_F(RelayTest, BrokerOutageDelaysButLosesNothing) {
   kafka_.SetBrokerDown();
-  Relay relay(pool_.get(), producer_.get(), {.lease = std::chrono::milliseconds(200)}, nullptr);
+  Relay relay(pool_.get(), producer_.get(), Options(std::chrono::milliseconds(200)), nullptr);
   relay.Start();
-  const std::string key = OutboxKey("t1:e3");
+  const std::string key = OutboxKey("test", "t1:e3");
   for (int i = 0; i < 10; ++i) {
     const std::string e = Encode(Sample("down" + std::to_string(i)));
     Push(key, e);
@@ -125,6 +133,73 @@ TEST_F(RelayTest, BrokerOutageDelaysButLosesNothing) {
   kafka_.SetBrokerUp();
   ASSERT_TRUE(WaitFor([&] { return Len(key) == 0; }, std::chrono::seconds(30)));
   EXPECT_GE(stats_.produced.load(), 10u);
+  relay.Stop();
+}
+
+TEST(OutboxKeysTest, EveryKeyOfAServiceStartsWithItsPrefix) {
+  EXPECT_EQ(OutboxKey("consent", "t1:e7"), "adv:consent:outbox:{t1:e7}");
+  EXPECT_EQ(IndexKey("consent"), "adv:consent:outbox:index");
+  EXPECT_EQ(RefusedKey("consent"), "adv:consent:outbox:refused");
+  EXPECT_EQ(LegacyOutboxKey("t1:e7"), "adv:outbox:{t1:e7}");
+}
+
+TEST_F(RelayTest, AnEntryNamingATopicTheServiceDoesNotOwnIsRefusedNotPublished) {
+  metrics::Metrics metrics("test");
+  Relay relay(pool_.get(), producer_.get(), Options(std::chrono::milliseconds(100)), &metrics);
+  relay.Start();
+  const std::string key = OutboxKey("test", "t1:e4");
+  kafka::Message forged = Sample("forged");
+  forged.topic = "advocacy.consent.v1";
+  const std::string bad = Encode(forged);
+  const std::string good = Encode(Sample("good"));
+  Push(key, bad);
+  Push(key, good);
+  relay.Notify(key, bad);
+  relay.Notify(key, good);
+  ASSERT_TRUE(WaitFor([&] { return Len(key) == 0; }, std::chrono::seconds(10)));
+  EXPECT_EQ(stats_.produced.load(), 1u) << "only the entry of the service's own topic";
+  EXPECT_EQ(Len(RefusedKey("test")), 1);
+  auto c = pool_->Acquire();
+  EXPECT_EQ((*c)->Command({"LINDEX", RefusedKey("test"), "0"})->str, bad);
+  bool counted = false;
+  for (const auto& family : metrics.registry().Collect()) {
+    if (family.name != "advocacy_outbox_refused_total") continue;
+    counted = family.metric.size() == 1 && family.metric[0].counter.value == 1.0;
+  }
+  EXPECT_TRUE(counted) << "advocacy_outbox_refused_total must count the refused entry";
+  relay.Stop();
+}
+
+TEST_F(RelayTest, AnotherServicesListIsNeverSwept) {
+  // The same hash tag in another service's outbox: this relay never sees it.
+  const std::string other = OutboxKey("other", "t1:e5");
+  Push(other, Encode(Sample("not mine")));
+  Relay relay(pool_.get(), producer_.get(), Options(std::chrono::milliseconds(100)), nullptr);
+  relay.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  EXPECT_EQ(Len(other), 1);
+  EXPECT_EQ(stats_.produced.load(), 0u);
+  relay.Stop();
+}
+
+TEST_F(RelayTest, EntriesOfThePreUpgradeSharedListsMoveToTheOwnersOutbox) {
+  // Before issue 11 every service wrote adv:outbox:{tag}; a consent event of another service
+  // sits between this service's two entries.
+  const std::string legacy = LegacyOutboxKey("t1:e6");
+  kafka::Message foreign = Sample("foreign");
+  foreign.topic = "advocacy.consent.v1";
+  Push(legacy, Encode(Sample("old1")));
+  Push(legacy, Encode(foreign));
+  Push(legacy, Encode(Sample("old2")));
+  Relay relay(pool_.get(), producer_.get(), Options(std::chrono::milliseconds(100)), nullptr);
+  relay.Start();
+  const std::string own = OutboxKey("test", "t1:e6");
+  ASSERT_TRUE(WaitFor([&] { return stats_.produced.load() == 2; }, std::chrono::seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return Len(own) == 0; }, std::chrono::seconds(10)));
+  auto c = pool_->Acquire();
+  auto left = (*c)->Command({"LRANGE", legacy, "0", "-1"});
+  ASSERT_EQ(left->elements.size(), 1u) << "the other service's entry stays for its own relay";
+  EXPECT_EQ(left->elements[0].str, Encode(foreign));
   relay.Stop();
 }
 

@@ -182,8 +182,9 @@ TEST(RedisParseUrlTest, RejectsBadInputNamingWhatIsWrong) {
       {"redis://h:1/x", "database 'x'"},
       {"redis://h:1/-1", "database '-1'"},
       {"redis://h:1/2/3", "database '2/3'"},
-      {"redis://hunter2@h:1", "':password'"},
-      {"redis://admin:hunter2@h:1", "user names"},
+      {"redis://@h:1", "user name before '@' is empty"},
+      {"redis://ad min:hunter2@h:1", "user name contains"},
+      {"redis://admin%zz:hunter2@h:1", "'%'"},
       {"redis://:@h:1", "password after ':' is empty"},
       {"redis://:hunter2%zz@h:1", "'%'"},
       {"redis://:hunter2%4@h:1", "'%'"},
@@ -515,6 +516,51 @@ TEST(RedisDurabilityTest, DataSurvivesRestartAndCrashWithAppendOnly) {
   absl::StatusOr<Reply> reply = connection.Command({"MGET", "durable", "after-restart"});
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(*reply, Reply::Array({Reply::String("yes"), Reply::String("also")}));
+}
+
+TEST(RedisUrlTest, ParsesAclUsers) {
+  absl::StatusOr<Options> both = ParseUrl("redis://content:s%40cret@h:1");
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->username, "content");
+  EXPECT_EQ(both->password, "s@cret");
+  absl::StatusOr<Options> user_only = ParseUrl("redis://content@h:1");
+  ASSERT_TRUE(user_only.ok()) << user_only.status();
+  EXPECT_EQ(user_only->username, "content");
+  EXPECT_EQ(user_only->password, "");
+  absl::StatusOr<Options> password_only = ParseUrl("redis://:pw@h:1");
+  ASSERT_TRUE(password_only.ok()) << password_only.status();
+  EXPECT_EQ(password_only->username, "");
+}
+
+// A service's ACL user reaches its own keys and nothing else (the layout of issue 11: every key
+// of a service starts with adv:<service>:), scripts included.
+TEST(RedisAuthTest, AnAclUserIsConfinedToItsKeyPattern) {
+  RedisServer secured(RedisServerOptions{
+      // Each word its own argument: redis-server joins them into the config line.
+      .extra_args = {"--user", "default", "off", "--user", "content", "on", ">pw-content",
+                     "~adv:content:*", "+@all", "-@dangerous"}});
+  ASSERT_OK(secured.Start());
+  absl::StatusOr<Options> options =
+      ParseUrl(absl::StrCat("redis://content:pw-content@127.0.0.1:", secured.port()));
+  ASSERT_TRUE(options.ok()) << options.status();
+  Connection content(*options);
+  absl::StatusOr<Reply> own = content.Command({"SET", "adv:content:{t1}:x", "1"});
+  ASSERT_TRUE(own.ok()) << own.status();
+  EXPECT_FALSE(own->is_error()) << own->str;
+  absl::StatusOr<Reply> foreign = content.Command({"GET", "adv:consent:{t1:e1}:s"});
+  ASSERT_TRUE(foreign.ok()) << foreign.status();
+  EXPECT_TRUE(foreign->is_error());
+  EXPECT_THAT(foreign->str, HasSubstr("NOPERM"));
+  absl::StatusOr<Reply> script = content.Command(
+      {"EVAL", "return redis.call('SET', KEYS[1], '1')", "1", "adv:consent:{t1:e1}:s"});
+  ASSERT_TRUE(script.ok()) << script.status();
+  EXPECT_TRUE(script->is_error()) << "a script runs with the caller's permissions";
+
+  Options wrong = *options;
+  wrong.username = "consent";
+  const absl::Status status = Connection(wrong).Ping();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(status.message(), Not(HasSubstr("pw-content")));
 }
 
 TEST(RedisAuthTest, AuthenticatesAndSelectsTheDatabase) {

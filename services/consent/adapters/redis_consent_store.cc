@@ -106,7 +106,7 @@ absl::StatusOr<CommitResult> RedisConsentStore::Commit(const EmployeeCommit& c) 
       keys::Scopes(t, e), keys::Ledger(t, e),
       // Without an idempotency key the script still needs a same-slot key name; it is unused.
       keys::Idempotency(t, e, c.idempotency_key.empty() ? "-" : c.idempotency_key),
-      outbox::OutboxKey(StrCat(t, ":", e)), keys::Pending(t, e)};
+      outbox::OutboxKey(kServiceName, StrCat(t, ":", e)), keys::Pending(t, e)};
   const bool track = c.acknowledged_ms > 0 && !tracking_.services.empty() && !c.scopes.empty();
   std::vector<std::string> args = {std::to_string(c.expected_sequence),
                                    std::to_string(c.new_sequence),
@@ -219,7 +219,7 @@ absl::StatusOr<std::pair<int64_t, int64_t>> RedisConsentStore::GetNoticeOrdinals
 absl::StatusOr<bool> RedisConsentStore::CommitNotice(const NoticeCommit& c) {
   ASSIGN_OR_RETURN(
       redis::Reply r,
-      pool_->Eval(notice_script_, {keys::Notices(c.tenant_id), outbox::OutboxKey(c.tenant_id)},
+      pool_->Eval(notice_script_, {keys::Notices(c.tenant_id), outbox::OutboxKey(kServiceName, c.tenant_id)},
                   {std::to_string(c.expected_ordinal), c.notice.version(),
                    c.notice.SerializeAsString(), c.notice.material() ? "1" : "0", c.outbox_entry},
                   "the notice commit"));

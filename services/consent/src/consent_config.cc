@@ -39,6 +39,7 @@ ConsentConfig ReadConsentConfig(config::EnvReader& env) {
   ConsentConfig c;
   c.runtime = config::ReadRuntimeConfig(env, "consent");
   c.topic = env.Optional("CONSENT_TOPIC", "advocacy.consent.v1");
+  c.runtime.published_topics = {c.topic};
   c.idempotency_ttl =
       env.Millis("CONSENT_IDEMPOTENCY_TTL_MS", hours(24), milliseconds(60000), hours(24 * 30));
   c.propagation_services =

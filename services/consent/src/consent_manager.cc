@@ -197,7 +197,7 @@ idempotent::Attempt<ConsentManager::ChangeResult> ConsentManager::TryApply(
   // Someone else got there first (the sequence moved, or the key was taken): decide again.
   if (committed != CommitResult::kCommitted) return idempotent::kConflict;
   if (!commit.outbox_entry.empty() && notifier_ != nullptr) {
-    notifier_->Notify(outbox::OutboxKey(HashTag(change.tenant_id, change.employee_id)),
+    notifier_->Notify(outbox::OutboxKey(kServiceName, HashTag(change.tenant_id, change.employee_id)),
                       commit.outbox_entry);
   }
   ChangeResult result{.sequence = commit.new_sequence,
@@ -556,7 +556,7 @@ idempotent::Attempt<v1::PublishNoticeResponse> ConsentManager::TryPublishNotice(
   ASSIGN_OR_RETURN(bool committed, store_->CommitNotice(commit));
   if (!committed) return idempotent::kConflict;  // another notice came first: decide again
   if (notifier_ != nullptr) {
-    notifier_->Notify(outbox::OutboxKey(req.tenant_id()), commit.outbox_entry);
+    notifier_->Notify(outbox::OutboxKey(kServiceName, req.tenant_id()), commit.outbox_entry);
   }
   {
     std::lock_guard lock(cache_mu_);

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,10 @@
 #include "advocacy/consent/v1/consent.pb.h"
 
 namespace advocacy::consent {
+
+// The service's name: its Redis keys start with "adv:consent:", its events' ce_source is
+// "/advocacy/consent".
+inline constexpr std::string_view kServiceName = "consent";
 
 // ---- Consent state, ledger, notices and idempotency records (ConsentStore) ----
 

@@ -83,12 +83,12 @@ TEST_F(RedisConsentStoreTest, CommitIsCompareAndSetOnTheSequence) {
   ASSERT_EQ(snap->scopes.size(), 1u);
   EXPECT_EQ(snap->scopes.begin()->first, "3.0");
   EXPECT_EQ(Raw({"LLEN", "adv:consent:{t1:e1}:l"}).integer, 1);
-  auto outbox = Raw({"LRANGE", outbox::OutboxKey("t1:e1"), "0", "-1"});
+  auto outbox = Raw({"LRANGE", outbox::OutboxKey(kServiceName, "t1:e1"), "0", "-1"});
   ASSERT_EQ(outbox.elements.size(), 1u);
   EXPECT_EQ(outbox.elements[0].str, "event-1");
   // All keys of the employee share one hash slot.
   EXPECT_EQ(Raw({"CLUSTER", "KEYSLOT", "adv:consent:{t1:e1}:s"}).integer,
-            Raw({"CLUSTER", "KEYSLOT", outbox::OutboxKey("t1:e1")}).integer);
+            Raw({"CLUSTER", "KEYSLOT", outbox::OutboxKey(kServiceName, "t1:e1")}).integer);
 }
 
 TEST_F(RedisConsentStoreTest, IdempotencyKeyIsTakenOnce) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "advocacy/common/outbox.h"
 #include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
 #include "content_scripts.h"  // generated from lua/*.lua
@@ -98,7 +99,7 @@ absl::StatusOr<bool> RedisContentStore::ReplaceItem(const v1::Item& before, cons
       const redis::Reply r,
       pool_->Eval(replace_item_,
                   {TenantKey(t, advocacy::StrCat("item:", after.item_id())), TenantKey(t, "pub"),
-                   advocacy::StrCat("adv:outbox:{", t, "}")},
+                   outbox::OutboxKey(kServiceName, t)},
                   {before.SerializeAsString(), after.SerializeAsString(),
                    !published.has_value() ? "" : (*published ? "pub" : "unpub"),
                    std::to_string(score), after.item_id(), event.has_value() ? event->encoded : ""},

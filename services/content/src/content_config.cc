@@ -9,6 +9,7 @@ ContentConfig ReadContentConfig(config::EnvReader& env) {
   c.runtime = config::ReadRuntimeConfig(env, "content");
   c.content_topic = env.Optional("CONTENT_TOPIC", "advocacy.content.v1");
   c.engagement_topic = env.Optional("CONTENT_ENGAGEMENT_TOPIC", "advocacy.engagement.v1");
+  c.runtime.published_topics = {c.content_topic, c.engagement_topic};
   c.consent_topic = env.Optional("CONTENT_CONSENT_TOPIC", "advocacy.consent.v1");
   c.consent_group = env.Optional("CONTENT_CONSENT_GROUP", "content-consent-view");
   c.receipts_topic = env.Optional("CONTENT_RECEIPTS_TOPIC", "advocacy.consent.receipts.v1");

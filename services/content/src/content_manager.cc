@@ -148,7 +148,7 @@ OutboxEntry ContentManager::MakeEvent(const std::string& topic, const std::strin
                                 .type = payload.GetDescriptor()->full_name(),
                                 .time = kafka::NowRfc3339(),
                                 .subject = kafka_key});
-  return {outbox::OutboxKey(tag), outbox::Encode(m)};
+  return {outbox::OutboxKey(kServiceName, tag), outbox::Encode(m)};
 }
 
 void ContentManager::Notify(const OutboxEntry& entry) {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,6 +23,10 @@
 #include "content_domain.h"
 
 namespace advocacy::content {
+
+// The service's name: its Redis keys start with "adv:content:", its events' ce_source is
+// "/advocacy/content".
+inline constexpr std::string_view kServiceName = "content";
 
 // An event already in outbox wire form, with the outbox list it goes to.
 struct OutboxEntry {

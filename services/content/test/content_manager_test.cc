@@ -234,10 +234,10 @@ TEST_F(ContentManagerTest, LifecycleWithApprovalAndEvents) {
   auto published = manager_->PublishItem(Admin(), pub);
   ASSERT_TRUE(published.ok()) << published.status();
   EXPECT_EQ(published->item().state(), v1::ITEM_STATE_PUBLISHED);
-  EXPECT_THAT(notifier_.keys(), ElementsAre("adv:outbox:{acme}"));
+  EXPECT_THAT(notifier_.keys(), ElementsAre("adv:content:outbox:{acme}"));
   auto conn = pool_->Acquire();
   ASSERT_TRUE(conn.ok());
-  EXPECT_EQ((*conn)->Command({"LLEN", "adv:outbox:{acme}"})->integer, 1);
+  EXPECT_EQ((*conn)->Command({"LLEN", "adv:content:outbox:{acme}"})->integer, 1);
   EXPECT_THAT(
       Metrics(),
       HasSubstr("advocacy_content_items_published_total{service=\"content\",tenant=\"acme\"} 1"));
@@ -282,7 +282,7 @@ TEST_F(ContentManagerTest, EmailLikeEmployeeIdsAreValid) {
   auto shared = ShareIt(jane, "i1", cv1::NETWORK_X);
   ASSERT_TRUE(shared.ok()) << shared.status();
   EXPECT_EQ(shared->share().employee_id(), jane);
-  EXPECT_THAT(notifier_.keys(), ElementsAre("adv:outbox:{acme:" + jane + "}"));
+  EXPECT_THAT(notifier_.keys(), ElementsAre("adv:content:outbox:{acme:" + jane + "}"));
   v1::ListMySharesRequest mine;
   mine.set_tenant_id("acme");
   mine.set_employee_id(jane);
@@ -495,7 +495,7 @@ TEST_F(ContentManagerTest, ClicksCountOncePerResolveAndUnknownCodesAreNotFound) 
           "advocacy_content_clicks_total{network=\"x\",service=\"content\",tenant=\"acme\"} 3"));
   auto conn = pool_->Acquire();
   ASSERT_TRUE(conn.ok());
-  EXPECT_EQ((*conn)->Command({"LLEN", "adv:outbox:{lnk:" + code + "}"})->integer, 3);
+  EXPECT_EQ((*conn)->Command({"LLEN", "adv:content:outbox:{lnk:" + code + "}"})->integer, 3);
 }
 
 TEST_F(ContentManagerTest, GroupStatsHideSmallGroups) {

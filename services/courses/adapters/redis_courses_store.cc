@@ -153,7 +153,7 @@ absl::StatusOr<bool> RedisCoursesStore::TenantPut(
   ASSIGN_OR_RETURN(
       const redis::Reply r,
       pool_->Eval(tenant_script_,
-                  {TenantKey(t, "rev"), values_key, second_key, outbox::OutboxKey(TenantTag(t))},
+                  {TenantKey(t, "rev"), values_key, second_key, outbox::OutboxKey(kServiceName, TenantTag(t))},
                   {rev_field, std::to_string(expected), std::to_string(revision), field, value,
                    second_value, outbox_entry},
                   "a catalog write"));
@@ -249,7 +249,7 @@ absl::StatusOr<CommitResult> RedisCoursesStore::CommitLearner(const LearnerCommi
   // Without an idempotency key the script still needs a same-slot key name; it is unused.
   std::vector<std::string> keys = {
       LearnerKey(t, e), LearnerIdemKey(t, e, c.idempotency_key.empty() ? "-" : c.idempotency_key),
-      outbox::OutboxKey(LearnerTag(t, e))};
+      outbox::OutboxKey(kServiceName, LearnerTag(t, e))};
   std::vector<std::string> args = {
       std::to_string(c.expected_sequence), std::to_string(c.new_sequence),
       c.idempotency_key.empty() ? "" : c.idempotency_record, std::to_string(c.idempotency_ttl_ms),
@@ -414,7 +414,7 @@ absl::StatusOr<CommitResult> RedisCoursesStore::CommitBroadcast(const BroadcastC
       BroadcastKey(t, b), SeatsKey(t, b), WaitingKey(t, b),
       BroadcastIdemKey(t, b, c.idempotency_employee_id,
                        c.idempotency_key.empty() ? "-" : c.idempotency_key),
-      outbox::OutboxKey(BroadcastTag(t, b))};
+      outbox::OutboxKey(kServiceName, BroadcastTag(t, b))};
   std::vector<std::string> args = {std::to_string(c.expected_sequence),
                                    std::to_string(c.new_sequence),
                                    c.idempotency_key.empty() ? "" : c.idempotency_record,

@@ -119,7 +119,7 @@ idempotent::Attempt<BroadcastManager::Written> BroadcastManager::TryCommit(
   ASSIGN_OR_RETURN(const CommitResult committed, store_->CommitBroadcast(commit));
   if (committed != CommitResult::kCommitted) return idempotent::kConflict;  // decide again
   if (notifier_ != nullptr) {
-    const std::string outbox_key = outbox::OutboxKey(BroadcastTag(t, b));
+    const std::string outbox_key = outbox::OutboxKey(kServiceName, BroadcastTag(t, b));
     for (const auto& entry : commit.outbox_entries) notifier_->Notify(outbox_key, entry);
   }
   if (observer_ != nullptr) {

@@ -119,7 +119,7 @@ CatalogManager::CatalogManager(CoursesStore* store, outbox::Notifier* notifier,
 
 void CatalogManager::Notify(const std::string& tenant_id, const std::string& entry) {
   if (notifier_ != nullptr && !entry.empty()) {
-    notifier_->Notify(outbox::OutboxKey(TenantTag(tenant_id)), entry);
+    notifier_->Notify(outbox::OutboxKey(kServiceName, TenantTag(tenant_id)), entry);
   }
 }
 

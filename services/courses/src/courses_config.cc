@@ -8,6 +8,7 @@ CoursesConfig ReadCoursesConfig(config::EnvReader& env) {
   CoursesConfig c;
   c.runtime = config::ReadRuntimeConfig(env, "courses");
   c.topic = env.Optional("COURSES_TOPIC", "advocacy.courses.v1");
+  c.runtime.published_topics = {c.topic};
   c.idempotency_ttl =
       env.Millis("COURSES_IDEMPOTENCY_TTL_MS", hours(24), milliseconds(60000), hours(24 * 30));
   c.active_window =

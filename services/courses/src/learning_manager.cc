@@ -203,7 +203,7 @@ void LearningManager::AfterCommit(const std::string& t, const std::string& e,
                                   const LearnerCommit& commit, const Change& change,
                                   int64_t now_ms) {
   if (notifier_ != nullptr) {
-    const std::string outbox_key = outbox::OutboxKey(LearnerTag(t, e));
+    const std::string outbox_key = outbox::OutboxKey(kServiceName, LearnerTag(t, e));
     for (const auto& entry : commit.outbox_entries) notifier_->Notify(outbox_key, entry);
   }
   if (change.changed()) {

@@ -27,6 +27,10 @@
 
 namespace advocacy::courses {
 
+// The service's name: its Redis keys start with "adv:courses:", its events' ce_source is
+// "/advocacy/courses".
+inline constexpr std::string_view kServiceName = "courses";
+
 enum class CommitResult {
   kCommitted,
   kSequenceConflict,     // someone changed the aggregate first: reload and decide again

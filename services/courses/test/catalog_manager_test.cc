@@ -68,7 +68,7 @@ TEST_F(CatalogTest, DraftIsInvisibleUntilPublishedThenFrozen) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].type, "advocacy.courses.v1.CoursePublished");
   EXPECT_EQ(events[0].message.topic, "advocacy.courses.v1");
-  EXPECT_EQ(events[0].outbox_key, outbox::OutboxKey(kTenant));
+  EXPECT_EQ(events[0].outbox_key, outbox::OutboxKey(kServiceName, kTenant));
   v1::CoursePublished ev;
   ASSERT_TRUE(ev.ParseFromString(events[0].message.payload));
   EXPECT_EQ(ev.sequence(), 2);

@@ -58,7 +58,7 @@ TEST_F(LearningTest, EnrollCompleteAndVerifyTheCertificate) {
   std::vector<int64_t> seqs;
   for (const auto& ev : events) {
     types.push_back(ev.type);
-    EXPECT_EQ(ev.outbox_key, outbox::OutboxKey(advocacy::StrCat(kTenant, ":", e)));
+    EXPECT_EQ(ev.outbox_key, outbox::OutboxKey(kServiceName, advocacy::StrCat(kTenant, ":", e)));
     EXPECT_EQ(ev.message.topic, "advocacy.courses.v1");
   }
   const std::vector<std::string> expected = {

@@ -112,7 +112,7 @@ TEST_F(RedisCoursesTest, LearnerCommitIsCompareAndSetAndWritesEventsInTheSameSlo
   EXPECT_EQ(snap->sequence, 1);
   ASSERT_EQ(snap->enrollments.count("c-1"), 1u);
   EXPECT_EQ(snap->enrollments.at("c-1").state(), v1::ENROLLMENT_STATE_ACTIVE);
-  const std::string outbox_key = outbox::OutboxKey("t1:e1");
+  const std::string outbox_key = outbox::OutboxKey(kServiceName, "t1:e1");
   EXPECT_EQ(Raw({"LRANGE", outbox_key, "0", "-1"}).elements.size(), 2u);
   EXPECT_GT(Raw({"PTTL", "adv:courses:{t1:e1}:i:k"}).integer, 0);
   EXPECT_EQ(Slot(RedisCoursesStore::LearnerKey("t1", "e1")), Slot(outbox_key));
@@ -170,7 +170,7 @@ TEST_F(RedisCoursesTest, BroadcastCommitMovesSeatsAtomicallyInOneSlot) {
   EXPECT_FALSE(none->broadcast.has_value());
   EXPECT_EQ(none->sequence, 0);
 
-  const std::string outbox_key = outbox::OutboxKey("t1/broadcast/b-1");
+  const std::string outbox_key = outbox::OutboxKey(kServiceName, "t1/broadcast/b-1");
   EXPECT_EQ(Raw({"LLEN", outbox_key}).integer, 5);
   for (const auto& key :
        {RedisCoursesStore::BroadcastKey("t1", "b-1"), RedisCoursesStore::SeatsKey("t1", "b-1"),
@@ -205,8 +205,8 @@ TEST_F(RedisCoursesTest, CatalogWritesAreCompareAndSetOnTheRevision) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ((*got)->course().revision(), 2);
   EXPECT_EQ(store_ptr_->ListCourseSummaries("t1")->size(), 1u);
-  EXPECT_EQ(Raw({"LLEN", outbox::OutboxKey("t1")}).integer, 1);
-  EXPECT_EQ(Slot(RedisCoursesStore::CourseKey("t1")), Slot(outbox::OutboxKey("t1")));
+  EXPECT_EQ(Raw({"LLEN", outbox::OutboxKey(kServiceName, "t1")}).integer, 1);
+  EXPECT_EQ(Slot(RedisCoursesStore::CourseKey("t1")), Slot(outbox::OutboxKey(kServiceName, "t1")));
 }
 
 TEST_F(RedisCoursesTest, RefusedCommandsAreInternalErrorsNamingTheOperation) {
@@ -274,7 +274,7 @@ TEST_F(RedisCoursesTest, BroadcastFullWaitingListAndPromotionOnRedis) {
   auto after = store_ptr_->ListSeats(kTenant, b, false, 0, 100);
   EXPECT_EQ(after->ids, (std::vector<std::string>{seats->ids[1], seats->ids[2], queue->ids[0]}));
   // Every event is in the broadcast's outbox list until the relay takes it.
-  EXPECT_EQ(Raw({"LLEN", outbox::OutboxKey(BroadcastTag(kTenant, b))}).integer, 1 + kEmployees + 2);
+  EXPECT_EQ(Raw({"LLEN", outbox::OutboxKey(kServiceName, BroadcastTag(kTenant, b))}).integer, 1 + kEmployees + 2);
 }
 
 TEST_F(RedisCoursesTest, LearningOnRedisToAVerifiedCertificate) {

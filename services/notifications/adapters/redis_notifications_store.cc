@@ -558,7 +558,7 @@ absl::StatusOr<FinishResult> RedisNotificationsStore::FinishSend(const FinishReq
   args.insert(args.end(), q.suffixes.begin(), q.suffixes.end());
   const std::string outbox_key =
       q.outbox_key.empty()
-          ? outbox::OutboxKey(advocacy::StrCat(q.ref.tenant_id, ":", q.ref.employee_id))
+          ? outbox::OutboxKey(kServiceName, advocacy::StrCat(q.ref.tenant_id, ":", q.ref.employee_id))
           : q.outbox_key;
   ASSIGN_OR_RETURN(
       redis::Reply r,

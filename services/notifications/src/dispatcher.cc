@@ -345,7 +345,7 @@ void Dispatcher::Fail(Work& w, const std::string& error, bool permanent, absl::T
   f.now_ms = ToMs(now);
   f.detail = error;
   f.suffixes = w.suffixes;
-  f.outbox_key = outbox::OutboxKey(tag);
+  f.outbox_key = outbox::OutboxKey(kServiceName, tag);
   f.outbox_entry = outbox::Encode(m);
   auto done = store_->FinishSend(f);
   if (!done.ok()) {

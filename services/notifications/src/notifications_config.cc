@@ -41,6 +41,7 @@ void ReadKafka(config::EnvReader& env, NotificationsConfig& c) {
   c.courses_topic = env.Optional("NOTIFICATIONS_COURSES_TOPIC", "advocacy.courses.v1");
   c.consent_topic = env.Optional("NOTIFICATIONS_CONSENT_TOPIC", "advocacy.consent.v1");
   c.dlq_topic = env.Optional("NOTIFICATIONS_DLQ_TOPIC", "advocacy.notifications.v1.dlq");
+  c.runtime.published_topics = {c.dlq_topic};
   c.receipts_topic = env.Optional("NOTIFICATIONS_RECEIPTS_TOPIC", "advocacy.consent.receipts.v1");
   c.consent_group = env.Optional("NOTIFICATIONS_CONSENT_GROUP", "notifications-consent-view");
   c.events_group = env.Optional("NOTIFICATIONS_EVENTS_GROUP", "notifications-events");

@@ -22,6 +22,10 @@
 
 namespace advocacy::notifications {
 
+// The service's name: its Redis keys start with "adv:notifications:", its events' ce_source is
+// "/advocacy/notifications".
+inline constexpr std::string_view kServiceName = "notifications";
+
 // One message for the relay. The sender builds the MIME structure (multipart/alternative with a
 // text and an HTML part, UTF-8, quoted-printable or base64) and the standard headers (Date, From,
 // To, Subject encoded per RFC 2047 when not ASCII, MIME-Version, Message-ID).

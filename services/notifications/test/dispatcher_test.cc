@@ -34,7 +34,7 @@ class DispatcherTest : public NotificationsFixture {
   }
 
   std::vector<kafka::Message> Outbox(const std::string& employee) {
-    auto r = Redis({"LRANGE", outbox::OutboxKey(std::string(kTenant) + ":" + employee), "0", "-1"});
+    auto r = Redis({"LRANGE", outbox::OutboxKey(kServiceName, std::string(kTenant) + ":" + employee), "0", "-1"});
     std::vector<kafka::Message> out;
     if (!r.ok()) return out;
     for (const auto& e : r->elements) {
@@ -300,7 +300,7 @@ TEST_F(DispatcherTest, TheLastTransientFailureDeadLettersTheMail) {
   EXPECT_EQ(x.attempts(), 3);
   EXPECT_THAT(x.detail(), HasSubstr("still refused"));
   EXPECT_EQ(QueueDepth(), 0);
-  EXPECT_THAT(dead_letters_.keys(), ElementsAre(outbox::OutboxKey("acme:e1")));
+  EXPECT_THAT(dead_letters_.keys(), ElementsAre(outbox::OutboxKey(kServiceName, "acme:e1")));
   const auto outbox = Outbox("e1");
   ASSERT_THAT(outbox, SizeIs(1));
   EXPECT_EQ(outbox[0].topic, "advocacy.notifications.v1.dlq");

@@ -56,9 +56,14 @@ struct RuntimeConfig {
   std::string metrics_listen;  // ADVOCACY_METRICS_LISTEN, default 0.0.0.0:9464
   std::string redis_url;       // ADVOCACY_REDIS_URL (required)
   int redis_pool_size = 16;    // ADVOCACY_REDIS_POOL_SIZE
-  std::string kafka_brokers;   // ADVOCACY_KAFKA_BROKERS (required)
-  int kafka_partitions = 6;    // ADVOCACY_KAFKA_PARTITIONS, for topics the service creates
-  int kafka_replication = 1;   // ADVOCACY_KAFKA_REPLICATION
+  // The service's own Redis ACL user: ADVOCACY_REDIS_USERNAME, and its password read from the
+  // file ADVOCACY_REDIS_PASSWORD_FILE (a mounted Secret; trailing newline ignored). Both
+  // optional; when set they replace the user info of the URL.
+  std::string redis_username;
+  std::string redis_password;
+  std::string kafka_brokers;  // ADVOCACY_KAFKA_BROKERS (required)
+  int kafka_partitions = 6;   // ADVOCACY_KAFKA_PARTITIONS, for topics the service creates
+  int kafka_replication = 1;  // ADVOCACY_KAFKA_REPLICATION
   // ADVOCACY_KAFKA_SESSION_TIMEOUT_MS (6 s to 30 min; default 10 s): how long the consumer groups
   // wait for a member that stopped heartbeating (a killed pod) before its partitions move to
   // another. Heartbeats come from librdkafka's own thread, so slow handling does not count. The
@@ -87,6 +92,9 @@ struct RuntimeConfig {
   // more than this above the highest one the consent view applied for the employee is
   // dead-lettered, not applied (consent_view.h says why this bound).
   int64_t consent_max_sequence_gap = 1000;
+  // The topics this service owns and its outbox relay may publish (set by the service's own
+  // config from its topic settings); an outbox entry naming any other topic is refused.
+  std::vector<std::string> published_topics;
 };
 
 // Reads the shared settings through `env`; problems are recorded in it.

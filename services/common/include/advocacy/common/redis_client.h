@@ -40,6 +40,8 @@ struct Options {
   std::string host = "127.0.0.1";
   int port = 6379;
   int db = 0;
+  // Redis ACL user (AUTH <username> <password>); empty means the "default" user.
+  std::string username;
   std::string password;  // Empty: no AUTH.
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds command_timeout{2000};
@@ -47,7 +49,8 @@ struct Options {
   std::chrono::milliseconds backoff_max{2000};
 };
 
-// Parses redis://[:password@]host[:port][/db]. The port defaults to 6379 and the db to 0; the
+// Parses redis://[[user]:password@]host[:port][/db] (also redis://user@host, the password then
+// comes from elsewhere, e.g. a file). The port defaults to 6379 and the db to 0; user and
 // password may be percent-encoded; an IPv6 host goes in brackets (redis://[::1]:6379).
 // Anything else is InvalidArgument naming the part that is wrong (never echoing the password).
 // Timeouts and back-off keep their defaults.
