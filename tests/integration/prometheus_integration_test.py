@@ -293,6 +293,8 @@ class Run:
             "ADVOCACY_METRICS_LISTEN": f"127.0.0.1:{info['metrics']}",
             "ADVOCACY_DRAIN_TIMEOUT_MS": "2000",
             "ADVOCACY_LOG_LEVEL": "warning",
+            # The traffic goes through buf curl, which learns the API by server reflection.
+            "ADVOCACY_GRPC_REFLECTION": "true",
         })
         group = f"{name}-prom-it-{os.getpid()}"  # fresh consumer groups: no stale members
         if name == "content":
