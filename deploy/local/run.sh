@@ -187,6 +187,8 @@ start_service() {
     export ADVOCACY_METRICS_LISTEN="127.0.0.1:$metrics_port"
     export ADVOCACY_JWT_PUBLIC_KEY_FILE="$KEY_DIR/jwt-public.pem"
     export ADVOCACY_JWT_ISSUER="$ISSUER"
+    # Server reflection is off unless configured; the local stack turns it on for buf curl.
+    export ADVOCACY_GRPC_REFLECTION=true
     local assignment
     for assignment in "$@"; do export "${assignment?}"; done
     adv_rotate_log "$LOG_DIR/$name.log"

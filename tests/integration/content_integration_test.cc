@@ -505,5 +505,59 @@ TEST_F(ContentIntegrationTest, AThousandIdleConnectionsDoNotDelayARedirect) {
   for (int fd : idle) ::close(fd);
 }
 
+// A 4 MB item (under gRPC's 4 MiB message limit, so the service itself must refuse it) is
+// INVALID_ARGUMENT naming the item and its size, stores nothing, and the service goes on
+// answering; five of them in a row do not take it down either. Unknown fields sent with a valid
+// item are not stored.
+TEST_F(ContentIntegrationTest, AFourMegabyteItemIsRefusedAndTheServiceStaysUp) {
+  v1::CreateItemRequest big;
+  big.set_tenant_id(tenant_);
+  auto* item = big.mutable_item();
+  item->set_item_id("huge");
+  item->set_title("Quarterly report");
+  item->set_url("https://example.com/news/huge");
+  auto* c = item->add_captions();
+  c->set_network(cv1::NETWORK_LINKEDIN);
+  c->add_captions(std::string(4000000, 'a'));
+  ASSERT_GT(big.ByteSizeLong(), 4000000U);
+  for (int i = 0; i < 5; ++i) {
+    v1::CreateItemResponse resp;
+    const grpc::Status st = stub_->CreateItem(Ctx(AdminToken()).get(), big, &resp);
+    ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+    EXPECT_NE(st.error_message().find("item: is "), std::string::npos) << st.error_message();
+    EXPECT_NE(st.error_message().find("at most 65536"), std::string::npos) << st.error_message();
+  }
+  // Nothing was stored under that id, and the service answers as before.
+  v1::GetItemRequest get;
+  get.set_tenant_id(tenant_);
+  get.set_item_id("huge");
+  v1::GetItemResponse got;
+  EXPECT_EQ(stub_->GetItem(Ctx(AdminToken()).get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(HealthStatus(content_->channel(), "liveness"), "SERVING");
+  EXPECT_EQ(HealthStatus(content_->channel()), "SERVING");
+  Publish("normal");
+  get.set_item_id("normal");
+  const grpc::Status fetched = stub_->GetItem(Ctx(AdminToken()).get(), get, &got);
+  ASSERT_TRUE(fetched.ok()) << fetched.error_message();
+  EXPECT_EQ(got.item().state(), v1::ITEM_STATE_PUBLISHED);
+
+  // A field this version does not know is not stored (a reader would get it back otherwise).
+  v1::CreateItemRequest extra;
+  extra.set_tenant_id(tenant_);
+  *extra.mutable_item() = got.item();
+  extra.mutable_item()->set_item_id("extra");
+  extra.mutable_item()
+      ->GetReflection()
+      ->MutableUnknownFields(extra.mutable_item())
+      ->AddLengthDelimited(999, "smuggled");
+  v1::CreateItemResponse created;
+  const grpc::Status made = stub_->CreateItem(Ctx(AdminToken()).get(), extra, &created);
+  ASSERT_TRUE(made.ok()) << made.error_message();
+  get.set_item_id("extra");
+  ASSERT_TRUE(stub_->GetItem(Ctx(AdminToken()).get(), get, &got).ok());
+  EXPECT_TRUE(got.item().GetReflection()->GetUnknownFields(got.item()).empty());
+}
+
 }  // namespace
 }  // namespace advocacy::it

@@ -16,7 +16,9 @@ content, courses and, when built, notifications) and a tracked-link click; then 
   4. the dashboards: every metric a query names is exported by a running service (read from the
      /metrics endpoints), every label a query matches on exists on that metric, every literal
      label value it matches exists, every recording rule it uses is loaded, and every query
-     returns data from Prometheus.
+     returns data from Prometheus;
+  5. every service's /metrics, after the traffic, passes `promtool check metrics` (valid text
+     format, one HELP and TYPE per family, no lint findings) and names each family once.
 
 Everything it started is stopped at the end (and killed with it if it dies). Run by ctest
 (label integration) through deploy/local/test.sh, which exports ADVOCACY_REDIS_URL,
@@ -291,6 +293,8 @@ class Run:
             "ADVOCACY_METRICS_LISTEN": f"127.0.0.1:{info['metrics']}",
             "ADVOCACY_DRAIN_TIMEOUT_MS": "2000",
             "ADVOCACY_LOG_LEVEL": "warning",
+            # The traffic goes through buf curl, which learns the API by server reflection.
+            "ADVOCACY_GRPC_REFLECTION": "true",
         })
         group = f"{name}-prom-it-{os.getpid()}"  # fresh consumer groups: no stale members
         if name == "content":
@@ -614,6 +618,28 @@ class Run:
                   and a["labels"].get("job") != f"advocacy-{victim}"]
         check(not others, "AdvocacyServiceDown names only the stopped service", json.dumps(others)[:300])
 
+    def check_exposition(self):
+        """promtool check metrics on every running service's real /metrics, after the traffic:
+        strict scrapers refuse a family written twice (e.g. once per Kafka role)."""
+        for name, info in self.services.items():
+            if not info["proc"].alive():
+                continue
+            status, body = http(f"http://127.0.0.1:{info['metrics']}/metrics")
+            if not check(status == 200 and body, f"{name}: /metrics answers", f"HTTP {status}"):
+                continue
+            types = re.findall(r"^# TYPE (\S+) ", body, re.MULTILINE)
+            twice = sorted({t for t in types if types.count(t) > 1})
+            check(not twice, f"{name}: each of its {len(types)} metric families has one TYPE line",
+                  ", ".join(twice))
+            kafka = [t for t in types if t.startswith("advocacy_kafka_")]
+            check(bool(kafka), f"{name}: exports the advocacy_kafka_* families ({len(kafka)})")
+            r = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                               text=True)
+            out = (r.stdout + r.stderr).strip()
+            check(r.returncode == 0 and not out,
+                  f"{name}: promtool check metrics accepts its /metrics ({len(body)} bytes)",
+                  f"exit {r.returncode}: {out[:500]}")
+
     def check_dashboards(self):
         exported = {}
         owner = {}
@@ -713,6 +739,7 @@ def main():
         run.check_targets()
         run.traffic()
         run.check_rules()
+        run.check_exposition()
         run.check_dashboards()
         run.check_alerts()
     except Exception as e:  # noqa: BLE001 - reported as a failure, never swallowed

@@ -28,6 +28,7 @@ if(ADVOCACY_BUILD_TESTS)
     ${CMAKE_CURRENT_SOURCE_DIR}/test/event_trust_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/metrics_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/outbox_test.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/server_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/service_runtime_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/unary_service_test.cc)
   target_link_libraries(advocacy_common_test PRIVATE advocacy::common advocacy::grpc_proto advocacy::testing

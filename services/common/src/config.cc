@@ -178,6 +178,7 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
   c.drain_timeout = env.Millis("ADVOCACY_DRAIN_TIMEOUT_MS", std::chrono::milliseconds(10000),
                                std::chrono::milliseconds(0), std::chrono::milliseconds(300000));
   c.grpc_max_threads = static_cast<int>(env.Int("ADVOCACY_GRPC_MAX_THREADS", 128, 4, 4096));
+  c.grpc_reflection = env.Bool("ADVOCACY_GRPC_REFLECTION", false);
   std::string prefix;
   for (char ch : c.service_name) {
     prefix.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));

@@ -6,11 +6,16 @@
 #include <prometheus/family.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <exception>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "advocacy/common/kafka.h"
+#include "advocacy/common/logging.h"
 #include "advocacy/common/strings.h"
 
 namespace advocacy::metrics {
@@ -23,61 +28,139 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   return kBuckets;
 }
 
-// Bridges the atomic counters of a Kafka client into scrapes without a polling thread.
-class KafkaStatsCollectable final : public prometheus::Collectable {
+// Every family of `sources`, merged by name: the text format allows one HELP and TYPE block
+// per name, and prometheus-cpp's exposer writes each collectable's families on their own, so two
+// collectables (or a future second registry) naming the same family would break the
+// exposition. A later family whose type differs from the first of its name is dropped and
+// logged: that is a bug in the code that registered it, and dropping it keeps the scrape valid.
+class MergedCollectable final : public prometheus::Collectable {
  public:
-  KafkaStatsCollectable(std::string service, std::string role, const kafka::Stats* stats)
-      : service_(std::move(service)), role_(std::move(role)), stats_(stats) {}
+  explicit MergedCollectable(std::vector<std::shared_ptr<prometheus::Collectable>> sources)
+      : sources_(std::move(sources)) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     std::vector<prometheus::MetricFamily> out;
-    auto add = [&](const char* name, const char* help, prometheus::MetricType type, double value) {
-      prometheus::MetricFamily f;
-      f.name = name;
-      f.help = help;
-      f.type = type;
-      prometheus::ClientMetric m;
-      m.label = {{"service", service_}, {"role", role_}};
-      if (type == prometheus::MetricType::Counter) {
-        m.counter.value = value;
-      } else {
-        m.gauge.value = value;
+    std::map<std::string, size_t> index;
+    for (const auto& source : sources_) {
+      for (prometheus::MetricFamily& family : source->Collect()) {
+        auto [it, inserted] = index.emplace(family.name, out.size());
+        if (inserted) {
+          out.push_back(std::move(family));
+          continue;
+        }
+        prometheus::MetricFamily& first = out[it->second];
+        if (first.type != family.type) {
+          log::Error(
+              "metric family registered twice with different types; the second is not "
+              "exported",
+              {{"family", family.name}});
+          continue;
+        }
+        for (auto& m : family.metric) first.metric.push_back(std::move(m));
       }
-      f.metric.push_back(std::move(m));
-      out.push_back(std::move(f));
-    };
-    using T = prometheus::MetricType;
-    add("advocacy_kafka_produced_total", "Messages acknowledged by the broker.", T::Counter,
-        static_cast<double>(stats_->produced.load()));
-    add("advocacy_kafka_produce_failed_total", "Messages whose delivery failed.", T::Counter,
-        static_cast<double>(stats_->produce_failed.load()));
-    add("advocacy_kafka_consumed_total", "Messages handled successfully.", T::Counter,
-        static_cast<double>(stats_->consumed.load()));
-    add("advocacy_kafka_handler_failed_total", "Handler failures (retried).", T::Counter,
-        static_cast<double>(stats_->handler_failed.load()));
-    add("advocacy_kafka_dead_lettered_total", "Messages sent to the dead-letter topic.", T::Counter,
-        static_cast<double>(stats_->dead_lettered.load()));
-    add("advocacy_kafka_consumer_backpressure_total",
-        "Times a message waited because its partition had max_unfinished_per_partition "
-        "unfinished messages (not a handler failure).",
-        T::Counter, static_cast<double>(stats_->backpressure_waits.load()));
-    add("advocacy_kafka_consumer_lag", "Messages behind the high watermark, all partitions.",
-        T::Gauge, static_cast<double>(stats_->consumer_lag.load()));
-    add("advocacy_kafka_broker_up", "1 while a broker connection is up.", T::Gauge,
-        stats_->broker_up.load() ? 1.0 : 0.0);
+    }
     return out;
   }
 
  private:
-  std::string service_;
-  std::string role_;
-  const kafka::Stats* stats_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> sources_;
 };
+
+// One advocacy_kafka_* family: its name, help, type and how to read it from kafka::Stats.
+struct KafkaFamily {
+  const char* name;
+  const char* help;
+  prometheus::MetricType type;
+  double (*value)(const kafka::Stats&);
+  // Several clients of one role: true = 1 if any is (broker_up), false = their sum.
+  bool any = false;
+};
+
+const std::vector<KafkaFamily>& KafkaFamilies() {
+  using T = prometheus::MetricType;
+  static const std::vector<KafkaFamily> kFamilies = {
+      {"advocacy_kafka_produced_total", "Messages acknowledged by the broker.", T::Counter,
+       [](const kafka::Stats& s) { return static_cast<double>(s.produced.load()); }},
+      {"advocacy_kafka_produce_failed_total", "Messages whose delivery failed.", T::Counter,
+       [](const kafka::Stats& s) { return static_cast<double>(s.produce_failed.load()); }},
+      {"advocacy_kafka_consumed_total", "Messages handled successfully.", T::Counter,
+       [](const kafka::Stats& s) { return static_cast<double>(s.consumed.load()); }},
+      {"advocacy_kafka_handler_failed_total", "Handler failures (retried).", T::Counter,
+       [](const kafka::Stats& s) { return static_cast<double>(s.handler_failed.load()); }},
+      {"advocacy_kafka_dead_lettered_total", "Messages sent to the dead-letter topic.", T::Counter,
+       [](const kafka::Stats& s) { return static_cast<double>(s.dead_lettered.load()); }},
+      {"advocacy_kafka_consumer_backpressure_total",
+       "Times a message waited because its partition had max_unfinished_per_partition "
+       "unfinished messages (not a handler failure).",
+       T::Counter,
+       [](const kafka::Stats& s) { return static_cast<double>(s.backpressure_waits.load()); }},
+      {"advocacy_kafka_consumer_lag", "Messages behind the high watermark, all partitions.",
+       T::Gauge, [](const kafka::Stats& s) { return static_cast<double>(s.consumer_lag.load()); }},
+      {"advocacy_kafka_broker_up", "1 while a broker connection is up.", T::Gauge,
+       [](const kafka::Stats& s) { return s.broker_up.load() ? 1.0 : 0.0; }, /*any=*/true},
+  };
+  return kFamilies;
+}
 
 }  // namespace
 
+// Bridges the atomic counters of the process's Kafka clients into scrapes without a polling
+// thread: one family per advocacy_kafka_* name, one series per role.
+class KafkaStatsCollectable final : public prometheus::Collectable {
+ public:
+  explicit KafkaStatsCollectable(std::string service) : service_(std::move(service)) {}
+
+  void Add(std::string role, const kafka::Stats* stats) {
+    std::lock_guard lock(mu_);
+    sources_.emplace_back(std::move(role), stats);
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::vector<std::pair<std::string, std::vector<const kafka::Stats*>>> roles;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& source : sources_) {
+        const std::string& role = source.first;
+        auto it = std::find_if(roles.begin(), roles.end(),
+                               [&role](const auto& r) { return r.first == role; });
+        if (it == roles.end()) it = roles.insert(roles.end(), {role, {}});
+        it->second.push_back(source.second);
+      }
+    }
+    std::vector<prometheus::MetricFamily> out;
+    if (roles.empty()) return out;
+    for (const KafkaFamily& spec : KafkaFamilies()) {
+      prometheus::MetricFamily f;
+      f.name = spec.name;
+      f.help = spec.help;
+      f.type = spec.type;
+      for (const auto& [role, stats] : roles) {
+        double value = 0;
+        for (const kafka::Stats* s : stats) {
+          value = spec.any ? std::max(value, spec.value(*s)) : value + spec.value(*s);
+        }
+        prometheus::ClientMetric m;
+        m.label = {{"service", service_}, {"role", role}};
+        (spec.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value) = value;
+        f.metric.push_back(std::move(m));
+      }
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+ private:
+  const std::string service_;
+  mutable std::mutex mu_;
+  std::vector<std::pair<std::string, const kafka::Stats*>> sources_;
+};
+
 Metrics::Metrics(std::string service)
-    : service_(std::move(service)), registry_(std::make_shared<prometheus::Registry>()) {
+    : service_(std::move(service)),
+      registry_(std::make_shared<prometheus::Registry>()),
+      kafka_(std::make_shared<KafkaStatsCollectable>(service_)),
+      exposition_(std::make_shared<MergedCollectable>(
+          std::vector<std::shared_ptr<prometheus::Collectable>>{registry_, kafka_})) {
   requests_ = &prometheus::BuildCounter()
                    .Name("advocacy_grpc_requests_total")
                    .Help("gRPC requests handled, by method.")
@@ -102,8 +185,7 @@ absl::Status Metrics::Serve(const std::string& listen) {
         advocacy::StrCat("cannot serve metrics on ", listen, ": ", e.what(),
                          "; set ADVOCACY_METRICS_LISTEN to a free host:port"));
   }
-  exposer_->RegisterCollectable(registry_);
-  for (const auto& c : registry_collectables_) exposer_->RegisterCollectable(c);
+  exposer_->RegisterCollectable(exposition_);
   return absl::OkStatus();
 }
 
@@ -141,9 +223,11 @@ void Metrics::RecordRpc(std::string_view method, std::string_view code,
 }
 
 void Metrics::ExportKafkaStats(std::string role, const kafka::Stats* stats) {
-  registry_collectables_.push_back(
-      std::make_shared<KafkaStatsCollectable>(service_, std::move(role), stats));
-  if (exposer_) exposer_->RegisterCollectable(registry_collectables_.back());
+  kafka_->Add(std::move(role), stats);
+}
+
+std::string Metrics::Exposition() const {
+  return prometheus::TextSerializer().Serialize(exposition_->Collect());
 }
 
 }  // namespace advocacy::metrics

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/strings/str_format.h"
+#include "advocacy/common/strings.h"
 
 namespace advocacy::rpc {
 
@@ -10,6 +11,22 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   // absl and gRPC share the canonical code numbering.
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+bool IsServerFault(absl::StatusCode code) {
+  return code == absl::StatusCode::kInternal || code == absl::StatusCode::kUnknown ||
+         code == absl::StatusCode::kDataLoss;
+}
+
+grpc::Status ToCallerStatus(const absl::Status& status, std::string_view request_id) {
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    return grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        advocacy::StrCat("temporarily unavailable; retry; request id ", request_id));
+  }
+  if (!IsServerFault(status.code())) return ToGrpcStatus(status);
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      advocacy::StrCat("internal error; request id ", request_id));
 }
 
 std::string RequestIdFrom(const grpc::ServerContext& context) {

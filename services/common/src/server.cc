@@ -2,15 +2,43 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/resource_quota.h>
 
+#include <algorithm>
 #include <csignal>
+#include <memory>
 #include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "advocacy/common/logging.h"
 #include "advocacy/common/strings.h"
 
 namespace advocacy::server {
+namespace {
+
+// The name grpc::reflection::ProtoServerReflectionPlugin::name() returns.
+constexpr char kReflectionPlugin[] = "proto_server_reflection";
+
+// Removes one plugin from a ServerBuilder (the documented ServerBuilderOption hook).
+class WithoutPlugin final : public grpc::ServerBuilderOption {
+ public:
+  explicit WithoutPlugin(std::string name) : name_(std::move(name)) {}
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [this](const auto& p) { return p->name() == name_; }),
+                   plugins->end());
+  }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace
 
 ServerRunner::ServerRunner(ServerOptions options, std::vector<grpc::Service*> services,
                            ReadinessProbe probe)
@@ -19,12 +47,22 @@ ServerRunner::ServerRunner(ServerOptions options, std::vector<grpc::Service*> se
 ServerRunner::~ServerRunner() { Drain(); }
 
 absl::Status ServerRunner::Start() {
+  if (services_.empty()) {
+    // gRPC's synchronous server does not start without a synchronous method to poll for (with
+    // reflection off, the health service alone has none); a server without a service of its own
+    // is a wiring mistake anyway.
+    return absl::FailedPreconditionError(
+        "the gRPC server has no service to serve; register the service's adapter");
+  }
   // Debian's Abseil ships with deadlock detection on; every gRPC lock pays for the cycle
   // graph (about 12% of a no-op server's CPU here). Lock ordering is tested, not checked live.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   grpc::EnableDefaultHealthCheckService(true);
+  // Linking gRPC's reflection library registers its plugin for every ServerBuilder (a static
+  // initializer); a server without reflection has to take it out again.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (!options_.reflection) builder.SetOption(std::make_unique<WithoutPlugin>(kReflectionPlugin));
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
   grpc::ResourceQuota quota("advocacy");
   quota.SetMaxThreads(options_.max_threads);
@@ -50,8 +88,9 @@ absl::Status ServerRunner::Start() {
   health->SetServingStatus("", false);  // not ready until the first probe passes
   health->SetServingStatus(kLivenessService, true);
   readiness_thread_ = std::thread([this] { ReadinessLoop(); });
-  log::Info("gRPC server listening",
-            {{"address", options_.listen}, {"port", std::to_string(port_)}});
+  log::Info("gRPC server listening", {{"address", options_.listen},
+                                      {"port", std::to_string(port_)},
+                                      {"reflection", options_.reflection ? "on" : "off"}});
   return absl::OkStatus();
 }
 

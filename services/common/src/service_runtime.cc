@@ -361,7 +361,8 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
   server::ServerRunner runner({.listen = config_.grpc_listen,                          // 10
                                .max_threads = config_.grpc_max_threads,
                                .drain_timeout = config_.drain_timeout,
-                               .health_service_names = std::move(health_service_names)},
+                               .health_service_names = std::move(health_service_names),
+                               .reflection = config_.grpc_reflection},
                               std::move(services), [&s]() -> absl::Status {
                                 RETURN_IF_ERROR(s.pool->Ping());
                                 if (!s.producer->BrokerReachable())

@@ -44,6 +44,18 @@ TEST(EnvReaderTest, CollectsEveryProblem) {
   }
 }
 
+TEST(RuntimeConfigTest, GrpcReflectionIsOffUnlessConfigured) {
+  using Values = std::vector<std::pair<std::string, std::string>>;
+  EnvReader unset(Values{});
+  EXPECT_FALSE(ReadRuntimeConfig(unset, "test").grpc_reflection);
+  EnvReader on(Values{{"ADVOCACY_GRPC_REFLECTION", "true"}});
+  EXPECT_TRUE(ReadRuntimeConfig(on, "test").grpc_reflection);
+  EnvReader bad(Values{{"ADVOCACY_GRPC_REFLECTION", "sometimes"}});
+  EXPECT_FALSE(ReadRuntimeConfig(bad, "test").grpc_reflection);
+  EXPECT_NE(std::string(bad.Finish().message()).find("ADVOCACY_GRPC_REFLECTION='sometimes'"),
+            std::string::npos);
+}
+
 TEST(RuntimeConfigTest, ReportsUnreadableKeyFileAndBadLogLevel) {
   EnvReader env({{"ADVOCACY_REDIS_URL", "redis://127.0.0.1:6379"},
                  {"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:9092"},

@@ -18,6 +18,8 @@
 #include "advocacy/common/auth.h"
 #include "advocacy/common/config.h"
 #include "advocacy/common/kafka.h"
+#include "advocacy/common/unary_service.h"
+#include "advocacy/consent/v1/consent_service.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -101,8 +103,14 @@ TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
     return absl::OkStatus();
   });
 
+  // A gRPC server serves at least one service of its own (ServerRunner::Start); one RPC will do.
+  rpc::UnaryService probe(consent::v1::ConsentService::service_full_name(), rt.rpc());
+  probe.Add<consent::v1::CheckConsentRequest, consent::v1::CheckConsentResponse>(
+      "CheckConsent", [](const auth::Principal&, const consent::v1::CheckConsentRequest&) {
+        return consent::v1::CheckConsentResponse();
+      });
   int exit_code = -1;
-  std::thread serving([&] { exit_code = rt.Serve({}, {"probe.v1.ProbeService"}); });
+  std::thread serving([&] { exit_code = rt.Serve({&probe}, {"probe.v1.ProbeService"}); });
 
   // The topic was created by the runtime (the test stack's broker does not auto-create
   // topics), and the consumer started after that gets what its producer sends to it; an event

@@ -6,7 +6,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "advocacy/common/auth.h"
 #include "advocacy/common/metrics.h"
@@ -19,6 +22,7 @@ namespace {
 
 namespace v1 = ::advocacy::consent::v1;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class UnaryServiceTest : public ::testing::Test {
  protected:
@@ -109,6 +113,96 @@ TEST_F(UnaryServiceTest, ACallIsAuthenticatedRoutedAndMapped) {
               grpc::StatusCode::UNIMPLEMENTED);
   }
   server->Shutdown();
+}
+
+// A domain function that fails the way a server does: the messages hold what a caller must not
+// see (addresses, stored bytes, an exception's text).
+absl::StatusOr<v1::CheckConsentResponse> Failing(const auth::Principal&,
+                                                 const v1::CheckConsentRequest& req) {
+  if (req.employee_id() == "internal") {
+    return absl::InternalError("redis 10.1.2.3:6379 answered ERR secret-internal-detail");
+  }
+  if (req.employee_id() == "unknown") return absl::UnknownError("secret-unknown-detail");
+  if (req.employee_id() == "data-loss") return absl::DataLossError("secret-stored-bytes");
+  if (req.employee_id() == "throws") throw std::runtime_error("secret-exception-detail");
+  return absl::FailedPreconditionError("employee 'x' has not consented");
+}
+
+TEST_F(UnaryServiceTest, ServerFaultsReachTheCallerOnlyAsAGenericTextWithTheRequestId) {
+  UnaryService service(v1::ConsentService::service_full_name(), runtime());
+  service.Add<v1::CheckConsentRequest, v1::CheckConsentResponse>("CheckConsent", Failing);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::ConsentService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+
+  const std::vector<std::pair<std::string, grpc::StatusCode>> faults = {
+      {"internal", grpc::StatusCode::INTERNAL},
+      {"unknown", grpc::StatusCode::UNKNOWN},
+      {"data-loss", grpc::StatusCode::DATA_LOSS},
+      {"throws", grpc::StatusCode::INTERNAL}};
+  for (const auto& [employee, code] : faults) {
+    v1::CheckConsentRequest req;
+    req.set_employee_id(employee);
+    v1::CheckConsentResponse resp;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token("e1"));
+    ctx.AddMetadata("x-request-id", "req-" + employee);
+    ::testing::internal::CaptureStdout();
+    const grpc::Status st = stub->CheckConsent(&ctx, req, &resp);
+    const std::string log = ::testing::internal::GetCapturedStdout();
+    EXPECT_EQ(st.error_code(), code) << employee;
+    EXPECT_EQ(st.error_message(), "internal error; request id req-" + employee);
+    EXPECT_THAT(st.error_message(), Not(HasSubstr("secret")));
+    // The real message is in the log line that carries the same request id.
+    EXPECT_THAT(log, HasSubstr("\"request_id\":\"req-" + employee + "\"")) << log;
+    EXPECT_THAT(log, HasSubstr("secret")) << log;
+  }
+  {
+    // Without x-request-id the server makes one up, echoes it, and names it in the message.
+    v1::CheckConsentRequest req;
+    req.set_employee_id("internal");
+    v1::CheckConsentResponse resp;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token("e1"));
+    const grpc::Status st = stub->CheckConsent(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INTERNAL);
+    const auto echoed = ctx.GetServerInitialMetadata().find("x-request-id");
+    ASSERT_NE(echoed, ctx.GetServerInitialMetadata().end());
+    const std::string id(echoed->second.data(), echoed->second.size());
+    EXPECT_EQ(id.size(), 32U);
+    EXPECT_EQ(st.error_message(), "internal error; request id " + id);
+  }
+  {
+    // Errors meant for the caller keep their text.
+    v1::CheckConsentRequest req;
+    req.set_employee_id("x");
+    v1::CheckConsentResponse resp;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token("e1"));
+    const grpc::Status st = stub->CheckConsent(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(st.error_message(), "employee 'x' has not consented");
+  }
+  server->Shutdown();
+}
+
+TEST(ToCallerStatusTest, HidesOnlyServerFaults) {
+  EXPECT_EQ(ToCallerStatus(absl::InternalError("x"), "r1").error_message(),
+            "internal error; request id r1");
+  EXPECT_EQ(ToCallerStatus(absl::DataLossError("x"), "r1").error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  EXPECT_EQ(ToCallerStatus(absl::InvalidArgumentError("field: bad"), "r1").error_message(),
+            "field: bad");
+  const grpc::Status unavailable =
+      ToCallerStatus(absl::UnavailableError("Redis at 10.0.0.7:6379 is unavailable"), "r1");
+  EXPECT_EQ(unavailable.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(unavailable.error_message(), "temporarily unavailable; retry; request id r1");
+  EXPECT_TRUE(ToCallerStatus(absl::OkStatus(), "r1").ok());
 }
 
 }  // namespace

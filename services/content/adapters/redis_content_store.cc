@@ -59,22 +59,36 @@ RedisContentStore::RedisContentStore(redis::Pool* pool, std::string service)
       replace_item_(std::string(scripts::kReplaceItemLua)),
       share_(std::string(scripts::kCommitShareLua)),
       cancel_(std::string(scripts::kCancelScheduledLua)),
-      click_(std::string(scripts::kCountClickLua)) {}
+      click_(std::string(scripts::kCountClickLua)),
+      admit_groups_(std::string(scripts::kAdmitGroupsLua)),
+      reserve_link_(std::string(scripts::kReserveLinkLua)),
+      release_link_(std::string(scripts::kReleaseLinkLua)) {}
 
 std::string RedisContentStore::EmployeeTag(const std::string& tenant, const std::string& employee) {
   return advocacy::StrCat(tenant, ":", employee);
 }
 
-absl::StatusOr<bool> RedisContentStore::CreateItem(const v1::Item& item, const std::string& t) {
+absl::StatusOr<CreateOutcome> RedisContentStore::CreateItem(const v1::Item& item,
+                                                            const std::string& t,
+                                                            int64_t max_items) {
   ASSIGN_OR_RETURN(
       const redis::Reply r,
-      pool_->Eval(
-          create_item_,
-          {TenantKey(t, advocacy::StrCat("item:", item.item_id())), TenantKey(t, "items")},
-          {item.SerializeAsString(), std::to_string(ToMs(item.created_at())), item.item_id()},
-          "an item creation"));
+      pool_->Eval(create_item_,
+                  {TenantKey(t, advocacy::StrCat("item:", item.item_id())), TenantKey(t, "items")},
+                  {item.SerializeAsString(), std::to_string(ToMs(item.created_at())),
+                   item.item_id(), std::to_string(max_items)},
+                  "an item creation"));
   if (!r.is_integer()) return redis::RefusedError(r, "an item creation");
-  return r.integer == 1;
+  switch (r.integer) {
+    case 1:
+      return CreateOutcome::kCreated;
+    case 0:
+      return CreateOutcome::kIdTaken;
+    case -1:
+      return CreateOutcome::kQuotaReached;
+    default:
+      return redis::RefusedError(r, "an item creation");
+  }
 }
 
 absl::StatusOr<std::optional<v1::Item>> RedisContentStore::GetItem(const std::string& t,
@@ -321,6 +335,30 @@ absl::Status RedisContentStore::AddEmployeeClick(const std::string& t, const std
       .status();
 }
 
+absl::StatusOr<bool> RedisContentStore::AdmitGroups(const std::string& t,
+                                                    const std::vector<std::string>& groups,
+                                                    int64_t max_groups) {
+  if (groups.empty()) return true;
+  std::vector<std::string> args = {std::to_string(max_groups)};
+  args.insert(args.end(), groups.begin(), groups.end());
+  ASSIGN_OR_RETURN(const redis::Reply r,
+                   pool_->Eval(admit_groups_, {TenantKey(t, "groups")}, args, "a group admission"));
+  if (!r.is_integer()) return redis::RefusedError(r, "a group admission");
+  return r.integer == 1;
+}
+
+absl::StatusOr<bool> RedisContentStore::ReserveLink(const std::string& t, int64_t max_links) {
+  ASSIGN_OR_RETURN(const redis::Reply r,
+                   pool_->Eval(reserve_link_, {TenantKey(t, "links")}, {std::to_string(max_links)},
+                               "a link reservation"));
+  if (!r.is_integer()) return redis::RefusedError(r, "a link reservation");
+  return r.integer == 1;
+}
+
+absl::Status RedisContentStore::ReleaseLink(const std::string& t) {
+  return pool_->Eval(release_link_, {TenantKey(t, "links")}, {}, "a link release").status();
+}
+
 absl::Status RedisContentStore::NoteShare(const std::string& t, const std::string& e,
                                           const std::vector<std::string>& groups,
                                           bool on_leaderboard, int64_t now_ms) {
@@ -328,7 +366,6 @@ absl::Status RedisContentStore::NoteShare(const std::string& t, const std::strin
   cmds.push_back({"ZADD", TenantKey(t, "active"), std::to_string(now_ms), e});
   if (on_leaderboard) cmds.push_back({"ZINCRBY", TenantKey(t, "lb"), "1", e});
   for (const auto& g : groups) {
-    cmds.push_back({"SADD", TenantKey(t, "groups"), g});
     cmds.push_back({"SADD", TenantKey(t, advocacy::StrCat("g:", g, ":m")), e});
     cmds.push_back({"SADD", TenantKey(t, advocacy::StrCat("g:", g, ":a")), e});
     cmds.push_back({"HINCRBY", TenantKey(t, "gs"), g, "1"});
@@ -340,8 +377,8 @@ absl::Status RedisContentStore::NoteMember(const std::string& t, const std::stri
                                            const std::vector<std::string>& groups) {
   if (groups.empty()) return absl::OkStatus();
   std::vector<std::vector<std::string>> cmds;
+  cmds.reserve(groups.size());
   for (const auto& g : groups) {
-    cmds.push_back({"SADD", TenantKey(t, "groups"), g});
     cmds.push_back({"SADD", TenantKey(t, advocacy::StrCat("g:", g, ":m")), e});
   }
   return PipelineOrRefused(*pool_, cmds, "a group membership update").status();

@@ -7,7 +7,9 @@
 //                         adv:content:{t}:settings, adv:content:{t}:rot:<item>:<net>,
 //                         adv:content:{t}:lb (leaderboard), adv:content:{t}:active,
 //                         adv:content:{t}:groups, adv:content:{t}:g:<group>:m|a,
-//                         adv:content:{t}:gs, adv:outbox:{t}
+//                         adv:content:{t}:gs, adv:content:{t}:links (the link quota counter),
+//                         adv:outbox:{t}
+//                         Quotas: the size of :items (items), of :groups (groups) and :links.
 //   employee slot {t:e}:  adv:content:cv:{t:e} (the consent view), adv:content:{t:e}:shares,
 //                         adv:content:{t:e}:cancelled, adv:content:{t:e}:day:<YYYYMMDD>:<net>,
 //                         adv:content:{t:e}:caps, adv:content:{t:e}:stats, adv:outbox:{t:e}
@@ -33,7 +35,8 @@ class RedisContentStore final : public ContentStore {
  public:
   explicit RedisContentStore(redis::Pool* pool, std::string service = "content");
 
-  absl::StatusOr<bool> CreateItem(const v1::Item& item, const std::string& tenant) override;
+  absl::StatusOr<CreateOutcome> CreateItem(const v1::Item& item, const std::string& tenant,
+                                           int64_t max_items) override;
   absl::StatusOr<std::optional<v1::Item>> GetItem(const std::string& tenant,
                                                   const std::string& id) override;
   absl::StatusOr<bool> ReplaceItem(const v1::Item& before, const v1::Item& after,
@@ -64,6 +67,11 @@ class RedisContentStore final : public ContentStore {
   absl::StatusOr<int64_t> CountClick(const std::string& code, const OutboxEntry& event) override;
   absl::Status AddEmployeeClick(const std::string& tenant, const std::string& employee,
                                 int network) override;
+  absl::StatusOr<bool> AdmitGroups(const std::string& tenant,
+                                   const std::vector<std::string>& groups,
+                                   int64_t max_groups) override;
+  absl::StatusOr<bool> ReserveLink(const std::string& tenant, int64_t max_links) override;
+  absl::Status ReleaseLink(const std::string& tenant) override;
   absl::Status NoteShare(const std::string& tenant, const std::string& employee,
                          const std::vector<std::string>& groups, bool on_leaderboard,
                          int64_t now_ms) override;
@@ -90,6 +98,9 @@ class RedisContentStore final : public ContentStore {
   redis::Script share_;
   redis::Script cancel_;
   redis::Script click_;
+  redis::Script admit_groups_;
+  redis::Script reserve_link_;
+  redis::Script release_link_;
 };
 
 }  // namespace advocacy::content

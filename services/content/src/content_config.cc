@@ -18,6 +18,9 @@ ContentConfig ReadContentConfig(config::EnvReader& env) {
   c.min_group_size = static_cast<int>(env.Int("CONTENT_MIN_GROUP_SIZE", 5, 1, 1000));
   c.active_window =
       env.Millis("CONTENT_ACTIVE_WINDOW_MS", hours(24 * 30), milliseconds(60000), hours(24 * 366));
+  c.max_items_per_tenant = env.Int("CONTENT_MAX_ITEMS_PER_TENANT", 10000, 1, 1000000);
+  c.max_groups_per_tenant = env.Int("CONTENT_MAX_GROUPS_PER_TENANT", 1000, 1, 100000);
+  c.max_links_per_tenant = env.Int("CONTENT_MAX_LINKS_PER_TENANT", 1000000, 1, 1000000000);
   return c;
 }
 

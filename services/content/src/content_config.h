@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "advocacy/common/config.h"
@@ -24,6 +25,12 @@ struct ContentConfig {
   std::string link_base_url;  // CONTENT_LINK_BASE_URL, default http://127.0.0.1:8080/l/
   int min_group_size = 5;     // CONTENT_MIN_GROUP_SIZE (1..1000)
   std::chrono::milliseconds active_window{};  // CONTENT_ACTIVE_WINDOW_MS, default 30 days
+  // Per-tenant quotas: CONTENT_MAX_ITEMS_PER_TENANT (default 10000, 1..1000000),
+  // CONTENT_MAX_GROUPS_PER_TENANT (default 1000, 1..100000), CONTENT_MAX_LINKS_PER_TENANT
+  // (default 1000000, 1..1000000000).
+  int64_t max_items_per_tenant = 10000;
+  int64_t max_groups_per_tenant = 1000;
+  int64_t max_links_per_tenant = 1000000;
 };
 
 // Reads and validates; problems are collected in `env`.

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <ctime>
+#include <set>
 
 #include "advocacy/common/ids.h"
 #include "advocacy/common/status_macros.h"
@@ -23,6 +25,70 @@ bool IsBase62(char c) {
 
 absl::Status Invalid(std::string_view field, std::string_view what) {
   return absl::InvalidArgumentError(advocacy::StrCat(field, ": ", what));
+}
+
+bool HasControlCharacters(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
+}
+
+// Each element of `values` 1 to `max_bytes` bytes without control characters; at most `max`.
+absl::Status CheckStrings(const google::protobuf::RepeatedPtrField<std::string>& values,
+                          std::string_view field, int max, size_t max_bytes) {
+  if (values.size() > max) {
+    return Invalid(field, advocacy::StrCat("at most ", max, " (has ", values.size(), ")"));
+  }
+  for (int i = 0; i < values.size(); ++i) {
+    const std::string& v = values.Get(i);
+    if (v.empty() || v.size() > max_bytes || HasControlCharacters(v)) {
+      return Invalid(
+          advocacy::StrCat(field, "[", i, "]"),
+          advocacy::StrCat("must be 1 to ", max_bytes, " bytes without control characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTimestamp(const google::protobuf::Timestamp& ts, std::string_view field) {
+  using google::protobuf::util::TimeUtil;
+  if (ts.seconds() < TimeUtil::kTimestampMinSeconds ||
+      ts.seconds() > TimeUtil::kTimestampMaxSeconds || ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return Invalid(field, "is not a valid timestamp (years 0001 to 9999)");
+  }
+  return absl::OkStatus();
+}
+
+// The captions of every network: each network once, 1 to kMaxCaptionVariants variants within
+// the network's length limit.
+absl::Status CheckCaptions(const v1::Item& item) {
+  if (item.captions().empty()) {
+    return Invalid("item.captions", "at least one network with captions is required");
+  }
+  std::set<int> seen;
+  for (int i = 0; i < item.captions_size(); ++i) {
+    const auto& nc = item.captions(i);
+    const std::string path = advocacy::StrCat("item.captions[", i, "]");
+    if (nc.network() == cv1::NETWORK_UNSPECIFIED || !cv1::Network_IsValid(nc.network())) {
+      return Invalid(advocacy::StrCat(path, ".network"), "must be a known network");
+    }
+    if (!seen.insert(nc.network()).second) {
+      return Invalid(advocacy::StrCat(path, ".network"), "appears twice");
+    }
+    if (nc.captions().empty() || nc.captions_size() > kMaxCaptionVariants) {
+      return Invalid(advocacy::StrCat(path, ".captions"),
+                     advocacy::StrCat("must hold 1 to ", kMaxCaptionVariants, " variants"));
+    }
+    const size_t limit = CaptionLimit(nc.network());
+    for (int j = 0; j < nc.captions_size(); ++j) {
+      const size_t len = Utf8Length(nc.captions(j));
+      if (len == 0 || len > limit) {
+        return Invalid(advocacy::StrCat(path, ".captions[", j, "]"),
+                       advocacy::StrCat("must be 1 to ", limit, " characters for ",
+                                        cv1::Network_Name(nc.network()), " (has ", len, ")"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -76,65 +142,64 @@ absl::Status ValidateUrl(std::string_view url, std::string_view field) {
   return absl::OkStatus();
 }
 
+bool IsLanguageTag(std::string_view tag) {
+  if (tag.empty() || tag.size() > kMaxLanguageBytes) return false;
+  if (!std::isalpha(static_cast<unsigned char>(tag[0]))) return false;
+  return std::all_of(tag.begin(), tag.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-';
+  });
+}
+
 absl::Status ValidateItem(const v1::Item& item, std::string_view required_disclosure) {
+  // First, before any field is looked at: the size bounds the work the checks below do.
+  if (const size_t bytes = item.ByteSizeLong(); bytes > kMaxItemBytes) {
+    return Invalid("item",
+                   advocacy::StrCat("is ", bytes, " bytes serialized; at most ", kMaxItemBytes,
+                                    " (shorten captions or use fewer "
+                                    "variants)"));
+  }
   if (!item.item_id().empty()) {
     RETURN_IF_ERROR(ids::ValidateObjectId("item.item_id", item.item_id()));
   }
-  if (item.title().empty() || Utf8Length(item.title()) > kMaxTitleChars) {
-    return Invalid("item.title", advocacy::StrCat("must be 1 to ", kMaxTitleChars, " characters"));
+  if (item.title().empty() || Utf8Length(item.title()) > kMaxTitleChars ||
+      HasControlCharacters(item.title())) {
+    return Invalid("item.title", advocacy::StrCat("must be 1 to ", kMaxTitleChars,
+                                                  " characters without control characters"));
   }
   RETURN_IF_ERROR(ValidateUrl(item.url(), "item.url"));
-  if (item.image_ref().size() > kMaxUrlBytes) {
-    return Invalid("item.image_ref", "is too long");
+  if (item.image_ref().size() > kMaxImageRefBytes || HasControlCharacters(item.image_ref())) {
+    return Invalid("item.image_ref", advocacy::StrCat("must be at most ", kMaxImageRefBytes,
+                                                      " bytes without control characters"));
   }
-  if (item.captions().empty()) {
-    return Invalid("item.captions", "at least one network with captions is required");
-  }
-  std::set<int> seen;
-  for (int i = 0; i < item.captions_size(); ++i) {
-    const auto& nc = item.captions(i);
-    const std::string path = advocacy::StrCat("item.captions[", i, "]");
-    if (nc.network() == cv1::NETWORK_UNSPECIFIED || !cv1::Network_IsValid(nc.network())) {
-      return Invalid(advocacy::StrCat(path, ".network"), "must be a known network");
-    }
-    if (!seen.insert(nc.network()).second) {
-      return Invalid(advocacy::StrCat(path, ".network"), "appears twice");
-    }
-    if (nc.captions().empty() || nc.captions_size() > kMaxCaptionVariants) {
-      return Invalid(advocacy::StrCat(path, ".captions"),
-                     advocacy::StrCat("must hold 1 to ", kMaxCaptionVariants, " variants"));
-    }
-    const size_t limit = CaptionLimit(nc.network());
-    for (int j = 0; j < nc.captions_size(); ++j) {
-      const size_t len = Utf8Length(nc.captions(j));
-      if (len == 0 || len > limit) {
-        return Invalid(advocacy::StrCat(path, ".captions[", j, "]"),
-                       advocacy::StrCat("must be 1 to ", limit, " characters for ",
-                                        cv1::Network_Name(nc.network()), " (has ", len, ")"));
-      }
-    }
-  }
-  if (item.hashtags_size() > 30) return Invalid("item.hashtags", "at most 30");
+  RETURN_IF_ERROR(CheckCaptions(item));
+  RETURN_IF_ERROR(CheckStrings(item.hashtags(), "item.hashtags", kMaxHashtags, kMaxHashtagBytes));
   for (int i = 0; i < item.hashtags_size(); ++i) {
-    const auto& h = item.hashtags(i);
-    if (h.empty() || h.size() > 100 || h.find_first_of(" #\t\n") != std::string::npos) {
-      return Invalid(advocacy::StrCat("item.hashtags[", i, "]"),
-                     "must be 1 to 100 characters without spaces or '#'");
+    if (item.hashtags(i).find_first_of(" #") != std::string::npos) {
+      return Invalid(advocacy::StrCat("item.hashtags[", i, "]"), "must not contain spaces or '#'");
     }
   }
-  if (item.disclosure_tag().size() > 50) return Invalid("item.disclosure_tag", "is too long");
+  if (item.disclosure_tag().size() > kMaxDisclosureTagBytes ||
+      HasControlCharacters(item.disclosure_tag())) {
+    return Invalid("item.disclosure_tag",
+                   advocacy::StrCat("must be at most ", kMaxDisclosureTagBytes, " bytes"));
+  }
   if (!required_disclosure.empty() && item.disclosure_tag() != required_disclosure) {
     return Invalid("item.disclosure_tag",
                    advocacy::StrCat("the tenant requires '", required_disclosure, "'"));
   }
-  if (item.language().size() > 35) return Invalid("item.language", "is not a language tag");
-  if (item.topics_size() > 20) return Invalid("item.topics", "at most 20");
-  if (item.target_groups_size() > 50) return Invalid("item.target_groups", "at most 50");
-  for (int i = 0; i < item.target_groups_size(); ++i) {
-    if (item.target_groups(i).empty() || item.target_groups(i).size() > 100) {
-      return Invalid(advocacy::StrCat("item.target_groups[", i, "]"), "must be 1 to 100 bytes");
-    }
+  if (!item.language().empty() && !IsLanguageTag(item.language())) {
+    return Invalid("item.language", "must be a language tag such as 'en' or 'nb-NO'");
   }
+  RETURN_IF_ERROR(CheckStrings(item.topics(), "item.topics", kMaxTopics, kMaxTopicBytes));
+  if (item.target_groups_size() > kMaxTargetGroups) {
+    return Invalid("item.target_groups", advocacy::StrCat("at most ", kMaxTargetGroups));
+  }
+  for (int i = 0; i < item.target_groups_size(); ++i) {
+    RETURN_IF_ERROR(ids::ValidateObjectId(advocacy::StrCat("item.target_groups[", i, "]"),
+                                          item.target_groups(i)));
+  }
+  if (item.has_publish_at()) RETURN_IF_ERROR(CheckTimestamp(item.publish_at(), "item.publish_at"));
+  if (item.has_expires_at()) RETURN_IF_ERROR(CheckTimestamp(item.expires_at(), "item.expires_at"));
   if (item.has_expires_at() && item.has_publish_at() &&
       ToMs(item.expires_at()) <= ToMs(item.publish_at())) {
     return Invalid("item.expires_at", "must be after publish_at");

@@ -18,9 +18,21 @@ namespace advocacy::content {
 
 namespace cv1 = ::advocacy::consent::v1;
 
+// The bounds of an item (also stated in content.proto and the README). Every string and every
+// list has one; on top of them the whole item, serialized as submitted, has kMaxItemBytes, so
+// that what one admin stores cannot exhaust a replica that reads a feed page of items.
+inline constexpr size_t kMaxItemBytes = size_t{64} * 1024;
 inline constexpr size_t kMaxUrlBytes = 2048;
+inline constexpr size_t kMaxImageRefBytes = 2048;
 inline constexpr size_t kMaxTitleChars = 200;
-inline constexpr int kMaxCaptionVariants = 10;
+inline constexpr int kMaxCaptionVariants = 10;  // per network; each network at most once
+inline constexpr int kMaxHashtags = 30;
+inline constexpr size_t kMaxHashtagBytes = 100;
+inline constexpr size_t kMaxDisclosureTagBytes = 50;
+inline constexpr size_t kMaxLanguageBytes = 35;  // the longest BCP 47 tag in practical use
+inline constexpr int kMaxTopics = 20;
+inline constexpr size_t kMaxTopicBytes = 100;
+inline constexpr int kMaxTargetGroups = 50;  // each an object id (advocacy/common/ids.h)
 inline constexpr int kDefaultDailyCap = 5;
 inline constexpr int kMaxDailyCap = 100;
 inline constexpr size_t kLinkCodeLength = 16;  // base62: about 95 bits, unguessable
@@ -29,12 +41,16 @@ inline constexpr size_t kLinkCodeLength = 16;  // base62: about 95 bits, unguess
 size_t CaptionLimit(cv1::Network network);
 // Number of UTF-8 code points (invalid bytes count one each).
 size_t Utf8Length(std::string_view text);
+// A BCP 47 language tag as far as this service needs: 1 to kMaxLanguageBytes letters, digits and
+// '-', starting with a letter ("en", "nb-NO", "zh-Hant-TW").
+bool IsLanguageTag(std::string_view tag);
 
 // http or https with a host, no spaces or control characters, at most kMaxUrlBytes.
 absl::Status ValidateUrl(std::string_view url, std::string_view field);
 // The whole item as an admin submits it; `required_disclosure` from the tenant settings.
 // Errors are InvalidArgument starting with the field path ("item.captions[0].captions[1]: ...").
-// Ids follow advocacy/common/ids.h.
+// Ids follow advocacy/common/ids.h. Checks the serialized size (kMaxItemBytes, unknown fields
+// included) first, then every field against the bounds above.
 absl::Status ValidateItem(const v1::Item& item, std::string_view required_disclosure);
 
 // Caption rotation: the `counter`-th share of an item on a network (counting from 0) gets

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -90,6 +91,11 @@ absl::StatusOr<int64_t> ValidateShare(const v1::RecordShareRequest& r, int64_t n
   return when;
 }
 
+absl::Status AlreadyShared(const v1::RecordShareRequest& r) {
+  return absl::AlreadyExistsError(advocacy::StrCat(
+      "item '", r.item_id(), "' was already shared on ", NetworkName(r.network())));
+}
+
 absl::Status NoConsent(const v1::RecordShareRequest& r) {
   return absl::FailedPreconditionError(advocacy::StrCat(
       "employee '", r.employee_id(), "' has not consented to share on ", NetworkName(r.network())));
@@ -104,8 +110,7 @@ absl::Status ShareRefusal(ShareOutcome outcome, const v1::RecordShareRequest& r,
     case ShareOutcome::kNoConsent:
       return NoConsent(r);
     case ShareOutcome::kDuplicate:
-      return absl::AlreadyExistsError(advocacy::StrCat(
-          "item '", r.item_id(), "' was already shared on ", NetworkName(r.network())));
+      return AlreadyShared(r);
     case ShareOutcome::kCapReached:
       return absl::ResourceExhaustedError(
           advocacy::StrCat("the daily cap of shares on ", NetworkName(r.network()),
@@ -165,16 +170,25 @@ absl::StatusOr<v1::CreateItemResponse> ContentManager::CreateItem(const P& p,
   ASSIGN_OR_RETURN(const v1::TenantSettings settings, store_->GetSettings(r.tenant_id()));
   RETURN_IF_ERROR(ValidateItem(r.item(), settings.required_disclosure_tag()));
   v1::Item item = r.item();
+  // Fields this build does not know are not stored: they were never validated.
+  item.DiscardUnknownFields();
   item.set_tenant_id(r.tenant_id());
   if (item.item_id().empty()) item.set_item_id(NewLinkCode());
   item.set_state(v1::ITEM_STATE_DRAFT);
   item.set_created_by(p.subject);
   *item.mutable_created_at() = FromMs(Now());
   *item.mutable_updated_at() = item.created_at();
-  ASSIGN_OR_RETURN(const bool created, store_->CreateItem(item, r.tenant_id()));
-  if (!created) {
+  ASSIGN_OR_RETURN(const CreateOutcome created,
+                   store_->CreateItem(item, r.tenant_id(), options_.quotas.items));
+  if (created == CreateOutcome::kIdTaken) {
     return absl::AlreadyExistsError(
         advocacy::StrCat("item.item_id: item '", item.item_id(), "' already exists"));
+  }
+  if (created == CreateOutcome::kQuotaReached) {
+    return absl::ResourceExhaustedError(
+        advocacy::StrCat("tenant '", r.tenant_id(), "' holds its quota of ", options_.quotas.items,
+                         " items (archived items count: they stay stored); the operator can raise "
+                         "CONTENT_MAX_ITEMS_PER_TENANT"));
   }
   v1::CreateItemResponse out;
   *out.mutable_item() = std::move(item);
@@ -332,6 +346,7 @@ absl::StatusOr<v1::UpdateTenantSettingsResponse> ContentManager::UpdateTenantSet
   }
   RETURN_IF_ERROR(auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}));
   v1::TenantSettings stored = s;
+  stored.DiscardUnknownFields();
   stored.set_tenant_id(r.tenant_id());
   RETURN_IF_ERROR(store_->PutSettings(stored));
   v1::UpdateTenantSettingsResponse out;
@@ -365,6 +380,7 @@ absl::StatusOr<v1::GetFeedResponse> ContentManager::GetFeed(const P& p,
   if (!q.granted.empty()) {
     ASSIGN_OR_RETURN(q.shared, store_->SharedKeys(r.tenant_id(), r.employee_id()));
   }
+  RETURN_IF_ERROR(AdmitGroups(r.tenant_id(), q.groups));
   if (absl::Status n = store_->NoteMember(r.tenant_id(), r.employee_id(), q.groups); !n.ok()) {
     log::Debug("group membership not noted", {{"error", std::string(n.message())}});
   }
@@ -401,12 +417,22 @@ absl::StatusOr<v1::RecordShareResponse> ContentManager::RecordShare(
   if (std::find(snap.granted.begin(), snap.granted.end(), field) == snap.granted.end()) {
     return NoConsent(r);
   }
+  // A retry of a share already recorded is ALREADY_EXISTS, also when the tenant is at its link
+  // quota (the share script checks it again atomically).
+  ASSIGN_OR_RETURN(const std::set<std::string> shared,
+                   store_->SharedKeys(r.tenant_id(), r.employee_id()));
+  if (shared.count(SharedKey(r.item_id(), r.network())) != 0) return AlreadyShared(r);
   ASSIGN_OR_RETURN(const v1::TenantSettings settings, store_->GetSettings(r.tenant_id()));
-  ASSIGN_OR_RETURN(const uint64_t rotation,
-                   store_->NextRotation(r.tenant_id(), r.item_id(), r.network()));
-  ASSIGN_OR_RETURN(const std::string code, AllocateLink(r, item));
-
-  const ShareCommit commit = PrepareShare(r, item, settings, rotation, code, now, when);
+  RETURN_IF_ERROR(ReserveShareQuotas(r));
+  // From here on the link reservation is given back unless the share commits.
+  absl::StatusOr<uint64_t> rotation = store_->NextRotation(r.tenant_id(), r.item_id(), r.network());
+  absl::StatusOr<std::string> code =
+      rotation.ok() ? AllocateLink(r, item) : absl::StatusOr<std::string>(rotation.status());
+  if (!code.ok()) {
+    ReleaseLinkQuota(r.tenant_id());
+    return code.status();
+  }
+  const ShareCommit commit = PrepareShare(r, item, settings, *rotation, *code, now, when);
   ASSIGN_OR_RETURN(const ShareOutcome outcome, CommitOrReleaseLink(commit));
   RETURN_IF_ERROR(ShareRefusal(outcome, r, when, settings));
   Notify(commit.event);
@@ -489,9 +515,43 @@ ShareCommit ContentManager::PrepareShare(const v1::RecordShareRequest& r, const 
                      .event = std::move(entry)};
 }
 
+absl::Status ContentManager::AdmitGroups(const std::string& tenant,
+                                         const std::vector<std::string>& groups) {
+  if (groups.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const bool admitted,
+                   store_->AdmitGroups(tenant, groups, options_.quotas.groups));
+  if (admitted) return absl::OkStatus();
+  return absl::ResourceExhaustedError(
+      advocacy::StrCat("groups: tenant '", tenant, "' holds its quota of ", options_.quotas.groups,
+                       " groups and this request names a new one; the operator can raise "
+                       "CONTENT_MAX_GROUPS_PER_TENANT"));
+}
+
+absl::Status ContentManager::ReserveShareQuotas(const v1::RecordShareRequest& r) {
+  ASSIGN_OR_RETURN(const bool reserved, store_->ReserveLink(r.tenant_id(), options_.quotas.links));
+  if (!reserved) {
+    return absl::ResourceExhaustedError(advocacy::StrCat(
+        "tenant '", r.tenant_id(), "' holds its quota of ", options_.quotas.links,
+        " tracked links (one per share); the operator can raise CONTENT_MAX_LINKS_PER_TENANT"));
+  }
+  absl::Status groups = AdmitGroups(r.tenant_id(), {r.groups().begin(), r.groups().end()});
+  if (!groups.ok()) ReleaseLinkQuota(r.tenant_id());
+  return groups;
+}
+
+void ContentManager::ReleaseLinkQuota(const std::string& tenant) {
+  if (absl::Status st = store_->ReleaseLink(tenant); !st.ok()) {
+    log::Warning(
+        "a link reservation was not given back: the tenant's link count is one too high "
+        "(it errs towards refusing, never towards exceeding the quota)",
+        {{"tenant", tenant}, {"error", std::string(st.message())}});
+  }
+}
+
 absl::StatusOr<ShareOutcome> ContentManager::CommitOrReleaseLink(const ShareCommit& commit) {
   absl::StatusOr<ShareOutcome> outcome = store_->CommitShare(commit);
   if (!outcome.ok() || *outcome != ShareOutcome::kCommitted) {
+    ReleaseLinkQuota(commit.share.tenant_id());
     const std::string& code = commit.share.link_code();
     if (absl::Status d = store_->DeleteLink(code); !d.ok()) {
       log::Warning(

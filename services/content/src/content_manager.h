@@ -4,7 +4,10 @@
 // protobuf messages; storage is a ContentStore (ports.h), consent comes from the local
 // ConsentView, and committed outbox entries are handed to an outbox::Notifier.
 // Every method validates its input, then authorizes the caller; errors are absl::Status, with
-// the field path first for InvalidArgument.
+// the field path first for InvalidArgument. Items are bounded (content_domain.h) and stored
+// without unknown fields. A write beyond a tenant quota (ContentQuotas) is ResourceExhausted and
+// changes nothing; a retry of a write already made (an existing item id, a share already
+// recorded) is answered as before (ALREADY_EXISTS) and never counted twice.
 
 #include <chrono>
 #include <cstdint>
@@ -23,6 +26,17 @@
 
 namespace advocacy::content {
 
+// Per-tenant quotas (CONTENT_MAX_*_PER_TENANT). Each counter lives in the tenant's own Redis
+// keys and is checked in the same script that writes, so concurrent writers never exceed it.
+struct ContentQuotas {
+  // Stored items, archived ones included (they stay stored and their links keep redirecting).
+  int64_t items = 10000;
+  // Distinct groups employees report (GetFeed, RecordShare) for the group aggregates.
+  int64_t groups = 1000;
+  // Tracked links, one per share (scheduled and cancelled shares keep theirs).
+  int64_t links = 1000000;
+};
+
 struct ContentOptions {
   std::string content_topic = "advocacy.content.v1";
   std::string engagement_topic = "advocacy.engagement.v1";
@@ -31,6 +45,7 @@ struct ContentOptions {
   // Group aggregates are shown only for groups of at least this many known members.
   int min_group_size = 5;
   std::chrono::milliseconds active_window = std::chrono::hours(24 * 30);
+  ContentQuotas quotas;
   // The clock (Unix ms); tests replace it.
   std::function<int64_t()> now_ms;
 };
@@ -91,8 +106,16 @@ class ContentManager final {
   ShareCommit PrepareShare(const v1::RecordShareRequest& r, const v1::Item& item,
                            const v1::TenantSettings& settings, uint64_t rotation,
                            const std::string& code, int64_t now, int64_t when) const;
-  // Runs the share script; when it did not commit, the link allocated for it is deleted.
+  // The tenant's quotas for a share: one more link, and the groups it names (a new group counts
+  // once). On a refusal nothing is held: ResourceExhausted naming the quota.
+  absl::Status ReserveShareQuotas(const v1::RecordShareRequest& r);
+  // Gives a link reservation back (a share that was not committed); logs a failure.
+  void ReleaseLinkQuota(const std::string& tenant);
+  // Runs the share script; when it did not commit, the link allocated for it is deleted and its
+  // reservation given back.
   absl::StatusOr<ShareOutcome> CommitOrReleaseLink(const ShareCommit& commit);
+  // ResourceExhausted when `groups` name a group the tenant does not have and it holds its quota.
+  absl::Status AdmitGroups(const std::string& tenant, const std::vector<std::string>& groups);
   // Engagement aggregates and metrics after a committed share (best effort).
   void AfterShare(const v1::Share& share, const std::vector<std::string>& groups);
 

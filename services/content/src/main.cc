@@ -30,7 +30,10 @@ int main() {
                           .engagement_topic = cfg.engagement_topic,
                           .link_base_url = cfg.link_base_url,
                           .min_group_size = cfg.min_group_size,
-                          .active_window = cfg.active_window});
+                          .active_window = cfg.active_window,
+                          .quotas = {.items = cfg.max_items_per_tenant,
+                                     .groups = cfg.max_groups_per_tenant,
+                                     .links = cfg.max_links_per_tenant}});
   // The receipts topic is declared here too, so receipts do not wait for the consent service to
   // have started once.
   rt.ConsumeConsentView(&view, {.topic = cfg.consent_topic,

@@ -34,6 +34,8 @@ struct OutboxEntry {
   std::string encoded;  // outbox::Encode(message)
 };
 
+enum class CreateOutcome { kCreated, kIdTaken, kQuotaReached };
+
 enum class ShareOutcome { kCommitted, kNoConsent, kDuplicate, kCapReached, kQuietHours };
 
 struct ShareCommit {
@@ -60,8 +62,11 @@ class ContentStore {
  public:
   virtual ~ContentStore() = default;
 
-  // Items (tenant slot). CreateItem: false when the id is taken.
-  virtual absl::StatusOr<bool> CreateItem(const v1::Item& item, const std::string& tenant) = 0;
+  // Items (tenant slot). CreateItem: kIdTaken when the id is taken (checked first, so a retry
+  // is never counted twice), kQuotaReached when the tenant stores `max_items` items already
+  // (archived ones included); in both cases nothing is written.
+  virtual absl::StatusOr<CreateOutcome> CreateItem(const v1::Item& item, const std::string& tenant,
+                                                   int64_t max_items) = 0;
   virtual absl::StatusOr<std::optional<v1::Item>> GetItem(const std::string& tenant,
                                                           const std::string& id) = 0;
   // Compare-and-set on the stored item; `published` adds it to (true) or removes it from (false)
@@ -109,7 +114,18 @@ class ContentStore {
   virtual absl::Status AddEmployeeClick(const std::string& tenant, const std::string& employee,
                                         int network) = 0;
 
-  // Engagement aggregates (tenant slot; secondary data, written after the share commit).
+  // Quotas (tenant slot). AdmitGroups: true when every group is one of the tenant's groups
+  // afterwards (known groups cost nothing); false, writing nothing, when the new ones would take
+  // the tenant past `max_groups`. ReserveLink: true and counts one more link, or false when the
+  // tenant holds `max_links`; ReleaseLink gives one reservation back (a share not committed).
+  virtual absl::StatusOr<bool> AdmitGroups(const std::string& tenant,
+                                           const std::vector<std::string>& groups,
+                                           int64_t max_groups) = 0;
+  virtual absl::StatusOr<bool> ReserveLink(const std::string& tenant, int64_t max_links) = 0;
+  virtual absl::Status ReleaseLink(const std::string& tenant) = 0;
+
+  // Engagement aggregates (tenant slot; secondary data, written after the share commit). The
+  // groups must have been admitted (AdmitGroups).
   virtual absl::Status NoteShare(const std::string& tenant, const std::string& employee,
                                  const std::vector<std::string>& groups, bool on_leaderboard,
                                  int64_t now_ms) = 0;

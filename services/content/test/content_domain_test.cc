@@ -77,6 +77,99 @@ TEST(ValidateItem, RejectsBadFieldsWithTheirPath) {
   EXPECT_TRUE(ValidateItem(item, "#ad").ok());
 }
 
+// The message of ValidateItem for `item`, which must be InvalidArgument.
+std::string Refusal(const v1::Item& item) {
+  const absl::Status st = ValidateItem(item, "");
+  EXPECT_TRUE(absl::IsInvalidArgument(st)) << st;
+  return std::string(st.message());
+}
+
+TEST(ValidateItem, TheSerializedSizeIsCappedFirst) {
+  // Every field within its own bound, the whole over 64 KiB: ten LinkedIn variants of 3000
+  // three-byte characters.
+  v1::Item item = ValidItem();
+  std::string euros;
+  for (int i = 0; i < 3000; ++i) euros += "\xe2\x82\xac";
+  item.mutable_captions(0)->clear_captions();
+  for (int i = 0; i < kMaxCaptionVariants; ++i) item.mutable_captions(0)->add_captions(euros);
+  ASSERT_GT(item.ByteSizeLong(), kMaxItemBytes);
+  EXPECT_THAT(Refusal(item), StartsWith("item: is "));
+  EXPECT_THAT(Refusal(item), HasSubstr("at most 65536"));
+  // Just under the cap is fine.
+  item.mutable_captions(0)->mutable_captions()->DeleteSubrange(5, 5);
+  EXPECT_LE(item.ByteSizeLong(), kMaxItemBytes);
+  EXPECT_TRUE(ValidateItem(item, "").ok());
+  // A 4 MB title is refused for its size, before the title's own check reads it.
+  item = ValidItem();
+  item.set_title(std::string(4000000, 'a'));
+  EXPECT_THAT(Refusal(item), StartsWith("item: is 40000"));
+  // Unknown fields count: they arrive with the item.
+  item = ValidItem();
+  item.GetReflection()->MutableUnknownFields(&item)->AddLengthDelimited(999,
+                                                                        std::string(70000, 'x'));
+  EXPECT_THAT(Refusal(item), StartsWith("item: is "));
+}
+
+TEST(ValidateItem, EveryStringAndListIsBounded) {
+  v1::Item item = ValidItem();
+  item.set_title("two\nlines");
+  EXPECT_THAT(Refusal(item), StartsWith("item.title: "));
+  item = ValidItem();
+  item.set_image_ref(std::string(kMaxImageRefBytes + 1, 'a'));
+  EXPECT_THAT(Refusal(item), StartsWith("item.image_ref: "));
+  item = ValidItem();
+  for (int i = 0; i <= kMaxCaptionVariants; ++i) item.mutable_captions(1)->add_captions("x");
+  EXPECT_THAT(Refusal(item), StartsWith("item.captions[1].captions: "));
+  item = ValidItem();
+  for (int i = 0; i <= kMaxHashtags; ++i) item.add_hashtags("tag");
+  EXPECT_THAT(Refusal(item), StartsWith("item.hashtags: at most 30"));
+  item = ValidItem();
+  item.add_hashtags(std::string(kMaxHashtagBytes + 1, 'a'));
+  EXPECT_THAT(Refusal(item), StartsWith("item.hashtags[0]: "));
+  item = ValidItem();
+  item.add_hashtags("no space");
+  EXPECT_THAT(Refusal(item), StartsWith("item.hashtags[0]: "));
+  item = ValidItem();
+  item.set_disclosure_tag(std::string(kMaxDisclosureTagBytes + 1, 'a'));
+  EXPECT_THAT(Refusal(item), StartsWith("item.disclosure_tag: "));
+  for (const char* bad : {"e n", "-en", "en_US", "0a", "en\n"}) {
+    item = ValidItem();
+    item.set_language(bad);
+    EXPECT_THAT(Refusal(item), StartsWith("item.language: ")) << bad;
+  }
+  item = ValidItem();
+  item.set_language(std::string(kMaxLanguageBytes + 1, 'a'));
+  EXPECT_THAT(Refusal(item), StartsWith("item.language: "));
+  for (const char* good : {"en", "nb-NO", "zh-Hant-TW"}) {
+    item = ValidItem();
+    item.set_language(good);
+    EXPECT_TRUE(ValidateItem(item, "").ok()) << good;
+  }
+  item = ValidItem();
+  for (int i = 0; i <= kMaxTopics; ++i) item.add_topics("topic");
+  EXPECT_THAT(Refusal(item), StartsWith("item.topics: at most 20"));
+  item = ValidItem();
+  item.add_topics(std::string(kMaxTopicBytes + 1, 'a'));
+  EXPECT_THAT(Refusal(item), StartsWith("item.topics[0]: "));
+  item = ValidItem();
+  item.add_topics("");
+  EXPECT_THAT(Refusal(item), StartsWith("item.topics[0]: "));
+  item = ValidItem();
+  for (int i = 0; i <= kMaxTargetGroups; ++i) item.add_target_groups("g" + std::to_string(i));
+  EXPECT_THAT(Refusal(item), StartsWith("item.target_groups: at most 50"));
+  // Target groups are matched against the groups of GetFeed, which are object ids.
+  item = ValidItem();
+  item.add_target_groups("sales");
+  item.add_target_groups("sales/emea");
+  EXPECT_THAT(Refusal(item), StartsWith("item.target_groups[1]: "));
+  item = ValidItem();
+  item.mutable_expires_at()->set_seconds(int64_t{1} << 60);
+  EXPECT_THAT(Refusal(item), StartsWith("item.expires_at: "));
+  item = ValidItem();
+  item.mutable_publish_at()->set_nanos(-1);
+  EXPECT_THAT(Refusal(item), StartsWith("item.publish_at: "));
+}
+
 TEST(ValidateUrl, OnlyBoundedHttpUrls) {
   EXPECT_TRUE(ValidateUrl("http://example.com", "u").ok());
   EXPECT_TRUE(ValidateUrl("https://example.com/a?b=c#d", "u").ok());

@@ -169,6 +169,52 @@ class ContentManagerTest : public ::testing::Test {
 
   std::string Metrics() { return prometheus::TextSerializer().Serialize(registry_.Collect()); }
 
+  // The manager again, with these quotas.
+  void UseQuotas(ContentQuotas quotas) {
+    manager_ =
+        std::make_unique<ContentManager>(store_.get(), view_.get(), metrics_.get(), &notifier_,
+                                         ContentOptions{.link_base_url = "http://links.test/l/",
+                                                        .min_group_size = 2,
+                                                        .quotas = quotas,
+                                                        .now_ms = [this] { return now_.load(); }});
+  }
+
+  // One Redis command on the test server; its reply.
+  redis::Reply Redis(const std::vector<std::string>& command) {
+    auto conn = pool_->Acquire();
+    EXPECT_TRUE(conn.ok());
+    auto reply = (*conn)->Command(command);
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return *std::move(reply);
+  }
+  int64_t LinkCount() {
+    const redis::Reply r = Redis({"GET", "adv:content:{acme}:links"});
+    return r.is_nil() ? 0 : std::stoll(r.str);
+  }
+  size_t LinkRecords() { return Redis({"KEYS", "adv:content:{lnk:*}:link"}).elements.size(); }
+
+  absl::StatusOr<v1::CreateItemResponse> Create(const std::string& id,
+                                                const std::string& tenant = "acme") {
+    v1::CreateItemRequest req;
+    req.set_tenant_id(tenant);
+    req.mutable_item()->set_item_id(id);
+    req.mutable_item()->set_title("Title " + id);
+    req.mutable_item()->set_url("https://example.com/" + id);
+    auto* c = req.mutable_item()->add_captions();
+    c->set_network(cv1::NETWORK_X);
+    c->add_captions("hello");
+    return manager_->CreateItem(
+        {.tenant_id = tenant, .subject = "boss", .role = auth::Role::kAdmin}, req);
+  }
+  absl::StatusOr<v1::GetFeedResponse> FeedIn(const std::string& employee,
+                                             std::vector<std::string> groups) {
+    v1::GetFeedRequest r;
+    r.set_tenant_id("acme");
+    r.set_employee_id(employee);
+    for (auto& g : groups) r.add_groups(std::move(g));
+    return manager_->GetFeed(Employee(employee), r);
+  }
+
   static testing::RedisServer* server_;
   std::unique_ptr<redis::Pool> pool_;
   std::unique_ptr<RedisContentStore> store_;
@@ -520,6 +566,150 @@ TEST_F(ContentManagerTest, GroupStatsHideSmallGroups) {
   EXPECT_EQ(stats->groups(0).advocates(), 1);
   EXPECT_EQ(stats->groups(0).shares(), 1);
   EXPECT_TRUE(absl::IsPermissionDenied(manager_->GetGroupStats(Employee("e1"), r).status()));
+}
+
+TEST_F(ContentManagerTest, AnItemOverTheSizeCapIsRefusedAndStoresNothing) {
+  v1::CreateItemRequest req;
+  req.set_tenant_id("acme");
+  auto* item = req.mutable_item();
+  item->set_item_id("big");
+  item->set_title("Big");
+  item->set_url("https://example.com/big");
+  auto* li = item->add_captions();
+  li->set_network(cv1::NETWORK_LINKEDIN);
+  std::string euros;
+  for (int i = 0; i < 3000; ++i) euros += "\xe2\x82\xac";
+  for (int i = 0; i < kMaxCaptionVariants; ++i) li->add_captions(euros);
+  const absl::Status st = manager_->CreateItem(Admin(), req).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(st)) << st;
+  EXPECT_THAT(std::string(st.message()), StartsWith("item: is "));
+  EXPECT_EQ(Redis({"EXISTS", "adv:content:{acme}:item:big"}).integer, 0);
+  EXPECT_EQ(Redis({"ZCARD", "adv:content:{acme}:items"}).integer, 0);
+}
+
+// Protobuf keeps the fields it does not know; stored, they would be served and published
+// without ever having been checked.
+TEST_F(ContentManagerTest, UnknownFieldsAreDiscardedBeforeStorage) {
+  v1::CreateItemRequest req;
+  req.set_tenant_id("acme");
+  auto* item = req.mutable_item();
+  item->set_item_id("extra");
+  item->set_title("Extra");
+  item->set_url("https://example.com/extra");
+  auto* x = item->add_captions();
+  x->set_network(cv1::NETWORK_X);
+  x->add_captions("hello");
+  item->GetReflection()->MutableUnknownFields(item)->AddLengthDelimited(999, "smuggled");
+  x->GetReflection()->MutableUnknownFields(x)->AddVarint(77, 1);
+  auto created = manager_->CreateItem(Admin(), req);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_TRUE(created->item().GetReflection()->GetUnknownFields(created->item()).empty());
+
+  const redis::Reply raw = Redis({"GET", "adv:content:{acme}:item:extra"});
+  ASSERT_TRUE(raw.is_string());
+  EXPECT_EQ(raw.str.find("smuggled"), std::string::npos);
+  v1::Item stored;
+  ASSERT_TRUE(stored.ParseFromString(raw.str));
+  EXPECT_TRUE(stored.GetReflection()->GetUnknownFields(stored).empty());
+  ASSERT_EQ(stored.captions_size(), 1);
+  EXPECT_TRUE(stored.captions(0).GetReflection()->GetUnknownFields(stored.captions(0)).empty());
+
+  v1::UpdateTenantSettingsRequest settings;
+  settings.set_tenant_id("acme");
+  settings.mutable_settings()->set_daily_share_cap(3);
+  settings.mutable_settings()
+      ->GetReflection()
+      ->MutableUnknownFields(settings.mutable_settings())
+      ->AddLengthDelimited(999, "smuggled");
+  ASSERT_TRUE(manager_->UpdateTenantSettings(Admin(), settings).ok());
+  const redis::Reply raw_settings = Redis({"GET", "adv:content:{acme}:settings"});
+  ASSERT_TRUE(raw_settings.is_string());
+  EXPECT_EQ(raw_settings.str.find("smuggled"), std::string::npos);
+}
+
+TEST_F(ContentManagerTest, TheItemQuotaCountsStoredItemsAndRetriesDoNotCountTwice) {
+  UseQuotas({.items = 2});
+  ASSERT_TRUE(Create("i1").ok());
+  ASSERT_TRUE(Create("i2").ok());
+  const absl::Status full = Create("i3").status();
+  EXPECT_TRUE(absl::IsResourceExhausted(full)) << full;
+  EXPECT_THAT(std::string(full.message()), HasSubstr("quota of 2 items"));
+  EXPECT_THAT(std::string(full.message()), HasSubstr("CONTENT_MAX_ITEMS_PER_TENANT"));
+  EXPECT_EQ(Redis({"EXISTS", "adv:content:{acme}:item:i3"}).integer, 0);
+  // A retry of a creation already made is answered as such, not as a quota refusal.
+  EXPECT_TRUE(absl::IsAlreadyExists(Create("i1").status()));
+  // Archived items stay stored (their links keep redirecting), so they still count.
+  v1::ArchiveItemRequest archive;
+  archive.set_tenant_id("acme");
+  archive.set_item_id("i1");
+  ASSERT_TRUE(manager_->ArchiveItem(Admin(), archive).ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(Create("i3").status()));
+  EXPECT_EQ(Redis({"ZCARD", "adv:content:{acme}:items"}).integer, 2);
+  // The quota is per tenant.
+  EXPECT_TRUE(Create("i3", "globex").ok());
+}
+
+TEST_F(ContentManagerTest, TheGroupQuotaRefusesANewGroupAndChangesNothing) {
+  UseQuotas({.groups = 2});
+  Publish("i1");
+  Grant("e1", {Share(cv1::NETWORK_X)});
+  ASSERT_TRUE(FeedIn("e1", {"sales", "support"}).ok());
+  ASSERT_TRUE(FeedIn("e2", {"sales"}).ok());  // known groups cost nothing
+  EXPECT_EQ(Redis({"SCARD", "adv:content:{acme}:groups"}).integer, 2);
+
+  const absl::Status feed = FeedIn("e1", {"sales", "legal"}).status();
+  EXPECT_TRUE(absl::IsResourceExhausted(feed)) << feed;
+  EXPECT_THAT(std::string(feed.message()), StartsWith("groups: "));
+  EXPECT_THAT(std::string(feed.message()), HasSubstr("CONTENT_MAX_GROUPS_PER_TENANT"));
+  EXPECT_EQ(Redis({"SCARD", "adv:content:{acme}:groups"}).integer, 2);
+  EXPECT_EQ(Redis({"EXISTS", "adv:content:{acme}:g:legal:m"}).integer, 0);
+
+  v1::RecordShareRequest r;
+  r.set_tenant_id("acme");
+  r.set_employee_id("e1");
+  r.set_item_id("i1");
+  r.set_network(cv1::NETWORK_X);
+  r.add_groups("legal");
+  const absl::Status share = manager_->RecordShare(Employee("e1"), r).status();
+  EXPECT_TRUE(absl::IsResourceExhausted(share)) << share;
+  EXPECT_EQ(Redis({"HLEN", "adv:content:{acme:e1}:shares"}).integer, 0);
+  EXPECT_EQ(LinkCount(), 0);
+  EXPECT_EQ(LinkRecords(), 0U);
+  r.set_groups(0, "support");
+  ASSERT_TRUE(manager_->RecordShare(Employee("e1"), r).ok());
+  EXPECT_EQ(LinkCount(), 1);
+}
+
+TEST_F(ContentManagerTest, TheLinkQuotaCountsCommittedSharesOnly) {
+  UseQuotas({.links = 2});
+  Publish("i1");
+  Publish("i2");
+  Grant("e1", {Share(cv1::NETWORK_X)});
+  Grant("e2", {Share(cv1::NETWORK_X)});
+  Settings(1);
+  ASSERT_TRUE(ShareIt("e1", "i1", cv1::NETWORK_X).ok());
+  EXPECT_EQ(LinkCount(), 1);
+  // A retry of that share: ALREADY_EXISTS, counted once.
+  EXPECT_TRUE(absl::IsAlreadyExists(ShareIt("e1", "i1", cv1::NETWORK_X).status()));
+  EXPECT_EQ(LinkCount(), 1);
+  // Refused by the daily cap inside the share script: its link is given back.
+  const absl::Status capped = ShareIt("e1", "i2", cv1::NETWORK_X).status();
+  EXPECT_TRUE(absl::IsResourceExhausted(capped)) << capped;
+  EXPECT_THAT(std::string(capped.message()), HasSubstr("daily cap"));
+  EXPECT_EQ(LinkCount(), 1);
+  EXPECT_EQ(LinkRecords(), 1U);
+  ASSERT_TRUE(ShareIt("e2", "i1", cv1::NETWORK_X).ok());
+  EXPECT_EQ(LinkCount(), 2);
+  // The quota is reached: refused before anything is written.
+  Settings(5);
+  const absl::Status full = ShareIt("e2", "i2", cv1::NETWORK_X).status();
+  EXPECT_TRUE(absl::IsResourceExhausted(full)) << full;
+  EXPECT_THAT(std::string(full.message()), HasSubstr("CONTENT_MAX_LINKS_PER_TENANT"));
+  EXPECT_EQ(LinkCount(), 2);
+  EXPECT_EQ(LinkRecords(), 2U);
+  EXPECT_EQ(Redis({"HLEN", "adv:content:{acme:e2}:shares"}).integer, 1);
+  // A retry of a share already made is still ALREADY_EXISTS at a full quota.
+  EXPECT_TRUE(absl::IsAlreadyExists(ShareIt("e1", "i1", cv1::NETWORK_X).status()));
 }
 
 }  // namespace

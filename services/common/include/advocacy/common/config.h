@@ -77,6 +77,7 @@ struct RuntimeConfig {
   std::string log_level;           // ADVOCACY_LOG_LEVEL, default info
   std::chrono::milliseconds drain_timeout{10000};  // ADVOCACY_DRAIN_TIMEOUT_MS
   int grpc_max_threads = 128;                      // ADVOCACY_GRPC_MAX_THREADS
+  bool grpc_reflection = false;                    // ADVOCACY_GRPC_REFLECTION (server.h)
   // Per service, named after it (CONSENT_, COURSES_, CONTENT_, NOTIFICATIONS_, ...):
   // <SERVICE>_TOPIC_RETENTION_MS (1 h .. 10 years, default 30 days): retention.ms of the topics
   // this service creates when they do not exist yet.

@@ -2,6 +2,12 @@
 
 // Prometheus metrics of one service process, served by prometheus-cpp's pull exposer on its
 // own port. Metric names are shared by every service; the `service` label tells them apart.
+//
+// The exposition is valid text format (`promtool check metrics` passes): every family name
+// appears once, with one HELP and one TYPE line, however many sources contribute to it. The
+// exposer serves a single collectable that merges the registry and the Kafka counters by name;
+// a Kafka client's role (producer, consumer) is a label of the shared family, never a family
+// of its own.
 
 #include <chrono>
 #include <functional>
@@ -30,6 +36,8 @@ struct Stats;
 
 namespace advocacy::metrics {
 
+class KafkaStatsCollectable;
+
 class Metrics final {
  public:
   explicit Metrics(std::string service);
@@ -49,9 +57,15 @@ class Metrics final {
   // advocacy_grpc_request_duration_seconds. Thread-safe.
   void RecordRpc(std::string_view method, std::string_view code, std::chrono::nanoseconds elapsed);
 
-  // Exports the counters of a Kafka client under advocacy_kafka_*; `role` tells producer and
-  // consumer apart. `stats` must outlive this object.
+  // Exports the counters of a Kafka client under advocacy_kafka_* with labels `service` and
+  // `role` (producer, consumer): one family per name, one series per role. Stats exported twice
+  // under one role are added up into that role's series (broker_up: 1 if any is up), so a
+  // series never appears twice. `stats` must outlive this object. Thread-safe; may be called
+  // before or after Serve.
   void ExportKafkaStats(std::string role, const kafka::Stats* stats);
+
+  // The text a scrape of /metrics returns (the same merge the exposer serves), for tests.
+  std::string Exposition() const;
 
  private:
   struct RpcSeries {
@@ -69,7 +83,9 @@ class Metrics final {
   std::mutex mu_;
   std::unordered_map<std::string, RpcSeries> series_;
   std::unordered_map<std::string, prometheus::Counter*> error_series_;
-  std::vector<std::shared_ptr<prometheus::Collectable>> registry_collectables_;
+  std::shared_ptr<KafkaStatsCollectable> kafka_;
+  // The registry and kafka_ merged by family name: the one collectable the exposer serves.
+  std::shared_ptr<prometheus::Collectable> exposition_;
 };
 
 }  // namespace advocacy::metrics

@@ -19,6 +19,17 @@ namespace advocacy::rpc {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// True for the codes that mean "the server failed" and whose text is written for operators (a
+// Redis reply, a decoding failure, an exception): INTERNAL, UNKNOWN and DATA_LOSS.
+bool IsServerFault(absl::StatusCode code);
+
+// What the caller is told: ToGrpcStatus, except that a server fault (IsServerFault) keeps its
+// code and says only "internal error; request id <request_id>", and UNAVAILABLE (whose text
+// names Redis or SMTP addresses and nested errors) only "temporarily unavailable; retry; request
+// id <request_id>", so no internal detail leaves the process; Handle logs the real message with
+// the same request id. Every other code is the caller's own doing and keeps its message.
+grpc::Status ToCallerStatus(const absl::Status& status, std::string_view request_id);
+
 // The caller's request id from `x-request-id` metadata, or a new random one.
 std::string RequestIdFrom(const grpc::ServerContext& context);
 
@@ -33,8 +44,10 @@ struct Runtime {
 };
 
 // Runs `body(principal)` for one RPC: request id, authentication, metrics, logging of server
-// errors, and the status mapping. `body` returns absl::Status. An exception escaping the domain
-// is a bug: it is logged and answered with INTERNAL instead of taking the process down.
+// errors, and the status mapping (ToCallerStatus: a server fault reaches the caller as a generic
+// text with the request id, and the log line with that request id holds the real message).
+// `body` returns absl::Status. An exception escaping the domain is a bug: it is logged and
+// answered with INTERNAL instead of taking the process down.
 template <typename Body>
 grpc::Status Handle(const Runtime& rt, std::string_view method, grpc::ServerContext* context,
                     Body&& body) {
@@ -49,15 +62,14 @@ grpc::Status Handle(const Runtime& rt, std::string_view method, grpc::ServerCont
     status = absl::InternalError(std::string("unexpected error: ") + e.what());
   }
   const std::string code = absl::StatusCodeToString(status.code());
-  if (status.code() == absl::StatusCode::kInternal ||
-      status.code() == absl::StatusCode::kUnavailable ||
-      status.code() == absl::StatusCode::kDataLoss || status.code() == absl::StatusCode::kUnknown) {
+  if (IsServerFault(status.code()) || status.code() == absl::StatusCode::kUnavailable) {
+    // The log line carries the request id (RequestIdScope): the caller's only handle on it.
     log::Error("rpc failed", {{"method", std::string(method)},
                               {"code", code},
                               {"error", std::string(status.message())}});
   }
   rt.metrics->RecordRpc(method, code, std::chrono::steady_clock::now() - start);
-  return ToGrpcStatus(status);
+  return ToCallerStatus(status, log::CurrentRequestId());
 }
 
 }  // namespace advocacy::rpc

@@ -1,8 +1,8 @@
 #pragma once
 
 // Runs a gRPC server the same way in every service: the standard health service whose
-// readiness follows the service's real dependencies, server reflection, bounded threads,
-// and a graceful drain on SIGTERM/SIGINT.
+// readiness follows the service's real dependencies, server reflection only when configured,
+// bounded threads, and a graceful drain on SIGTERM/SIGINT.
 
 #include <grpcpp/grpcpp.h>
 
@@ -33,6 +33,10 @@ struct ServerOptions {
   // Service names to report in the health service besides "" (the whole server) and
   // kLivenessService. They follow readiness.
   std::vector<std::string> health_service_names;
+  // gRPC server reflection (ADVOCACY_GRPC_REFLECTION). Off: the server does not describe its
+  // API to whoever reaches the port (an attacker's map of every RPC and message); tools such as
+  // buf curl then need the protos. On in the local stack.
+  bool reflection = false;
 };
 
 // Returns OK when every dependency the service needs is reachable.
@@ -45,7 +49,8 @@ class ServerRunner final {
   ServerRunner(const ServerRunner&) = delete;
   ServerRunner& operator=(const ServerRunner&) = delete;
 
-  // Binds and starts serving. Unavailable if the address cannot be bound.
+  // Binds and starts serving. Unavailable if the address cannot be bound; FailedPrecondition
+  // without a service.
   absl::Status Start();
   int port() const { return port_; }
 

@@ -32,7 +32,8 @@
 //      subscribed only at its next full metadata refresh, minutes later);
 //   9. the owned parts (HTTP endpoints, dispatchers, monitors, periodic tasks), in order;
 //  10. the gRPC server: the standard health service, with readiness SERVING only while Redis
-//      answers and a Kafka broker is reachable, the `liveness` name, reflection, bounded threads.
+//      answers and a Kafka broker is reachable, the `liveness` name, reflection (when configured),
+//      bounded threads.
 // Shutdown, on SIGTERM/SIGINT (or RequestStop), in reverse: the gRPC server reports NOT_SERVING
 // and drains (ADVOCACY_DRAIN_TIMEOUT_MS); the owned parts stop in reverse order; topic creation
 // stops (one stop signal for every background loop); the consumers stop and commit; the relay
