@@ -156,6 +156,9 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
   log::ParseSeverity(config_.log_level, &severity);
   log::Init(config_.service_name, severity);
   config::LogOrDie(env, env.Finish());
+  if (const std::string warning = config_.kafka_security.CompatibilityWarning(); !warning.empty()) {
+    log::Warning("the Kafka security setting may not work with this broker", {{"detail", warning}});
+  }
 
   impl_ = std::make_unique<Impl>(config_);
   Impl& s = *impl_;
@@ -168,10 +171,11 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
                      "the JWT public key or settings are invalid");
   OrDie(s.metrics.Serve(config_.metrics_listen),
         "cannot serve metrics: is the port in use? set ADVOCACY_METRICS_LISTEN");
-  s.producer = OrDie(
-      kafka::Producer::Create({.brokers = config_.kafka_brokers, .client_id = config_.service_name},
-                              &s.producer_stats),
-      "cannot create the Kafka producer");
+  s.producer = OrDie(kafka::Producer::Create({.brokers = config_.kafka_brokers,
+                                              .client_id = config_.service_name,
+                                              .security = config_.kafka_security},
+                                             &s.producer_stats),
+                     "cannot create the Kafka producer");
   s.metrics.ExportKafkaStats("producer", &s.producer_stats);
   s.relay = std::make_unique<outbox::Relay>(s.pool.get(), s.producer.get(),
                                             outbox::RelayOptions{.lease = config_.outbox_lease},
@@ -219,6 +223,7 @@ kafka::ConsumerOptions OptionsFor(const config::RuntimeConfig& config, std::stri
           .group_id = std::move(group_id),
           .topics = {std::move(topic)},
           .dead_letter_topic = std::move(dead_letter),
+          .security = config.kafka_security,
           .extra = config.KafkaConsumerExtra()};
 }
 
@@ -266,6 +271,7 @@ void ServiceRuntime::ConsumeConsentView(consent_view::ConsentView* view, Consent
                        .on_withdrawn = std::move(feed.on_withdrawn),
                        .registry = &impl_->metrics.registry(),
                        .stats = &impl_->consumer_stats,
+                       .security = config_.kafka_security,
                        .extra = config_.KafkaConsumerExtra(),
                        // The producer outlives the consumer (the runtime destroys consumers first).
                        .receipts = {.producer = impl_->producer.get(),
