@@ -187,7 +187,11 @@ start_service() {
     export ADVOCACY_METRICS_LISTEN="127.0.0.1:$metrics_port"
     export ADVOCACY_JWT_PUBLIC_KEY_FILE="$KEY_DIR/jwt-public.pem"
     export ADVOCACY_JWT_ISSUER="$ISSUER"
-    local assignment
+    local assignment kafka_env
+    # Each service talks to Kafka as its own principal (its client certificate), whose ACLs
+    # allow exactly its topics (deploy/k8s/base/kafka-topics/acls.conf).
+    kafka_env="$(adv_kafka_env "$name")"
+    while IFS= read -r assignment; do export "${assignment?}"; done <<<"$kafka_env"
     for assignment in "$@"; do export "${assignment?}"; done
     adv_rotate_log "$LOG_DIR/$name.log"
     setsid "$BUILD_DIR/services/$name/$name" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
@@ -427,7 +431,7 @@ propagation_done() {
 # The receipts on advocacy.consent.receipts.v1 for this employee since START_MS: one line per
 # consuming service; succeeds once content and notifications both sent theirs.
 receipts_from_both() {
-  RECEIPTS="$(kcat -C -b "$ADVOCACY_KAFKA_BROKERS" -t advocacy.consent.receipts.v1 -o "s@$WITHDRAW_MS" \
+  RECEIPTS="$(adv_kcat -C -b "$ADVOCACY_KAFKA_BROKERS" -t advocacy.consent.receipts.v1 -o "s@$WITHDRAW_MS" \
     -e -q -f '%k|%h\n' 2>/dev/null | "$PY" -c '
 import sys
 want = sys.argv[1]

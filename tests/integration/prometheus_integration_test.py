@@ -222,6 +222,21 @@ def parse_exposition(text):
     return series
 
 
+def kafka_env(principal):
+    """The Kafka security settings of a service running as `principal` on the stack's broker:
+    TLS with its client certificate (deploy/local/stack.sh, ADVOCACY_KAFKA_SECURITY=on), or
+    plaintext when the stack runs without security."""
+    if os.environ.get("ADVOCACY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT") in ("", "PLAINTEXT"):
+        return {"ADVOCACY_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+    creds = os.environ["ADVOCACY_KAFKA_CREDENTIALS_DIR"]
+    return {
+        "ADVOCACY_KAFKA_SECURITY_PROTOCOL": os.environ["ADVOCACY_KAFKA_SECURITY_PROTOCOL"],
+        "ADVOCACY_KAFKA_SSL_CA_FILE": os.environ["ADVOCACY_KAFKA_SSL_CA_FILE"],
+        "ADVOCACY_KAFKA_SSL_CERT_FILE": os.path.join(creds, principal + ".pem"),
+        "ADVOCACY_KAFKA_SSL_KEY_FILE": os.path.join(creds, principal + ".key"),
+    }
+
+
 # ---------------------------------------------------------------- the test --
 class Run:
     def __init__(self, args):
@@ -292,6 +307,7 @@ class Run:
             "ADVOCACY_DRAIN_TIMEOUT_MS": "2000",
             "ADVOCACY_LOG_LEVEL": "warning",
         })
+        env.update(kafka_env(name))  # each service as its own Kafka principal
         group = f"{name}-prom-it-{os.getpid()}"  # fresh consumer groups: no stale members
         if name == "content":
             info["links"] = free_port()

@@ -300,7 +300,8 @@ absl::Status Producer::Produce(Message message, DeliveryCallback on_delivery) {
     }
     return absl::Status(ToStatusCode(code),
                         absl::StrCat("Kafka produce to topic '", message.topic,
-                                     "' failed: ", rd_kafka_error_string(error.get())));
+                                     "' failed: ", rd_kafka_error_string(error.get()), " (",
+                                     rd_kafka_err2name(code), ")"));
   }
   static_cast<void>(callback.release());  // owned by the delivery report now
   return absl::OkStatus();
