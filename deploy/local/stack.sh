@@ -560,7 +560,7 @@ kafka_setup() {
   fi
   local what="topics"
   [[ "$KAFKA_SECURITY" == on ]] && what="topics and ACLs"
-  adv_log "kafka: creating the $what of deploy/k8s/base/kafka-topics as the admin"
+  adv_log "kafka: creating the $what of deploy/k8s/base/kafka-topics"
   "$java" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "-Dlog4j2.configurationFile=$KAFKA_LOG4J" \
     "-Dadvocacy.kafka.log=$LOG_DIR/kafka-setup.log" -cp "$KAFKA_LIB/*" "$KAFKA_SETUP" "${args[@]}" \
     </dev/null >>"$KAFKA_OUT" 2>&1 9>&- ||
