@@ -34,7 +34,7 @@ environment:
   ADVOCACY_KAFKA_PARTITIONS          partitions of the topics created at the first
                                      start (default 6, as the services)
   ADVOCACY_KAFKA_HEAP_OPTS           default "-Xms256m -Xmx768m"
-  ADVOCACY_REDIS_START_TIMEOUT / ADVOCACY_KAFKA_START_TIMEOUT  seconds (20 / 60)
+  ADVOCACY_REDIS_START_TIMEOUT / ADVOCACY_KAFKA_START_TIMEOUT  seconds (20 / 120)
 EOF
 }
 
@@ -72,7 +72,8 @@ KAFKA_ADMIN_USER=admin
 KAFKA_SERVICE_USERS=(consent content courses notifications)
 
 REDIS_START_TIMEOUT="${ADVOCACY_REDIS_START_TIMEOUT:-20}"
-KAFKA_START_TIMEOUT="${ADVOCACY_KAFKA_START_TIMEOUT:-60}"
+# 120 s: with TLS on every listener the JVM start on a loaded 2-core machine took over 60 s.
+KAFKA_START_TIMEOUT="${ADVOCACY_KAFKA_START_TIMEOUT:-120}"
 REDIS_STOP_TIMEOUT=15
 KAFKA_STOP_TIMEOUT=30
 KAFKA_HEAP_OPTS="${ADVOCACY_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
