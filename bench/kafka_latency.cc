@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
     // Topic creation is set-up, not measured: the services' own helper does it.
     advocacy::kafka::ProducerOptions po;
     po.brokers = brokers;
+    po.security = advocacy::bench::SecurityFromEnv();
     auto admin = advocacy::kafka::Producer::Create(po, nullptr);
     if (!admin.ok()) return Fail(std::string(admin.status().message()));
     if (auto st = (*admin)->EnsureTopics({{.name = topic, .partitions = partitions}},

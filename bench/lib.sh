@@ -76,7 +76,17 @@ bench_stack_up() {
     { tail -n 30 "$dir/stack.log" >&2; bench_die "deploy/local/stack.sh up failed (log above)"; }
   adv_load_stack_env
   [[ -n "${ADVOCACY_REDIS_PORT:-}" ]] || bench_die "stack.env has no Redis port; see $dir/stack.log"
-  bench_log "stack up: Redis $ADVOCACY_REDIS_URL, Kafka $ADVOCACY_KAFKA_BROKERS (home $ADVOCACY_HOME)"
+  bench_kafka_tools_env
+  bench_log "stack up: Redis $ADVOCACY_REDIS_URL, Kafka $ADVOCACY_KAFKA_BROKERS" \
+    "(security ${ADVOCACY_KAFKA_SECURITY:-off}, home $ADVOCACY_HOME)"
+}
+
+# bench_kafka_tools_env: exports the admin's Kafka settings (deploy/local/lib.sh, adv_kafka_env),
+# so the bench tools this script runs (kafka_latency, propagation_bench, fault_check, ...) reach
+# the broker; each service gets its own principal from bench_start instead.
+bench_kafka_tools_env() {
+  local kv
+  while IFS= read -r kv; do export "${kv?}"; done < <(adv_kafka_env admin)
 }
 
 # bench_ports N: N free loopback ports (not the stack's), space-separated.
@@ -103,13 +113,18 @@ bench_common_env() {
     "ADVOCACY_JWT_AUDIENCE=advocacy" "ADVOCACY_LOG_LEVEL=warning"
 }
 
+# bench_principal NAME: the Kafka principal of a started service: its name without a replica
+# suffix ("content-2" -> content).
+bench_principal() { printf '%s\n' "${1%%-[0-9]*}"; }
+
 # bench_start NAME LOG BIN [VAR=VALUE...]: starts BIN in the background with the common
-# environment plus the given variables; remembered for cleanup.
+# environment, the service's own Kafka principal (NAME) and the given variables; remembered for
+# cleanup.
 bench_start() {
   local name="$1" logf="$2" bin="$3"
   shift 3
   local -a envs
-  mapfile -t envs < <(bench_common_env)
+  mapfile -t envs < <(bench_common_env; adv_kafka_env "$(bench_principal "$name")")
   env "${envs[@]}" "$@" "$bin" </dev/null >"$logf" 2>&1 &
   BENCH_PIDS+=($!)
   BENCH_NAMES+=("$name")
@@ -142,7 +157,7 @@ bench_restart() {
   local -a envs cmd
   for i in "${!BENCH_NAMES[@]}"; do
     [[ "${BENCH_NAMES[i]}" == "$1" && -n "${BENCH_CMDS[i]}" ]] || continue
-    mapfile -t envs < <(bench_common_env)
+    mapfile -t envs < <(bench_common_env; adv_kafka_env "$(bench_principal "$1")")
     eval "cmd=(${BENCH_CMDS[i]})"
     env "${envs[@]}" "${cmd[@]}" </dev/null >>"${BENCH_LOGS[i]}" 2>&1 &
     BENCH_PIDS[i]=$!

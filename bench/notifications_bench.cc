@@ -68,6 +68,7 @@
 #include "advocacy/content/v1/content_events.pb.h"
 #include "advocacy/notifications/v1/notifications_service.grpc.pb.h"
 #include "bench_util.h"
+#include "kafka_security_env.h"
 #include "load_engine.h"
 #include "smtp_sender.h"
 #include "templates.h"
@@ -616,8 +617,9 @@ int RunFanout(const Options& o) {
   if (o.brokers.empty() || o.mails_file.empty() || o.marker.empty()) {
     return Fail("fanout needs --brokers, --mails-file and --marker");
   }
-  auto producer =
-      kafka::Producer::Create({.brokers = o.brokers, .client_id = "notifications-bench"});
+  auto producer = kafka::Producer::Create({.brokers = o.brokers,
+                                           .client_id = "notifications-bench",
+                                           .security = advocacy::bench::SecurityFromEnv()});
   if (!producer.ok()) {
     return Fail(
         advocacy::StrCat("cannot create the Kafka producer: ", producer.status().message()));

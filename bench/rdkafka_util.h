@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "advocacy/common/strings.h"
+#include "kafka_security_env.h"
 
 namespace advocacy::bench {
 
@@ -39,11 +40,15 @@ inline bool SetConf(rd_kafka_conf_t* conf, const char* k, const std::string& v, 
   return true;
 }
 
-// A producer or consumer with these properties; null with the reason in *err.
+// A producer or consumer with the environment's security settings (SecurityFromEnv) and these
+// properties; null with the reason in *err.
 inline KafkaPtr MakeKafka(rd_kafka_type_t type,
                           const std::vector<std::pair<const char*, std::string>>& props,
                           std::string* err) {
   ConfPtr conf(rd_kafka_conf_new());
+  for (const auto& [k, v] : SecurityFromEnv().Properties()) {
+    if (!SetConf(conf.get(), k.c_str(), v, err)) return nullptr;
+  }
   for (const auto& [k, v] : props) {
     if (!SetConf(conf.get(), k, v, err)) return nullptr;
   }

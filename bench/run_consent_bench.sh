@@ -176,6 +176,7 @@ service_env=(
   ADVOCACY_JWT_AUDIENCE=advocacy
   ADVOCACY_LOG_LEVEL=warning
 )
+mapfile -t -O "${#service_env[@]}" service_env < <(adv_kafka_env consent)
 [[ -n "$GRPC_MAX_THREADS" ]] && service_env+=(ADVOCACY_GRPC_MAX_THREADS="$GRPC_MAX_THREADS")
 [[ -n "$REDIS_POOL_SIZE" ]] && service_env+=(ADVOCACY_REDIS_POOL_SIZE="$REDIS_POOL_SIZE")
 env "${service_env[@]}" CONSENT_PROPAGATION_SERVICES=none "$CONSENT_BIN" </dev/null >"$CONSENT_LOG" 2>&1 &

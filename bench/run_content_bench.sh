@@ -183,12 +183,15 @@ common_env=(
   ADVOCACY_JWT_AUDIENCE=advocacy
   ADVOCACY_LOG_LEVEL=warning
 )
-env "${common_env[@]}" ADVOCACY_GRPC_LISTEN="$CONSENT_TARGET" \
+mapfile -t consent_kafka < <(adv_kafka_env consent)
+mapfile -t content_kafka < <(adv_kafka_env content)
+env "${common_env[@]}" "${consent_kafka[@]}" ADVOCACY_GRPC_LISTEN="$CONSENT_TARGET" \
   ADVOCACY_METRICS_LISTEN="127.0.0.1:$C_METRICS" CONSENT_OUTBOX_LEASE_MS=1000 CONSENT_PROPAGATION_SERVICES=content \
   "$CONSENT_BIN" </dev/null >"$CONSENT_LOG" 2>&1 &
 CONSENT_PID=$!
 content_env=(
   "${common_env[@]}"
+  "${content_kafka[@]}"
   ADVOCACY_GRPC_LISTEN="$TARGET"
   ADVOCACY_METRICS_LISTEN="127.0.0.1:$T_METRICS"
   CONTENT_LINK_LISTEN="127.0.0.1:$T_LINK"

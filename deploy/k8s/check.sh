@@ -3,7 +3,8 @@
 # no cluster needed. Run deploy/local/install_sre_tools.sh first (deploy/local/test.sh does).
 #
 #   1. the generated copies match their sources (sync.sh --check);
-#   2. the Kafka topic declaration is valid (ensure-topics.sh --validate, under dash);
+#   2. the Kafka topic and ACL declarations are valid (ensure-topics.sh and ensure-acls.sh
+#      --validate, under dash);
 #   3. `kubectl kustomize` builds the base and every overlay;
 #   4. `helm lint` and `helm template` for the default values and ci/*-values.yaml, plus
 #      renderings with each feature toggle flipped and with secrets.create;
@@ -65,6 +66,7 @@ rules="$ADVOCACY_REPO/deploy/monitoring/rules/advocacy.rules.yml"
 
 step "generated copies match their sources" "$here/sync.sh" --check
 step "topics.conf is a valid declaration" env TOPICS_FILE="$here/base/kafka-topics/topics.conf" dash "$here/base/kafka-topics/ensure-topics.sh" --validate
+step "acls.conf is a valid declaration" env ACLS_FILE="$here/base/kafka-topics/acls.conf" dash "$here/base/kafka-topics/ensure-acls.sh" --validate
 
 # --------------------------------------------------------------- render --
 # name | kustomize dir | namespace | helm values file ("" = defaults)
@@ -94,6 +96,8 @@ toggles=(
   "network policies off|--set networkPolicy.enabled=false"
   "autoscaling off|--set autoscaling.enabled=false"
   "PDB and topics Job off|--set podDisruptionBudget.enabled=false --set kafkaTopics.enabled=false"
+  "Kafka SASL_SSL|--set config.kafkaSecurityProtocol=SASL_SSL"
+  "Kafka plaintext|--set config.kafkaSecurityProtocol=PLAINTEXT"
   "secrets created|--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.jwt.publicKeyPem=PEM --set-string secrets.notifications.signingKeyPem=PEM --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef"
 )
 i=0

@@ -9,7 +9,7 @@
 #                                               -> charts/advocacy/files/advocacy.rules.yml
 #   deploy/monitoring/dashboards/*.json         -> deploy/k8s/components/monitoring/dashboards/
 #                                               -> charts/advocacy/files/dashboards/
-#   deploy/k8s/base/kafka-topics/{topics.conf,ensure-topics.sh}
+#   deploy/k8s/base/kafka-topics/{topics.conf,ensure-topics.sh,acls.conf,ensure-acls.sh}
 #                                               -> charts/advocacy/files/kafka/
 #
 # Without arguments the copies are rewritten. With --check nothing is written; every copy that
@@ -88,6 +88,8 @@ for d in "$component/dashboards" "$chart_files/dashboards"; do
 done
 
 place "$topics_dir/topics.conf" "$chart_files/kafka/topics.conf"
+place "$topics_dir/acls.conf" "$chart_files/kafka/acls.conf"
+place "$topics_dir/ensure-acls.sh" "$chart_files/kafka/ensure-acls.sh"
 place "$topics_dir/ensure-topics.sh" "$chart_files/kafka/ensure-topics.sh"
 
 if ((stale)); then

@@ -21,8 +21,15 @@ command -v dash >/dev/null || adv_die "dash not found (Debian's /bin/sh); instal
 SCRIPT="$here/base/kafka-topics/ensure-topics.sh"
 work="$(mktemp -d /tmp/advocacy-topics-test.XXXXXX)"
 prefix="it-topics-$(date +%s)-$$"
+# With Kafka security on (the stack's default) every tool runs as the stack's admin principal,
+# as the Job runs as the cluster's topics administrator (KAFKA_COMMAND_CONFIG).
+command_config=()
+if [[ "${ADVOCACY_KAFKA_SECURITY:-off}" == on ]]; then
+  command_config=(--command-config "$ADVOCACY_KAFKA_ADMIN_JAVA_CONFIG")
+  export KAFKA_COMMAND_CONFIG="$ADVOCACY_KAFKA_ADMIN_JAVA_CONFIG"
+fi
 cleanup() {
-  "$work/bin/kafka-topics.sh" --bootstrap-server "$ADVOCACY_KAFKA_BROKERS" --delete \
+  "$work/bin/kafka-topics.sh" --bootstrap-server "$ADVOCACY_KAFKA_BROKERS" "${command_config[@]}" --delete \
     --topic "${prefix//./\\.}\\..*" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -30,7 +37,8 @@ trap cleanup EXIT
 
 # The apache/kafka image's kafka-topics.sh and kafka-configs.sh, from the same jars.
 mkdir -p "$work/bin" "$work/logs"
-for tool in "kafka-topics.sh org.apache.kafka.tools.TopicCommand" "kafka-configs.sh kafka.admin.ConfigCommand"; do
+for tool in "kafka-topics.sh org.apache.kafka.tools.TopicCommand" "kafka-configs.sh kafka.admin.ConfigCommand" \
+  "kafka-acls.sh org.apache.kafka.tools.AclCommand"; do
   set -- $tool
   cat >"$work/bin/$1" <<EOF
 #!/bin/sh
@@ -76,7 +84,7 @@ check "creates the declared topics" 0 run
 check "--check passes right after creation" 0 run --check
 
 # Drift: someone shortened the retention and turned compaction off by hand.
-"$work/bin/kafka-configs.sh" --bootstrap-server "$ADVOCACY_KAFKA_BROKERS" --alter --entity-type topics \
+"$work/bin/kafka-configs.sh" --bootstrap-server "$ADVOCACY_KAFKA_BROKERS" "${command_config[@]}" --alter --entity-type topics \
   --entity-name "$prefix.state" --add-config "cleanup.policy=delete,retention.ms=60000" >/dev/null
 check "--check reports drifted settings" 1 run --check
 output_has "DRIFT $prefix.state: cleanup.policy is 'delete', declared 'compact'" ||
@@ -95,6 +103,59 @@ printf '%s\n' "$prefix.bad events compact 1000 - test" >>"$work/topics.conf"
 check "refuses a compacted events topic" 2 run
 output_has "a history is never compacted" ||
   { failed=$((failed + 1)); adv_warn "topics test: no explanation for the refused declaration"; }
+
+# ------------------------------------------------------------------ ACLs --
+# ensure-acls.sh (the Job's second step) under dash. The real declaration is valid, and with
+# Kafka security on the stack's broker holds exactly it: stack.sh applied the same file with
+# deploy/local/kafka/KafkaSetup.java, and the Job's script, reading the broker, agrees.
+ACLS="$here/base/kafka-topics/ensure-acls.sh"
+acls_run() { # acls_run FILE [--check]: the script under dash against the stack's broker
+  local file="$1"
+  shift
+  env KAFKA_BOOTSTRAP="$ADVOCACY_KAFKA_BROKERS" KAFKA_BIN_DIR="$work/bin" ACLS_FILE="$file" \
+    dash "$ACLS" "$@"
+}
+check "the real acls.conf is valid" 0 env ACLS_FILE="$here/base/kafka-topics/acls.conf" dash "$ACLS" --validate
+printf '%s\n' "x READ topic literal *" >"$work/bad-acls.conf"
+check "refuses a wildcard topic rule" 2 env ACLS_FILE="$work/bad-acls.conf" dash "$ACLS" --validate
+if [[ "${ADVOCACY_KAFKA_SECURITY:-off}" == on ]]; then
+  # As the Job runs it: the admin's certificate as a cert-manager Secret lays it out.
+  mkdir -p "$work/admin-tls"
+  cp "$ADVOCACY_KAFKA_CREDENTIALS_DIR/admin.pem" "$work/admin-tls/tls.crt"
+  cp "$ADVOCACY_KAFKA_CREDENTIALS_DIR/admin.key" "$work/admin-tls/tls.key"
+  cp "$ADVOCACY_KAFKA_SSL_CA_FILE" "$work/admin-tls/ca.crt"
+  check "the broker's ACLs are exactly acls.conf" 0 env -u KAFKA_COMMAND_CONFIG \
+    KAFKA_CLIENT_TLS_DIR="$work/admin-tls" KAFKA_BOOTSTRAP="$ADVOCACY_KAFKA_BROKERS" \
+    KAFKA_BIN_DIR="$work/bin" ACLS_FILE="$here/base/kafka-topics/acls.conf" dash "$ACLS" --check
+  # A principal of this run only, on this run's topics: apply, detect a rule added by hand and
+  # one removed by hand, repair both.
+  who="it-acls-$$"
+  cat >"$work/acls.conf" <<EOF
+$who WRITE topic literal $prefix.events
+$who READ topic literal $prefix.state
+$who READ group prefixed $who-
+EOF
+  check "--check reports missing ACLs" 1 acls_run "$work/acls.conf" --check
+  output_has "MISSING: $who WRITE topic LITERAL $prefix.events" ||
+    { failed=$((failed + 1)); adv_warn "ACL test: the missing rule is not named"; }
+  # (The script verifies its own work: it fails when the ACLs still differ afterwards.)
+  check "adds the declared ACLs" 0 acls_run "$work/acls.conf"
+  "$work/bin/kafka-acls.sh" --bootstrap-server "$ADVOCACY_KAFKA_BROKERS" "${command_config[@]}" --add \
+    --allow-principal "User:$who" --operation Delete --topic "$prefix.events" >/dev/null
+  "$work/bin/kafka-acls.sh" --bootstrap-server "$ADVOCACY_KAFKA_BROKERS" "${command_config[@]}" --remove \
+    --force --allow-principal "User:$who" --operation Read --topic "$prefix.state" >/dev/null
+  check "--check reports a rule added and one removed by hand" 1 acls_run "$work/acls.conf" --check
+  output_has "UNDECLARED: $who DELETE topic LITERAL $prefix.events" ||
+    { failed=$((failed + 1)); adv_warn "ACL test: the undeclared rule is not named"; }
+  check "repairs both" 0 acls_run "$work/acls.conf"
+  check "--check passes after the repair" 0 acls_run "$work/acls.conf" --check
+  "$work/bin/kafka-acls.sh" --bootstrap-server "$ADVOCACY_KAFKA_BROKERS" "${command_config[@]}" --remove \
+    --force --principal "User:$who" --topic "$prefix.events" --topic "$prefix.state" >/dev/null 2>&1 || true
+  "$work/bin/kafka-acls.sh" --bootstrap-server "$ADVOCACY_KAFKA_BROKERS" "${command_config[@]}" --remove \
+    --force --principal "User:$who" --group "$who-" --resource-pattern-type prefixed >/dev/null 2>&1 || true
+else
+  adv_log "topics test: ACLs against the broker skipped (the stack runs with ADVOCACY_KAFKA_SECURITY=off)"
+fi
 
 echo "topics: $passed passed, $failed failed"
 ((failed == 0))

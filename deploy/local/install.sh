@@ -20,7 +20,7 @@ APT_PACKAGES=(
   # local stack
   redis-server redis-tools kcat prometheus
   # tooling
-  clang-format clang-tidy lua-check openssl maven default-jre-headless nodejs npm
+  clang-format clang-tidy lua-check openssl maven default-jdk-headless nodejs npm
   python3 curl ca-certificates procps iproute2
   # tests: the SMTP sink (tests/integration/smtp_sink.py, run with /usr/bin/python3)
   python3-aiosmtpd

@@ -157,3 +157,32 @@ adv_load_stack_env() {
     source "$ADVOCACY_STACK_ENV"
   fi
 }
+
+# ------------------------------------------------------------------- kafka --
+# adv_kafka_env PRINCIPAL: the Kafka security variables (VAR=VALUE, one a line) with which a
+# process talks to the stack's broker as PRINCIPAL (consent, content, courses, notifications,
+# admin): TLS with PRINCIPAL's client certificate when the stack runs with security (the default
+# of stack.sh), plaintext when it runs with ADVOCACY_KAFKA_SECURITY=off. Needs stack.env loaded.
+# Every service runs as itself; scripts and tools that play no service use the admin.
+adv_kafka_env() {
+  if [[ "${ADVOCACY_KAFKA_SECURITY:-off}" != on ]]; then
+    echo "ADVOCACY_KAFKA_SECURITY_PROTOCOL=PLAINTEXT"
+    return 0
+  fi
+  [[ -n "${ADVOCACY_KAFKA_CREDENTIALS_DIR:-}" && -s "$ADVOCACY_KAFKA_CREDENTIALS_DIR/$1.pem" ]] ||
+    adv_die "no Kafka client certificate for '$1' in '${ADVOCACY_KAFKA_CREDENTIALS_DIR:-}'; is stack.env loaded and the stack up?"
+  printf '%s\n' "ADVOCACY_KAFKA_SECURITY_PROTOCOL=$ADVOCACY_KAFKA_SECURITY_PROTOCOL" \
+    "ADVOCACY_KAFKA_SSL_CA_FILE=$ADVOCACY_KAFKA_SSL_CA_FILE" \
+    "ADVOCACY_KAFKA_SSL_CERT_FILE=$ADVOCACY_KAFKA_CREDENTIALS_DIR/$1.pem" \
+    "ADVOCACY_KAFKA_SSL_KEY_FILE=$ADVOCACY_KAFKA_CREDENTIALS_DIR/$1.key"
+}
+
+# adv_kcat ARGS...: kcat against the stack's broker as the admin (-F with the admin's settings
+# when the stack runs with security). The caller gives -b.
+adv_kcat() {
+  if [[ "${ADVOCACY_KAFKA_SECURITY:-off}" == on ]]; then
+    kcat -F "$ADVOCACY_KAFKA_ADMIN_KCAT_CONFIG" "$@"
+  else
+    kcat "$@"
+  fi
+}

@@ -189,7 +189,11 @@ start_service() {
     export ADVOCACY_JWT_ISSUER="$ISSUER"
     # Server reflection is off unless configured; the local stack turns it on for buf curl.
     export ADVOCACY_GRPC_REFLECTION=true
-    local assignment
+    local assignment kafka_env
+    # Each service talks to Kafka as its own principal (its client certificate), whose ACLs
+    # allow exactly its topics (deploy/k8s/base/kafka-topics/acls.conf).
+    kafka_env="$(adv_kafka_env "$name")"
+    while IFS= read -r assignment; do export "${assignment?}"; done <<<"$kafka_env"
     for assignment in "$@"; do export "${assignment?}"; done
     adv_rotate_log "$LOG_DIR/$name.log"
     setsid "$BUILD_DIR/services/$name/$name" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
@@ -429,7 +433,7 @@ propagation_done() {
 # The receipts on advocacy.consent.receipts.v1 for this employee since START_MS: one line per
 # consuming service; succeeds once content and notifications both sent theirs.
 receipts_from_both() {
-  RECEIPTS="$(kcat -C -b "$ADVOCACY_KAFKA_BROKERS" -t advocacy.consent.receipts.v1 -o "s@$WITHDRAW_MS" \
+  RECEIPTS="$(adv_kcat -C -b "$ADVOCACY_KAFKA_BROKERS" -t advocacy.consent.receipts.v1 -o "s@$WITHDRAW_MS" \
     -e -q -f '%k|%h\n' 2>/dev/null | "$PY" -c '
 import sys
 want = sys.argv[1]

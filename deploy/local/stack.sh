@@ -25,8 +25,16 @@ environment:
   ADVOCACY_HOME                      run-time root (default <repo>/.local)
   ADVOCACY_KAFKA_AUTO_CREATE_TOPICS  true|false (default false, as production);
                                      remembered in stack.env until reset
+  ADVOCACY_KAFKA_SECURITY            on|off (default on): on = TLS with client
+                                     certificates (a local CA; one principal per
+                                     service and the admin), StandardAuthorizer, the
+                                     ACLs of deploy/k8s/base/kafka-topics/acls.conf;
+                                     off = plaintext, no authentication (for
+                                     comparisons). Remembered until reset
+  ADVOCACY_KAFKA_PARTITIONS          partitions of the topics created at the first
+                                     start (default 6, as the services)
   ADVOCACY_KAFKA_HEAP_OPTS           default "-Xms256m -Xmx768m"
-  ADVOCACY_REDIS_START_TIMEOUT / ADVOCACY_KAFKA_START_TIMEOUT  seconds (20 / 60)
+  ADVOCACY_REDIS_START_TIMEOUT / ADVOCACY_KAFKA_START_TIMEOUT  seconds (20 / 120)
 EOF
 }
 
@@ -43,9 +51,29 @@ KAFKA_LOG="$LOG_DIR/kafka.log"     # log4j2 output
 KAFKA_OUT="$LOG_DIR/kafka.out"     # JVM stdout/stderr (crashes, StorageTool)
 KAFKA_PIDFILE="$RUN_DIR/kafka.pid"
 KAFKA_LOG4J="$ADVOCACY_REPO/deploy/local/kafka/log4j2.xml"
+# Security (ADVOCACY_KAFKA_SECURITY=on): the local CA and the broker's certificate are kept
+# across resets (reused when present); the principals' keys and certificates are new with every
+# stack (reset deletes them). Clients authenticate with TLS client certificates, not SCRAM:
+# Debian 12's librdkafka 2.0.2 has the SCRAM nonce bug fixed in librdkafka 2.6.1, and Kafka 4
+# refuses its SCRAM proofs (docs/SECURITY.md, "Kafka").
+KAFKA_TLS_DIR="$KAFKA_BASE/tls"
+KAFKA_CREDENTIALS_DIR="$KAFKA_BASE/credentials"
+KAFKA_ADMIN_JAVA_CONFIG="$KAFKA_CREDENTIALS_DIR/admin.properties"   # Java tools (--command-config)
+KAFKA_ADMIN_KCAT_CONFIG="$KAFKA_CREDENTIALS_DIR/admin.librdkafka.conf" # kcat -F
+KAFKA_SETUP="$ADVOCACY_REPO/deploy/local/kafka/KafkaSetup.java"
+KAFKA_TOPICS_FILE="$ADVOCACY_REPO/deploy/k8s/base/kafka-topics/topics.conf"
+KAFKA_ACLS_FILE="$ADVOCACY_REPO/deploy/k8s/base/kafka-topics/acls.conf"
+KAFKA_SETUP_DONE="$KAFKA_DIR/advocacy-setup.done"   # topics and ACLs applied to this storage
+KAFKA_SECURITY_MARK="$KAFKA_DIR/advocacy-security"  # what the storage was set up for
+# The broker (its own listeners and controller) and the scripts' admin are the only super users;
+# every service has a principal of its own (User:<CN of its certificate>).
+KAFKA_BROKER_USER=kafka-broker
+KAFKA_ADMIN_USER=admin
+KAFKA_SERVICE_USERS=(consent content courses notifications)
 
 REDIS_START_TIMEOUT="${ADVOCACY_REDIS_START_TIMEOUT:-20}"
-KAFKA_START_TIMEOUT="${ADVOCACY_KAFKA_START_TIMEOUT:-60}"
+# 120 s: with TLS on every listener the JVM start on a loaded 2-core machine took over 60 s.
+KAFKA_START_TIMEOUT="${ADVOCACY_KAFKA_START_TIMEOUT:-120}"
 REDIS_STOP_TIMEOUT=15
 KAFKA_STOP_TIMEOUT=30
 KAFKA_HEAP_OPTS="${ADVOCACY_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
@@ -75,6 +103,13 @@ case "$KAFKA_AUTO_CREATE" in
   true | false) ;;
   *) adv_die "ADVOCACY_KAFKA_AUTO_CREATE_TOPICS must be 'true' or 'false', not '$KAFKA_AUTO_CREATE'" ;;
 esac
+KAFKA_SECURITY="${ADVOCACY_KAFKA_SECURITY:-$(env_get ADVOCACY_KAFKA_SECURITY)}"
+KAFKA_SECURITY="${KAFKA_SECURITY:-on}"
+case "$KAFKA_SECURITY" in
+  on | off) ;;
+  *) adv_die "ADVOCACY_KAFKA_SECURITY must be 'on' or 'off', not '$KAFKA_SECURITY'" ;;
+esac
+KAFKA_PARTITIONS="${ADVOCACY_KAFKA_PARTITIONS:-6}"
 
 redis_pid() {
   local pid
@@ -113,10 +148,30 @@ write_env() {
     echo "ADVOCACY_KAFKA_DIR=$(printf '%q' "$KAFKA_DIR")"
     echo "ADVOCACY_KAFKA_LOG=$(printf '%q' "$KAFKA_LOG")"
     echo "ADVOCACY_KAFKA_AUTO_CREATE_TOPICS=$KAFKA_AUTO_CREATE"
+    echo "# Kafka security: file paths only, never a secret. A client picks its principal:"
+    echo "# ADVOCACY_KAFKA_SSL_CERT_FILE=\$ADVOCACY_KAFKA_CREDENTIALS_DIR/<name>.pem and" \
+      "ADVOCACY_KAFKA_SSL_KEY_FILE=\$ADVOCACY_KAFKA_CREDENTIALS_DIR/<name>.key (consent," \
+      "content, courses, notifications, admin)."
+    echo "ADVOCACY_KAFKA_SECURITY=$KAFKA_SECURITY"
+    if [[ "$KAFKA_SECURITY" == on ]]; then
+      echo "ADVOCACY_KAFKA_SECURITY_PROTOCOL=SSL"
+      echo "ADVOCACY_KAFKA_SSL_CA_FILE=$(printf '%q' "$KAFKA_TLS_DIR/ca.pem")"
+      echo "ADVOCACY_KAFKA_CREDENTIALS_DIR=$(printf '%q' "$KAFKA_CREDENTIALS_DIR")"
+      echo "ADVOCACY_KAFKA_ADMIN_JAVA_CONFIG=$(printf '%q' "$KAFKA_ADMIN_JAVA_CONFIG")"
+      echo "ADVOCACY_KAFKA_ADMIN_KCAT_CONFIG=$(printf '%q' "$KAFKA_ADMIN_KCAT_CONFIG")"
+    else
+      echo "ADVOCACY_KAFKA_SECURITY_PROTOCOL=PLAINTEXT"
+      echo "ADVOCACY_KAFKA_SSL_CA_FILE="
+      echo "ADVOCACY_KAFKA_CREDENTIALS_DIR="
+      echo "ADVOCACY_KAFKA_ADMIN_JAVA_CONFIG="
+      echo "ADVOCACY_KAFKA_ADMIN_KCAT_CONFIG="
+    fi
     echo "export ADVOCACY_HOME ADVOCACY_REDIS_URL ADVOCACY_REDIS_PORT ADVOCACY_REDIS_PID" \
       "ADVOCACY_REDIS_DIR ADVOCACY_REDIS_LOG ADVOCACY_KAFKA_BROKERS ADVOCACY_KAFKA_PORT" \
       "ADVOCACY_KAFKA_CONTROLLER_PORT ADVOCACY_KAFKA_PID ADVOCACY_KAFKA_DIR ADVOCACY_KAFKA_LOG" \
-      "ADVOCACY_KAFKA_AUTO_CREATE_TOPICS"
+      "ADVOCACY_KAFKA_AUTO_CREATE_TOPICS ADVOCACY_KAFKA_SECURITY ADVOCACY_KAFKA_SECURITY_PROTOCOL" \
+      "ADVOCACY_KAFKA_SSL_CA_FILE ADVOCACY_KAFKA_CREDENTIALS_DIR" \
+      "ADVOCACY_KAFKA_ADMIN_JAVA_CONFIG ADVOCACY_KAFKA_ADMIN_KCAT_CONFIG"
   } >"$tmp"
   mv -f "$tmp" "$ADVOCACY_STACK_ENV"
 }
@@ -243,12 +298,125 @@ kafka_ready() {
   # Captured rather than piped into grep -q, whose early exit could SIGPIPE
   # kcat and, under pipefail, read as "not ready".
   local out
-  out="$(timeout 10 kcat -b "127.0.0.1:$KAFKA_PORT" -L -t __probe -m 3 2>/dev/null || true)"
+  local -a auth=()
+  [[ "$KAFKA_SECURITY" == on ]] && auth=(-F "$KAFKA_ADMIN_KCAT_CONFIG")
+  out="$(timeout 10 kcat "${auth[@]}" -b "127.0.0.1:$KAFKA_PORT" -L -t __probe -m 3 2>/dev/null || true)"
   [[ "$out" == *"broker 1 at 127.0.0.1:$KAFKA_PORT"* ]]
 }
 
+# kafka_tls: the local CA (ca.pem, ca.key) and the broker's certificate (CN=kafka-broker, for
+# localhost and 127.0.0.1, server and client use: the broker also connects to its own
+# controller listener with it). Reused when present; the broker certificate is issued again
+# when it expires within 30 days or was not signed by the current CA.
+kafka_tls() {
+  local d="$KAFKA_TLS_DIR"
+  command -v openssl >/dev/null || adv_die "openssl not found; run deploy/local/install.sh"
+  mkdir -p "$d"
+  chmod 700 "$d"
+  if [[ ! -s "$d/ca.pem" || ! -s "$d/ca.key" ]]; then
+    adv_log "kafka: creating a local CA in $d"
+    (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/ca.key" 2>/dev/null) ||
+      adv_die "openssl could not create the CA key in $d"
+    openssl req -x509 -new -key "$d/ca.key" -sha256 -days 3650 \
+      -subj "/O=Advocacy local/CN=Advocacy local Kafka CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -out "$d/ca.pem" 2>/dev/null || adv_die "openssl could not create the CA certificate in $d"
+    rm -f "$d/broker.pem"
+  fi
+  kafka_issue "$d" "$KAFKA_BROKER_USER" broker "serverAuth,clientAuth" "DNS:localhost,IP:127.0.0.1"
+}
+
+# kafka_issue DIR CN NAME EKU [SAN]: DIR/NAME.key (PKCS#8, 0600), DIR/NAME.pem signed by the local
+# CA and DIR/NAME-keystore.pem (key and chain: Kafka's PEM key store), unless a valid one for at
+# least 30 more days is there.
+kafka_issue() {
+  local dir="$1" cn="$2" name="$3" eku="$4" san="${5:-}" ca="$KAFKA_TLS_DIR"
+  if [[ -s "$dir/$name.pem" && -s "$dir/$name.key" && -s "$dir/$name-keystore.pem" ]] &&
+    openssl x509 -checkend 2592000 -noout -in "$dir/$name.pem" >/dev/null 2>&1 &&
+    openssl verify -CAfile "$ca/ca.pem" "$dir/$name.pem" >/dev/null 2>&1; then
+    return 0
+  fi
+  (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/$name.key" 2>/dev/null) ||
+    adv_die "openssl could not create a key in $dir/$name.key"
+  openssl req -new -key "$dir/$name.key" -subj "/O=Advocacy local/CN=$cn" -out "$dir/$name.csr" 2>/dev/null ||
+    adv_die "openssl could not create a certificate request for $cn"
+  {
+    echo "basicConstraints=CA:FALSE"
+    echo "keyUsage=critical,digitalSignature,keyAgreement"
+    echo "extendedKeyUsage=$eku"
+    [[ -z "$san" ]] || echo "subjectAltName=$san"
+  } >"$dir/$name.ext"
+  openssl x509 -req -in "$dir/$name.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -days 825 -sha256 -extfile "$dir/$name.ext" \
+    -out "$dir/$name.pem" 2>/dev/null || adv_die "openssl could not sign the certificate of $cn"
+  (umask 077 && cat "$dir/$name.key" "$dir/$name.pem" "$ca/ca.pem" >"$dir/$name-keystore.pem")
+  rm -f "$dir/$name.csr" "$dir/$name.ext"
+}
+
+# kafka_credentials: a key and a client certificate (CN=<principal>) for the admin and every
+# service, issued by the local CA into $KAFKA_CREDENTIALS_DIR; plus the admin's settings for the
+# Java tools and for kcat.
+kafka_credentials() {
+  local user d="$KAFKA_CREDENTIALS_DIR"
+  mkdir -p "$d"
+  chmod 700 "$d"
+  for user in "$KAFKA_ADMIN_USER" "${KAFKA_SERVICE_USERS[@]}"; do
+    kafka_issue "$d" "$user" "$user" clientAuth
+  done
+  cat >"$KAFKA_ADMIN_JAVA_CONFIG" <<EOF
+# Written by deploy/local/stack.sh: the admin principal's client settings (Java tools).
+security.protocol=SSL
+ssl.keystore.type=PEM
+ssl.keystore.location=$d/$KAFKA_ADMIN_USER-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$KAFKA_TLS_DIR/ca.pem
+EOF
+  cat >"$KAFKA_ADMIN_KCAT_CONFIG" <<EOF
+# Written by deploy/local/stack.sh: the admin principal's client settings (kcat -F).
+security.protocol=ssl
+ssl.ca.location=$KAFKA_TLS_DIR/ca.pem
+ssl.certificate.location=$d/$KAFKA_ADMIN_USER.pem
+ssl.key.location=$d/$KAFKA_ADMIN_USER.key
+EOF
+}
+
+# write_kafka_security_config: the listeners. With security on, the client listener and the
+# controller listener take only TLS clients with a certificate of the local CA; the principal is
+# the certificate's CN (User:consent, User:kafka-broker, ...). The broker reaches its own
+# listeners with its certificate. Every request is authorized by StandardAuthorizer; nothing is
+# allowed unless acls.conf allows it.
+write_kafka_security_config() {
+  if [[ "$KAFKA_SECURITY" == off ]]; then
+    cat <<EOF
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+EOF
+    return 0
+  fi
+  cat <<EOF
+listeners=SSL://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=SSL://127.0.0.1:$KAFKA_PORT
+listener.security.protocol.map=SSL:SSL,CONTROLLER:SSL
+inter.broker.listener.name=SSL
+ssl.client.auth=required
+ssl.keystore.type=PEM
+ssl.keystore.location=$KAFKA_TLS_DIR/broker-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$KAFKA_TLS_DIR/ca.pem
+ssl.principal.mapping.rules=RULE:^.*CN=([^,]+).*\$/\$1/,DEFAULT
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:$KAFKA_BROKER_USER;User:$KAFKA_ADMIN_USER
+EOF
+}
+
 write_kafka_config() {
-  local tmp="$KAFKA_CONFIG.tmp.$$"
+  local tmp="$KAFKA_CONFIG.tmp.$$" listeners
+  listeners="$(write_kafka_security_config)"
+  # 0600: it names where the keys are; nothing else needs to read it.
+  (umask 077 && : >"$tmp")
   cat >"$tmp" <<EOF
 # Generated by deploy/local/stack.sh on every start; edits are overwritten.
 # One JVM is both the KRaft controller and the only broker.
@@ -256,10 +424,7 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
+$listeners
 log.dirs=$KAFKA_DIR
 
 # Production creates topics explicitly; so do the services.
@@ -310,7 +475,9 @@ kafka_prereqs() {
     adv_die "Kafka jars missing in $KAFKA_LIB; run deploy/local/install.sh"
   fi
   command -v kcat >/dev/null || adv_die "kcat not found; run deploy/local/install.sh"
-  adv_java >/dev/null
+  # KafkaSetup.java runs with Java's source launcher, which needs the JDK's compiler.
+  "$(adv_java)" --list-modules 2>/dev/null | grep -q '^jdk\.compiler' ||
+    adv_die "Java has no jdk.compiler module (a JRE only); run deploy/local/install.sh (installs default-jdk-headless)"
 }
 
 kafka_start() {
@@ -326,6 +493,11 @@ kafka_start() {
   KAFKA_PORT="$(sed -n 1p <<<"$ports")"
   KAFKA_CONTROLLER_PORT="$(sed -n 2p <<<"$ports")"
   mkdir -p "$KAFKA_DIR"
+  kafka_check_security_mode
+  if [[ "$KAFKA_SECURITY" == on ]]; then
+    kafka_tls
+    kafka_credentials
+  fi
   write_kafka_config
   adv_rotate_log "$KAFKA_LOG"
   adv_rotate_log "$KAFKA_OUT"
@@ -338,13 +510,7 @@ kafka_start() {
     -cp "$KAFKA_LIB/*"
   )
   if [[ ! -f "$KAFKA_DIR/meta.properties" ]]; then
-    adv_log "kafka: formatting storage in $KAFKA_DIR"
-    "$java" "${jvm[@]}" kafka.tools.StorageTool format -t "$(kafka_cluster_id)" \
-      -c "$KAFKA_CONFIG" </dev/null >>"$KAFKA_OUT" 2>&1 9>&- ||
-      {
-        print_tail "$KAFKA_OUT" "$KAFKA_LOG"
-        adv_die "formatting Kafka storage in $KAFKA_DIR failed; the log above says why ('deploy/local/stack.sh reset' starts from scratch)"
-      }
+    kafka_format "$java" "${jvm[@]}"
   fi
   setsid "$java" "${jvm[@]}" kafka.Kafka "$KAFKA_CONFIG" </dev/null >>"$KAFKA_OUT" 2>&1 9>&- &
   pid=$!
@@ -352,7 +518,58 @@ kafka_start() {
   write_env
   wait_ready kafka "$pid" "kafka.Kafka $KAFKA_CONFIG" "$KAFKA_PIDFILE" "$KAFKA_START_TIMEOUT" kafka_ready \
     "$KAFKA_OUT" "$KAFKA_LOG"
-  adv_log "kafka: ready on 127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT, pid $pid, data $KAFKA_DIR, log $KAFKA_LOG)"
+  adv_log "kafka: ready on 127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT, pid $pid, security $KAFKA_SECURITY, data $KAFKA_DIR, log $KAFKA_LOG)"
+  [[ -f "$KAFKA_SETUP_DONE" ]] || kafka_setup "$java"
+}
+
+# kafka_check_security_mode: a storage set up with security on holds ACLs that a plaintext broker
+# would ignore (and the reverse lacks them): switching needs a reset.
+kafka_check_security_mode() {
+  local formatted
+  [[ -f "$KAFKA_DIR/meta.properties" ]] || return 0
+  formatted="$(cat "$KAFKA_SECURITY_MARK" 2>/dev/null || echo off)"
+  if [[ "$formatted" != "$KAFKA_SECURITY" ]]; then
+    adv_die "the Kafka storage in $KAFKA_DIR was set up with ADVOCACY_KAFKA_SECURITY=$formatted, not $KAFKA_SECURITY; run 'deploy/local/stack.sh reset' first to switch"
+  fi
+}
+
+# kafka_format JAVA JVM_ARGS...: formats a fresh storage and records the security mode it is for.
+kafka_format() {
+  local java="$1"
+  shift
+  adv_log "kafka: formatting storage in $KAFKA_DIR (security $KAFKA_SECURITY)"
+  "$java" "$@" kafka.tools.StorageTool format -t "$(kafka_cluster_id)" -c "$KAFKA_CONFIG" \
+    </dev/null >>"$KAFKA_OUT" 2>&1 9>&- ||
+    {
+      print_tail "$KAFKA_OUT" "$KAFKA_LOG"
+      adv_die "formatting Kafka storage in $KAFKA_DIR failed; the log above says why ('deploy/local/stack.sh reset' starts from scratch)"
+    }
+  echo "$KAFKA_SECURITY" >"$KAFKA_SECURITY_MARK"
+}
+
+# kafka_setup JAVA: once per storage, after the first start: the topics of topics.conf (with
+# ADVOCACY_KAFKA_PARTITIONS), and with security on the ACLs of acls.conf, as the admin principal
+# (deploy/local/kafka/KafkaSetup.java, one JVM). The services create no topic on a secured broker.
+kafka_setup() {
+  local java="$1"
+  local -a args=(--bootstrap "127.0.0.1:$KAFKA_PORT" --topics "$KAFKA_TOPICS_FILE"
+    --partitions "$KAFKA_PARTITIONS" --replication 1 --min-insync-replicas 1)
+  if [[ "$KAFKA_SECURITY" == on ]]; then
+    args+=(--command-config "$KAFKA_ADMIN_JAVA_CONFIG" --acls "$KAFKA_ACLS_FILE")
+  else
+    args+=(--command-config /dev/null)
+  fi
+  local what="topics"
+  [[ "$KAFKA_SECURITY" == on ]] && what="topics and ACLs"
+  adv_log "kafka: creating the $what of deploy/k8s/base/kafka-topics"
+  "$java" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "-Dlog4j2.configurationFile=$KAFKA_LOG4J" \
+    "-Dadvocacy.kafka.log=$LOG_DIR/kafka-setup.log" -cp "$KAFKA_LIB/*" "$KAFKA_SETUP" "${args[@]}" \
+    </dev/null >>"$KAFKA_OUT" 2>&1 9>&- ||
+    {
+      print_tail "$KAFKA_OUT"
+      adv_die "creating the Kafka topics and ACLs failed (log above); fix it and run 'deploy/local/stack.sh kafka restart'"
+    }
+  touch "$KAFKA_SETUP_DONE"
 }
 
 kafka_stop() {
@@ -391,7 +608,7 @@ status() {
     ok=1
   elif kafka_ready; then
     echo "kafka: running, pid $pid, brokers 127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT)," \
-      "auto.create.topics.enable=$KAFKA_AUTO_CREATE, data $KAFKA_DIR, log $KAFKA_LOG"
+      "security $KAFKA_SECURITY, auto.create.topics.enable=$KAFKA_AUTO_CREATE, data $KAFKA_DIR, log $KAFKA_LOG"
   else
     echo "kafka: pid $pid alive but not answering metadata on 127.0.0.1:$KAFKA_PORT; see $KAFKA_LOG"
     ok=1
@@ -435,8 +652,9 @@ case "${1:-}" in
   reset)
     kafka_stop TERM
     redis_stop TERM
-    rm -rf "$REDIS_DIR" "$KAFKA_DIR" "$KAFKA_CONFIG" "$ADVOCACY_STACK_ENV"
-    adv_log "deleted Redis and Kafka data and $ADVOCACY_STACK_ENV"
+    # The local CA and broker certificate ($KAFKA_TLS_DIR) stay; the principals' keys go.
+    rm -rf "$REDIS_DIR" "$KAFKA_DIR" "$KAFKA_CONFIG" "$KAFKA_CREDENTIALS_DIR" "$ADVOCACY_STACK_ENV"
+    adv_log "deleted Redis and Kafka data, the Kafka client keys and $ADVOCACY_STACK_ENV"
     ;;
   status) status ;;
   redis | kafka) service_cmd "$1" "${2:-}" ;;

@@ -54,6 +54,32 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
+std::map<std::string, std::string> KafkaEnv(const std::string& principal) {
+  const char* protocol = std::getenv("ADVOCACY_KAFKA_SECURITY_PROTOCOL");
+  if (protocol == nullptr || *protocol == '\0' || std::string(protocol) == "PLAINTEXT") {
+    return {{"ADVOCACY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"}};
+  }
+  if (std::string(protocol) != "SSL") {
+    std::fprintf(stderr, "the tests know the stack's Kafka security SSL and PLAINTEXT, not %s\n",
+                 protocol);
+    std::abort();
+  }
+  const std::string dir = Env("ADVOCACY_KAFKA_CREDENTIALS_DIR");
+  return {{"ADVOCACY_KAFKA_SECURITY_PROTOCOL", "SSL"},
+          {"ADVOCACY_KAFKA_SSL_CA_FILE", Env("ADVOCACY_KAFKA_SSL_CA_FILE")},
+          {"ADVOCACY_KAFKA_SSL_CERT_FILE", dir + "/" + principal + ".pem"},
+          {"ADVOCACY_KAFKA_SSL_KEY_FILE", dir + "/" + principal + ".key"}};
+}
+
+kafka::ClientSecurity KafkaSecurity(const std::string& principal) {
+  std::map<std::string, std::string> env = KafkaEnv(principal);
+  if (env["ADVOCACY_KAFKA_SECURITY_PROTOCOL"] == "PLAINTEXT") return {};
+  return {.protocol = kafka::SecurityProtocol::kSsl,
+          .ca_file = env["ADVOCACY_KAFKA_SSL_CA_FILE"],
+          .cert_file = env["ADVOCACY_KAFKA_SSL_CERT_FILE"],
+          .key_file = env["ADVOCACY_KAFKA_SSL_KEY_FILE"]};
+}
+
 void Stack(const std::string& args) {
   const std::string cmd =
       advocacy::StrCat("bash '", ADVOCACY_SOURCE_DIR, "/deploy/local/stack.sh' ", args);
@@ -130,6 +156,9 @@ ServiceProcess::ServiceProcess(std::string binary, std::map<std::string, std::st
       metrics_port_(FreePort()) {
   env_["ADVOCACY_GRPC_LISTEN"] = "127.0.0.1:" + std::to_string(grpc_port_);
   env_["ADVOCACY_METRICS_LISTEN"] = "127.0.0.1:" + std::to_string(metrics_port_);
+  if (env_.count("ADVOCACY_KAFKA_SECURITY_PROTOCOL") == 0) {
+    env_.merge(KafkaEnv(std::filesystem::path(binary_).filename().string()));
+  }
   char path[] = "/tmp/advocacy-it-service-XXXXXX.log";
   const int fd = mkstemps(path, 4);
   close(fd);
@@ -278,6 +307,7 @@ TopicReader::TopicReader(const std::string& topic) : state_(std::make_shared<Sta
   o.group_id = UniqueId("it-reader");
   o.topics = {topic};
   o.dead_letter_topic = topic + ".it-dlq";
+  o.security = KafkaSecurity("admin");
   auto state = state_;
   auto c = kafka::Consumer::Create(o, [state](const kafka::Message& m) {
     std::lock_guard lock(state->mu);

@@ -29,6 +29,16 @@ std::string Env(const char* name);
 // A free loopback TCP port (bound to port 0, then released).
 int FreePort();
 
+// How a Kafka client of the tests authenticates as `principal` (consent, content, courses,
+// notifications, admin) on the stack's broker: with ADVOCACY_KAFKA_SECURITY_PROTOCOL=SSL (the
+// default of deploy/local/stack.sh) TLS with the principal's certificate from
+// $ADVOCACY_KAFKA_CREDENTIALS_DIR; plaintext when the stack runs without security. The admin is a
+// super user: tests read and write as it wherever they play no particular service.
+kafka::ClientSecurity KafkaSecurity(const std::string& principal);
+// The same as the environment variables of a service process (ADVOCACY_KAFKA_SECURITY_PROTOCOL,
+// ADVOCACY_KAFKA_SSL_*).
+std::map<std::string, std::string> KafkaEnv(const std::string& principal);
+
 // Runs deploy/local/stack.sh with the given arguments ("kafka stop", "redis restart", ...).
 void Stack(const std::string& args);
 
@@ -54,7 +64,9 @@ class Keys {
   std::string public_file_;
 };
 
-// One service process. Start() waits until the gRPC health service answers SERVING.
+// One service process. Start() waits until the gRPC health service answers SERVING. Unless `env`
+// sets ADVOCACY_KAFKA_SECURITY_PROTOCOL, the process gets KafkaEnv(<binary's file name>): each
+// service runs as its own Kafka principal, as in production.
 class ServiceProcess {
  public:
   ServiceProcess(std::string binary, std::map<std::string, std::string> env);

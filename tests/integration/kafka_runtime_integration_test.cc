@@ -20,7 +20,10 @@ class KafkaRuntimeTest : public ::testing::Test {
     brokers_ = Env("ADVOCACY_KAFKA_BROKERS");
     topic_ = UniqueId("it.kafka");
     dlq_ = topic_ + ".dlq";
-    auto p = kafka::Producer::Create({.brokers = brokers_, .client_id = "it-producer"}, &stats_);
+    // Topics of its own: as the admin, who may create them (a service's principal may not).
+    auto p = kafka::Producer::Create(
+        {.brokers = brokers_, .client_id = "it-producer", .security = KafkaSecurity("admin")},
+        &stats_);
     ASSERT_TRUE(p.ok()) << p.status();
     producer_ = std::move(*p);
     const absl::Status st = producer_->EnsureTopics(
@@ -60,7 +63,8 @@ TEST_F(KafkaRuntimeTest, PoisonGoesToTheDeadLetterTopicAndTheConsumerGoesOn) {
       {.brokers = brokers_,
        .group_id = UniqueId("it-group"),
        .topics = {topic_},
-       .dead_letter_topic = dlq_},
+       .dead_letter_topic = dlq_,
+       .security = KafkaSecurity("admin")},
       [&](const kafka::Message& m) -> absl::Status {
         if (m.payload == "poison")
           return absl::InvalidArgumentError("payload is not a valid event");
@@ -101,7 +105,11 @@ TEST_F(KafkaRuntimeTest, OffsetsAdvanceOnlyAfterSuccessSoARestartResumesWithoutL
   std::atomic<bool> fail_from_m3{true};
   {
     auto consumer = kafka::Consumer::Create(
-        {.brokers = brokers_, .group_id = group, .topics = {topic_}, .dead_letter_topic = dlq_},
+        {.brokers = brokers_,
+         .group_id = group,
+         .topics = {topic_},
+         .dead_letter_topic = dlq_,
+         .security = KafkaSecurity("admin")},
         [&](const kafka::Message& m) -> absl::Status {
           if (m.payload == "m3" && fail_from_m3.load()) {
             return absl::UnavailableError("downstream unavailable");  // transient: retried
@@ -125,13 +133,16 @@ TEST_F(KafkaRuntimeTest, OffsetsAdvanceOnlyAfterSuccessSoARestartResumesWithoutL
   }  // the consumer stops and commits what was handled
 
   std::vector<std::string> second_run;
-  auto consumer = kafka::Consumer::Create(
-      {.brokers = brokers_, .group_id = group, .topics = {topic_}, .dead_letter_topic = dlq_},
-      [&](const kafka::Message& m) -> absl::Status {
-        std::lock_guard lock(mu);
-        second_run.push_back(m.payload);
-        return absl::OkStatus();
-      });
+  auto consumer = kafka::Consumer::Create({.brokers = brokers_,
+                                           .group_id = group,
+                                           .topics = {topic_},
+                                           .dead_letter_topic = dlq_,
+                                           .security = KafkaSecurity("admin")},
+                                          [&](const kafka::Message& m) -> absl::Status {
+                                            std::lock_guard lock(mu);
+                                            second_run.push_back(m.payload);
+                                            return absl::OkStatus();
+                                          });
   ASSERT_TRUE(consumer.ok());
   ASSERT_TRUE((*consumer)->Start().ok());
   ASSERT_TRUE(WaitFor(

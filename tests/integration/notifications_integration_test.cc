@@ -167,8 +167,8 @@ class NotificationsIntegrationTest : public ::testing::Test {
     env["ADVOCACY_KAFKA_SESSION_TIMEOUT_MS"] = "6000";
     // Groups of their own: a member left behind by an earlier, killed run would hold the
     // partitions until its session times out.
-    env["NOTIFICATIONS_CONSENT_GROUP"] = UniqueId("notif-consent-it");
-    env["NOTIFICATIONS_EVENTS_GROUP"] = UniqueId("notif-events-it");
+    env["NOTIFICATIONS_CONSENT_GROUP"] = UniqueId("notifications-consent-it");
+    env["NOTIFICATIONS_EVENTS_GROUP"] = UniqueId("notifications-events-it");
     notifications_env_ = new std::map<std::string, std::string>(env);
     notifications_ = new ServiceProcess(NOTIFICATIONS_BINARY, env);
     st = notifications_->Start();
@@ -389,7 +389,9 @@ class NotificationsIntegrationTest : public ::testing::Test {
   static kafka::Producer* Producer() {
     static kafka::Producer* producer = [] {
       auto p = kafka::Producer::Create(
-          {.brokers = Env("ADVOCACY_KAFKA_BROKERS"), .client_id = "notifications-it"});
+          {.brokers = Env("ADVOCACY_KAFKA_BROKERS"),
+           .client_id = "notifications-it",
+           .security = KafkaSecurity("admin")});  // plays content and courses
       EXPECT_TRUE(p.ok()) << p.status();
       return p.ok() ? p->release() : nullptr;
     }();

@@ -224,6 +224,21 @@ def parse_exposition(text):
     return series
 
 
+def kafka_env(principal):
+    """The Kafka security settings of a service running as `principal` on the stack's broker:
+    TLS with its client certificate (deploy/local/stack.sh, ADVOCACY_KAFKA_SECURITY=on), or
+    plaintext when the stack runs without security."""
+    if os.environ.get("ADVOCACY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT") in ("", "PLAINTEXT"):
+        return {"ADVOCACY_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+    creds = os.environ["ADVOCACY_KAFKA_CREDENTIALS_DIR"]
+    return {
+        "ADVOCACY_KAFKA_SECURITY_PROTOCOL": os.environ["ADVOCACY_KAFKA_SECURITY_PROTOCOL"],
+        "ADVOCACY_KAFKA_SSL_CA_FILE": os.environ["ADVOCACY_KAFKA_SSL_CA_FILE"],
+        "ADVOCACY_KAFKA_SSL_CERT_FILE": os.path.join(creds, principal + ".pem"),
+        "ADVOCACY_KAFKA_SSL_KEY_FILE": os.path.join(creds, principal + ".key"),
+    }
+
+
 # ---------------------------------------------------------------- the test --
 class Run:
     def __init__(self, args):
@@ -296,6 +311,7 @@ class Run:
             # The traffic goes through buf curl, which learns the API by server reflection.
             "ADVOCACY_GRPC_REFLECTION": "true",
         })
+        env.update(kafka_env(name))  # each service as its own Kafka principal
         group = f"{name}-prom-it-{os.getpid()}"  # fresh consumer groups: no stale members
         if name == "content":
             info["links"] = free_port()

@@ -289,7 +289,9 @@ TEST_F(PropagationIntegrationTest, PoisonReceiptIsDeadLetteredAndTheConsumerGoes
   // The dead-letter topic exists by now: consent creates it before it reads any receipt.
   TopicReader dead_letters(kReceiptsDeadLetters);
   auto producer = kafka::Producer::Create(
-      {.brokers = Env("ADVOCACY_KAFKA_BROKERS"), .client_id = "propagation-it"});
+      {.brokers = Env("ADVOCACY_KAFKA_BROKERS"),
+       .client_id = "propagation-it",
+       .security = KafkaSecurity("content")});  // a buggy content replica writes the poison
   ASSERT_TRUE(producer.ok()) << producer.status();
   kafka::Message poison;
   poison.topic = kReceiptsTopic;

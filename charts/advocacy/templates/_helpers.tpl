@@ -67,3 +67,28 @@ capabilities:
 {{- if .Values.services.notifications.enabled }}{{ $out = append $out "notifications" }}{{ end -}}
 {{- if $out }}{{ join "," $out }}{{ else }}none{{ end -}}
 {{- end -}}
+
+{{/*
+The keys of a Kafka credentials Secret, as the items of a secret volume (config.kafkaSecurityProtocol
+says which): SSL tls.crt, tls.key, ca.crt; SASL_SSL ca.crt, password (and client.properties for the
+admin, which the Job's Kafka tools read). Called with (dict "root" $ "admin" true|false).
+*/}}
+{{- define "advocacy.kafkaSecretItems" -}}
+{{- if eq .root.Values.config.kafkaSecurityProtocol "SSL" -}}
+- key: tls.crt
+  path: tls.crt
+- key: tls.key
+  path: tls.key
+- key: ca.crt
+  path: ca.crt
+{{- else -}}
+- key: ca.crt
+  path: ca.crt
+- key: password
+  path: password
+{{- if .admin }}
+- key: client.properties
+  path: client.properties
+{{- end }}
+{{- end -}}
+{{- end -}}

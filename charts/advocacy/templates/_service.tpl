@@ -122,6 +122,10 @@ spec:
             - name: {{ .listenEnv }}
               value: {{ printf "0.0.0.0:%v" .port | quote }}
             {{- end }}
+            {{- if eq $root.Values.config.kafkaSecurityProtocol "SASL_SSL" }}
+            - name: ADVOCACY_KAFKA_SASL_USERNAME
+              value: {{ $name | quote }}
+            {{- end }}
           readinessProbe:
             grpc:
               port: 50051
@@ -148,6 +152,11 @@ spec:
             - name: jwt
               mountPath: /etc/advocacy/jwt
               readOnly: true
+            {{- if ne $root.Values.config.kafkaSecurityProtocol "PLAINTEXT" }}
+            - name: kafka-tls
+              mountPath: /etc/advocacy/kafka-tls
+              readOnly: true
+            {{- end }}
             {{- if $svc.mail }}
             - name: notifications-secrets
               mountPath: /etc/advocacy/notifications
@@ -160,6 +169,13 @@ spec:
             items:
               - key: jwt-public.pem
                 path: jwt-public.pem
+        {{- if ne $root.Values.config.kafkaSecurityProtocol "PLAINTEXT" }}
+        - name: kafka-tls
+          secret:
+            secretName: {{ printf "%s-%s" $root.Values.secrets.kafka.namePrefix $name }}
+            items:
+              {{- include "advocacy.kafkaSecretItems" (dict "root" $root "admin" false) | nindent 14 }}
+        {{- end }}
         {{- if $svc.mail }}
         - name: notifications-secrets
           secret:

@@ -4,6 +4,7 @@ add_library(advocacy_kafka STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/src/cloud_event.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_common.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_producer.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_security.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_consumer.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_dead_letter_writer.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_deferred_progress.cc)
@@ -13,8 +14,10 @@ target_link_libraries(advocacy_kafka
   PRIVATE PkgConfig::RDKAFKA absl::random_random absl::time Threads::Threads)
 advocacy_warnings(advocacy_kafka)
 
-# advocacy_kafka_testing: librdkafka's mock cluster and a topic reader, for unit tests.
-add_library(advocacy_kafka_testing STATIC ${CMAKE_CURRENT_SOURCE_DIR}/testing/kafka_mock.cc)
+# advocacy_kafka_testing: librdkafka's mock cluster and a topic reader, for unit tests; the local
+# stack's real broker for the few that need one (testing/real_kafka.h).
+add_library(advocacy_kafka_testing STATIC ${CMAKE_CURRENT_SOURCE_DIR}/testing/kafka_mock.cc
+                                          ${CMAKE_CURRENT_SOURCE_DIR}/testing/real_kafka.cc)
 add_library(advocacy::kafka_testing ALIAS advocacy_kafka_testing)
 target_include_directories(advocacy_kafka_testing PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(advocacy_kafka_testing PUBLIC advocacy::kafka PRIVATE PkgConfig::RDKAFKA)

@@ -3,6 +3,7 @@ add_library(advocacy_common STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/src/config.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/consent_view.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/event_trust.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_security_config.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/metrics.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/outbox.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/rpc.cc
@@ -26,6 +27,7 @@ if(ADVOCACY_BUILD_TESTS)
     ${CMAKE_CURRENT_SOURCE_DIR}/test/config_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/consent_view_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/event_trust_test.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/kafka_security_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/metrics_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/outbox_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/server_test.cc

@@ -155,6 +155,7 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
   c.kafka_session_timeout =
       env.Millis("ADVOCACY_KAFKA_SESSION_TIMEOUT_MS", std::chrono::seconds(10),
                  std::chrono::seconds(6), std::chrono::minutes(30));
+  c.kafka_security = ReadKafkaSecurity(env);
   const std::string key_file = env.Required("ADVOCACY_JWT_PUBLIC_KEY_FILE");
   if (!key_file.empty()) {
     std::ifstream in(key_file);

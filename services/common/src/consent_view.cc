@@ -261,6 +261,7 @@ absl::StatusOr<std::unique_ptr<ConsentViewConsumer>> ConsentViewConsumer::Create
            .topics = {self->options_.topic},
            .dead_letter_topic = kafka::DeadLetterTopic(self->options_.topic, view->service()),
            .client_id = self->options_.group_id,
+           .security = self->options_.security,
            .extra = self->options_.extra},
           [raw](const kafka::Message& m, kafka::Finished finished) {
             return raw->Handle(m, std::move(finished));

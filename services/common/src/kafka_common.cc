@@ -50,8 +50,10 @@ absl::Status ApplyConfig(rd_kafka_conf_t* conf,
   for (const auto& [name, value] : properties) {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr.data(), errstr.size()) !=
         RD_KAFKA_CONF_OK) {
+      // A secret never reaches a log line, not even when it is the rejected value.
+      const std::string shown = IsSecretProperty(name) ? "<redacted>" : value;
       return absl::InvalidArgumentError(absl::StrCat("Kafka ", std::string(role), " setting '",
-                                                     name, "'='", value,
+                                                     name, "'='", shown,
                                                      "' rejected: ", errstr.data()));
     }
   }

@@ -634,6 +634,7 @@ std::vector<std::pair<std::string, std::string>> ConsumerProperties(const Consum
       {"auto.offset.reset", "earliest"},
       {"fetch.wait.max.ms", std::to_string(options.fetch_wait.count())},
   };
+  for (auto& property : options.security.Properties()) properties.push_back(std::move(property));
   for (const auto& [name, value] : options.extra) properties.emplace_back(name, value);
   return properties;
 }

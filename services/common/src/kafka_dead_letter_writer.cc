@@ -20,6 +20,7 @@ absl::StatusOr<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::Create(
   producer_options.brokers = options.brokers;
   producer_options.client_id = client_id + "-dead-letter";
   producer_options.message_timeout = options.dead_letter_timeout;
+  producer_options.security = options.security;
   producer_options.extra = options.dead_letter_producer_extra;
   // No Stats: "produced" counts the service's own messages; dead letters have their counter.
   auto producer = Producer::Create(std::move(producer_options));

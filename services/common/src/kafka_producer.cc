@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -197,6 +198,7 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(ProducerOptions optio
       {"message.timeout.ms", std::to_string(options.message_timeout.count())},
   };
   if (!options.client_id.empty()) properties.emplace_back("client.id", options.client_id);
+  for (auto& property : options.security.Properties()) properties.push_back(std::move(property));
   for (const auto& [name, value] : options.extra) properties.emplace_back(name, value);
 
   internal::ConfPtr conf(rd_kafka_conf_new());
@@ -298,7 +300,8 @@ absl::Status Producer::Produce(Message message, DeliveryCallback on_delivery) {
     }
     return absl::Status(ToStatusCode(code),
                         absl::StrCat("Kafka produce to topic '", message.topic,
-                                     "' failed: ", rd_kafka_error_string(error.get())));
+                                     "' failed: ", rd_kafka_error_string(error.get()), " (",
+                                     rd_kafka_err2name(code), ")"));
   }
   static_cast<void>(callback.release());  // owned by the delivery report now
   return absl::OkStatus();
@@ -341,14 +344,51 @@ absl::Status Producer::Flush(std::chrono::milliseconds timeout) {
 
 bool Producer::BrokerReachable() const { return impl_->broker_up.load() && !impl_->fatal.load(); }
 
+namespace {
+
+// The names of the topics this client may see (Describe), from one metadata request.
+absl::StatusOr<std::set<std::string>> ExistingTopics(rd_kafka_t* rk, int timeout_ms,
+                                                     const std::string& brokers) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &metadata, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+    return absl::Status(ToStatusCode(err),
+                        absl::StrCat("Kafka metadata request failed: ", ErrorText(err),
+                                     " (brokers: ", brokers, ")"));
+  }
+  std::set<std::string> names;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-bounds-pointer-arithmetic): librdkafka's C array
+    const rd_kafka_metadata_topic_t& topic = metadata->topics[i];
+    if (topic.err == RD_KAFKA_RESP_ERR_NO_ERROR) names.insert(topic.topic);
+  }
+  rd_kafka_metadata_destroy(metadata);
+  return names;
+}
+
+}  // namespace
+
 absl::Status Producer::EnsureTopics(const std::vector<TopicSpec>& topics,
                                     std::chrono::milliseconds timeout) {
   if (topics.empty()) return absl::OkStatus();
   rd_kafka_t* rk = impl_->rk.get();
+  const int timeout_ms = static_cast<int>(std::max<int64_t>(1, timeout.count()));
+  // Only the missing topics are created: on a broker with ACLs a service may write its topics
+  // without being allowed to create them (the operator does), and CreateTopics for an existing
+  // topic would still be refused for lack of CREATE.
+  ASSIGN_OR_RETURN(const std::set<std::string> existing,
+                   ExistingTopics(rk, timeout_ms, impl_->options.brokers));
+  std::vector<const TopicSpec*> missing;
+  for (const TopicSpec& spec : topics) {
+    if (!existing.contains(spec.name)) missing.push_back(&spec);
+  }
+  if (missing.empty()) return absl::OkStatus();
   std::array<char, 512> errstr{};
   std::vector<std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter>> owned;
   std::vector<rd_kafka_NewTopic_t*> raw;
-  for (const TopicSpec& spec : topics) {
+  for (const TopicSpec* spec_ptr : missing) {
+    const TopicSpec& spec = *spec_ptr;
     rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(
         spec.name.c_str(), spec.partitions, spec.replication_factor, errstr.data(), errstr.size());
     if (topic == nullptr) {
@@ -369,7 +409,6 @@ absl::Status Producer::EnsureTopics(const std::vector<TopicSpec>& topics,
 
   std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDeleter> admin_options(
       rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS));
-  const int timeout_ms = static_cast<int>(std::max<int64_t>(1, timeout.count()));
   if (rd_kafka_AdminOptions_set_request_timeout(admin_options.get(), timeout_ms, errstr.data(),
                                                 errstr.size()) != RD_KAFKA_RESP_ERR_NO_ERROR ||
       rd_kafka_AdminOptions_set_operation_timeout(admin_options.get(), timeout_ms, errstr.data(),
@@ -408,6 +447,14 @@ absl::Status Producer::EnsureTopics(const std::vector<TopicSpec>& topics,
                                       rd_kafka_err2name(err), ")"));
       if (failure_code == absl::StatusCode::kOk) failure_code = ToStatusCode(err);
     }
+  }
+  if (failure_code == absl::StatusCode::kPermissionDenied) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "Kafka topic(s) missing (or not visible to this client's principal, which needs READ or "
+        "WRITE on them) and the principal may not create them: ",
+        absl::StrJoin(failures, "; "),
+        "; the operator creates the topics (the advocacy-kafka-topics Job, or "
+        "deploy/local/stack.sh locally)"));
   }
   if (!failures.empty()) {
     return absl::Status(

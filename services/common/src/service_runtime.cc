@@ -162,6 +162,9 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
   log::ParseSeverity(config_.log_level, &severity);
   log::Init(config_.service_name, severity);
   config::LogOrDie(env, env.Finish());
+  if (const std::string warning = config_.kafka_security.CompatibilityWarning(); !warning.empty()) {
+    log::Warning("the Kafka security setting may not work with this broker", {{"detail", warning}});
+  }
 
   impl_ = std::make_unique<Impl>(config_);
   Impl& s = *impl_;
@@ -180,10 +183,11 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
       std::make_unique<event_trust::RejectionMetrics>(s.metrics.registry(), config_.service_name);
   OrDie(s.metrics.Serve(config_.metrics_listen),
         "cannot serve metrics: is the port in use? set ADVOCACY_METRICS_LISTEN");
-  s.producer = OrDie(
-      kafka::Producer::Create({.brokers = config_.kafka_brokers, .client_id = config_.service_name},
-                              &s.producer_stats),
-      "cannot create the Kafka producer");
+  s.producer = OrDie(kafka::Producer::Create({.brokers = config_.kafka_brokers,
+                                              .client_id = config_.service_name,
+                                              .security = config_.kafka_security},
+                                             &s.producer_stats),
+                     "cannot create the Kafka producer");
   s.metrics.ExportKafkaStats("producer", &s.producer_stats);
   outbox::RelayOptions relay_options{.service = config_.service_name,
                                      .lease = config_.outbox_lease};
@@ -233,6 +237,7 @@ kafka::ConsumerOptions OptionsFor(const config::RuntimeConfig& config, std::stri
           .group_id = std::move(group_id),
           .topics = {std::move(topic)},
           .dead_letter_topic = std::move(dead_letter),
+          .security = config.kafka_security,
           .extra = config.KafkaConsumerExtra()};
 }
 
@@ -297,6 +302,7 @@ void ServiceRuntime::ConsumeConsentView(consent_view::ConsentView* view, Consent
            .on_withdrawn = std::move(feed.on_withdrawn),
            .registry = &impl_->metrics.registry(),
            .stats = &impl_->consumer_stats,
+           .security = config_.kafka_security,
            .extra = config_.KafkaConsumerExtra(),
            // The producer outlives the consumer (the runtime destroys consumers first).
            .receipts = {.producer = impl_->producer.get(), .topic = std::move(feed.receipts_topic)},

@@ -17,12 +17,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "testing/kafka_mock.h"
+#include "testing/real_kafka.h"
 
 namespace advocacy::kafka {
 namespace {
@@ -136,14 +138,14 @@ TEST(KafkaOptionsTest, ProducerRejectsBadConfig) {
   EXPECT_EQ(no_brokers.status().code(), absl::StatusCode::kInvalidArgument);
 
   auto unknown =
-      Producer::Create(ProducerOptions{"127.0.0.1:1", "x", 0ms, {{"no.such.property", "1"}}});
+      Producer::Create(ProducerOptions{"127.0.0.1:1", "x", 0ms, {}, {{"no.such.property", "1"}}});
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(unknown.status().message().find("no.such.property"), std::string::npos)
       << unknown.status();
 
   auto bad_value =
-      Producer::Create(ProducerOptions{"127.0.0.1:1", "x", 0ms, {{"linger.ms", "soon"}}});
+      Producer::Create(ProducerOptions{"127.0.0.1:1", "x", 0ms, {}, {{"linger.ms", "soon"}}});
   ASSERT_FALSE(bad_value.ok());
   EXPECT_EQ(bad_value.status().code(), absl::StatusCode::kInvalidArgument);
 }
@@ -487,11 +489,12 @@ TEST_F(KafkaTest, DeferredHandlerWaitsAtTheUnfinishedBound) {
 
 // EnsureTopics needs the CreateTopics API, which the 2.0.2 mock cluster lacks.
 TEST(KafkaRealBrokerTest, EnsureTopicsIsIdempotent) {
-  const char* brokers = std::getenv("ADVOCACY_TEST_KAFKA_BROKERS");
-  if (brokers == nullptr || *brokers == '\0') {
+  const std::optional<testing::RealKafka> kafka = testing::RealKafkaFromEnv();
+  if (!kafka.has_value()) {
     GTEST_SKIP() << "set ADVOCACY_TEST_KAFKA_BROKERS=host:port to run against a real broker";
   }
-  auto producer = Producer::Create(ProducerOptions{brokers, "test-admin", 0ms, {}});
+  auto producer =
+      Producer::Create(ProducerOptions{kafka->brokers, "test-admin", 0ms, kafka->security});
   ASSERT_TRUE(producer.ok()) << producer.status();
   const std::string topic = "advocacy.kafka-test." + NewEventId().substr(0, 8);
   const std::vector<Producer::TopicSpec> specs = {

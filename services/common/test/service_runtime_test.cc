@@ -11,8 +11,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "advocacy/common/auth.h"
@@ -24,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
+#include "testing/real_kafka.h"
 #include "testing/redis_server.h"
 
 namespace advocacy::runtime {
@@ -44,8 +47,8 @@ bool WaitFor(Pred pred, std::chrono::milliseconds limit = 20s) {
 }
 
 TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
-  const char* brokers = std::getenv("ADVOCACY_TEST_KAFKA_BROKERS");
-  if (brokers == nullptr || *brokers == '\0') {
+  const std::optional<testing::RealKafka> kafka = testing::RealKafkaFromEnv();
+  if (!kafka.has_value()) {
     GTEST_SKIP() << "set ADVOCACY_TEST_KAFKA_BROKERS=host:port to run against a real broker";
   }
   testing::RedisServer redis;
@@ -59,15 +62,17 @@ TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
       ::testing::TempDir() + "/service_runtime_test_" + std::to_string(getpid()) + ".pem";
   std::ofstream(key_file) << keys->second;
 
-  config::EnvReader env({{"ADVOCACY_REDIS_URL", redis.url()},
-                         {"ADVOCACY_KAFKA_BROKERS", brokers},
-                         {"ADVOCACY_KAFKA_PARTITIONS", "1"},
-                         {"ADVOCACY_JWT_PUBLIC_KEY_FILE", key_file},
-                         {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
-                         {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},
-                         {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"},
-                         {"PROBE_OUTBOX_LEASE_MS", "500"},
-                         {"ADVOCACY_EVENT_SOURCES", topic + "=/advocacy/probe-producer"}});
+  // As the stack's admin when it is secured: the runtime creates this test's own topics.
+  std::vector<std::pair<std::string, std::string>> vars = kafka->env;
+  vars.insert(vars.end(), {{"ADVOCACY_REDIS_URL", redis.url()},
+                           {"ADVOCACY_KAFKA_PARTITIONS", "1"},
+                           {"ADVOCACY_JWT_PUBLIC_KEY_FILE", key_file},
+                           {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
+                           {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},
+                           {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"},
+                           {"PROBE_OUTBOX_LEASE_MS", "500"},
+                           {"ADVOCACY_EVENT_SOURCES", topic + "=/advocacy/probe-producer"}});
+  config::EnvReader env(std::move(vars));
   const config::RuntimeConfig cfg = config::ReadRuntimeConfig(env, "probe");
   EXPECT_EQ(cfg.outbox_lease, 500ms);  // <SERVICE>_OUTBOX_LEASE_MS, named after the service
   ServiceRuntime rt(env, cfg);
@@ -159,6 +164,7 @@ TEST(ServiceRuntimeDeathTest, ConsumingATopicWithoutTrustedProducerIsAConfigurat
         // Neither Redis nor Kafka is contacted before the check.
         config::EnvReader env({{"ADVOCACY_REDIS_URL", "redis://127.0.0.1:1"},
                                {"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:1"},
+                               {"ADVOCACY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"},
                                {"ADVOCACY_JWT_PUBLIC_KEY_FILE", key_file},
                                {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
                                {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},

@@ -17,6 +17,9 @@
 #   KAFKA_BIN_DIR                     where kafka-topics.sh and kafka-configs.sh are
 #                                     (default /opt/kafka/bin, as in the apache/kafka image)
 #   KAFKA_COMMAND_CONFIG              optional client properties file (TLS, SASL)
+#   KAFKA_CLIENT_TLS_DIR              instead of KAFKA_COMMAND_CONFIG: a directory with tls.crt,
+#                                     tls.key and ca.crt (a cert-manager Secret) for TLS client
+#                                     authentication
 #   ADVOCACY_KAFKA_PARTITIONS         partitions of topics whose partitions column is '-' (6)
 #   ADVOCACY_KAFKA_REPLICATION        replication factor of every topic (1)
 #   ADVOCACY_KAFKA_MIN_INSYNC_REPLICAS  min.insync.replicas of every topic (1)
@@ -64,6 +67,18 @@ is_count "$MIN_ISR" || fail "ADVOCACY_KAFKA_MIN_INSYNC_REPLICAS='$MIN_ISR' must 
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ensure-topics.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT INT TERM
+
+if [ "$MODE" != validate ] && [ -z "${KAFKA_COMMAND_CONFIG:-}" ] && [ -n "${KAFKA_CLIENT_TLS_DIR:-}" ]; then
+  for f in tls.crt tls.key ca.crt; do
+    [ -r "$KAFKA_CLIENT_TLS_DIR/$f" ] || fail "$KAFKA_CLIENT_TLS_DIR/$f cannot be read (KAFKA_CLIENT_TLS_DIR)" 2
+  done
+  # Kafka's PEM key store: the key and the certificate chain in one file.
+  (umask 077 && cat "$KAFKA_CLIENT_TLS_DIR/tls.key" "$KAFKA_CLIENT_TLS_DIR/tls.crt" >"$WORK/keystore.pem")
+  printf '%s\n' "security.protocol=SSL" "ssl.keystore.type=PEM" \
+    "ssl.keystore.location=$WORK/keystore.pem" "ssl.truststore.type=PEM" \
+    "ssl.truststore.location=$KAFKA_CLIENT_TLS_DIR/ca.crt" >"$WORK/client.properties"
+  KAFKA_COMMAND_CONFIG="$WORK/client.properties"
+fi
 
 kafka() {
   tool="$1"

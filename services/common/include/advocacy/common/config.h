@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "advocacy/common/http_server.h"
+#include "advocacy/common/kafka_security.h"
 
 namespace advocacy::config {
 
@@ -69,6 +70,8 @@ struct RuntimeConfig {
   // another. Heartbeats come from librdkafka's own thread, so slow handling does not count. The
   // librdkafka default (45 s) would leave a crashed replica's consent events unapplied that long.
   std::chrono::milliseconds kafka_session_timeout{10000};
+  // How every Kafka client of the service authenticates (ReadKafkaSecurity below).
+  kafka::ClientSecurity kafka_security;
   // librdkafka settings for every consumer of the service (session timeout and heartbeat).
   std::map<std::string, std::string> KafkaConsumerExtra() const;
   std::string jwt_public_key_pem;  // read from ADVOCACY_JWT_PUBLIC_KEY_FILE (required)
@@ -109,6 +112,23 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name);
 // max_body_bytes and name are left at their defaults for the endpoint to set.
 http::ServerOptions ReadHttpServerOptions(EnvReader& env, std::string_view prefix,
                                           std::string_view default_listen);
+
+// The Kafka client security settings (kafka_security.h), every problem recorded in `env` with
+// the variable's name:
+//   ADVOCACY_KAFKA_SECURITY_PROTOCOL   SASL_SSL (default) | SSL | PLAINTEXT (only when set so)
+//   ADVOCACY_KAFKA_SASL_MECHANISM      SCRAM-SHA-512 (default) | SCRAM-SHA-256   (SASL_SSL)
+//   ADVOCACY_KAFKA_SASL_USERNAME       the service's principal                   (SASL_SSL)
+//   ADVOCACY_KAFKA_SASL_PASSWORD_FILE  a file holding its password               (SASL_SSL)
+//   ADVOCACY_KAFKA_SSL_CA_FILE         PEM CAs for the broker's certificate (default: the
+//                                      system trust store)
+//   ADVOCACY_KAFKA_SSL_CERT_FILE / ADVOCACY_KAFKA_SSL_KEY_FILE  client certificate and key
+//                                      (required with SSL, optional with SASL_SSL)
+//   ADVOCACY_KAFKA_SSL_KEY_PASSWORD_FILE  a file holding the key's password, if it has one
+// Every file must be readable at start; a password file must hold one non-empty line (a
+// trailing newline is dropped). Only file paths reach the effective configuration log line.
+// With PLAINTEXT, any of the other variables being set is an error: a deployment that meant to
+// authenticate must not silently run without.
+kafka::ClientSecurity ReadKafkaSecurity(EnvReader& env);
 
 // Logs the effective configuration once, or prints every problem to stderr and exits with
 // status 2 (bad configuration) when `status` is not OK.

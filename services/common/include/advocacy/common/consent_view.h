@@ -188,6 +188,7 @@ struct ConsumerOptions {
   // exported there. Must outlive the consumer.
   prometheus::Registry* registry = nullptr;
   kafka::Stats* stats = nullptr;
+  kafka::ClientSecurity security;            // TLS and authentication (kafka_security.h)
   std::map<std::string, std::string> extra;  // raw librdkafka overrides
   // Optional. Unset (no producer): no receipts, and Handle() behaves exactly as before.
   ReceiptOptions receipts;

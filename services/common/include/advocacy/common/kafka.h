@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "advocacy/common/kafka_security.h"
 
 namespace advocacy::kafka {
 
@@ -106,6 +107,7 @@ struct ProducerOptions {
   std::string brokers;  // bootstrap.servers, e.g. "127.0.0.1:9092"
   std::string client_id;
   std::chrono::milliseconds message_timeout{0};  // 0 = librdkafka retries until delivered
+  ClientSecurity security;                       // TLS and authentication (kafka_security.h)
   std::map<std::string, std::string> extra;      // raw librdkafka overrides, applied last
 };
 
@@ -159,8 +161,11 @@ class Producer final {
     int replication_factor = 1;
     std::map<std::string, std::string> config;  // e.g. {"retention.ms", "604800000"}
   };
-  // Creates the topics that do not exist; existing ones are left as they are (not even their
-  // partition count is checked). OK when every topic exists afterwards.
+  // Creates the topics that do not exist (one metadata request finds them; only they are sent to
+  // CreateTopics); existing ones are left as they are (not even their partition count is
+  // checked). OK when every topic exists afterwards. PermissionDenied when a topic is missing
+  // and the broker's ACLs do not let this principal create it: on a secured cluster the
+  // operator creates the topics, and a service only needs them to exist.
   absl::Status EnsureTopics(const std::vector<TopicSpec>& topics,
                             std::chrono::milliseconds timeout);
 
@@ -188,8 +193,10 @@ struct ConsumerOptions {
   // How long to wait for the dead-letter write to be acknowledged before treating the poison
   // message like a transient failure (seek back, back off, try again).
   std::chrono::milliseconds dead_letter_timeout{10000};
+  // TLS and authentication; the internal dead-letter producer uses the same.
+  ClientSecurity security;
   std::map<std::string, std::string> extra;  // raw librdkafka consumer overrides, applied last
-  // Raw overrides for the internal dead-letter producer (repeat security settings here).
+  // Raw overrides for the internal dead-letter producer.
   std::map<std::string, std::string> dead_letter_producer_extra;
   // DeferredHandler only: how many messages of one partition may have returned OK without being
   // finished yet. At the bound the next message waits (seek back, back off) until some finish;
