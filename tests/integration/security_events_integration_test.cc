@@ -130,14 +130,18 @@ class SecurityEventsIntegrationTest : public ::testing::Test {
     env["NOTIFICATIONS_POLL_INTERVAL_MS"] = "50";
     env["NOTIFICATIONS_OUTBOX_LEASE_MS"] = "1000";
     env["ADVOCACY_KAFKA_SESSION_TIMEOUT_MS"] = "6000";
-    env["NOTIFICATIONS_CONSENT_GROUP"] = UniqueId("notif-consent-sec-it");
-    env["NOTIFICATIONS_EVENTS_GROUP"] = UniqueId("notif-events-sec-it");
+    env["NOTIFICATIONS_CONSENT_GROUP"] = UniqueId("notifications-consent-sec-it");
+    env["NOTIFICATIONS_EVENTS_GROUP"] = UniqueId("notifications-events-sec-it");
     notifications_ = new ServiceProcess(NOTIFICATIONS_BINARY, env);
     st = notifications_->Start();
     ASSERT_TRUE(st.ok()) << st;
 
-    auto producer = kafka::Producer::Create(
-        {.brokers = Env("ADVOCACY_KAFKA_BROKERS"), .client_id = "security-events-it-attacker"});
+    // The forger holds the broker's widest credential (the admin's): broker ACLs stop every
+    // service principal from writing what it does not own (security_kafka_integration), and
+    // the consumers' own checks must hold even against a principal that may write every topic.
+    auto producer = kafka::Producer::Create({.brokers = Env("ADVOCACY_KAFKA_BROKERS"),
+                                             .client_id = "security-events-it-attacker",
+                                             .security = KafkaSecurity("admin")});
     ASSERT_TRUE(producer.ok()) << producer.status();
     attacker_ = producer->release();
   }
