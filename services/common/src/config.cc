@@ -122,7 +122,7 @@ namespace {
 // cannot be read.
 std::optional<std::string> ReadSmallFile(EnvReader& env, std::string_view variable,
                                          const std::string& path, std::string_view what) {
-  constexpr size_t kMaxBytes = 1024 * 1024;
+  constexpr size_t kMaxBytes = size_t{1024} * 1024;
   std::ifstream in(path, std::ios::binary);
   std::string text(kMaxBytes + 1, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));

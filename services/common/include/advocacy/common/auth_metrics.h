@@ -27,6 +27,7 @@ namespace advocacy::metrics {
 class AuthMetrics final {
  public:
   AuthMetrics(prometheus::Registry& registry, std::string service);
+  ~AuthMetrics() = default;
   AuthMetrics(const AuthMetrics&) = delete;
   AuthMetrics& operator=(const AuthMetrics&) = delete;
 
