@@ -13,6 +13,7 @@ pkg_check_modules(LIBJWT REQUIRED IMPORTED_TARGET libjwt)
 find_package(OpenSSL REQUIRED)
 # Boost.Beast and Boost.Asio (header-only) for the plain-HTTP endpoints (libboost-dev).
 find_package(Boost 1.74 REQUIRED)
+find_package(CURL REQUIRED)
 if(ADVOCACY_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
 endif()

@@ -1,5 +1,6 @@
 # advocacy_common: config, metrics, outbox relay, gRPC edge and server bootstrap.
 add_library(advocacy_common STATIC
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/auth_metrics.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/config.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/consent_view.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/event_trust.cc
@@ -24,6 +25,7 @@ advocacy_lua_scripts(advocacy_common HEADER consent_view_lua.h
 
 if(ADVOCACY_BUILD_TESTS)
   add_executable(advocacy_common_test
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/auth_metrics_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/config_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/consent_view_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/event_trust_test.cc

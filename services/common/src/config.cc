@@ -11,6 +11,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "advocacy/common/auth_config.h"
 #include "advocacy/common/event_trust.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/strings.h"
@@ -136,6 +138,75 @@ std::string ReadSecretFile(EnvReader& env, const std::string& name) {
   return secret;
 }
 
+// Reads a configuration file of at most 1 MiB; nullopt (and an error naming `variable`) if it
+// cannot be read.
+std::optional<std::string> ReadSmallFile(EnvReader& env, std::string_view variable,
+                                         const std::string& path, std::string_view what) {
+  constexpr size_t kMaxBytes = size_t{1024} * 1024;
+  std::ifstream in(path, std::ios::binary);
+  std::string text(kMaxBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!in && !in.eof()) {
+    env.AddError(
+        advocacy::StrCat(variable, "='", path, "' cannot be read: mount ", what, " there"));
+    return std::nullopt;
+  }
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxBytes) {
+    env.AddError(advocacy::StrCat(variable, "='", path, "' is larger than 1 MiB"));
+    return std::nullopt;
+  }
+  return text;
+}
+
+void AddErrorLines(EnvReader& env, std::string_view prefix, const absl::Status& status) {
+  if (status.ok()) return;
+  for (absl::string_view line : absl::StrSplit(status.message(), '\n')) {
+    env.AddError(advocacy::StrCat(prefix, std::string_view(line.data(), line.size())));
+  }
+}
+
+// The token issuers: the issuers file, the development key, or both (e.g. while moving from one
+// to the other).
+void ReadAuthConfig(EnvReader& env, RuntimeConfig& c) {
+  c.jwt_audience = env.Optional("ADVOCACY_JWT_AUDIENCE", "advocacy");
+  const std::string issuers_file = env.Optional("ADVOCACY_AUTH_ISSUERS_FILE", "");
+  const std::string key_file = env.Optional("ADVOCACY_JWT_PUBLIC_KEY_FILE", "");
+  c.jwt_issuer = env.Optional("ADVOCACY_JWT_ISSUER", "");
+  if (issuers_file.empty() && key_file.empty() && c.jwt_issuer.empty()) {
+    env.AddError(
+        "no token issuer is configured: set ADVOCACY_AUTH_ISSUERS_FILE (the organization's "
+        "identity providers), or ADVOCACY_JWT_PUBLIC_KEY_FILE and ADVOCACY_JWT_ISSUER (offline "
+        "development)");
+    return;
+  }
+  bool readable = true;
+  if (!issuers_file.empty()) {
+    const std::optional<std::string> text =
+        ReadSmallFile(env, "ADVOCACY_AUTH_ISSUERS_FILE", issuers_file, "the issuers file (JSON)");
+    readable = text.has_value();
+    if (text) {
+      AddErrorLines(env, "ADVOCACY_AUTH_ISSUERS_FILE: ",
+                    auth::ParseIssuersFile(*text, c.jwt_audience, &c.auth));
+    }
+  }
+  if (!key_file.empty() || !c.jwt_issuer.empty()) {
+    if (key_file.empty() || c.jwt_issuer.empty()) {
+      env.AddError(
+          "ADVOCACY_JWT_PUBLIC_KEY_FILE and ADVOCACY_JWT_ISSUER go together (the development "
+          "issuer and its public key); set both or neither");
+      return;
+    }
+    const std::optional<std::string> pem = ReadSmallFile(env, "ADVOCACY_JWT_PUBLIC_KEY_FILE",
+                                                         key_file, "the issuer's public key (PEM)");
+    readable = readable && pem.has_value();
+    c.auth.public_key_pem = pem.value_or("");
+    c.auth.issuer = c.jwt_issuer;
+    c.auth.audience = c.jwt_audience;
+  }
+  if (readable) AddErrorLines(env, "", auth::ValidateVerifierOptions(c.auth));
+}
+
 }  // namespace
 
 RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
@@ -156,20 +227,7 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
       env.Millis("ADVOCACY_KAFKA_SESSION_TIMEOUT_MS", std::chrono::seconds(10),
                  std::chrono::seconds(6), std::chrono::minutes(30));
   c.kafka_security = ReadKafkaSecurity(env);
-  const std::string key_file = env.Required("ADVOCACY_JWT_PUBLIC_KEY_FILE");
-  if (!key_file.empty()) {
-    std::ifstream in(key_file);
-    if (!in) {
-      env.AddError(advocacy::StrCat("ADVOCACY_JWT_PUBLIC_KEY_FILE='", key_file,
-                                    "' cannot be read: mount the issuer's public key (PEM) there"));
-    } else {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      c.jwt_public_key_pem = ss.str();
-    }
-  }
-  c.jwt_issuer = env.Required("ADVOCACY_JWT_ISSUER");
-  c.jwt_audience = env.Optional("ADVOCACY_JWT_AUDIENCE", "advocacy");
+  ReadAuthConfig(env, c);
   c.log_level = env.Optional("ADVOCACY_LOG_LEVEL", "info");
   log::Severity sev{};
   if (!log::ParseSeverity(c.log_level, &sev)) {

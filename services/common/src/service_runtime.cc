@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "advocacy/common/auth.h"
+#include "advocacy/common/auth_metrics.h"
 #include "advocacy/common/event_trust.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/metrics.h"
@@ -49,8 +50,10 @@ struct ServiceRuntime::Impl {
   // Declared in the order they are built, so they are destroyed in reverse: the consumers and
   // the relay go before the producer and the pool they use.
   std::unique_ptr<redis::Pool> pool;
-  std::unique_ptr<auth::TokenVerifier> verifier;
   metrics::Metrics metrics;
+  // The verifier's refresher threads report to auth_metrics until the verifier is gone.
+  std::unique_ptr<metrics::AuthMetrics> auth_metrics;
+  std::unique_ptr<auth::TokenVerifier> verifier;
   kafka::Stats producer_stats;
   kafka::Stats consumer_stats;
   // Who may produce which topic (ADVOCACY_EVENT_SOURCES over the defaults), and the count of
@@ -173,10 +176,12 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
   if (!config_.redis_password.empty()) redis_options.password = config_.redis_password;
   s.pool = std::make_unique<redis::Pool>(std::move(redis_options),
                                          static_cast<size_t>(config_.redis_pool_size));
-  s.verifier = OrDie(auth::TokenVerifier::Create({.public_key_pem = config_.jwt_public_key_pem,
-                                                  .issuer = config_.jwt_issuer,
-                                                  .audience = config_.jwt_audience}),
-                     "the JWT public key or settings are invalid");
+  s.auth_metrics = std::make_unique<metrics::AuthMetrics>(s.metrics.registry(), name());
+  auth::VerifierOptions verifier_options = config_.auth;
+  s.auth_metrics->Attach(&verifier_options);
+  s.verifier = OrDie(auth::TokenVerifier::Create(std::move(verifier_options)),
+                     "the token issuers cannot be set up (ADVOCACY_AUTH_ISSUERS_FILE, "
+                     "ADVOCACY_JWT_PUBLIC_KEY_FILE)");
   s.sources = OrDie(event_trust::SourcePolicy::WithOverrides(config_.event_sources),
                     "ADVOCACY_EVENT_SOURCES is invalid");
   s.rejections =
@@ -373,7 +378,9 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
                                 RETURN_IF_ERROR(s.pool->Ping());
                                 if (!s.producer->BrokerReachable())
                                   return absl::UnavailableError("Kafka unreachable");
-                                return absl::OkStatus();
+                                // Only an issuer without any usable key: cached keys keep
+                                // working while its JWKS endpoint is down.
+                                return s.verifier->Readiness();
                               });
   OrDie(runner.Start(), "cannot start the gRPC server");
   std::vector<log::Field> fields = {{"grpc_port", std::to_string(runner.port())},

@@ -1,14 +1,20 @@
 #include "advocacy/common/config.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace advocacy::config {
 namespace {
+
+using ::testing::HasSubstr;
 
 TEST(EnvReaderTest, ReadsValuesAndRedactsSecrets) {
   EnvReader env(
@@ -176,6 +182,93 @@ TEST(HttpServerOptionsTest, DefaultsOverridesAndBounds) {
   for (const char* name : {"X_MAX_CONNECTIONS", "X_WORKERS", "X_READ_TIMEOUT_MS"}) {
     EXPECT_NE(msg.find(name), std::string::npos) << name << " missing in: " << msg;
   }
+}
+
+class AuthConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir_template[] = "/tmp/advocacy-config-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    dir_ = dir_template;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& text) const {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  static std::vector<std::pair<std::string, std::string>> Base() {
+    return {{"ADVOCACY_REDIS_URL", "redis://127.0.0.1:6379"},
+            {"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:9092"},
+            {"ADVOCACY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"}};
+  }
+
+  std::string dir_;
+};
+
+TEST_F(AuthConfigTest, NeedsAtLeastOneIssuer) {
+  EnvReader env(Base());
+  ReadRuntimeConfig(env, "test");
+  EXPECT_THAT(std::string(env.Finish().message()),
+              HasSubstr("no token issuer is configured: set ADVOCACY_AUTH_ISSUERS_FILE"));
+
+  auto vars = Base();
+  vars.emplace_back("ADVOCACY_JWT_ISSUER", "https://idp.test");
+  EnvReader half(vars);
+  ReadRuntimeConfig(half, "test");
+  EXPECT_THAT(std::string(half.Finish().message()),
+              HasSubstr("ADVOCACY_JWT_PUBLIC_KEY_FILE and ADVOCACY_JWT_ISSUER go together"));
+}
+
+TEST_F(AuthConfigTest, ReadsTheIssuersFileAndTheDevelopmentKeyTogether) {
+  auto vars = Base();
+  vars.emplace_back("ADVOCACY_AUTH_ISSUERS_FILE",
+                    Write("issuers.json", R"({"issuers": [{"issuer": "https://idp.example.com",
+                        "jwks_uri": "https://idp.example.com/keys", "fixed_tenant": "acme"}]})"));
+  vars.emplace_back("ADVOCACY_JWT_PUBLIC_KEY_FILE", Write("key.pem", "-----BEGIN PUBLIC KEY-----"));
+  vars.emplace_back("ADVOCACY_JWT_ISSUER", "advocacy-local");
+  vars.emplace_back("ADVOCACY_JWT_AUDIENCE", "advocacy-consent");
+  EnvReader env(vars);
+  const RuntimeConfig c = ReadRuntimeConfig(env, "consent");
+  ASSERT_TRUE(env.Finish().ok()) << env.Finish();
+  ASSERT_EQ(c.auth.issuers.size(), 1u);
+  EXPECT_EQ(c.auth.issuers[0].issuer, "https://idp.example.com");
+  EXPECT_EQ(c.auth.issuers[0].audiences, std::vector<std::string>{"advocacy-consent"});
+  EXPECT_EQ(c.auth.issuers[0].claims.fixed_tenant, "acme");
+  EXPECT_EQ(c.auth.issuer, "advocacy-local");
+  EXPECT_EQ(c.auth.audience, "advocacy-consent");
+  EXPECT_EQ(c.auth.public_key_pem, "-----BEGIN PUBLIC KEY-----");
+  EXPECT_EQ(c.jwt_issuer, "advocacy-local");
+}
+
+TEST_F(AuthConfigTest, ListsEveryProblemOfTheIssuersFile) {
+  auto vars = Base();
+  vars.emplace_back("ADVOCACY_AUTH_ISSUERS_FILE", Write("issuers.json", R"({"issuers": [
+                        {"issuer": "https://a", "jwks_uri": "http://idp.example.com/keys"},
+                        {"issuer": "https://b", "jwks_file": "/k.json", "role_map": {"x": 1},
+                         "tenant_clam": "org"}]})"));
+  vars.emplace_back("ADVOCACY_LOG_LEVEL", "loud");
+  EnvReader env(vars);
+  ReadRuntimeConfig(env, "test");
+  const std::string msg(env.Finish().message());
+  EXPECT_THAT(msg, HasSubstr("ADVOCACY_AUTH_ISSUERS_FILE: issuers[1].role_map: 'x' must map to"));
+  EXPECT_THAT(msg, HasSubstr("ADVOCACY_AUTH_ISSUERS_FILE: issuers[1].tenant_clam: unknown member"));
+  EXPECT_THAT(msg, HasSubstr("ADVOCACY_LOG_LEVEL='loud'"));  // and the rest is still checked
+
+  // Once the form is right, the values' rules.
+  vars[3].second = Write("issuers2.json", R"({"issuers": [
+      {"issuer": "https://a", "jwks_uri": "http://idp.example.com/keys"}]})");
+  EnvReader again(vars);
+  ReadRuntimeConfig(again, "test");
+  EXPECT_THAT(std::string(again.Finish().message()),
+              HasSubstr("issuer 'https://a': jwks_uri must be an https:// URL"));
+
+  vars[3].second = dir_ + "/missing.json";
+  EnvReader missing(vars);
+  ReadRuntimeConfig(missing, "test");
+  EXPECT_THAT(std::string(missing.Finish().message()),
+              HasSubstr("ADVOCACY_AUTH_ISSUERS_FILE='" + dir_ + "/missing.json' cannot be read"));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "advocacy/common/auth.h"
 #include "advocacy/common/http_server.h"
 #include "advocacy/common/kafka_security.h"
 
@@ -74,10 +75,15 @@ struct RuntimeConfig {
   kafka::ClientSecurity kafka_security;
   // librdkafka settings for every consumer of the service (session timeout and heartbeat).
   std::map<std::string, std::string> KafkaConsumerExtra() const;
-  std::string jwt_public_key_pem;  // read from ADVOCACY_JWT_PUBLIC_KEY_FILE (required)
-  std::string jwt_issuer;          // ADVOCACY_JWT_ISSUER (required)
-  std::string jwt_audience;        // ADVOCACY_JWT_AUDIENCE, default "advocacy"
-  std::string log_level;           // ADVOCACY_LOG_LEVEL, default info
+  // Token verification (auth.h): the identity providers of ADVOCACY_AUTH_ISSUERS_FILE (JSON,
+  // see auth_config.h), and/or the offline-development issuer: ADVOCACY_JWT_PUBLIC_KEY_FILE (a
+  // PEM public key) with ADVOCACY_JWT_ISSUER. At least one of the two; checked with
+  // auth::ValidateVerifierOptions. The runtime adds its metrics callbacks.
+  auth::VerifierOptions auth;
+  std::string jwt_issuer;    // ADVOCACY_JWT_ISSUER (empty without the development issuer)
+  std::string jwt_audience;  // ADVOCACY_JWT_AUDIENCE, default "advocacy": the audience of the
+                             // development issuer and of file issuers that name none
+  std::string log_level;     // ADVOCACY_LOG_LEVEL, default info
   std::chrono::milliseconds drain_timeout{10000};  // ADVOCACY_DRAIN_TIMEOUT_MS
   int grpc_max_threads = 128;                      // ADVOCACY_GRPC_MAX_THREADS
   bool grpc_reflection = false;                    // ADVOCACY_GRPC_REFLECTION (server.h)

@@ -20,7 +20,8 @@
 //   1. SIGTERM/SIGINT are blocked (before any thread starts, so Serve can wait for them);
 //   2. JSON logging at ADVOCACY_LOG_LEVEL; the effective configuration is logged once;
 //   3. the Redis pool (ADVOCACY_REDIS_URL); no connection is opened yet;
-//   4. the token verifier (ADVOCACY_JWT_*);
+//   4. the token verifier (ADVOCACY_AUTH_ISSUERS_FILE, ADVOCACY_JWT_*), its metrics
+//      (auth_metrics.h), and one key refresher thread per JWKS issuer;
 //   5. the metrics endpoint (ADVOCACY_METRICS_LISTEN);
 //   6. the idempotent Kafka producer;
 //   7. the outbox relay (fast path and sweep);
@@ -32,8 +33,9 @@
 //      subscribed only at its next full metadata refresh, minutes later);
 //   9. the owned parts (HTTP endpoints, dispatchers, monitors, periodic tasks), in order;
 //  10. the gRPC server: the standard health service, with readiness SERVING only while Redis
-//      answers and a Kafka broker is reachable, the `liveness` name, reflection (when configured),
-//      bounded threads.
+//      answers, a Kafka broker is reachable and every token issuer has a usable key (keys once
+//      loaded stay usable while the issuer's JWKS endpoint is down), the `liveness` name,
+//      reflection (when configured), bounded threads.
 // Shutdown, on SIGTERM/SIGINT (or RequestStop), in reverse: the gRPC server reports NOT_SERVING
 // and drains (ADVOCACY_DRAIN_TIMEOUT_MS); the owned parts stop in reverse order; topic creation
 // stops (one stop signal for every background loop); the consumers stop and commit; the relay
