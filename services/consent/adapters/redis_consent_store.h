@@ -10,12 +10,12 @@
 //   adv:consent:{t:e}:s        hash   "_seq" and one field per scope -> StoredScope
 //   adv:consent:{t:e}:l        list   LedgerEntry, index = sequence - 1 (append-only)
 //   adv:consent:{t:e}:i:<key>  string IdempotencyRecord, expires
-//   adv:outbox:{t:e}           list   events not yet acknowledged by Kafka
+//   adv:consent:outbox:{t:e}   list   events not yet acknowledged by Kafka
 //   adv:consent:{t:e}:p        zset   changes not yet applied by every expected service
 //                                     (only with PropagationTracking::services; see
 //                                     redis_propagation_store.h)
 //   adv:consent:{t}:n          hash   "v:<version>" -> Notice, "_ordinal", "_material", "_current"
-//   adv:outbox:{t}             list   tenant events (NoticePublished)
+//   adv:consent:outbox:{t}     list   tenant events (NoticePublished)
 
 #include "advocacy/common/redis_client.h"
 #include "ports.h"

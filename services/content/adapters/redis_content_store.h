@@ -8,7 +8,7 @@
 //                         adv:content:{t}:lb (leaderboard), adv:content:{t}:active,
 //                         adv:content:{t}:groups, adv:content:{t}:g:<group>:m|a,
 //                         adv:content:{t}:gs, adv:content:{t}:links (the link quota counter),
-//                         adv:outbox:{t}
+//                         adv:content:outbox:{t}
 //                         Quotas: the size of :items (items), of :groups (groups) and :links.
 //   employee slot {t:e}:  adv:content:cv:{t:e} (the consent view), adv:content:{t:e}:shares,
 //                         adv:content:{t:e}:cancelled, adv:content:{t:e}:day:<YYYYMMDD>:<net>,
