@@ -145,7 +145,6 @@ TEST(RuntimeConfigTest, EventTrustSettingsAreCheckedAtStart) {
         << msg;
     EXPECT_NE(msg.find("ADVOCACY_CONSENT_MAX_SEQUENCE_GAP=0 is out of range"), std::string::npos)
         << msg;
-    }
   }
 }
 
