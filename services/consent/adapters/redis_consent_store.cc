@@ -219,7 +219,8 @@ absl::StatusOr<std::pair<int64_t, int64_t>> RedisConsentStore::GetNoticeOrdinals
 absl::StatusOr<bool> RedisConsentStore::CommitNotice(const NoticeCommit& c) {
   ASSIGN_OR_RETURN(
       redis::Reply r,
-      pool_->Eval(notice_script_, {keys::Notices(c.tenant_id), outbox::OutboxKey(kServiceName, c.tenant_id)},
+      pool_->Eval(notice_script_,
+                  {keys::Notices(c.tenant_id), outbox::OutboxKey(kServiceName, c.tenant_id)},
                   {std::to_string(c.expected_ordinal), c.notice.version(),
                    c.notice.SerializeAsString(), c.notice.material() ? "1" : "0", c.outbox_entry},
                   "the notice commit"));

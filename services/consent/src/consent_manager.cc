@@ -197,8 +197,9 @@ idempotent::Attempt<ConsentManager::ChangeResult> ConsentManager::TryApply(
   // Someone else got there first (the sequence moved, or the key was taken): decide again.
   if (committed != CommitResult::kCommitted) return idempotent::kConflict;
   if (!commit.outbox_entry.empty() && notifier_ != nullptr) {
-    notifier_->Notify(outbox::OutboxKey(kServiceName, HashTag(change.tenant_id, change.employee_id)),
-                      commit.outbox_entry);
+    notifier_->Notify(
+        outbox::OutboxKey(kServiceName, HashTag(change.tenant_id, change.employee_id)),
+        commit.outbox_entry);
   }
   ChangeResult result{.sequence = commit.new_sequence,
                       .unchanged = changed.empty(),

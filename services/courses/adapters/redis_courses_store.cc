@@ -150,13 +150,13 @@ absl::StatusOr<bool> RedisCoursesStore::TenantPut(
     const std::string& t, const std::string& values_key, const std::string& second_key,
     const std::string& rev_field, int64_t expected, int64_t revision, const std::string& field,
     const std::string& value, const std::string& second_value, const std::string& outbox_entry) {
-  ASSIGN_OR_RETURN(
-      const redis::Reply r,
-      pool_->Eval(tenant_script_,
-                  {TenantKey(t, "rev"), values_key, second_key, outbox::OutboxKey(kServiceName, TenantTag(t))},
-                  {rev_field, std::to_string(expected), std::to_string(revision), field, value,
-                   second_value, outbox_entry},
-                  "a catalog write"));
+  ASSIGN_OR_RETURN(const redis::Reply r,
+                   pool_->Eval(tenant_script_,
+                               {TenantKey(t, "rev"), values_key, second_key,
+                                outbox::OutboxKey(kServiceName, TenantTag(t))},
+                               {rev_field, std::to_string(expected), std::to_string(revision),
+                                field, value, second_value, outbox_entry},
+                               "a catalog write"));
   return r.integer == 1;
 }
 

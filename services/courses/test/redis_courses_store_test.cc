@@ -274,7 +274,8 @@ TEST_F(RedisCoursesTest, BroadcastFullWaitingListAndPromotionOnRedis) {
   auto after = store_ptr_->ListSeats(kTenant, b, false, 0, 100);
   EXPECT_EQ(after->ids, (std::vector<std::string>{seats->ids[1], seats->ids[2], queue->ids[0]}));
   // Every event is in the broadcast's outbox list until the relay takes it.
-  EXPECT_EQ(Raw({"LLEN", outbox::OutboxKey(kServiceName, BroadcastTag(kTenant, b))}).integer, 1 + kEmployees + 2);
+  EXPECT_EQ(Raw({"LLEN", outbox::OutboxKey(kServiceName, BroadcastTag(kTenant, b))}).integer,
+            1 + kEmployees + 2);
 }
 
 TEST_F(RedisCoursesTest, LearningOnRedisToAVerifiedCertificate) {

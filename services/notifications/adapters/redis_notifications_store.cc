@@ -557,9 +557,9 @@ absl::StatusOr<FinishResult> RedisNotificationsStore::FinishSend(const FinishReq
                                    q.outbox_entry};
   args.insert(args.end(), q.suffixes.begin(), q.suffixes.end());
   const std::string outbox_key =
-      q.outbox_key.empty()
-          ? outbox::OutboxKey(kServiceName, advocacy::StrCat(q.ref.tenant_id, ":", q.ref.employee_id))
-          : q.outbox_key;
+      q.outbox_key.empty() ? outbox::OutboxKey(kServiceName, advocacy::StrCat(q.ref.tenant_id, ":",
+                                                                              q.ref.employee_id))
+                           : q.outbox_key;
   ASSIGN_OR_RETURN(
       redis::Reply r,
       pool_->Eval(finish_, {advocacy::StrCat(pre, "d:", q.ref.digest_id), pre + "sent", outbox_key},

@@ -34,7 +34,9 @@ class DispatcherTest : public NotificationsFixture {
   }
 
   std::vector<kafka::Message> Outbox(const std::string& employee) {
-    auto r = Redis({"LRANGE", outbox::OutboxKey(kServiceName, std::string(kTenant) + ":" + employee), "0", "-1"});
+    auto r =
+        Redis({"LRANGE", outbox::OutboxKey(kServiceName, std::string(kTenant) + ":" + employee),
+               "0", "-1"});
     std::vector<kafka::Message> out;
     if (!r.ok()) return out;
     for (const auto& e : r->elements) {
