@@ -150,8 +150,11 @@ class NotificationsIntegrationTest : public ::testing::Test {
     env["NOTIFICATIONS_SMTP_URL"] = sink_->url();
     env["NOTIFICATIONS_MAIL_FROM"] = kMailFrom;
     env["NOTIFICATIONS_SEND_MAX_ATTEMPTS"] = "6";
-    env["NOTIFICATIONS_RETRY_BASE_MS"] = "100";
-    env["NOTIFICATIONS_RETRY_MAX_MS"] = "800";
+    // Six attempts over ~7.5 s (250 ms doubling to 4 s): the relay-down test restarts the SMTP
+    // sink (a Python process) after a job's first attempt, and it must be back before the last
+    // one even on a loaded 2-core machine (800 ms caps left ~2 s, and a slow start failed it).
+    env["NOTIFICATIONS_RETRY_BASE_MS"] = "250";
+    env["NOTIFICATIONS_RETRY_MAX_MS"] = "4000";
     env["NOTIFICATIONS_CONSENT_RETRY_MS"] = "200";
     env["NOTIFICATIONS_POLL_INTERVAL_MS"] = "50";
     env["NOTIFICATIONS_DISPATCH_WORKERS"] = std::to_string(kDispatchWorkers);
