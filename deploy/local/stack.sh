@@ -520,6 +520,32 @@ kafka_start() {
     "$KAFKA_OUT" "$KAFKA_LOG"
   adv_log "kafka: ready on 127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT, pid $pid, security $KAFKA_SECURITY, data $KAFKA_DIR, log $KAFKA_LOG)"
   [[ -f "$KAFKA_SETUP_DONE" ]] || kafka_setup "$java"
+  [[ "$KAFKA_SECURITY" == on ]] && kafka_wait_acls
+  return 0
+}
+
+# kafka_wait_acls: the broker answers, and CreateAcls has returned, seconds before the ACLs are
+# in force (measured here: a service principal's first metadata request was refused with
+# TOPIC_AUTHORIZATION_FAILED for ~3 s after a fresh setup). A service started in that window
+# gets CLUSTER_AUTHORIZATION_FAILED for its idempotent producer, which is fatal. So 'up' and
+# 'kafka start' return only once every service principal sees the first topic acls.conf gives it.
+kafka_wait_acls() {
+  local user topic out deadline=$((SECONDS + 60))
+  for user in "${KAFKA_SERVICE_USERS[@]}"; do
+    topic="$(awk -v u="$user" '$1 == u && $3 == "topic" && $4 == "literal" {print $5; exit}' "$KAFKA_ACLS_FILE")"
+    [[ -n "$topic" ]] || continue
+    while :; do
+      out="$(timeout 10 kcat -X security.protocol=ssl -X "ssl.ca.location=$KAFKA_TLS_DIR/ca.pem" \
+        -X "ssl.certificate.location=$KAFKA_CREDENTIALS_DIR/$user.pem" \
+        -X "ssl.key.location=$KAFKA_CREDENTIALS_DIR/$user.key" \
+        -b "127.0.0.1:$KAFKA_PORT" -L -t "$topic" -m 5 2>&1 || true)"
+      [[ "$out" == *"topic \"$topic\" with "* && "$out" != *"authorization failed"* ]] && break
+      ((SECONDS < deadline)) ||
+        adv_die "kafka: the ACLs of $KAFKA_ACLS_FILE are not in force after 60 s ('$user' cannot see '$topic': $out)"
+      sleep 0.5
+    done
+  done
+  adv_log "kafka: ACLs in force for ${KAFKA_SERVICE_USERS[*]}"
 }
 
 # kafka_check_security_mode: a storage set up with security on holds ACLs that a plaintext broker

@@ -344,6 +344,13 @@ absl::Status Producer::Flush(std::chrono::milliseconds timeout) {
 
 bool Producer::BrokerReachable() const { return impl_->broker_up.load() && !impl_->fatal.load(); }
 
+bool Producer::Fatal() const { return impl_->fatal.load(); }
+
+void Producer::RaiseFatalErrorForTesting(const std::string& reason) {
+  rd_kafka_test_fatal_error(impl_->rk.get(), RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED,
+                            reason.c_str());
+}
+
 namespace {
 
 // The names of the topics this client may see (Describe), from one metadata request.

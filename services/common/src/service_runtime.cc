@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -35,6 +36,7 @@ namespace {
 constexpr std::chrono::seconds kTopicTimeout{10};
 constexpr std::chrono::seconds kTopicRetry{5};
 constexpr std::chrono::seconds kFlushTimeout{5};
+constexpr std::chrono::seconds kFatalCheckInterval{1};
 
 struct Part {
   std::string what;
@@ -76,6 +78,8 @@ struct ServiceRuntime::Impl {
   bool stopping = false;
   // RequestStop: a flag, and the thread waiting in Serve to wake.
   bool stop_requested = false;
+  // What Serve returns: 1 after the producer's fatal error (the supervisor restarts the process).
+  std::atomic<int> exit_code{0};
   bool serving = false;
   pthread_t serve_thread{};
 
@@ -200,6 +204,16 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
   s.relay = std::make_unique<outbox::Relay>(s.pool.get(), s.producer.get(),
                                             std::move(relay_options), &s.metrics);
   s.relay->Start();
+  // A fatal producer error (e.g. the broker's ACLs were not in force yet when the idempotent
+  // producer asked for its id) is permanent for this producer: readiness alone would leave a
+  // replica that never produces again. Exit instead, so that the supervisor starts it afresh.
+  Every("Kafka producer watchdog", kFatalCheckInterval, [this] {
+    if (!impl_->producer->Fatal() || impl_->exit_code.exchange(1) != 0) return;
+    log::Error(StrCat(name(),
+                      " stops with status 1: its Kafka producer hit a fatal error and "
+                      "cannot produce again; the supervisor restarts it"));
+    RequestStop();
+  });
 }
 
 ServiceRuntime::~ServiceRuntime() {
@@ -397,7 +411,7 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
   topic_thread.join();
   s.StopKafka();
   log::Info(StrCat(name(), " service stopped"));
-  return 0;
+  return s.exit_code.load();
 }
 
 }  // namespace advocacy::runtime

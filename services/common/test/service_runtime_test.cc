@@ -150,6 +150,46 @@ TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
   std::remove(key_file.c_str());
 }
 
+// A fatal producer error is permanent for that producer: the runtime stops the whole service
+// with status 1 (its supervisor starts it afresh) instead of staying up unready forever.
+TEST(ServiceRuntime, AFatalProducerErrorStopsTheServiceWithStatusOne) {
+  testing::RedisServer redis;
+  ASSERT_TRUE(redis.Start().ok());
+  auto keys = auth::GenerateKeyPair();
+  ASSERT_TRUE(keys.ok());
+  const std::string key_file =
+      ::testing::TempDir() + "/service_runtime_fatal_" + std::to_string(getpid()) + ".pem";
+  std::ofstream(key_file) << keys->second;
+  // No broker is needed: the fatal error comes from librdkafka's test hook.
+  config::EnvReader env({{"ADVOCACY_REDIS_URL", redis.url()},
+                         {"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:1"},
+                         {"ADVOCACY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"},
+                         {"ADVOCACY_JWT_PUBLIC_KEY_FILE", key_file},
+                         {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
+                         {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},
+                         {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"}});
+  const config::RuntimeConfig cfg = config::ReadRuntimeConfig(env, "probe");
+  ServiceRuntime rt(env, cfg);
+  rpc::UnaryService probe(consent::v1::ConsentService::service_full_name(), rt.rpc());
+  probe.Add<consent::v1::CheckConsentRequest, consent::v1::CheckConsentResponse>(
+      "CheckConsent", [](const auth::Principal&, const consent::v1::CheckConsentRequest&) {
+        return consent::v1::CheckConsentResponse();
+      });
+  std::atomic<int> exit_code{-1};
+  std::thread serving([&] { exit_code = rt.Serve({&probe}, {"probe.v1.ProbeService"}); });
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(exit_code.load(), -1);  // serving, although no broker answers
+  EXPECT_FALSE(rt.producer().Fatal());
+
+  rt.producer().RaiseFatalErrorForTesting("injected by the test");
+  EXPECT_TRUE(WaitFor([&] { return exit_code.load() != -1; }, 10s));
+  if (exit_code.load() == -1) rt.RequestStop();
+  serving.join();
+  EXPECT_TRUE(rt.producer().Fatal());
+  EXPECT_EQ(exit_code.load(), 1);
+  std::remove(key_file.c_str());
+}
+
 // A consumer of a topic nobody is trusted to produce would dead-letter every event: the service
 // does not start, with a configuration error (status 2) that names the topic.
 TEST(ServiceRuntimeDeathTest, ConsumingATopicWithoutTrustedProducerIsAConfigurationError) {

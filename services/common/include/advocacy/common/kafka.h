@@ -154,6 +154,13 @@ class Producer final {
   // seconds; cleared as soon as librdkafka reports all brokers down) and no fatal error has
   // been raised. Meant for gRPC readiness.
   [[nodiscard]] bool BrokerReachable() const;
+  // True once librdkafka raised a fatal error (for example CLUSTER_AUTHORIZATION_FAILED for the
+  // idempotent producer's id): this producer can never produce again. ServiceRuntime then exits
+  // the process with status 1 so that its supervisor starts it afresh.
+  [[nodiscard]] bool Fatal() const;
+  // Raises a fatal error through librdkafka's own test hook (rd_kafka_test_fatal_error), exactly
+  // as the broker would; for tests of what follows a fatal error.
+  void RaiseFatalErrorForTesting(const std::string& reason);
 
   struct TopicSpec {
     std::string name;

@@ -39,7 +39,9 @@
 // Shutdown, on SIGTERM/SIGINT (or RequestStop), in reverse: the gRPC server reports NOT_SERVING
 // and drains (ADVOCACY_DRAIN_TIMEOUT_MS); the owned parts stop in reverse order; topic creation
 // stops (one stop signal for every background loop); the consumers stop and commit; the relay
-// stops; the producer flushes for up to 5 s.
+// stops; the producer flushes for up to 5 s. Serve returns 0, or 1 when the shutdown was caused
+// by a fatal error of the producer (which can never produce again): main returns it, and the
+// supervisor (Kubernetes, run.sh's restart) starts the process afresh.
 
 #include <grpcpp/grpcpp.h>
 
