@@ -3,7 +3,6 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -78,8 +77,6 @@ struct ServiceRuntime::Impl {
   bool stopping = false;
   // RequestStop: a flag, and the thread waiting in Serve to wake.
   bool stop_requested = false;
-  // What Serve returns: 1 after the producer's fatal error (the supervisor restarts the process).
-  std::atomic<int> exit_code{0};
   bool serving = false;
   pthread_t serve_thread{};
 
@@ -207,8 +204,9 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
   // A fatal producer error (e.g. the broker's ACLs were not in force yet when the idempotent
   // producer asked for its id) is permanent for this producer: readiness alone would leave a
   // replica that never produces again. Exit instead, so that the supervisor starts it afresh.
-  Every("Kafka producer watchdog", kFatalCheckInterval, [this] {
-    if (!impl_->producer->Fatal() || impl_->exit_code.exchange(1) != 0) return;
+  Every("Kafka producer watchdog", kFatalCheckInterval, [this, reported = false]() mutable {
+    if (reported || !impl_->producer->Fatal()) return;
+    reported = true;
     log::Error(StrCat(name(),
                       " stops with status 1: its Kafka producer hit a fatal error and "
                       "cannot produce again; the supervisor restarts it"));
@@ -411,7 +409,8 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
   topic_thread.join();
   s.StopKafka();
   log::Info(StrCat(name(), " service stopped"));
-  return s.exit_code.load();
+  // 1 after a fatal producer error (whatever stopped the service): the supervisor restarts it.
+  return s.producer->Fatal() ? 1 : 0;
 }
 
 }  // namespace advocacy::runtime

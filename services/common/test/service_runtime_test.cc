@@ -46,6 +46,43 @@ bool WaitFor(Pred pred, std::chrono::milliseconds limit = 20s) {
   return pred();
 }
 
+// A fresh development issuer's public key in a file of this test, named after `name`.
+std::string WriteIssuerKey(const std::string& name) {
+  auto keys = auth::GenerateKeyPair();
+  EXPECT_TRUE(keys.ok()) << keys.status();
+  const std::string path =
+      ::testing::TempDir() + "/service_runtime_" + name + "_" + std::to_string(getpid()) + ".pem";
+  std::ofstream(path) << (keys.ok() ? keys->second : "");
+  return path;
+}
+
+// The settings every runtime of these tests shares: the issuer, free ports, and `redis_url`.
+std::vector<std::pair<std::string, std::string>> BaseSettings(const std::string& redis_url,
+                                                              const std::string& key_file) {
+  return {{"ADVOCACY_REDIS_URL", redis_url},
+          {"ADVOCACY_JWT_PUBLIC_KEY_FILE", key_file},
+          {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
+          {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},
+          {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"}};
+}
+
+// The same, for a runtime that never reaches a broker (127.0.0.1:1, plaintext).
+std::vector<std::pair<std::string, std::string>> OfflineSettings(const std::string& redis_url,
+                                                                 const std::string& key_file) {
+  auto vars = BaseSettings(redis_url, key_file);
+  vars.insert(vars.end(), {{"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:1"},
+                           {"ADVOCACY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"}});
+  return vars;
+}
+
+// A gRPC server serves at least one service of its own (ServerRunner::Start); one RPC will do.
+void AddProbeRpc(rpc::UnaryService& probe) {
+  probe.Add<consent::v1::CheckConsentRequest, consent::v1::CheckConsentResponse>(
+      "CheckConsent", [](const auth::Principal&, const consent::v1::CheckConsentRequest&) {
+        return consent::v1::CheckConsentResponse();
+      });
+}
+
 TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
   const std::optional<testing::RealKafka> kafka = testing::RealKafkaFromEnv();
   if (!kafka.has_value()) {
@@ -56,20 +93,12 @@ TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
   // A topic and group of their own, so runs never see each other's messages.
   const std::string suffix = kafka::NewEventId().substr(0, 8);
   const std::string topic = "advocacy.runtime-test." + suffix;
-  auto keys = auth::GenerateKeyPair();
-  ASSERT_TRUE(keys.ok());
-  const std::string key_file =
-      ::testing::TempDir() + "/service_runtime_test_" + std::to_string(getpid()) + ".pem";
-  std::ofstream(key_file) << keys->second;
+  const std::string key_file = WriteIssuerKey("test");
 
   // As the stack's admin when it is secured: the runtime creates this test's own topics.
   std::vector<std::pair<std::string, std::string>> vars = kafka->env;
-  vars.insert(vars.end(), {{"ADVOCACY_REDIS_URL", redis.url()},
-                           {"ADVOCACY_KAFKA_PARTITIONS", "1"},
-                           {"ADVOCACY_JWT_PUBLIC_KEY_FILE", key_file},
-                           {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
-                           {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},
-                           {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"},
+  for (auto& setting : BaseSettings(redis.url(), key_file)) vars.push_back(std::move(setting));
+  vars.insert(vars.end(), {{"ADVOCACY_KAFKA_PARTITIONS", "1"},
                            {"PROBE_OUTBOX_LEASE_MS", "500"},
                            {"ADVOCACY_EVENT_SOURCES", topic + "=/advocacy/probe-producer"}});
   config::EnvReader env(std::move(vars));
@@ -108,12 +137,8 @@ TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
     return absl::OkStatus();
   });
 
-  // A gRPC server serves at least one service of its own (ServerRunner::Start); one RPC will do.
   rpc::UnaryService probe(consent::v1::ConsentService::service_full_name(), rt.rpc());
-  probe.Add<consent::v1::CheckConsentRequest, consent::v1::CheckConsentResponse>(
-      "CheckConsent", [](const auth::Principal&, const consent::v1::CheckConsentRequest&) {
-        return consent::v1::CheckConsentResponse();
-      });
+  AddProbeRpc(probe);
   int exit_code = -1;
   std::thread serving([&] { exit_code = rt.Serve({&probe}, {"probe.v1.ProbeService"}); });
 
@@ -155,26 +180,13 @@ TEST(ServiceRuntime, StartsInOrderConsumesAndStopsInReverse) {
 TEST(ServiceRuntime, AFatalProducerErrorStopsTheServiceWithStatusOne) {
   testing::RedisServer redis;
   ASSERT_TRUE(redis.Start().ok());
-  auto keys = auth::GenerateKeyPair();
-  ASSERT_TRUE(keys.ok());
-  const std::string key_file =
-      ::testing::TempDir() + "/service_runtime_fatal_" + std::to_string(getpid()) + ".pem";
-  std::ofstream(key_file) << keys->second;
+  const std::string key_file = WriteIssuerKey("fatal");
   // No broker is needed: the fatal error comes from librdkafka's test hook.
-  config::EnvReader env({{"ADVOCACY_REDIS_URL", redis.url()},
-                         {"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:1"},
-                         {"ADVOCACY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"},
-                         {"ADVOCACY_JWT_PUBLIC_KEY_FILE", key_file},
-                         {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
-                         {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},
-                         {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"}});
+  config::EnvReader env(OfflineSettings(redis.url(), key_file));
   const config::RuntimeConfig cfg = config::ReadRuntimeConfig(env, "probe");
   ServiceRuntime rt(env, cfg);
   rpc::UnaryService probe(consent::v1::ConsentService::service_full_name(), rt.rpc());
-  probe.Add<consent::v1::CheckConsentRequest, consent::v1::CheckConsentResponse>(
-      "CheckConsent", [](const auth::Principal&, const consent::v1::CheckConsentRequest&) {
-        return consent::v1::CheckConsentResponse();
-      });
+  AddProbeRpc(probe);
   std::atomic<int> exit_code{-1};
   std::thread serving([&] { exit_code = rt.Serve({&probe}, {"probe.v1.ProbeService"}); });
   std::this_thread::sleep_for(1500ms);
@@ -194,21 +206,11 @@ TEST(ServiceRuntime, AFatalProducerErrorStopsTheServiceWithStatusOne) {
 // does not start, with a configuration error (status 2) that names the topic.
 TEST(ServiceRuntimeDeathTest, ConsumingATopicWithoutTrustedProducerIsAConfigurationError) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  auto keys = auth::GenerateKeyPair();
-  ASSERT_TRUE(keys.ok());
-  const std::string key_file =
-      ::testing::TempDir() + "/service_runtime_death_" + std::to_string(getpid()) + ".pem";
-  std::ofstream(key_file) << keys->second;
+  const std::string key_file = WriteIssuerKey("death");
   EXPECT_EXIT(
       {
         // Neither Redis nor Kafka is contacted before the check.
-        config::EnvReader env({{"ADVOCACY_REDIS_URL", "redis://127.0.0.1:1"},
-                               {"ADVOCACY_KAFKA_BROKERS", "127.0.0.1:1"},
-                               {"ADVOCACY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"},
-                               {"ADVOCACY_JWT_PUBLIC_KEY_FILE", key_file},
-                               {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
-                               {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},
-                               {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"}});
+        config::EnvReader env(OfflineSettings("redis://127.0.0.1:1", key_file));
         const config::RuntimeConfig cfg = config::ReadRuntimeConfig(env, "probe");
         ServiceRuntime rt(env, cfg);
         rt.Consume("probe", "advocacy.unowned.v1",
