@@ -37,6 +37,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -366,6 +367,15 @@ class Verifier final {
     content_ = v1::ContentService::NewStub(MakeChannels(o_.content_target, 1)[0]);
     auto ropts = redis::ParseUrl(o_.redis_url);
     if (!ropts.ok()) return Fail(std::string(ropts.status().message()));
+    // The Redis ACL user the bench scripts give their tools (bench/lib.sh, the admin), as the
+    // services read it: ADVOCACY_REDIS_USERNAME and ADVOCACY_REDIS_PASSWORD_FILE.
+    if (const char* user = std::getenv("ADVOCACY_REDIS_USERNAME"); user != nullptr && *user) {
+      ropts->username = user;
+      const char* file = std::getenv("ADVOCACY_REDIS_PASSWORD_FILE");
+      std::ifstream in(file != nullptr ? file : "");
+      std::getline(in, ropts->password);
+      if (ropts->password.empty()) return Fail("ADVOCACY_REDIS_PASSWORD_FILE names no password");
+    }
     redis_ = std::make_unique<redis::Pool>(*ropts, 2);
     services_ = Split(o_.views, ',');
     steady_ = std::max(1, static_cast<int>(o_.employees * (1.0 - o_.churn)));

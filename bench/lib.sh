@@ -81,17 +81,20 @@ bench_stack_up() {
     "(security ${ADVOCACY_KAFKA_SECURITY:-off}, home $ADVOCACY_HOME)"
 }
 
-# bench_kafka_tools_env: exports the admin's Kafka settings (deploy/local/lib.sh, adv_kafka_env),
-# so the bench tools this script runs (kafka_latency, propagation_bench, fault_check, ...) reach
-# the broker; each service gets its own principal from bench_start instead.
+# bench_kafka_tools_env: exports the admin's Kafka settings (deploy/local/lib.sh, adv_kafka_env)
+# and Redis user (adv_redis_env), so the bench tools this script runs (kafka_latency,
+# propagation_bench, fault_check, ...) reach the broker and Redis; each service gets its own
+# principal and Redis user from bench_start instead.
 bench_kafka_tools_env() {
   local kv
   while IFS= read -r kv; do export "${kv?}"; done < <(adv_kafka_env admin)
+  # And Redis's admin user for the tools that read the services' keys (fault_check).
+  while IFS= read -r kv; do export "${kv?}"; done < <(adv_redis_env admin)
 }
 
 # bench_ports N: N free loopback ports (not the stack's), space-separated.
 bench_ports() {
-  adv_free_ports "$1" "$ADVOCACY_REDIS_PORT" "$ADVOCACY_KAFKA_PORT" \
+  adv_free_ports "$1" "$ADVOCACY_REDIS_PORT" "${ADVOCACY_REDIS_TLS_PORT:-}" "$ADVOCACY_KAFKA_PORT" \
     "${ADVOCACY_KAFKA_CONTROLLER_PORT:-}" | paste -sd' '
 }
 
@@ -124,7 +127,8 @@ bench_start() {
   local name="$1" logf="$2" bin="$3"
   shift 3
   local -a envs
-  mapfile -t envs < <(bench_common_env; adv_kafka_env "$(bench_principal "$name")")
+  mapfile -t envs < <(bench_common_env; adv_kafka_env "$(bench_principal "$name")"
+    adv_redis_env "$(bench_principal "$name")")
   env "${envs[@]}" "$@" "$bin" </dev/null >"$logf" 2>&1 &
   BENCH_PIDS+=($!)
   BENCH_NAMES+=("$name")

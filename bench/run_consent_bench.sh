@@ -176,7 +176,7 @@ service_env=(
   ADVOCACY_JWT_AUDIENCE=advocacy
   ADVOCACY_LOG_LEVEL=warning
 )
-mapfile -t -O "${#service_env[@]}" service_env < <(adv_kafka_env consent)
+mapfile -t -O "${#service_env[@]}" service_env < <(adv_kafka_env consent; adv_redis_env consent)
 [[ -n "$GRPC_MAX_THREADS" ]] && service_env+=(ADVOCACY_GRPC_MAX_THREADS="$GRPC_MAX_THREADS")
 [[ -n "$REDIS_POOL_SIZE" ]] && service_env+=(ADVOCACY_REDIS_POOL_SIZE="$REDIS_POOL_SIZE")
 env "${service_env[@]}" CONSENT_PROPAGATION_SERVICES=none "$CONSENT_BIN" </dev/null >"$CONSENT_LOG" 2>&1 &
@@ -207,7 +207,7 @@ redis_rps() {
 rescale() { awk -v r="$1" -v d="$DURATION" 'BEGIN{n = r * d; if (n < 20000) n = 20000; printf "%d", n}'; }
 calibrate() { # EXTRA_ARGS...: prints the request count for DURATION seconds
   local out="$RUN_DIR/calibrate.txt" rps
-  redis-benchmark -h 127.0.0.1 -p "$ADVOCACY_REDIS_PORT" -t get -c "$CONCURRENCY" "$@" -q \
+  adv_redis_benchmark -t get -c "$CONCURRENCY" "$@" -q \
     >"$out" 2>&1 || die "redis-benchmark failed: $(cat "$out")"
   rps="$(redis_rps "$out")"
   [[ -n "$rps" ]] || die "cannot parse redis-benchmark output: $(cat "$out")"
@@ -235,9 +235,9 @@ run_consent() { # NAME OUTFILE ARGS...
 for ((r = 1; r <= ROUNDS; r++)); do
   d="$RUN_DIR/round$r"
   mkdir -p "$d"
-  redis-benchmark -h 127.0.0.1 -p "$ADVOCACY_REDIS_PORT" -t get -c "$CONCURRENCY" \
+  adv_redis_benchmark -t get -c "$CONCURRENCY" \
     -n "$REDIS_N_PLAIN" -q >"$d/redis_get.txt" 2>&1 || die "redis-benchmark failed: $(cat "$d/redis_get.txt")"
-  redis-benchmark -h 127.0.0.1 -p "$ADVOCACY_REDIS_PORT" -t get -c "$CONCURRENCY" -P "$PIPELINE" \
+  adv_redis_benchmark -t get -c "$CONCURRENCY" -P "$PIPELINE" \
     -n "$REDIS_N_PIPE" -q >"$d/redis_get_pipe.txt" 2>&1 ||
     die "redis-benchmark -P failed: $(cat "$d/redis_get_pipe.txt")"
   run_consent check "$d/check.txt" "$BENCH_BIN" --mode check --target "$TARGET" "${bench_common[@]}" \

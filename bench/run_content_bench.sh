@@ -183,8 +183,8 @@ common_env=(
   ADVOCACY_JWT_AUDIENCE=advocacy
   ADVOCACY_LOG_LEVEL=warning
 )
-mapfile -t consent_kafka < <(adv_kafka_env consent)
-mapfile -t content_kafka < <(adv_kafka_env content)
+mapfile -t consent_kafka < <(adv_kafka_env consent; adv_redis_env consent)
+mapfile -t content_kafka < <(adv_kafka_env content; adv_redis_env content)
 env "${common_env[@]}" "${consent_kafka[@]}" ADVOCACY_GRPC_LISTEN="$CONSENT_TARGET" \
   ADVOCACY_METRICS_LISTEN="127.0.0.1:$C_METRICS" CONSENT_OUTBOX_LEASE_MS=1000 CONSENT_PROPAGATION_SERVICES=content \
   "$CONSENT_BIN" </dev/null >"$CONSENT_LOG" 2>&1 &
@@ -233,7 +233,7 @@ redis_rps() {
 # round to about DURATION seconds, and every round resizes the next.
 rescale() { awk -v r="$1" -v d="$DURATION" 'BEGIN{n = r * d; if (n < 20000) n = 20000; printf "%d", n}'; }
 out="$RUN_DIR/calibrate.txt"
-redis-benchmark -h 127.0.0.1 -p "$ADVOCACY_REDIS_PORT" -t get -c "$CONCURRENCY" -n 20000 -q \
+adv_redis_benchmark -t get -c "$CONCURRENCY" -n 20000 -q \
   >"$out" 2>&1 || die "redis-benchmark failed: $(cat "$out")"
 [[ -n "$(redis_rps "$out")" ]] || die "cannot parse redis-benchmark output: $(cat "$out")"
 REDIS_N="$(rescale "$(redis_rps "$out")")"
@@ -258,7 +258,7 @@ SLOT=0
 for ((r = 1; r <= ROUNDS; r++)); do
   d="$RUN_DIR/round$r"
   mkdir -p "$d"
-  redis-benchmark -h 127.0.0.1 -p "$ADVOCACY_REDIS_PORT" -t get -c "$CONCURRENCY" \
+  adv_redis_benchmark -t get -c "$CONCURRENCY" \
     -n "$REDIS_N" -q >"$d/redis_get.txt" 2>&1 || die "redis-benchmark failed: $(cat "$d/redis_get.txt")"
   run_load feed "$d/feed.txt" "$BENCH_BIN" --mode feed --target "$TARGET" "${bench_common[@]}" \
     "${load_common[@]}"

@@ -19,6 +19,8 @@ APT_PACKAGES=(
   libboost-dev
   # local stack
   redis-server redis-tools kcat prometheus
+  # TLS in front of Redis (Debian 12's hiredis 0.14 has no TLS): stack.sh's server and client proxies
+  stunnel4
   # tooling
   clang-format clang-tidy lua-check openssl maven default-jdk-headless nodejs npm
   python3 curl ca-certificates procps iproute2

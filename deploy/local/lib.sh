@@ -186,3 +186,41 @@ adv_kcat() {
     kcat "$@"
   fi
 }
+
+# ------------------------------------------------------------------- redis --
+# adv_redis_env USER: the Redis variables (VAR=VALUE, one a line) with which a process talks to the
+# stack's Redis as USER (consent, content, courses, notifications, admin): its ACL user name and
+# password file when the stack runs with ACLs (the default of stack.sh), nothing when it runs with
+# ADVOCACY_REDIS_ACL=off. ADVOCACY_REDIS_URL (the endpoint; with TLS on, the local TLS client
+# proxy) comes from stack.env. Needs stack.env loaded. Every service runs as itself; scripts and
+# tools that play no service use the admin.
+adv_redis_env() {
+  [[ "${ADVOCACY_REDIS_ACL:-off}" == on ]] || return 0
+  [[ -n "${ADVOCACY_REDIS_CREDENTIALS_DIR:-}" && -s "$ADVOCACY_REDIS_CREDENTIALS_DIR/$1.password" ]] ||
+    adv_die "no Redis password for '$1' in '${ADVOCACY_REDIS_CREDENTIALS_DIR:-}'; is stack.env loaded and the stack up?"
+  printf '%s\n' "ADVOCACY_REDIS_USERNAME=$1" \
+    "ADVOCACY_REDIS_PASSWORD_FILE=$ADVOCACY_REDIS_CREDENTIALS_DIR/$1.password"
+}
+
+# adv_redis_cli ARGS...: redis-cli against the stack's Redis endpoint as the admin (the password
+# through REDISCLI_AUTH, never on the command line). The caller gives no -h/-p.
+adv_redis_cli() {
+  if [[ "${ADVOCACY_REDIS_ACL:-off}" == on ]]; then
+    REDISCLI_AUTH="$(cat "$ADVOCACY_REDIS_CREDENTIALS_DIR/admin.password")" \
+      redis-cli --user admin -h 127.0.0.1 -p "$ADVOCACY_REDIS_PORT" "$@"
+  else
+    redis-cli -h 127.0.0.1 -p "$ADVOCACY_REDIS_PORT" "$@"
+  fi
+}
+
+# adv_redis_benchmark ARGS...: redis-benchmark against the stack's Redis endpoint as the admin.
+# redis-benchmark takes the password only on its command line (-a), visible to this machine's
+# users in ps for the run: local benchmarks only, never against a shared Redis.
+adv_redis_benchmark() {
+  if [[ "${ADVOCACY_REDIS_ACL:-off}" == on ]]; then
+    redis-benchmark -h 127.0.0.1 -p "$ADVOCACY_REDIS_PORT" --user admin \
+      -a "$(cat "$ADVOCACY_REDIS_CREDENTIALS_DIR/admin.password")" "$@"
+  else
+    redis-benchmark -h 127.0.0.1 -p "$ADVOCACY_REDIS_PORT" "$@"
+  fi
+}

@@ -140,7 +140,7 @@ fi
 stop_processes
 PROCESSES_STARTED=$SECONDS
 : >"$SERVICES_ENV"
-taken=("$ADVOCACY_REDIS_PORT" "$ADVOCACY_KAFKA_PORT" "$ADVOCACY_KAFKA_CONTROLLER_PORT")
+taken=("$ADVOCACY_REDIS_PORT" "${ADVOCACY_REDIS_TLS_PORT:-}" "$ADVOCACY_KAFKA_PORT" "$ADVOCACY_KAFKA_CONTROLLER_PORT")
 # take_port: prints a free loopback port no other process of this run was given.
 take_port() {
   local port
@@ -189,11 +189,14 @@ start_service() {
     export ADVOCACY_JWT_ISSUER="$ISSUER"
     # Server reflection is off unless configured; the local stack turns it on for buf curl.
     export ADVOCACY_GRPC_REFLECTION=true
-    local assignment kafka_env
+    local assignment kafka_env redis_env
     # Each service talks to Kafka as its own principal (its client certificate), whose ACLs
-    # allow exactly its topics (deploy/k8s/base/kafka-topics/acls.conf).
+    # allow exactly its topics (deploy/k8s/base/kafka-topics/acls.conf), and to Redis as its own
+    # ACL user, which may touch only its keys (deploy/redis/acl-rules.conf).
     kafka_env="$(adv_kafka_env "$name")"
     while IFS= read -r assignment; do export "${assignment?}"; done <<<"$kafka_env"
+    redis_env="$(adv_redis_env "$name")"
+    while IFS= read -r assignment; do [[ -z "$assignment" ]] || export "${assignment?}"; done <<<"$redis_env"
     for assignment in "$@"; do export "${assignment?}"; done
     adv_rotate_log "$LOG_DIR/$name.log"
     setsid "$BUILD_DIR/services/$name/$name" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
@@ -590,6 +593,6 @@ adv_log "  notifications gRPC  $ADVOCACY_NOTIFICATIONS_ADDR   (unsubscribe endpo
 adv_log "  metrics             $ADVOCACY_CONSENT_METRICS $ADVOCACY_COURSES_METRICS $ADVOCACY_CONTENT_METRICS $ADVOCACY_NOTIFICATIONS_METRICS"
 adv_log "  Prometheus          $PROM_URL   (targets: $PROM_URL/targets, rules and alerts: $PROM_URL/alerts)"
 adv_log "  SMTP sink           $ADVOCACY_SMTP_URL   (every accepted mail, one JSON line each: $ADVOCACY_SMTP_MAILS)"
-adv_log "  Redis $ADVOCACY_REDIS_URL, Kafka $ADVOCACY_KAFKA_BROKERS, logs in $LOG_DIR"
+adv_log "  Redis $ADVOCACY_REDIS_URL (ACL users ${ADVOCACY_REDIS_ACL:-off}, TLS ${ADVOCACY_REDIS_TLS:-off}), Kafka $ADVOCACY_KAFKA_BROKERS, logs in $LOG_DIR"
 adv_log "  environment for advocacyctl and buf curl: source $SERVICES_ENV"
 adv_log "status: deploy/local/run.sh status; stop everything with: deploy/local/run.sh stop"

@@ -20,6 +20,8 @@ usage: deploy/local/stack.sh COMMAND
   kafka start|stop|kill|restart
                       one service, for fault-injection tests: kill = SIGKILL,
                       start/restart reuse the ports and data of the last run
+                      (redis: the redis-server process only; its TLS proxies
+                      stay up, as a sidecar outlives a Redis failover)
 
 environment:
   ADVOCACY_HOME                      run-time root (default <repo>/.local)
@@ -31,6 +33,17 @@ environment:
                                      ACLs of deploy/k8s/base/kafka-topics/acls.conf;
                                      off = plaintext, no authentication (for
                                      comparisons). Remembered until reset
+  ADVOCACY_REDIS_ACL                 on|off (default on): on = one Redis ACL user per
+                                     service (its own keys, the commands it needs)
+                                     and an admin; the default user is off; random
+                                     passwords in files under $ADVOCACY_HOME/redis-auth.
+                                     off = no authentication. Remembered until reset
+  ADVOCACY_REDIS_TLS                 on|off (default on): on = redis-server listens on a
+                                     unix socket only, behind a stunnel TLS server
+                                     (client certificates of the local CA), and the
+                                     services connect to a local stunnel client at
+                                     ADVOCACY_REDIS_URL; off = redis-server on
+                                     ADVOCACY_REDIS_URL itself. Remembered until reset
   ADVOCACY_KAFKA_PARTITIONS          partitions of the topics created at the first
                                      start (default 6, as the services)
   ADVOCACY_KAFKA_HEAP_OPTS           default "-Xms256m -Xmx768m"
@@ -43,6 +56,28 @@ LOG_DIR="$ADVOCACY_HOME/logs"
 REDIS_DIR="$ADVOCACY_HOME/redis"
 REDIS_LOG="$LOG_DIR/redis.log"
 REDIS_PIDFILE="$RUN_DIR/redis.pid"
+# Redis security. ACLs (ADVOCACY_REDIS_ACL=on): one user per service, an admin for scripts and
+# tests, the default user off; the passwords are random per stack (new after a reset), one file a
+# user (0600) in $REDIS_AUTH_DIR, and redis-server reads only their SHA-256 from the ACL file.
+# TLS (ADVOCACY_REDIS_TLS=on): Debian 12's hiredis 0.14 has no TLS, so stunnel4 carries it:
+# redis-server listens on a unix socket only (0700 directory), a stunnel TLS server in front of
+# it takes clients with a certificate of the stack's CA (the Kafka CA under $KAFKA_TLS_DIR, one
+# CA for the stack) on 127.0.0.1:$REDIS_TLS_PORT, and a local stunnel client (a pod's sidecar in
+# Kubernetes) gives the services a plain endpoint on 127.0.0.1:$REDIS_PORT that it carries over
+# TLS, checking the server's certificate.
+REDIS_AUTH_DIR="$ADVOCACY_HOME/redis-auth"
+REDIS_ACL_FILE="$REDIS_AUTH_DIR/users.acl"
+REDIS_TLS_DIR="$ADVOCACY_HOME/redis-tls"
+REDIS_SOCKET_DIR="$RUN_DIR/redis-socket"
+REDIS_SOCKET="$REDIS_SOCKET_DIR/redis.sock"
+REDIS_PROXY_SERVER_CONF="$REDIS_TLS_DIR/stunnel-server.conf"
+REDIS_PROXY_CLIENT_CONF="$REDIS_TLS_DIR/stunnel-client.conf"
+REDIS_PROXY_SERVER_PIDFILE="$RUN_DIR/redis-tls-server.pid"
+REDIS_PROXY_CLIENT_PIDFILE="$RUN_DIR/redis-tls-client.pid"
+REDIS_PROXY_SERVER_LOG="$LOG_DIR/redis-tls-server.log"
+REDIS_PROXY_CLIENT_LOG="$LOG_DIR/redis-tls-client.log"
+REDIS_ADMIN_USER=admin
+REDIS_SERVICE_USERS=(consent content courses notifications)
 KAFKA_BASE="$ADVOCACY_HOME/kafka"
 KAFKA_LIB="$KAFKA_BASE/lib"
 KAFKA_DIR="$KAFKA_BASE/data"
@@ -110,11 +145,37 @@ case "$KAFKA_SECURITY" in
   *) adv_die "ADVOCACY_KAFKA_SECURITY must be 'on' or 'off', not '$KAFKA_SECURITY'" ;;
 esac
 KAFKA_PARTITIONS="${ADVOCACY_KAFKA_PARTITIONS:-6}"
+REDIS_TLS_PORT="$(env_get ADVOCACY_REDIS_TLS_PORT)"
+REDIS_ACL="${ADVOCACY_REDIS_ACL:-$(env_get ADVOCACY_REDIS_ACL)}"
+REDIS_ACL="${REDIS_ACL:-on}"
+REDIS_TLS="${ADVOCACY_REDIS_TLS:-$(env_get ADVOCACY_REDIS_TLS)}"
+REDIS_TLS="${REDIS_TLS:-on}"
+case "$REDIS_ACL" in
+  on | off) ;;
+  *) adv_die "ADVOCACY_REDIS_ACL must be 'on' or 'off', not '$REDIS_ACL'" ;;
+esac
+case "$REDIS_TLS" in
+  on | off) ;;
+  *) adv_die "ADVOCACY_REDIS_TLS must be 'on' or 'off', not '$REDIS_TLS'" ;;
+esac
 
 redis_pid() {
   local pid
   pid="$(cat "$REDIS_PIDFILE" 2>/dev/null || true)"
   if adv_pid_matches "$pid" "redis-server"; then
+    printf '%s\n' "$pid"
+  fi
+}
+
+# redis_proxy_pid server|client: the pid of that stunnel, empty when it does not run.
+redis_proxy_pid() {
+  local pidfile="$REDIS_PROXY_SERVER_PIDFILE" conf="$REDIS_PROXY_SERVER_CONF" pid
+  if [[ "$1" == client ]]; then
+    pidfile="$REDIS_PROXY_CLIENT_PIDFILE"
+    conf="$REDIS_PROXY_CLIENT_CONF"
+  fi
+  pid="$(cat "$pidfile" 2>/dev/null || true)"
+  if adv_pid_matches "$pid" "stunnel4 $conf"; then
     printf '%s\n' "$pid"
   fi
 }
@@ -141,6 +202,33 @@ write_env() {
     echo "ADVOCACY_REDIS_PID=$rpid"
     echo "ADVOCACY_REDIS_DIR=$(printf '%q' "$REDIS_DIR")"
     echo "ADVOCACY_REDIS_LOG=$(printf '%q' "$REDIS_LOG")"
+    echo "# Redis security: file paths only, never a secret. A client picks its ACL user:"
+    echo "# ADVOCACY_REDIS_USERNAME=<name> and" \
+      "ADVOCACY_REDIS_PASSWORD_FILE=\$ADVOCACY_REDIS_CREDENTIALS_DIR/<name>.password (consent," \
+      "content, courses, notifications, admin). With TLS on, ADVOCACY_REDIS_URL is the local TLS" \
+      "client proxy; redis-server itself listens on ADVOCACY_REDIS_SOCKET only."
+    echo "ADVOCACY_REDIS_ACL=$REDIS_ACL"
+    echo "ADVOCACY_REDIS_TLS=$REDIS_TLS"
+    if [[ "$REDIS_ACL" == on ]]; then
+      echo "ADVOCACY_REDIS_CREDENTIALS_DIR=$(printf '%q' "$REDIS_AUTH_DIR")"
+    else
+      echo "ADVOCACY_REDIS_CREDENTIALS_DIR="
+    fi
+    if [[ "$REDIS_TLS" == on ]]; then
+      echo "ADVOCACY_REDIS_TLS_PORT=$REDIS_TLS_PORT"
+      echo "ADVOCACY_REDIS_SOCKET=$(printf '%q' "$REDIS_SOCKET")"
+      echo "ADVOCACY_REDIS_TLS_DIR=$(printf '%q' "$REDIS_TLS_DIR")"
+      echo "ADVOCACY_REDIS_TLS_CA_FILE=$(printf '%q' "$KAFKA_TLS_DIR/ca.pem")"
+      echo "ADVOCACY_REDIS_TLS_SERVER_PID=$(redis_proxy_pid server)"
+      echo "ADVOCACY_REDIS_TLS_CLIENT_PID=$(redis_proxy_pid client)"
+    else
+      echo "ADVOCACY_REDIS_TLS_PORT="
+      echo "ADVOCACY_REDIS_SOCKET="
+      echo "ADVOCACY_REDIS_TLS_DIR="
+      echo "ADVOCACY_REDIS_TLS_CA_FILE="
+      echo "ADVOCACY_REDIS_TLS_SERVER_PID="
+      echo "ADVOCACY_REDIS_TLS_CLIENT_PID="
+    fi
     echo "ADVOCACY_KAFKA_BROKERS=${KAFKA_PORT:+127.0.0.1:$KAFKA_PORT}"
     echo "ADVOCACY_KAFKA_PORT=$KAFKA_PORT"
     echo "ADVOCACY_KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT"
@@ -167,7 +255,10 @@ write_env() {
       echo "ADVOCACY_KAFKA_ADMIN_KCAT_CONFIG="
     fi
     echo "export ADVOCACY_HOME ADVOCACY_REDIS_URL ADVOCACY_REDIS_PORT ADVOCACY_REDIS_PID" \
-      "ADVOCACY_REDIS_DIR ADVOCACY_REDIS_LOG ADVOCACY_KAFKA_BROKERS ADVOCACY_KAFKA_PORT" \
+      "ADVOCACY_REDIS_DIR ADVOCACY_REDIS_LOG ADVOCACY_REDIS_ACL ADVOCACY_REDIS_TLS" \
+      "ADVOCACY_REDIS_CREDENTIALS_DIR ADVOCACY_REDIS_TLS_PORT ADVOCACY_REDIS_SOCKET" \
+      "ADVOCACY_REDIS_TLS_DIR ADVOCACY_REDIS_TLS_CA_FILE ADVOCACY_REDIS_TLS_SERVER_PID" \
+      "ADVOCACY_REDIS_TLS_CLIENT_PID ADVOCACY_KAFKA_BROKERS ADVOCACY_KAFKA_PORT" \
       "ADVOCACY_KAFKA_CONTROLLER_PORT ADVOCACY_KAFKA_PID ADVOCACY_KAFKA_DIR ADVOCACY_KAFKA_LOG" \
       "ADVOCACY_KAFKA_AUTO_CREATE_TOPICS ADVOCACY_KAFKA_SECURITY ADVOCACY_KAFKA_SECURITY_PROTOCOL" \
       "ADVOCACY_KAFKA_SSL_CA_FILE ADVOCACY_KAFKA_CREDENTIALS_DIR" \
@@ -238,43 +329,229 @@ choose_ports() {
     adv_warn "$name's recorded port(s)$busy are taken by another program; picking new ones"
   fi
   # Never hand out a port the other server has recorded.
-  adv_free_ports "$count" $REDIS_PORT $KAFKA_PORT $KAFKA_CONTROLLER_PORT
+  adv_free_ports "$count" $REDIS_PORT $REDIS_TLS_PORT $KAFKA_PORT $KAFKA_CONTROLLER_PORT
 }
 
 # ------------------------------------------------------------------ redis --
+REDIS_ACL_RULES="$ADVOCACY_REPO/deploy/redis/acl-rules.conf"
+
+# redis_cli_admin WHERE ARGS...: redis-cli as the admin (when ACLs are on; the password through
+# REDISCLI_AUTH, never on the command line) to redis-server itself (WHERE=server: its unix socket
+# with TLS on) or to the address the services use (WHERE=endpoint: through both TLS proxies).
+redis_cli_admin() {
+  local where="$1"
+  shift
+  local -a to=(-h 127.0.0.1 -p "$REDIS_PORT")
+  [[ "$where" == server && "$REDIS_TLS" == on ]] && to=(-s "$REDIS_SOCKET")
+  if [[ "$REDIS_ACL" == on ]]; then
+    REDISCLI_AUTH="$(cat "$REDIS_AUTH_DIR/$REDIS_ADMIN_USER.password")" \
+      timeout 5 redis-cli --user "$REDIS_ADMIN_USER" "${to[@]}" "$@"
+  else
+    timeout 5 redis-cli "${to[@]}" "$@"
+  fi
+}
+
 redis_ping() {
-  [[ "$(timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]
+  [[ "$(redis_cli_admin server ping 2>/dev/null)" == "PONG" ]]
+}
+
+# redis_endpoint_ping: PONG through the path the services take (with TLS on: the client proxy,
+# TLS, the server proxy, the socket).
+redis_endpoint_ping() {
+  [[ "$(redis_cli_admin endpoint ping 2>/dev/null)" == "PONG" ]]
 }
 
 redis_prereqs() {
   command -v redis-server >/dev/null || adv_die "redis-server not found; run deploy/local/install.sh"
   command -v redis-cli >/dev/null || adv_die "redis-cli not found; run deploy/local/install.sh"
+  if [[ "$REDIS_TLS" == on ]]; then
+    command -v stunnel4 >/dev/null ||
+      adv_die "stunnel4 not found (TLS to Redis); run deploy/local/install.sh, or set ADVOCACY_REDIS_TLS=off"
+  fi
+  if [[ "$REDIS_TLS" == on || "$REDIS_ACL" == on ]]; then
+    command -v openssl >/dev/null || adv_die "openssl not found; run deploy/local/install.sh"
+  fi
 }
 
+# redis_acl: a random password per user (kept until reset) and redis-server's ACL file (0600):
+# every line of deploy/redis/acl-rules.conf, "default" as it is there (off, no password), the
+# others with "on #<sha256>".
+redis_acl() {
+  local d="$REDIS_AUTH_DIR" user rules tmp
+  mkdir -p "$d"
+  chmod 700 "$d"
+  tmp="$REDIS_ACL_FILE.tmp.$$"
+  (umask 077 && : >"$tmp")
+  while read -r user rules; do
+    [[ -z "$user" || "$user" == \#* ]] && continue
+    if [[ "$user" == default ]]; then
+      printf 'user default %s\n' "$rules" >>"$tmp"
+      continue
+    fi
+    if [[ ! -s "$d/$user.password" ]]; then
+      (umask 077 && openssl rand -hex 32 >"$d/$user.password") ||
+        adv_die "openssl could not create a password in $d"
+    fi
+    printf 'user %s on #%s %s\n' "$user" \
+      "$(tr -d '\n' <"$d/$user.password" | sha256sum | cut -d' ' -f1)" "$rules" >>"$tmp"
+  done <"$REDIS_ACL_RULES"
+  mv -f "$tmp" "$REDIS_ACL_FILE"
+}
+
+# redis_tls: the TLS proxies' certificates from the stack's CA (the one kafka_tls keeps in
+# $KAFKA_TLS_DIR): the server proxy's (CN=redis, for localhost and 127.0.0.1) and the client
+# proxy's (CN=redis-client); then both stunnel configurations.
+redis_tls() {
+  local d="$REDIS_TLS_DIR"
+  mkdir -p "$d" "$REDIS_SOCKET_DIR"
+  chmod 700 "$d" "$REDIS_SOCKET_DIR"
+  kafka_tls
+  kafka_issue "$d" redis redis-server serverAuth "DNS:localhost,IP:127.0.0.1"
+  kafka_issue "$d" redis-client redis-client clientAuth
+  local common
+  common="$(
+    cat <<CONF
+foreground = yes
+syslog = no
+debug = notice
+pid =
+sslVersionMin = TLSv1.2
+CAfile = $KAFKA_TLS_DIR/ca.pem
+verifyChain = yes
+socket = l:TCP_NODELAY=1
+socket = r:TCP_NODELAY=1
+TIMEOUTclose = 0
+CONF
+  )"
+  (umask 077 && cat >"$REDIS_PROXY_SERVER_CONF") <<CONF
+; Written by deploy/local/stack.sh: TLS in front of redis-server (client certificate required).
+$common
+[redis-tls-server]
+accept = 127.0.0.1:$REDIS_TLS_PORT
+connect = $REDIS_SOCKET
+cert = $d/redis-server.pem
+key = $d/redis-server.key
+requireCert = yes
+CONF
+  (umask 077 && cat >"$REDIS_PROXY_CLIENT_CONF") <<CONF
+; Written by deploy/local/stack.sh: the services' local endpoint, carried over TLS to the server
+; proxy, whose certificate must be the stack CA's and name 127.0.0.1.
+$common
+[redis-tls-client]
+client = yes
+accept = 127.0.0.1:$REDIS_PORT
+connect = 127.0.0.1:$REDIS_TLS_PORT
+checkIP = 127.0.0.1
+cert = $d/redis-client.pem
+key = $d/redis-client.key
+CONF
+}
+
+# redis_proxy_listening PORT: something listens on 127.0.0.1:PORT.
+redis_proxy_listening() { ! adv_port_free "$REDIS_PROXY_PORT"; }
+
+# redis_proxy_start server|client: starts that stunnel unless it runs; waits until it listens.
+redis_proxy_start() {
+  local which="$1" conf="$REDIS_PROXY_SERVER_CONF" pidfile="$REDIS_PROXY_SERVER_PIDFILE"
+  local log="$REDIS_PROXY_SERVER_LOG" pid
+  REDIS_PROXY_PORT="$REDIS_TLS_PORT"
+  if [[ "$which" == client ]]; then
+    conf="$REDIS_PROXY_CLIENT_CONF"
+    pidfile="$REDIS_PROXY_CLIENT_PIDFILE"
+    log="$REDIS_PROXY_CLIENT_LOG"
+    REDIS_PROXY_PORT="$REDIS_PORT"
+  fi
+  [[ -n "$(redis_proxy_pid "$which")" ]] && return 0
+  adv_rotate_log "$log"
+  setsid stunnel4 "$conf" </dev/null >>"$log" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$pidfile"
+  wait_ready "redis TLS $which proxy" "$pid" "stunnel4 $conf" "$pidfile" 10 redis_proxy_listening "$log"
+}
+
+# redis_proxy_stop: stops both TLS proxies (by `down` and `reset` only).
+redis_proxy_stop() {
+  local pid
+  pid="$(redis_proxy_pid client)"
+  [[ -z "$pid" ]] || adv_stop_pid "$pid" "redis TLS client proxy" 5
+  pid="$(redis_proxy_pid server)"
+  [[ -z "$pid" ]] || adv_stop_pid "$pid" "redis TLS server proxy" 5
+  rm -f "$REDIS_PROXY_CLIENT_PIDFILE" "$REDIS_PROXY_SERVER_PIDFILE"
+  write_env
+}
+
+# redis_start STRICT: redis-server, and with TLS on both proxies; ready once PING answers through
+# the services' endpoint.
 redis_start() {
   local strict="$1" pid
   pid="$(redis_pid)"
   if [[ -n "$pid" ]]; then
-    adv_log "redis: already running (pid $pid) on 127.0.0.1:$REDIS_PORT"
-    return 0
+    adv_log "redis: already running (pid $pid)"
+  else
+    redis_server_start "$strict"
+    pid="$(redis_pid)"
   fi
+  [[ "$REDIS_TLS" == on ]] || return 0
+  redis_proxy_start server
+  redis_proxy_start client
+  write_env
+  wait_ready "redis (through its TLS proxies)" "$pid" redis-server "$REDIS_PIDFILE" \
+    "$REDIS_START_TIMEOUT" redis_endpoint_ping "$REDIS_PROXY_CLIENT_LOG" "$REDIS_PROXY_SERVER_LOG" "$REDIS_LOG"
+  adv_log "redis: services' endpoint 127.0.0.1:$REDIS_PORT (TLS client proxy) -> TLS 127.0.0.1:$REDIS_TLS_PORT (server proxy) -> $REDIS_SOCKET"
+}
+
+# redis_choose_ports STRICT: REDIS_PORT (the services' endpoint) and, with TLS on, REDIS_TLS_PORT.
+# Ports our own running proxies hold (a redis-only restart) are kept as they are.
+redis_choose_ports() {
+  local strict="$1" ports
+  if [[ "$REDIS_TLS" == off ]]; then
+    REDIS_PORT="$(choose_ports redis "$strict" 1 $REDIS_PORT)"
+    REDIS_TLS_PORT=""
+  elif [[ -z "$(redis_proxy_pid client)" && -z "$(redis_proxy_pid server)" ]]; then
+    ports="$(choose_ports redis "$strict" 2 $REDIS_PORT $REDIS_TLS_PORT)"
+    REDIS_PORT="$(sed -n 1p <<<"$ports")"
+    REDIS_TLS_PORT="$(sed -n 2p <<<"$ports")"
+  elif [[ -z "$(redis_proxy_pid client)" || -z "$(redis_proxy_pid server)" ]]; then
+    redis_proxy_stop # half of them: start both again on the recorded ports
+  fi
+}
+
+# redis_server_start STRICT: redis-server itself. With TLS on it listens on a unix socket only;
+# with ACLs on it reads its users from the ACL file.
+redis_server_start() {
+  local strict="$1" pid
   redis_prereqs
-  REDIS_PORT="$(choose_ports redis "$strict" 1 $REDIS_PORT)"
+  redis_choose_ports "$strict"
   mkdir -p "$REDIS_DIR"
+  local -a listen=(--bind 127.0.0.1 --port "$REDIS_PORT")
+  if [[ "$REDIS_TLS" == on ]]; then
+    redis_tls
+    rm -f "$REDIS_SOCKET"
+    listen=(--port 0 --unixsocket "$REDIS_SOCKET" --unixsocketperm 700)
+  fi
+  local -a acl=()
+  if [[ "$REDIS_ACL" == on ]]; then
+    redis_acl
+    acl=(--aclfile "$REDIS_ACL_FILE")
+  fi
   adv_rotate_log "$REDIS_LOG"
-  setsid redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" \
+  setsid redis-server "${listen[@]}" "${acl[@]}" --dir "$REDIS_DIR" \
     --appendonly yes --appendfsync "${ADVOCACY_REDIS_APPENDFSYNC:-always}" --save "" --daemonize no \
     --logfile "" </dev/null >>"$REDIS_LOG" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$REDIS_PIDFILE"
   write_env
   wait_ready redis "$pid" redis-server "$REDIS_PIDFILE" "$REDIS_START_TIMEOUT" redis_ping "$REDIS_LOG"
-  adv_log "redis: ready on 127.0.0.1:$REDIS_PORT (pid $pid, data $REDIS_DIR, log $REDIS_LOG)"
+  local where="127.0.0.1:$REDIS_PORT"
+  [[ "$REDIS_TLS" == on ]] && where="$REDIS_SOCKET"
+  adv_log "redis: ready on $where (pid $pid, ACL $REDIS_ACL, TLS $REDIS_TLS, data $REDIS_DIR, log $REDIS_LOG)"
 }
 
 # redis_stop SIGNAL: TERM lets Redis flush its AOF; KILL simulates a crash
 # (with the default appendfsync always, an acknowledged write survives even that;
 # ADVOCACY_REDIS_APPENDFSYNC=everysec trades up to a second of writes for speed).
+# The TLS proxies stay up (`down` stops them): clients see Redis gone behind a live proxy, as
+# behind a sidecar.
 redis_stop() {
   local signal="$1" pid
   pid="$(redis_pid)"
@@ -622,10 +899,10 @@ status() {
   if [[ -z "$pid" ]]; then
     echo "redis: stopped${REDIS_PORT:+ (last port $REDIS_PORT)}; data $REDIS_DIR"
     ok=1
-  elif redis_ping; then
-    echo "redis: running, pid $pid, redis://127.0.0.1:$REDIS_PORT, data $REDIS_DIR, log $REDIS_LOG"
+  elif redis_endpoint_ping; then
+    echo "redis: running, pid $pid, redis://127.0.0.1:$REDIS_PORT, ACL $REDIS_ACL, TLS $REDIS_TLS${REDIS_TLS_PORT:+ (proxy :$REDIS_TLS_PORT)}, data $REDIS_DIR, log $REDIS_LOG"
   else
-    echo "redis: pid $pid alive but not answering PING on 127.0.0.1:$REDIS_PORT; see $REDIS_LOG"
+    echo "redis: pid $pid alive but not answering PING on 127.0.0.1:$REDIS_PORT; see $REDIS_LOG${REDIS_TLS_PORT:+, $REDIS_PROXY_CLIENT_LOG, $REDIS_PROXY_SERVER_LOG}"
     ok=1
   fi
   pid="$(kafka_pid)"
@@ -674,13 +951,17 @@ case "${1:-}" in
   down)
     kafka_stop TERM
     redis_stop TERM
+    redis_proxy_stop
     ;;
   reset)
     kafka_stop TERM
     redis_stop TERM
-    # The local CA and broker certificate ($KAFKA_TLS_DIR) stay; the principals' keys go.
-    rm -rf "$REDIS_DIR" "$KAFKA_DIR" "$KAFKA_CONFIG" "$KAFKA_CREDENTIALS_DIR" "$ADVOCACY_STACK_ENV"
-    adv_log "deleted Redis and Kafka data, the Kafka client keys and $ADVOCACY_STACK_ENV"
+    redis_proxy_stop
+    # The local CA and broker certificate ($KAFKA_TLS_DIR) stay; the principals' keys, the Redis
+    # passwords and the Redis proxies' keys go.
+    rm -rf "$REDIS_DIR" "$REDIS_AUTH_DIR" "$REDIS_TLS_DIR" "$REDIS_SOCKET_DIR" "$KAFKA_DIR" \
+      "$KAFKA_CONFIG" "$KAFKA_CREDENTIALS_DIR" "$ADVOCACY_STACK_ENV"
+    adv_log "deleted Redis and Kafka data, the Redis passwords, the Redis and Kafka client keys and $ADVOCACY_STACK_ENV"
     ;;
   status) status ;;
   redis | kafka) service_cmd "$1" "${2:-}" ;;

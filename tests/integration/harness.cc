@@ -80,6 +80,36 @@ kafka::ClientSecurity KafkaSecurity(const std::string& principal) {
           .key_file = env["ADVOCACY_KAFKA_SSL_KEY_FILE"]};
 }
 
+std::map<std::string, std::string> RedisEnv(const std::string& user) {
+  const char* acl = std::getenv("ADVOCACY_REDIS_ACL");
+  if (acl == nullptr || std::string(acl) != "on") return {};
+  return {{"ADVOCACY_REDIS_USERNAME", user},
+          {"ADVOCACY_REDIS_PASSWORD_FILE",
+           Env("ADVOCACY_REDIS_CREDENTIALS_DIR") + "/" + user + ".password"}};
+}
+
+redis::Options RedisOptions(const std::string& user, const std::string& url) {
+  auto options = redis::ParseUrl(url.empty() ? Env("ADVOCACY_REDIS_URL") : url);
+  if (!options.ok()) {
+    std::fprintf(stderr, "the Redis URL of the stack is invalid: %s\n",
+                 std::string(options.status().message()).c_str());
+    std::abort();
+  }
+  std::map<std::string, std::string> env = RedisEnv(user);
+  if (env.empty()) return *options;
+  std::ifstream in(env["ADVOCACY_REDIS_PASSWORD_FILE"]);
+  std::string password;
+  std::getline(in, password);
+  if (password.empty()) {
+    std::fprintf(stderr, "no Redis password for %s in %s\n", user.c_str(),
+                 env["ADVOCACY_REDIS_PASSWORD_FILE"].c_str());
+    std::abort();
+  }
+  options->username = user;
+  options->password = password;
+  return *options;
+}
+
 void Stack(const std::string& args) {
   const std::string cmd =
       advocacy::StrCat("bash '", ADVOCACY_SOURCE_DIR, "/deploy/local/stack.sh' ", args);
@@ -158,6 +188,9 @@ ServiceProcess::ServiceProcess(std::string binary, std::map<std::string, std::st
   env_["ADVOCACY_METRICS_LISTEN"] = "127.0.0.1:" + std::to_string(metrics_port_);
   if (env_.count("ADVOCACY_KAFKA_SECURITY_PROTOCOL") == 0) {
     env_.merge(KafkaEnv(std::filesystem::path(binary_).filename().string()));
+  }
+  if (env_.count("ADVOCACY_REDIS_USERNAME") == 0) {
+    env_.merge(RedisEnv(std::filesystem::path(binary_).filename().string()));
   }
   char path[] = "/tmp/advocacy-it-service-XXXXXX.log";
   const int fd = mkstemps(path, 4);

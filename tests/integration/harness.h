@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
 #include "advocacy/common/kafka.h"
+#include "advocacy/common/redis_client.h"
 
 namespace advocacy::it {
 
@@ -38,6 +39,19 @@ kafka::ClientSecurity KafkaSecurity(const std::string& principal);
 // The same as the environment variables of a service process (ADVOCACY_KAFKA_SECURITY_PROTOCOL,
 // ADVOCACY_KAFKA_SSL_*).
 std::map<std::string, std::string> KafkaEnv(const std::string& principal);
+
+// How a client of the tests talks to the stack's Redis as `user` (consent, content, courses,
+// notifications, admin): with ADVOCACY_REDIS_ACL=on (the default of deploy/local/stack.sh) as that
+// ACL user, its password read from $ADVOCACY_REDIS_CREDENTIALS_DIR/<user>.password; without a user
+// when the stack runs with ADVOCACY_REDIS_ACL=off. The address is ADVOCACY_REDIS_URL (with TLS on,
+// the stack's local TLS client proxy). The admin may do anything: tests read and write as it
+// wherever they play no particular service.
+// The variables of a service process (ADVOCACY_REDIS_USERNAME, ADVOCACY_REDIS_PASSWORD_FILE);
+// empty without ACLs.
+std::map<std::string, std::string> RedisEnv(const std::string& user);
+// Connection options for `user` on ADVOCACY_REDIS_URL, or on `url` when given (another database
+// of the same server, say).
+redis::Options RedisOptions(const std::string& user, const std::string& url = "");
 
 // Runs deploy/local/stack.sh with the given arguments ("kafka stop", "redis restart", ...).
 void Stack(const std::string& args);
@@ -65,8 +79,9 @@ class Keys {
 };
 
 // One service process. Start() waits until the gRPC health service answers SERVING. Unless `env`
-// sets ADVOCACY_KAFKA_SECURITY_PROTOCOL, the process gets KafkaEnv(<binary's file name>): each
-// service runs as its own Kafka principal, as in production.
+// sets ADVOCACY_KAFKA_SECURITY_PROTOCOL, the process gets KafkaEnv(<binary's file name>), and
+// unless it sets ADVOCACY_REDIS_USERNAME, RedisEnv(<binary's file name>): each service runs as its
+// own Kafka principal and its own Redis user, as in production.
 class ServiceProcess {
  public:
   ServiceProcess(std::string binary, std::map<std::string, std::string> env);

@@ -224,6 +224,19 @@ def parse_exposition(text):
     return series
 
 
+def redis_env(user):
+    """The Redis variables with which a service runs as its own ACL user (deploy/local/stack.sh,
+    ADVOCACY_REDIS_ACL=on, deploy/redis/acl-rules.conf), or none when the stack runs without ACLs.
+    """
+    if os.environ.get("ADVOCACY_REDIS_ACL", "off") != "on":
+        return {}
+    creds = os.environ["ADVOCACY_REDIS_CREDENTIALS_DIR"]
+    return {
+        "ADVOCACY_REDIS_USERNAME": user,
+        "ADVOCACY_REDIS_PASSWORD_FILE": os.path.join(creds, user + ".password"),
+    }
+
+
 def kafka_env(principal):
     """The Kafka security settings of a service running as `principal` on the stack's broker:
     TLS with its client certificate (deploy/local/stack.sh, ADVOCACY_KAFKA_SECURITY=on), or
@@ -312,6 +325,7 @@ class Run:
             "ADVOCACY_GRPC_REFLECTION": "true",
         })
         env.update(kafka_env(name))  # each service as its own Kafka principal
+        env.update(redis_env(name))  # and as its own Redis user
         group = f"{name}-prom-it-{os.getpid()}"  # fresh consumer groups: no stale members
         if name == "content":
             info["links"] = free_port()

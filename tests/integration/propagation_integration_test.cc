@@ -67,9 +67,7 @@ class PropagationIntegrationTest : public ::testing::Test {
       base.resize(slash);  // the stack's URL named a database already: use ours instead
     }
     redis_url_ = new std::string(base + "/" + kRedisDb);
-    auto options = redis::ParseUrl(*redis_url_);
-    ASSERT_TRUE(options.ok()) << options.status();
-    redis::Connection conn(*options);
+    redis::Connection conn(RedisOptions("admin", *redis_url_));
     auto flushed = conn.Command({"FLUSHDB"});
     ASSERT_TRUE(flushed.ok()) << flushed.status();
 

@@ -245,9 +245,7 @@ class SecurityEventsIntegrationTest : public ::testing::Test {
   }
   // The highest sequence a service's consent view holds for an employee (its "_seq").
   int64_t ViewSequence(const std::string& service, const std::string& e) {
-    auto options = redis::ParseUrl(Env("ADVOCACY_REDIS_URL"));
-    EXPECT_TRUE(options.ok()) << options.status();
-    redis::Connection conn(*options);
+    redis::Connection conn(RedisOptions("admin"));
     auto r = conn.Command({"HGET", "adv:" + service + ":cv:{" + tenant_ + ":" + e + "}", "_seq"});
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() && r->is_string() ? std::stoll(r->str) : 0;
