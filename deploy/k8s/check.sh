@@ -98,7 +98,9 @@ toggles=(
   "PDB and topics Job off|--set podDisruptionBudget.enabled=false --set kafkaTopics.enabled=false"
   "Kafka SASL_SSL|--set config.kafkaSecurityProtocol=SASL_SSL"
   "Kafka plaintext|--set config.kafkaSecurityProtocol=PLAINTEXT"
-  "secrets created|--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.jwt.publicKeyPem=PEM --set-string secrets.notifications.signingKeyPem=PEM --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef"
+  "secrets created|--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.jwt.publicKeyPem=PEM --set-string secrets.notifications.signingKeyPem=PEM --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef --set secrets.redis.passwords.consent=pw-consent --set secrets.redis.passwords.content=pw-content --set secrets.redis.passwords.courses=pw-courses --set secrets.redis.passwords.notifications=pw-notifications"
+  "Redis TLS proxy sidecar|--set redis.tlsProxy.enabled=true --set redis.tlsProxy.address=redis-tls.redis.svc.cluster.local:6380 --set redis.tlsProxy.serverName=redis-tls.redis.svc.cluster.local --set networkPolicy.redisPort=6380"
+  "Redis ACL users off|--set redis.aclUsers=false"
 )
 i=0
 for t in "${toggles[@]}"; do
@@ -132,6 +134,30 @@ if [[ -s "$out/helm-toggle-1.yaml" ]]; then
 fi
 
 # ----------------------------------------------------------- monitoring --
+# The Redis TLS sidecar as kustomize renders it (base + components/redis-tls-proxy), and the
+# chart's cert-manager option (Certificates have no schema here: rendered and counted only).
+mkdir -p "$out/redis-tls-overlay"
+# kustomize takes relative roots only.
+k8s_rel="$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$here" "$out/redis-tls-overlay")"
+cat >"$out/redis-tls-overlay/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - $k8s_rel/base
+components:
+  - $k8s_rel/components/redis-tls-proxy
+EOF
+step "kubectl kustomize base + components/redis-tls-proxy" sh -c '"$1" kustomize --load-restrictor LoadRestrictionsNone "$2" >"$3"' \
+  _ "$KUBECTL" "$out/redis-tls-overlay" "$out/kustomize-redis-tls.yaml"
+[[ -s "$out/kustomize-redis-tls.yaml" ]] && step "validate kustomize base + redis-tls-proxy" checker validate "kustomize-redis-tls" "$out/kustomize-redis-tls.yaml"
+step "kustomize redis-tls-proxy: every service has the sidecar and uses it" sh -c \
+  '[ "$(grep -c "image: advocacy/redis-tls-proxy:" "$1")" -eq 4 ] && [ "$(grep -c "value: redis://127.0.0.1:6379$" "$1")" -eq 4 ]' \
+  _ "$out/kustomize-redis-tls.yaml"
+step "helm template (Redis TLS proxy with cert-manager Certificates)" sh -c \
+  '"$@" >"$0" && [ "$(grep -c "^kind: Certificate$" "$0")" -eq 4 ]' "$out/helm-redis-cm.yaml" "$HELM" template advocacy "$chart" \
+  --namespace advocacy -f "$chart/ci/production-values.yaml" --set redis.tlsProxy.enabled=true \
+  --set redis.tlsProxy.address=redis-tls:6380 --set redis.tlsProxy.serverName=redis-tls --set redis.tlsProxy.certManager.enabled=true
+
 step "promtool check rules" promtool check rules "$rules"
 step "promtool test rules (every alert)" promtool test rules "$ADVOCACY_REPO/deploy/monitoring/rules/advocacy.rules.test.yml"
 

@@ -13,6 +13,7 @@ comments that explain the choices are there.
 {{- $resources := $svc.resources | default $root.Values.resources -}}
 {{- $autoscaling := merge (dict) ($svc.autoscaling | default dict) $root.Values.autoscaling -}}
 {{- $np := $root.Values.networkPolicy -}}
+{{- $redis := $root.Values.redis -}}
 {{- if $svc.enabled }}
 ---
 apiVersion: v1
@@ -109,11 +110,23 @@ spec:
             - configMapRef:
                 name: {{ $full }}
           env:
+            {{- if $redis.tlsProxy.enabled }}
+            # Redis through the TLS sidecar below, which listens on the pod's loopback only.
+            - name: ADVOCACY_REDIS_URL
+              value: {{ printf "redis://127.0.0.1:%v" $redis.tlsProxy.localPort | quote }}
+            {{- else }}
             - name: ADVOCACY_REDIS_URL
               valueFrom:
                 secretKeyRef:
                   name: {{ $root.Values.secrets.redis.name }}
                   key: url
+            {{- end }}
+            {{- if $redis.aclUsers }}
+            - name: ADVOCACY_REDIS_USERNAME
+              value: {{ $name }}
+            - name: ADVOCACY_REDIS_PASSWORD_FILE
+              value: /etc/advocacy/redis/password
+            {{- end }}
             - name: ADVOCACY_GRPC_LISTEN
               value: "0.0.0.0:50051"
             - name: ADVOCACY_METRICS_LISTEN
@@ -152,6 +165,11 @@ spec:
             - name: jwt
               mountPath: /etc/advocacy/jwt
               readOnly: true
+            {{- if $redis.aclUsers }}
+            - name: redis-auth
+              mountPath: /etc/advocacy/redis
+              readOnly: true
+            {{- end }}
             {{- if ne $root.Values.config.kafkaSecurityProtocol "PLAINTEXT" }}
             - name: kafka-tls
               mountPath: /etc/advocacy/kafka-tls
@@ -162,6 +180,25 @@ spec:
               mountPath: /etc/advocacy/notifications
               readOnly: true
             {{- end }}
+        {{- if $redis.tlsProxy.enabled }}
+        # TLS to Redis (Debian 12's hiredis 0.14 has none): stunnel, client certificate of this
+        # service, the server's certificate checked against ca.crt and tlsProxy.serverName.
+        - name: redis-tls-proxy
+          image: {{ printf "%s%s:%s" (ternary (printf "%s/" $root.Values.image.registry) "" (ne $root.Values.image.registry "")) $redis.tlsProxy.image.repository $redis.tlsProxy.image.tag }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          args: ["/etc/stunnel/stunnel.conf"]
+          resources:
+            {{- toYaml $redis.tlsProxy.resources | nindent 12 }}
+          securityContext:
+            {{- include "advocacy.containerSecurityContext" . | nindent 12 }}
+          volumeMounts:
+            - name: redis-tls-proxy-config
+              mountPath: /etc/stunnel
+              readOnly: true
+            - name: redis-tls
+              mountPath: /etc/stunnel/tls
+              readOnly: true
+        {{- end }}
       volumes:
         - name: jwt
           secret:
@@ -169,6 +206,29 @@ spec:
             items:
               - key: jwt-public.pem
                 path: jwt-public.pem
+        {{- if $redis.aclUsers }}
+        - name: redis-auth
+          secret:
+            secretName: {{ printf "%s-%s" $root.Values.secrets.redis.passwordNamePrefix $name }}
+            items:
+              - key: password
+                path: password
+        {{- end }}
+        {{- if $redis.tlsProxy.enabled }}
+        - name: redis-tls-proxy-config
+          configMap:
+            name: {{ $root.Release.Name }}-redis-tls-proxy
+        - name: redis-tls
+          secret:
+            secretName: {{ printf "%s-%s" $redis.tlsProxy.secretNamePrefix $name }}
+            items:
+              - key: tls.crt
+                path: tls.crt
+              - key: tls.key
+                path: tls.key
+              - key: ca.crt
+                path: ca.crt
+        {{- end }}
         {{- if ne $root.Values.config.kafkaSecurityProtocol "PLAINTEXT" }}
         - name: kafka-tls
           secret:
