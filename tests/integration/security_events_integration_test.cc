@@ -248,6 +248,7 @@ class SecurityEventsIntegrationTest : public ::testing::Test {
     redis::Connection conn(RedisOptions("admin"));
     auto r = conn.Command({"HGET", "adv:" + service + ":cv:{" + tenant_ + ":" + e + "}", "_seq"});
     EXPECT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r.ok() && !r->is_error()) << r->DebugString();
     return r.ok() && r->is_string() ? std::stoll(r->str) : 0;
   }
 
