@@ -462,6 +462,11 @@ prom_query() {
 
 demo() {
   local t0 out
+  # The Redis ACL log of this run only: the last step checks that Redis refused nothing the
+  # services sent as their own users.
+  if [[ "${ADVOCACY_REDIS_ACL:-off}" == on ]]; then
+    adv_redis_cli ACL LOG RESET >/dev/null || fail "ACL LOG RESET as the Redis admin failed"
+  fi
 
   step "an admin publishes the consent notice employees are asked to agree to"
   "$CTL" --as "$ADMIN" notice publish --tenant "$TENANT" --version 2026-11 \
@@ -579,6 +584,16 @@ demo() {
     fail "Prometheus has no advocacy_content_shares_total for $TENANT after 30 s ($PROM_URL)"
   say "sum by (network) (advocacy_content_shares_total{tenant=\"$TENANT\"}):"
   while IFS= read -r line; do say "  $line"; done <<<"$PROM_RESULT"
+
+  if [[ "${ADVOCACY_REDIS_ACL:-off}" == on ]]; then
+    step "Redis refused nothing: every service ran as its own ACL user (deploy/redis/acl-rules.conf)"
+    local denied users
+    denied="$(adv_redis_cli --raw ACL LOG 20)" || fail "ACL LOG as the Redis admin failed"
+    [[ -z "$denied" ]] ||
+      fail "Redis refused commands during the demo (ACL LOG: user, key or command, reason): $(tr '\n' ' ' <<<"$denied")"
+    users="$(adv_redis_cli --raw CLIENT LIST | grep -o 'user=[a-z]*' | sort | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), substr($2, 6), $1}')"
+    say "connections by user: $users; ACL LOG empty (TLS ${ADVOCACY_REDIS_TLS:-off})"
+  fi
 }
 DEMO_STARTED=$SECONDS
 demo
