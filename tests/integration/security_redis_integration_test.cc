@@ -379,6 +379,14 @@ TEST_F(SecurityRedisServiceIntegrationTest,
     const grpc::Status st = GiveConsent(consent, keys, tenant, "e-own");
     ASSERT_TRUE(st.ok()) << st.error_message() << " (log " << consent.log_path() << ")";
     EXPECT_EQ(Send(admin, {"HEXISTS", "adv:consent:{" + tenant + ":e-own}:s", "_seq"}).integer, 1);
+    // The state consent really wrote is closed to content's user.
+    redis::Connection content(RedisOptions("content"));
+    EXPECT_TRUE(IsNoPerm(Send(content, {"HGETALL", "adv:consent:{" + tenant + ":e-own}:s"})));
+    EXPECT_TRUE(
+        IsNoPerm(Send(content, {"LRANGE", "adv:consent:{" + tenant + ":e-own}:l", "0", "-1"})));
+    EXPECT_TRUE(
+        IsNoPerm(Send(content, {"HSET", "adv:consent:{" + tenant + ":e-own}:s", "_seq", "0"})));
+    EXPECT_EQ(Send(admin, {"HGET", "adv:consent:{" + tenant + ":e-own}:s", "_seq"}).str, "1");
   }
   // The same binary with content's Redis credential: every write of consent state is refused,
   // nothing is stored.
