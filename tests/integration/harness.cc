@@ -166,6 +166,14 @@ oidc::ClientCredentials StackClient(const std::string& client_id, const std::str
           .scope = scope};
 }
 
+std::map<std::string, std::string> NotificationsIdentityEnv() {
+  return {{"NOTIFICATIONS_OIDC_TOKEN_URL", Env("ADVOCACY_OIDC_TOKEN_URL")},
+          {"NOTIFICATIONS_OIDC_CLIENT_ID", "notifications"},
+          {"NOTIFICATIONS_OIDC_CLIENT_SECRET_FILE",
+           Env("ADVOCACY_OIDC_SECRETS_DIR") + "/notifications.secret"},
+          {"NOTIFICATIONS_OIDC_CA_FILE", Env("ADVOCACY_OIDC_CA_FILE")}};
+}
+
 Keys::Keys() = default;
 
 std::string Keys::issuers_file() const { return Env("ADVOCACY_OIDC_ISSUERS_FILE"); }

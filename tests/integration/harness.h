@@ -91,6 +91,10 @@ class Keys {
 // $ADVOCACY_OIDC_SECRETS_DIR/<client_id>.secret), for `resource` (urn:advocacy:<service>).
 oidc::ClientCredentials StackClient(const std::string& client_id, const std::string& resource,
                                     const std::string& scope = "");
+// The notifications service's identity towards consent, as a process environment: the stack's
+// client `notifications` (NOTIFICATIONS_OIDC_TOKEN_URL, _CLIENT_ID, _CLIENT_SECRET_FILE,
+// _CA_FILE).
+std::map<std::string, std::string> NotificationsIdentityEnv();
 // The audience a service accepts: "advocacy-<service>".
 std::string Audience(const std::string& service);
 

@@ -69,6 +69,7 @@ struct ServiceRuntime::Impl {
   std::vector<std::unique_ptr<consent_view::ConsentViewConsumer>> view_consumers;
   std::vector<Part> parts;
   std::vector<std::pair<std::string, std::string>> announced;
+  std::vector<std::pair<std::string, std::function<absl::Status()>>> readiness_checks;
 
   // The one stop signal of every background loop the runtime runs (topic creation, periodic
   // tasks): set once, after the gRPC drain.
@@ -356,6 +357,10 @@ void ServiceRuntime::Announce(std::string key, std::string value) {
   impl_->announced.emplace_back(std::move(key), std::move(value));
 }
 
+void ServiceRuntime::AddReadinessCheck(std::string what, std::function<absl::Status()> check) {
+  impl_->readiness_checks.emplace_back(std::move(what), std::move(check));
+}
+
 void ServiceRuntime::RequestStop() {
   std::lock_guard lock(impl_->stop_mu);
   impl_->stop_requested = true;
@@ -392,7 +397,13 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
                                   return absl::UnavailableError("Kafka unreachable");
                                 // Only an issuer without any usable key: cached keys keep
                                 // working while its JWKS endpoint is down.
-                                return s.verifier->Readiness();
+                                RETURN_IF_ERROR(s.verifier->Readiness());
+                                for (const auto& [what, check] : s.readiness_checks) {
+                                  if (absl::Status st = check(); !st.ok()) {
+                                    return absl::UnavailableError(StrCat(what, ": ", st.message()));
+                                  }
+                                }
+                                return absl::OkStatus();
                               });
   OrDie(runner.Start(), "cannot start the gRPC server");
   std::vector<log::Field> fields = {{"grpc_port", std::to_string(runner.port())},
