@@ -26,9 +26,9 @@ int main() {
   runtime::ServiceRuntime rt(env, cfg.runtime);
   rt.DeclareTopics({cfg.dlq_topic});  // DeliveryFailed events, through the outbox
 
-  const UnsubscribeTokenSigner signer =
-      runtime::OrDie(UnsubscribeTokenSigner::Create(cfg.unsubscribe_key),
-                     "NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE holds an unusable key");
+  const UnsubscribeTokenSigner signer = runtime::OrDie(
+      UnsubscribeTokenSigner::Create(cfg.unsubscribe_key, cfg.unsubscribe_previous_key),
+      "NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE holds an unusable key");
   NotificationsMetrics metrics(rt.metrics().registry(), rt.name());
   RedisNotificationsStore store(&rt.redis());
   store.set_retention_seconds(RetentionSeconds(cfg));

@@ -92,6 +92,16 @@ void ReadConsentAndLinks(config::EnvReader& env, NotificationsConfig& c) {
                                   " bytes; the unsubscribe signing key needs at least 32 (e.g. "
                                   "`openssl rand -base64 48`)"));
   }
+  // During a rotation of that key: the one before it, still accepted (not used to sign), so the
+  // one-click links of mails sent before the rotation keep working
+  // (docs/runbooks/credential-rotation.md).
+  c.unsubscribe_previous_key =
+      ReadSecretFile(env, "NOTIFICATIONS_UNSUBSCRIBE_PREVIOUS_KEY_FILE", /*required=*/false);
+  if (!c.unsubscribe_previous_key.empty() && c.unsubscribe_previous_key.size() < 32) {
+    env.AddError(advocacy::StrCat("NOTIFICATIONS_UNSUBSCRIBE_PREVIOUS_KEY_FILE holds ",
+                                  c.unsubscribe_previous_key.size(),
+                                  " bytes; a previous unsubscribe key has at least 32"));
+  }
   c.public_base_url = env.Required("NOTIFICATIONS_PUBLIC_BASE_URL");
   if (!c.public_base_url.empty()) {
     RequireHttps(env, "NOTIFICATIONS_PUBLIC_BASE_URL", c.public_base_url);

@@ -41,6 +41,8 @@ struct NotificationsConfig {
   // urn:advocacy:consent), NOTIFICATIONS_OIDC_SCOPE (default "consent:check consent:withdraw").
   oidc::ClientCredentials consent_credentials;
   std::string unsubscribe_key;  // NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE (required)
+  // NOTIFICATIONS_UNSUBSCRIBE_PREVIOUS_KEY_FILE (optional): accepted, never used to sign.
+  std::string unsubscribe_previous_key;
   std::string public_base_url;  // NOTIFICATIONS_PUBLIC_BASE_URL (required)
   std::string app_base_url;     // NOTIFICATIONS_APP_BASE_URL, default public
   // NOTIFICATIONS_UNSUBSCRIBE_LISTEN (default 0.0.0.0:8081) and the endpoint's limits,
