@@ -99,10 +99,21 @@ bench_ports() {
 }
 
 # bench_keys DIR: a fresh P-256 key pair; the services trust BENCH_PUB, the tools mint with
-# BENCH_PRIV.
+# BENCH_PRIV (the load tools need offline tokens at high rates). The services also trust the
+# stack's OpenID provider for the consent audience (BENCH_ISSUERS): the notifications service
+# calls consent with its own client there (bench_notifications_identity), never with a key.
 bench_keys() {
   BENCH_PRIV="$1/jwt-private.pem"
   BENCH_PUB="$1/jwt-public.pem"
+  BENCH_ISSUERS="$1/issuers.json"
+  [[ -s "${ADVOCACY_OIDC_ISSUERS_FILE:-}" ]] ||
+    bench_die "ADVOCACY_OIDC_ISSUERS_FILE is not set: source the stack's stack.env (deploy/local/stack.sh up)"
+  python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for i in d["issuers"]:
+    i["audiences"] = ["advocacy-consent"]
+json.dump(d, open(sys.argv[2], "w"))' "$ADVOCACY_OIDC_ISSUERS_FILE" "$BENCH_ISSUERS" ||
+    bench_die "cannot write $BENCH_ISSUERS"
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$BENCH_PRIV" 2>/dev/null ||
     bench_die "openssl could not generate a P-256 key"
   openssl pkey -in "$BENCH_PRIV" -pubout -out "$BENCH_PUB" 2>/dev/null ||
@@ -113,7 +124,16 @@ bench_keys() {
 bench_common_env() {
   printf '%s\n' "ADVOCACY_REDIS_URL=$ADVOCACY_REDIS_URL" "ADVOCACY_KAFKA_BROKERS=$ADVOCACY_KAFKA_BROKERS" \
     "ADVOCACY_JWT_PUBLIC_KEY_FILE=$BENCH_PUB" "ADVOCACY_JWT_ISSUER=$BENCH_ISSUER" \
+    "ADVOCACY_AUTH_ISSUERS_FILE=$BENCH_ISSUERS" \
     "ADVOCACY_JWT_AUDIENCE=advocacy" "ADVOCACY_LOG_LEVEL=warning"
+}
+
+# bench_notifications_identity: the notifications service's client at the stack's OpenID
+# provider (NOTIFICATIONS_OIDC_*), one VAR=VALUE a line.
+bench_notifications_identity() {
+  printf '%s\n' "NOTIFICATIONS_OIDC_TOKEN_URL=$ADVOCACY_OIDC_TOKEN_URL" \
+    "NOTIFICATIONS_OIDC_CLIENT_SECRET_FILE=$ADVOCACY_OIDC_SECRETS_DIR/notifications.secret" \
+    "NOTIFICATIONS_OIDC_CA_FILE=$ADVOCACY_OIDC_CA_FILE"
 }
 
 # bench_principal NAME: the Kafka principal of a started service: its name without a replica
@@ -222,7 +242,7 @@ bench_start_notifications() {
   [[ -s "$dir/unsubscribe.key" ]] || (umask 077 && openssl rand -base64 48 >"$dir/unsubscribe.key")
   bench_start notifications "$logf" "$bin" \
     ADVOCACY_GRPC_LISTEN="127.0.0.1:$grpc" ADVOCACY_METRICS_LISTEN="127.0.0.1:$metrics" \
-    NOTIFICATIONS_CONSENT_ADDR="$consent" NOTIFICATIONS_SIGNING_KEY_FILE="$BENCH_PRIV" \
+    NOTIFICATIONS_CONSENT_ADDR="$consent" $(bench_notifications_identity) \
     NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE="$dir/unsubscribe.key" \
     NOTIFICATIONS_PUBLIC_BASE_URL=https://unsubscribe.localhost NOTIFICATIONS_APP_BASE_URL=https://advocacy.localhost \
     NOTIFICATIONS_UNSUBSCRIBE_LISTEN="127.0.0.1:$unsub" NOTIFICATIONS_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \

@@ -98,7 +98,7 @@ toggles=(
   "PDB and topics Job off|--set podDisruptionBudget.enabled=false --set kafkaTopics.enabled=false"
   "Kafka SASL_SSL|--set config.kafkaSecurityProtocol=SASL_SSL"
   "Kafka plaintext|--set config.kafkaSecurityProtocol=PLAINTEXT"
-  "secrets created|--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.jwt.publicKeyPem=PEM --set-string secrets.notifications.signingKeyPem=PEM --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef --set secrets.redis.passwords.consent=pw-consent --set secrets.redis.passwords.content=pw-content --set secrets.redis.passwords.courses=pw-courses --set secrets.redis.passwords.notifications=pw-notifications"
+  "secrets created|--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.jwt.publicKeyPem=PEM --set-string secrets.notifications.oidcClientSecret=SECRET --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef --set secrets.redis.passwords.consent=pw-consent --set secrets.redis.passwords.content=pw-content --set secrets.redis.passwords.courses=pw-courses --set secrets.redis.passwords.notifications=pw-notifications"
   "Redis TLS proxy sidecar|--set redis.tlsProxy.enabled=true --set redis.tlsProxy.address=redis-tls.redis.svc.cluster.local:6380 --set redis.tlsProxy.serverName=redis-tls.redis.svc.cluster.local --set networkPolicy.redisPort=6380"
   "Redis ACL users off|--set redis.aclUsers=false"
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Advocacy needs to build, test and run locally on
-# Debian 12: apt packages, the Kafka broker jars (Maven Central) and buf (npm).
+# Debian 12: apt packages, the Kafka broker jars (Maven Central), buf (npm) and the local
+# stack's OpenID provider, oidc-provider (npm, pinned by deploy/local/oidc/package-lock.json).
 # Idempotent: a second run only checks and takes seconds.
 set -euo pipefail
 
@@ -168,7 +169,37 @@ install_buf() {
   adv_log "buf: $ADVOCACY_BUF (also $ADVOCACY_HOME/bin/buf)"
 }
 
+# --------------------------------------------------- 4. oidc-provider ----
+# The local stack's OpenID provider (deploy/local/oidc): exactly the packages of its lock file,
+# with `npm ci`, into $ADVOCACY_HOME/oidc-provider. oidc-provider 8 runs on Node.js 18.12 and
+# newer (Debian 12's nodejs is 18.19; NodeSource's 20 works too); nothing is fetched at start.
+OIDC_SRC="$ADVOCACY_REPO/deploy/local/oidc"
+OIDC_APP="$ADVOCACY_HOME/oidc-provider"
+install_oidc_provider() {
+  local want have="" major
+  command -v node >/dev/null 2>&1 || adv_die "node not found; the apt step should have installed nodejs"
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  ((major >= 18)) || adv_die "oidc-provider 8 needs Node.js 18 or newer, node is $(node --version)"
+  want="$(cat "$OIDC_SRC/package.json" "$OIDC_SRC/package-lock.json" | sha256sum | cut -d' ' -f1)"
+  [[ -f "$OIDC_APP/lock.sha256" ]] && have="$(cat "$OIDC_APP/lock.sha256")"
+  if [[ "$have" == "$want" && -f "$OIDC_APP/node_modules/oidc-provider/package.json" ]]; then
+    adv_log "oidc-provider: up to date in $OIDC_APP"
+    return 0
+  fi
+  adv_log "oidc-provider: installing deploy/local/oidc/package-lock.json with npm ci into $OIDC_APP"
+  mkdir -p "$OIDC_APP" "$INSTALL_LOG_DIR"
+  cp -f "$OIDC_SRC/package.json" "$OIDC_SRC/package-lock.json" "$OIDC_APP/"
+  if ! (cd "$OIDC_APP" && npm ci --no-audit --no-fund --loglevel=error --omit=dev) \
+    >"$INSTALL_LOG_DIR/install-oidc.log" 2>&1; then
+    tail -n 40 "$INSTALL_LOG_DIR/install-oidc.log" >&2
+    adv_die "npm ci could not install oidc-provider (output above); the npm registry must be reachable. Fix it and rerun deploy/local/install.sh"
+  fi
+  echo "$want" >"$OIDC_APP/lock.sha256"
+  adv_log "oidc-provider: $(node -p "require('$OIDC_APP/node_modules/oidc-provider/package.json').version") in $OIDC_APP"
+}
+
 install_apt_packages
 install_kafka_jars
 install_buf
+install_oidc_provider
 adv_log "install complete; next: deploy/local/stack.sh up"

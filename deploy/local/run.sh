@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The run command: installs what is missing, builds, starts a real Redis and Kafka on free
-# loopback ports, a local SMTP sink, the four services and Debian's Prometheus scraping them,
-# then walks through the product through the real APIs (advocacyctl for consent, `buf curl`
-# with server reflection for the others): content published, an employee opts in, the feed and
-# the tip mail, a share with a tracked link and a click, a course completed, then the opt-out
-# and its receipts, and a Prometheus query. Everything stays up afterwards.
+# The run command: installs what is missing, builds, starts a real Redis, Kafka and OpenID
+# provider (oidc-provider) on free loopback ports, a local SMTP sink, the four services and
+# Debian's Prometheus scraping them, then walks through the product through the real APIs
+# (advocacyctl for consent, `buf curl` with server reflection for the others), with tokens of the
+# OpenID provider only: the administrator's by client credentials (advocacyctl --oidc, client
+# advocacy-ops), the employee's by signing in as the demo user kari.nordmann through the
+# authorization-code + PKCE flow of the browser app's client (deploy/local/oidc/login.py). Content
+# published, an employee opts in, the feed and the tip mail, a share with a tracked link and a
+# click, a course completed, then the opt-out and its receipts, and a Prometheus query.
+# Everything stays up afterwards.
 #
 #   deploy/local/run.sh          start (or restart the services) and run the demo
 #   deploy/local/run.sh stop     stop Prometheus, the services, the SMTP sink, Redis and Kafka
@@ -22,7 +26,6 @@ SERVICES_ENV="$ADVOCACY_HOME/services.env"
 SINK_DIR="$ADVOCACY_HOME/smtp-sink"
 PROM_DIR="$ADVOCACY_HOME/prometheus"
 PROM_CONFIG="$PROM_DIR/prometheus.yml"
-ISSUER="advocacy-local"
 # Debian's python3 (with python3-aiosmtpd), not whatever python3 comes first on PATH.
 PY=/usr/bin/python3
 # Start order; stop goes the other way, so nothing loses what it depends on while it works.
@@ -125,22 +128,21 @@ done
 "$PY" -c 'import aiosmtpd' 2>/dev/null ||
   adv_die "$PY cannot import aiosmtpd (the SMTP sink needs it); run deploy/local/install.sh (installs python3-aiosmtpd)"
 
-# A local development key pair, generated here and never committed or built in.
-if [[ ! -f "$KEY_DIR/jwt-private.pem" ]]; then
-  adv_log "generating a local development JWT key pair in $KEY_DIR"
-  mkdir -p "$KEY_DIR"
-  "$CTL" keygen --out-dir "$KEY_DIR"
-fi
-# The HMAC key that signs the unsubscribe links in mails; like the JWT keys, local only.
+# The HMAC key that signs the unsubscribe links in mails: local only, never committed. No
+# service holds a token-signing key: every token comes from the OpenID provider of stack.sh.
 if [[ ! -s "$KEY_DIR/unsubscribe.key" ]]; then
   adv_log "generating a local unsubscribe-link signing key in $KEY_DIR"
+  mkdir -p "$KEY_DIR"
   (umask 077 && openssl rand -base64 48 >"$KEY_DIR/unsubscribe.key")
 fi
+OIDC_SECRETS="$ADVOCACY_OIDC_SECRETS_DIR"
+[[ -s "$OIDC_SECRETS/advocacy-ops.secret" && -s "$OIDC_SECRETS/notifications.secret" ]] ||
+  adv_die "the OpenID provider's client secrets are missing in '$OIDC_SECRETS'; is the stack up?"
 
 stop_processes
 PROCESSES_STARTED=$SECONDS
 : >"$SERVICES_ENV"
-taken=("$ADVOCACY_REDIS_PORT" "${ADVOCACY_REDIS_TLS_PORT:-}" "$ADVOCACY_KAFKA_PORT" "$ADVOCACY_KAFKA_CONTROLLER_PORT")
+taken=("$ADVOCACY_REDIS_PORT" "${ADVOCACY_REDIS_TLS_PORT:-}" "$ADVOCACY_KAFKA_PORT" "$ADVOCACY_KAFKA_CONTROLLER_PORT" "$ADVOCACY_OIDC_PORT")
 # take_port: prints a free loopback port no other process of this run was given.
 take_port() {
   local port
@@ -185,8 +187,9 @@ start_service() {
   (
     export ADVOCACY_GRPC_LISTEN="127.0.0.1:$grpc_port"
     export ADVOCACY_METRICS_LISTEN="127.0.0.1:$metrics_port"
-    export ADVOCACY_JWT_PUBLIC_KEY_FILE="$KEY_DIR/jwt-public.pem"
-    export ADVOCACY_JWT_ISSUER="$ISSUER"
+    # Tokens of the stack's OpenID provider (its JWKS over https), for this service only.
+    export ADVOCACY_AUTH_ISSUERS_FILE="$ADVOCACY_OIDC_ISSUERS_FILE"
+    export ADVOCACY_JWT_AUDIENCE="advocacy-$name"
     # Server reflection is off unless configured; the local stack turns it on for buf curl.
     export ADVOCACY_GRPC_REFLECTION=true
     local assignment kafka_env redis_env
@@ -216,7 +219,10 @@ echo "ADVOCACY_CONTENT_LINKS=http://127.0.0.1:$LINK_PORT/l/" >>"$SERVICES_ENV"
 # while the endpoint itself listens on http://127.0.0.1:<port>/unsubscribe.
 UNSUBSCRIBE_PORT="$(take_port)"
 start_service notifications "NOTIFICATIONS_CONSENT_ADDR=${GRPC_ADDR[consent]}" \
-  "NOTIFICATIONS_SIGNING_KEY_FILE=$KEY_DIR/jwt-private.pem" \
+  "NOTIFICATIONS_OIDC_TOKEN_URL=$ADVOCACY_OIDC_TOKEN_URL" \
+  "NOTIFICATIONS_OIDC_CLIENT_ID=notifications" \
+  "NOTIFICATIONS_OIDC_CLIENT_SECRET_FILE=$OIDC_SECRETS/notifications.secret" \
+  "NOTIFICATIONS_OIDC_CA_FILE=$ADVOCACY_OIDC_CA_FILE" \
   "NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE=$KEY_DIR/unsubscribe.key" \
   "NOTIFICATIONS_PUBLIC_BASE_URL=https://unsubscribe.localhost" \
   "NOTIFICATIONS_APP_BASE_URL=https://advocacy.localhost" \
@@ -224,9 +230,10 @@ start_service notifications "NOTIFICATIONS_CONSENT_ADDR=${GRPC_ADDR[consent]}" \
   "NOTIFICATIONS_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
   "NOTIFICATIONS_MAIL_FROM=advocacy@demo-corp.localhost"
 echo "ADVOCACY_NOTIFICATIONS_UNSUBSCRIBE=http://127.0.0.1:$UNSUBSCRIBE_PORT/unsubscribe" >>"$SERVICES_ENV"
+# advocacyctl --oidc as the demo tenant's administrator (the client advocacy-ops).
 cat >>"$SERVICES_ENV" <<ENV
-ADVOCACY_JWT_PRIVATE_KEY_FILE=$KEY_DIR/jwt-private.pem
-ADVOCACY_JWT_ISSUER=$ISSUER
+ADVOCACY_OIDC_CLIENT_ID=advocacy-ops
+ADVOCACY_OIDC_CLIENT_SECRET_FILE=$OIDC_SECRETS/advocacy-ops.secret
 ENV
 
 # Prometheus (Debian's package) with the jobs, labels and honor_labels the ServiceMonitors of
@@ -345,9 +352,47 @@ if isinstance(v, bool):
 print(v)' "$@"
 }
 
-# rpc SERVICE METHOD PRINCIPAL JSON: one gRPC call through buf curl with server reflection and
-# a token minted for PRINCIPAL (role:tenant:id); prints the JSON response, or fails and leaves
-# the service's error in $RPC_ERROR_FILE (a file: callers run it in a command substitution).
+# token_for WHO SERVICE: a token of the OpenID provider for SERVICE (its own audience), cached in
+# $RUN_DIR/demo-tokens for a few minutes (callers run in command substitutions). WHO is admin
+# (client credentials of advocacy-ops, with advocacyctl --oidc) or employee (the demo user
+# kari.nordmann signs in through the browser app's authorization-code + PKCE flow).
+TOKEN_DIR="$RUN_DIR/demo-tokens"
+rm -rf "$TOKEN_DIR"
+(umask 077 && mkdir -p "$TOKEN_DIR")
+token_for() {
+  local who="$1" service="$2" file="$TOKEN_DIR/$1-$2" token
+  if [[ -s "$file" && -n "$(find "$file" -mmin -5 2>/dev/null)" ]]; then
+    cat "$file"
+    return 0
+  fi
+  case "$who" in
+    admin)
+      token="$("$CTL" --oidc --oidc-client-id advocacy-ops \
+        --oidc-client-secret-file "$OIDC_SECRETS/advocacy-ops.secret" \
+        --oidc-resource "urn:advocacy:$service" token)" ||
+        adv_die "the OpenID provider gave the client advocacy-ops no token for $service (log: $ADVOCACY_OIDC_LOG)"
+      ;;
+    employee)
+      token="$("$PY" "$ADVOCACY_REPO/deploy/local/oidc/login.py" --issuer "$ADVOCACY_OIDC_ISSUER" \
+        --ca-file "$ADVOCACY_OIDC_CA_FILE" --user "$EMPLOYEE" --resource "urn:advocacy:$service")" ||
+        adv_die "signing $EMPLOYEE in at the OpenID provider failed (log: $ADVOCACY_OIDC_LOG)"
+      ;;
+    *) adv_die "token_for: unknown principal $who" ;;
+  esac
+  (umask 077 && printf '%s\n' "$token" >"$file")
+  printf '%s\n' "$token"
+}
+# ctl WHO ARGS...: advocacyctl against consent with WHO's token.
+ctl() {
+  local who="$1" token
+  shift
+  token="$(token_for "$who" consent)" || return 1
+  "$CTL" --token "$token" "$@"
+}
+
+# rpc SERVICE METHOD WHO JSON: one gRPC call through buf curl with server reflection and WHO's
+# token for SERVICE (token_for); prints the JSON response, or fails and leaves the service's
+# error in $RPC_ERROR_FILE (a file: callers run it in a command substitution).
 RPC_ERROR_FILE="$RUN_DIR/demo-rpc-error"
 rpc_error() { cat "$RPC_ERROR_FILE" 2>/dev/null || true; }
 rpc() {
@@ -359,7 +404,7 @@ rpc() {
     *) adv_die "rpc: unknown service $service" ;;
   esac
   addr="${GRPC_ADDR[$service]}"
-  token="$("$CTL" --as "$principal" token)" || adv_die "advocacyctl could not mint a token for $principal"
+  token="$(token_for "$principal" "$service")" || return 1
   if ! out="$("$ADVOCACY_BUF" curl --protocol grpc --http2-prior-knowledge --connect-timeout 5 \
     -H "authorization: Bearer $token" -d "$body" "http://$addr/$fq/$method" 2>&1)"; then
     printf '%s %s as %s: %s\n' "$service" "$method" "$principal" "$(tr -s '\n ' ' ' <<<"$out")" \
@@ -385,8 +430,8 @@ RUN_ID="$(date -u +%Y%m%d%H%M%S)"
 ITEM_ID="bergen-plant-$RUN_ID"
 ITEM_TITLE="We opened a plant in Bergen ($RUN_ID)"
 ITEM_URL="https://news.demo-corp.example/2026/bergen-plant"
-ADMIN="admin:$TENANT:hr-admin"
-ME="employee:$TENANT:$EMPLOYEE"
+ADMIN=admin
+ME=employee
 MAILS="$SINK_DIR/mails.jsonl"
 
 # A mail for EMAIL with this run's item as its subject in the sink after byte OFFSET: prints
@@ -429,7 +474,7 @@ feed_lists_item() {
 }
 
 propagation_done() {
-  PROPAGATION="$("$CTL" --as "$ME" consent propagation --tenant "$TENANT" --employee "$EMPLOYEE" 2>&1)" || return 1
+  PROPAGATION="$(ctl "$ME" consent propagation --tenant "$TENANT" --employee "$EMPLOYEE" 2>&1)" || return 1
   [[ "$(tail -n 1 <<<"$PROPAGATION")" == "fully applied" ]]
 }
 
@@ -469,7 +514,7 @@ demo() {
   fi
 
   step "an admin publishes the consent notice employees are asked to agree to"
-  "$CTL" --as "$ADMIN" notice publish --tenant "$TENANT" --version 2026-11 \
+  ctl "$ADMIN" notice publish --tenant "$TENANT" --version 2026-11 \
     --summary "Sharing company content from your own accounts is voluntary" \
     --url https://intranet.example/advocacy/consent/2026-11 | sed 's/^/    /' ||
     fail "publishing the notice"
@@ -495,11 +540,11 @@ demo() {
   say "$(jq_py "$out" '"preferences: %s, topics %s" % (d["preferences"]["cadence"], d["preferences"].get("topics") or "all")')"
 
   step "before opting in, nothing is granted (default deny)"
-  "$CTL" --as "service:$TENANT:content" consent check --tenant "$TENANT" --employee "$EMPLOYEE" \
+  ctl "$ADMIN" consent check --tenant "$TENANT" --employee "$EMPLOYEE" \
     --scope share:linkedin | sed 's/^/    /' || true
 
-  step "$EMPLOYEE opts in to sharing on LinkedIn and to email tips"
-  "$CTL" --as "$ME" consent give --tenant "$TENANT" --employee "$EMPLOYEE" \
+  step "$EMPLOYEE signs in (authorization code + PKCE) and opts in to sharing on LinkedIn and to email tips"
+  ctl "$ME" consent give --tenant "$TENANT" --employee "$EMPLOYEE" \
     --scope share:linkedin,email-tips --notice 2026-11 --method app \
     --idempotency-key "demo-opt-in-$RUN_ID" | sed 's/^/    /' || fail "giving consent"
 
@@ -559,9 +604,9 @@ demo() {
   step "$EMPLOYEE opts out of everything in one call"
   WITHDRAW_MS=$(($(now_us) / 1000))
   t0="$(now_us)"
-  "$CTL" --as "$ME" consent withdraw --tenant "$TENANT" --employee "$EMPLOYEE" --all --method app |
+  ctl "$ME" consent withdraw --tenant "$TENANT" --employee "$EMPLOYEE" --all --method app |
     sed 's/^/    /' || fail "withdrawing consent"
-  out="$("$CTL" --as "service:$TENANT:content" consent check --tenant "$TENANT" --employee "$EMPLOYEE" \
+  out="$(ctl "$ADMIN" consent check --tenant "$TENANT" --employee "$EMPLOYEE" \
     --scope share:linkedin 2>&1 || true)"
   say "the very next check: $out"
   [[ "$out" == *"not granted"* ]] || fail "consent check still says '$out' after the withdrawal"
@@ -600,14 +645,15 @@ demo
 DEMO_SECONDS=$((SECONDS - DEMO_STARTED))
 
 echo
-adv_log "the system is running (install ${INSTALL_SECONDS}s, build ${BUILD_SECONDS}s, Redis and Kafka ${STACK_SECONDS}s, sink, services and Prometheus ${PROCESSES_SECONDS}s, demo ${DEMO_SECONDS}s):"
-adv_log "  consent gRPC        $ADVOCACY_CONSENT_ADDR   (try: $CTL --as employee:demo-corp:you consent state --tenant demo-corp --employee you)"
-adv_log "  courses gRPC        $ADVOCACY_COURSES_ADDR   (reflection on: TOKEN=\$($CTL --as admin:demo-corp:you token); buf curl --protocol grpc --http2-prior-knowledge -H \"authorization: Bearer \$TOKEN\" -d '{\"tenant_id\":\"demo-corp\"}' http://$ADVOCACY_COURSES_ADDR/advocacy.courses.v1.CoursesService/ListChecklists)"
+adv_log "the system is running (install ${INSTALL_SECONDS}s, build ${BUILD_SECONDS}s, Redis, Kafka and the OpenID provider ${STACK_SECONDS}s, sink, services and Prometheus ${PROCESSES_SECONDS}s, demo ${DEMO_SECONDS}s):"
+adv_log "  consent gRPC        $ADVOCACY_CONSENT_ADDR   (try, after 'source $SERVICES_ENV': $CTL --oidc consent state --tenant demo-corp --employee kari.nordmann)"
+adv_log "  courses gRPC        $ADVOCACY_COURSES_ADDR   (reflection on: TOKEN=\$($CTL --oidc --oidc-resource urn:advocacy:courses token); buf curl --protocol grpc --http2-prior-knowledge -H \"authorization: Bearer \$TOKEN\" -d '{\"tenant_id\":\"demo-corp\"}' http://$ADVOCACY_COURSES_ADDR/advocacy.courses.v1.CoursesService/ListChecklists)"
 adv_log "  content gRPC        $ADVOCACY_CONTENT_ADDR   (tracked links: $ADVOCACY_CONTENT_LINKS<code>)"
 adv_log "  notifications gRPC  $ADVOCACY_NOTIFICATIONS_ADDR   (unsubscribe endpoint: $ADVOCACY_NOTIFICATIONS_UNSUBSCRIBE; mails link to https://unsubscribe.localhost)"
 adv_log "  metrics             $ADVOCACY_CONSENT_METRICS $ADVOCACY_COURSES_METRICS $ADVOCACY_CONTENT_METRICS $ADVOCACY_NOTIFICATIONS_METRICS"
 adv_log "  Prometheus          $PROM_URL   (targets: $PROM_URL/targets, rules and alerts: $PROM_URL/alerts)"
 adv_log "  SMTP sink           $ADVOCACY_SMTP_URL   (every accepted mail, one JSON line each: $ADVOCACY_SMTP_MAILS)"
+adv_log "  OpenID provider     $ADVOCACY_OIDC_ISSUER   (JWKS /jwks; demo users kari.nordmann, hr-admin; clients in deploy/local/oidc/clients.json, secrets in $OIDC_SECRETS)"
 adv_log "  Redis $ADVOCACY_REDIS_URL (ACL users ${ADVOCACY_REDIS_ACL:-off}, TLS ${ADVOCACY_REDIS_TLS:-off}), Kafka $ADVOCACY_KAFKA_BROKERS, logs in $LOG_DIR"
 adv_log "  environment for advocacyctl and buf curl: source $SERVICES_ENV"
 adv_log "status: deploy/local/run.sh status; stop everything with: deploy/local/run.sh stop"

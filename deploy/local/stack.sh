@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Starts and stops the real Redis and single-node Kafka (KRaft) that the
-# services and tests use, on free loopback ports, with everything under
-# $ADVOCACY_HOME. See deploy/local/README.md.
+# Starts and stops the real Redis, single-node Kafka (KRaft) and OpenID provider
+# (oidc-provider) that the services and tests use, on free loopback ports, with
+# everything under $ADVOCACY_HOME. See deploy/local/README.md.
 set -euo pipefail
 
 # shellcheck source=deploy/local/lib.sh
@@ -11,17 +11,23 @@ usage() {
   cat <<'EOF'
 usage: deploy/local/stack.sh COMMAND
 
-  up                  start Redis and Kafka (if not running), wait until both
-                      answer, write $ADVOCACY_HOME/stack.env
-  down                stop both (SIGTERM, SIGKILL after a timeout), keep data
-  reset               down, then delete their data and stack.env
-  status              print what runs where; exit 0 only if both answer
+  up                  start Redis, Kafka and the OpenID provider (if not running),
+                      wait until all answer, write $ADVOCACY_HOME/stack.env
+  down                stop them (SIGTERM, SIGKILL after a timeout), keep data
+  reset               down, then delete their data and stack.env (the OpenID
+                      provider's signing keys and client secrets stay)
+  status              print what runs where; exit 0 only if all answer
   redis start|stop|kill|restart
   kafka start|stop|kill|restart
+  oidc start|stop|kill|restart
                       one service, for fault-injection tests: kill = SIGKILL,
                       start/restart reuse the ports and data of the last run
                       (redis: the redis-server process only; its TLS proxies
                       stay up, as a sidecar outlives a Redis failover)
+  oidc keys add|retire
+                      rotate the provider's RS256 signing keys: add = a new key
+                      signs from now on, the old ones stay in the JWKS;
+                      retire = only the newest key stays. Restarts the provider
 
 environment:
   ADVOCACY_HOME                      run-time root (default <repo>/.local)
@@ -47,7 +53,10 @@ environment:
   ADVOCACY_KAFKA_PARTITIONS          partitions of the topics created at the first
                                      start (default 6, as the services)
   ADVOCACY_KAFKA_HEAP_OPTS           default "-Xms256m -Xmx768m"
-  ADVOCACY_REDIS_START_TIMEOUT / ADVOCACY_KAFKA_START_TIMEOUT  seconds (20 / 120)
+  ADVOCACY_OIDC_TOKEN_TTL_SECONDS    access-token lifetime of the OpenID provider
+                                     (default 600)
+  ADVOCACY_REDIS_START_TIMEOUT / ADVOCACY_KAFKA_START_TIMEOUT / ADVOCACY_OIDC_START_TIMEOUT
+                                     seconds (20 / 120 / 30)
 EOF
 }
 
@@ -106,6 +115,25 @@ KAFKA_BROKER_USER=kafka-broker
 KAFKA_ADMIN_USER=admin
 KAFKA_SERVICE_USERS=(consent content courses notifications)
 
+# The OpenID provider (deploy/local/oidc): the app (oidc-provider installed by install.sh, with
+# provider.mjs and clients.json copied in at every start), its RS256 signing keys (a private
+# JWKS, kept across resets, rotated with 'oidc keys'), one secret file per confidential client
+# (kept across resets), its https certificate (issued by the local CA of $KAFKA_TLS_DIR, the one
+# stack CA) and the issuers file the services read (ADVOCACY_AUTH_ISSUERS_FILE).
+OIDC_APP="$ADVOCACY_HOME/oidc-provider"
+OIDC_BASE="$ADVOCACY_HOME/oidc"
+OIDC_CONFIG="$OIDC_BASE/config.json"
+OIDC_KEYS="$OIDC_BASE/signing-keys.json"
+OIDC_SECRETS_DIR="$OIDC_BASE/secrets"
+OIDC_TLS_DIR="$OIDC_BASE/tls"
+OIDC_ISSUERS_FILE="$OIDC_BASE/issuers.json"
+OIDC_LOG="$LOG_DIR/oidc.log"
+OIDC_PIDFILE="$RUN_DIR/oidc.pid"
+OIDC_CLIENTS_FILE="$ADVOCACY_REPO/deploy/local/oidc/clients.json"
+OIDC_TOKEN_TTL="${ADVOCACY_OIDC_TOKEN_TTL_SECONDS:-600}"
+OIDC_START_TIMEOUT="${ADVOCACY_OIDC_START_TIMEOUT:-30}"
+OIDC_STOP_TIMEOUT=10
+
 REDIS_START_TIMEOUT="${ADVOCACY_REDIS_START_TIMEOUT:-20}"
 # 120 s: with TLS on every listener the JVM start on a loaded 2-core machine took over 60 s.
 KAFKA_START_TIMEOUT="${ADVOCACY_KAFKA_START_TIMEOUT:-120}"
@@ -132,6 +160,7 @@ env_get() {
 REDIS_PORT="$(env_get ADVOCACY_REDIS_PORT)"
 KAFKA_PORT="$(env_get ADVOCACY_KAFKA_PORT)"
 KAFKA_CONTROLLER_PORT="$(env_get ADVOCACY_KAFKA_CONTROLLER_PORT)"
+OIDC_PORT="$(env_get ADVOCACY_OIDC_PORT)"
 KAFKA_AUTO_CREATE="${ADVOCACY_KAFKA_AUTO_CREATE_TOPICS:-$(env_get ADVOCACY_KAFKA_AUTO_CREATE_TOPICS)}"
 KAFKA_AUTO_CREATE="${KAFKA_AUTO_CREATE:-false}"
 case "$KAFKA_AUTO_CREATE" in
@@ -189,9 +218,10 @@ kafka_pid() {
 }
 
 write_env() {
-  local tmp="$ADVOCACY_STACK_ENV.tmp.$$" rpid kpid
+  local tmp="$ADVOCACY_STACK_ENV.tmp.$$" rpid kpid opid
   rpid="$(redis_pid)"
   kpid="$(kafka_pid)"
+  opid="$(oidc_pid)"
   {
     echo "# Written by deploy/local/stack.sh; regenerated on every start/stop."
     echo "# Use: source \"$ADVOCACY_STACK_ENV\"  (variables are exported)."
@@ -254,6 +284,17 @@ write_env() {
       echo "ADVOCACY_KAFKA_ADMIN_JAVA_CONFIG="
       echo "ADVOCACY_KAFKA_ADMIN_KCAT_CONFIG="
     fi
+    echo "# The OpenID provider: issuer, token endpoint, its CA, the issuers file for the services"
+    echo "# and one client secret FILE per confidential client (<client_id>.secret), never a secret."
+    echo "ADVOCACY_OIDC_PORT=$OIDC_PORT"
+    echo "ADVOCACY_OIDC_PID=$opid"
+    echo "ADVOCACY_OIDC_ISSUER=${OIDC_PORT:+https://127.0.0.1:$OIDC_PORT}"
+    echo "ADVOCACY_OIDC_TOKEN_URL=${OIDC_PORT:+https://127.0.0.1:$OIDC_PORT/token}"
+    echo "ADVOCACY_OIDC_CA_FILE=$(printf '%q' "$KAFKA_TLS_DIR/ca.pem")"
+    echo "ADVOCACY_OIDC_ISSUERS_FILE=$(printf '%q' "$OIDC_ISSUERS_FILE")"
+    echo "ADVOCACY_OIDC_SECRETS_DIR=$(printf '%q' "$OIDC_SECRETS_DIR")"
+    echo "ADVOCACY_OIDC_KEYS_FILE=$(printf '%q' "$OIDC_KEYS")"
+    echo "ADVOCACY_OIDC_LOG=$(printf '%q' "$OIDC_LOG")"
     echo "export ADVOCACY_HOME ADVOCACY_REDIS_URL ADVOCACY_REDIS_PORT ADVOCACY_REDIS_PID" \
       "ADVOCACY_REDIS_DIR ADVOCACY_REDIS_LOG ADVOCACY_REDIS_ACL ADVOCACY_REDIS_TLS" \
       "ADVOCACY_REDIS_CREDENTIALS_DIR ADVOCACY_REDIS_TLS_PORT ADVOCACY_REDIS_SOCKET" \
@@ -262,7 +303,10 @@ write_env() {
       "ADVOCACY_KAFKA_CONTROLLER_PORT ADVOCACY_KAFKA_PID ADVOCACY_KAFKA_DIR ADVOCACY_KAFKA_LOG" \
       "ADVOCACY_KAFKA_AUTO_CREATE_TOPICS ADVOCACY_KAFKA_SECURITY ADVOCACY_KAFKA_SECURITY_PROTOCOL" \
       "ADVOCACY_KAFKA_SSL_CA_FILE ADVOCACY_KAFKA_CREDENTIALS_DIR" \
-      "ADVOCACY_KAFKA_ADMIN_JAVA_CONFIG ADVOCACY_KAFKA_ADMIN_KCAT_CONFIG"
+      "ADVOCACY_KAFKA_ADMIN_JAVA_CONFIG ADVOCACY_KAFKA_ADMIN_KCAT_CONFIG" \
+      "ADVOCACY_OIDC_PORT ADVOCACY_OIDC_PID ADVOCACY_OIDC_ISSUER ADVOCACY_OIDC_TOKEN_URL" \
+      "ADVOCACY_OIDC_CA_FILE ADVOCACY_OIDC_ISSUERS_FILE ADVOCACY_OIDC_SECRETS_DIR" \
+      "ADVOCACY_OIDC_KEYS_FILE ADVOCACY_OIDC_LOG"
   } >"$tmp"
   mv -f "$tmp" "$ADVOCACY_STACK_ENV"
 }
@@ -329,7 +373,7 @@ choose_ports() {
     adv_warn "$name's recorded port(s)$busy are taken by another program; picking new ones"
   fi
   # Never hand out a port the other server has recorded.
-  adv_free_ports "$count" $REDIS_PORT $REDIS_TLS_PORT $KAFKA_PORT $KAFKA_CONTROLLER_PORT
+  adv_free_ports "$count" $REDIS_PORT $REDIS_TLS_PORT $KAFKA_PORT $KAFKA_CONTROLLER_PORT $OIDC_PORT
 }
 
 # ------------------------------------------------------------------ redis --
@@ -398,14 +442,14 @@ redis_acl() {
   mv -f "$tmp" "$REDIS_ACL_FILE"
 }
 
-# redis_tls: the TLS proxies' certificates from the stack's CA (the one kafka_tls keeps in
+# redis_tls: the TLS proxies' certificates from the stack's CA (stack_ca keeps in
 # $KAFKA_TLS_DIR): the server proxy's (CN=redis, for localhost and 127.0.0.1) and the client
 # proxy's (CN=redis-client); then both stunnel configurations.
 redis_tls() {
   local d="$REDIS_TLS_DIR"
   mkdir -p "$d" "$REDIS_SOCKET_DIR"
   chmod 700 "$d" "$REDIS_SOCKET_DIR"
-  kafka_tls
+  stack_ca
   kafka_issue "$d" redis redis-server serverAuth "DNS:localhost,IP:127.0.0.1"
   kafka_issue "$d" redis-client redis-client clientAuth
   local common
@@ -586,6 +630,13 @@ kafka_ready() {
 # controller listener with it). Reused when present; the broker certificate is issued again
 # when it expires within 30 days or was not signed by the current CA.
 kafka_tls() {
+  stack_ca
+  kafka_issue "$KAFKA_TLS_DIR" "$KAFKA_BROKER_USER" broker "serverAuth,clientAuth" "DNS:localhost,IP:127.0.0.1"
+}
+
+# stack_ca: the local CA of the whole stack (Kafka's TLS and the OpenID provider's https), made
+# once in $KAFKA_TLS_DIR and kept across resets.
+stack_ca() {
   local d="$KAFKA_TLS_DIR"
   command -v openssl >/dev/null || adv_die "openssl not found; run deploy/local/install.sh"
   mkdir -p "$d"
@@ -598,9 +649,8 @@ kafka_tls() {
       -subj "/O=Advocacy local/CN=Advocacy local Kafka CA" \
       -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
       -out "$d/ca.pem" 2>/dev/null || adv_die "openssl could not create the CA certificate in $d"
-    rm -f "$d/broker.pem"
+    rm -f "$d/broker.pem" "$OIDC_TLS_DIR/server.pem"
   fi
-  kafka_issue "$d" "$KAFKA_BROKER_USER" broker "serverAuth,clientAuth" "DNS:localhost,IP:127.0.0.1"
 }
 
 # kafka_issue DIR CN NAME EKU [SAN]: DIR/NAME.key (PKCS#8, 0600), DIR/NAME.pem signed by the local
@@ -892,6 +942,137 @@ kafka_stop() {
   write_env
 }
 
+# ------------------------------------------------------------------- oidc --
+oidc_pid() {
+  local pid
+  pid="$(cat "$OIDC_PIDFILE" 2>/dev/null || true)"
+  if adv_pid_matches "$pid" "provider.mjs serve $OIDC_CONFIG"; then
+    printf '%s\n' "$pid"
+  fi
+}
+
+oidc_ready() {
+  local out
+  out="$(curl -sf --max-time 5 --cacert "$KAFKA_TLS_DIR/ca.pem" \
+    "https://127.0.0.1:$OIDC_PORT/.well-known/openid-configuration" 2>/dev/null || true)"
+  [[ "$out" == *"\"issuer\":\"https://127.0.0.1:$OIDC_PORT\""* ]]
+}
+
+oidc_prereqs() {
+  command -v node >/dev/null || adv_die "node not found; run deploy/local/install.sh"
+  [[ -f "$OIDC_APP/node_modules/oidc-provider/package.json" ]] ||
+    adv_die "oidc-provider missing in $OIDC_APP; run deploy/local/install.sh"
+  command -v curl >/dev/null || adv_die "curl not found; run deploy/local/install.sh"
+}
+
+# oidc_setup: everything the provider needs before a start. Secrets and keys are made once and
+# kept; the certificate is reissued when it nears its end or the CA changed; the config and the
+# issuers file are rewritten (the port may have changed).
+oidc_setup() {
+  local client issuer="https://127.0.0.1:$OIDC_PORT"
+  mkdir -p "$OIDC_BASE" "$OIDC_SECRETS_DIR" "$OIDC_TLS_DIR" "$OIDC_APP"
+  chmod 700 "$OIDC_BASE" "$OIDC_SECRETS_DIR" "$OIDC_TLS_DIR"
+  cp -f "$ADVOCACY_REPO/deploy/local/oidc/provider.mjs" "$OIDC_CLIENTS_FILE" "$OIDC_APP/"
+  for client in $(python3 -c 'import json,sys
+print(" ".join(c["client_id"] for c in json.load(open(sys.argv[1]))["clients"] if c["grant"] == "client_credentials"))' "$OIDC_CLIENTS_FILE"); do
+    [[ -s "$OIDC_SECRETS_DIR/$client.secret" ]] ||
+      (umask 077 && openssl rand -hex 32 >"$OIDC_SECRETS_DIR/$client.secret")
+  done
+  [[ -s "$OIDC_BASE/cookie.secret" ]] || (umask 077 && openssl rand -hex 32 >"$OIDC_BASE/cookie.secret")
+  if [[ ! -s "$OIDC_KEYS" ]]; then
+    adv_log "oidc: generating an RS256 signing key in $OIDC_KEYS"
+  fi
+  (umask 077 && node "$OIDC_APP/provider.mjs" keys init "$OIDC_KEYS" >/dev/null) ||
+    adv_die "could not create the OpenID provider's signing key in $OIDC_KEYS"
+  stack_ca
+  kafka_issue "$OIDC_TLS_DIR" localhost server serverAuth "DNS:localhost,IP:127.0.0.1"
+  (umask 077 && python3 - "$OIDC_CONFIG" "$issuer" "$OIDC_PORT" "$OIDC_TLS_DIR" "$OIDC_KEYS" \
+    "$OIDC_BASE/cookie.secret" "$OIDC_SECRETS_DIR" "$OIDC_APP/clients.json" "$OIDC_TOKEN_TTL" <<'PY'
+import json, sys
+out, issuer, port, tls, keys, cookie, secrets, clients, ttl = sys.argv[1:]
+json.dump({"issuer": issuer, "port": int(port), "tls_cert": tls + "/server.pem",
+           "tls_key": tls + "/server.key", "keys_file": keys, "cookie_secret_file": cookie,
+           "secrets_dir": secrets, "clients_file": clients,
+           "access_token_ttl_seconds": int(ttl)}, open(out, "w"), indent=2)
+PY
+  )
+  # The services' view of it: keys from the JWKS over https (this CA), claims mapped from the
+  # provider's (tenant, sub, roles, scope). No "audiences": each service accepts its own,
+  # ADVOCACY_JWT_AUDIENCE=advocacy-<service>.
+  python3 - "$OIDC_ISSUERS_FILE" "$issuer" "$KAFKA_TLS_DIR/ca.pem" <<'PY'
+import json, sys
+out, issuer, ca = sys.argv[1:]
+json.dump({"issuers": [{
+    "issuer": issuer, "jwks_uri": issuer + "/jwks", "ca_file": ca,
+    "tenant_claim": "tenant", "subject_claim": "sub", "roles_claim": "roles",
+    "role_map": {"advocacy-employee": "employee", "advocacy-admin": "admin",
+                 "advocacy-service": "service"},
+    "allow_any_tenant": True, "max_token_lifetime_seconds": 3600}]},
+    open(out, "w"), indent=2)
+PY
+}
+
+oidc_start() {
+  local strict="$1" pid
+  pid="$(oidc_pid)"
+  if [[ -n "$pid" ]]; then
+    adv_log "oidc: already running (pid $pid) on https://127.0.0.1:$OIDC_PORT"
+    return 0
+  fi
+  oidc_prereqs
+  OIDC_PORT="$(choose_ports oidc "$strict" 1 $OIDC_PORT)"
+  oidc_setup
+  adv_rotate_log "$OIDC_LOG"
+  (cd "$OIDC_APP" && exec setsid node "$OIDC_APP/provider.mjs" serve "$OIDC_CONFIG" \
+    </dev/null >>"$OIDC_LOG" 2>&1 9>&-) &
+  pid=$!
+  echo "$pid" >"$OIDC_PIDFILE"
+  write_env
+  wait_ready oidc "$pid" "provider.mjs serve $OIDC_CONFIG" "$OIDC_PIDFILE" "$OIDC_START_TIMEOUT" \
+    oidc_ready "$OIDC_LOG"
+  adv_log "oidc: ready at https://127.0.0.1:$OIDC_PORT (JWKS /jwks, pid $pid, keys $OIDC_KEYS, log $OIDC_LOG)"
+}
+
+oidc_stop() {
+  local signal="$1" pid
+  pid="$(oidc_pid)"
+  if [[ -z "$pid" ]]; then
+    adv_log "oidc: not running"
+  elif [[ "$signal" == KILL ]]; then
+    kill -KILL "$pid" 2>/dev/null || true
+    adv_wait_gone "$pid" 10 || adv_die "oidc (pid $pid) survived SIGKILL"
+    adv_log "oidc: killed (pid $pid)"
+  else
+    adv_stop_pid "$pid" oidc "$OIDC_STOP_TIMEOUT"
+    adv_log "oidc: stopped (pid $pid)"
+  fi
+  rm -f "$OIDC_PIDFILE"
+  write_env
+}
+
+# oidc_keys add|retire: key rotation. The provider reads its keys at start, so it is restarted
+# (on the same port) when it was running; its JWKS then publishes the new set.
+oidc_keys() {
+  local action="$1" kids running
+  case "$action" in
+    add | retire) ;;
+    *)
+      usage >&2
+      exit 2
+      ;;
+  esac
+  oidc_prereqs
+  [[ -s "$OIDC_KEYS" ]] || adv_die "no signing keys in $OIDC_KEYS yet; run 'deploy/local/stack.sh up' first"
+  running="$(oidc_pid)"
+  kids="$(cd "$OIDC_APP" && umask 077 && node "$OIDC_APP/provider.mjs" keys "$action" "$OIDC_KEYS")" ||
+    adv_die "could not $action a signing key in $OIDC_KEYS"
+  adv_log "oidc: signing keys now (newest first, it signs): $kids"
+  if [[ -n "$running" ]]; then
+    oidc_stop TERM
+    oidc_start 1
+  fi
+}
+
 # ----------------------------------------------------------------- status --
 status() {
   local ok=0 pid
@@ -914,6 +1095,16 @@ status() {
       "security $KAFKA_SECURITY, auto.create.topics.enable=$KAFKA_AUTO_CREATE, data $KAFKA_DIR, log $KAFKA_LOG"
   else
     echo "kafka: pid $pid alive but not answering metadata on 127.0.0.1:$KAFKA_PORT; see $KAFKA_LOG"
+    ok=1
+  fi
+  pid="$(oidc_pid)"
+  if [[ -z "$pid" ]]; then
+    echo "oidc: stopped${OIDC_PORT:+ (last port $OIDC_PORT)}; keys $OIDC_KEYS"
+    ok=1
+  elif oidc_ready; then
+    echo "oidc: running, pid $pid, issuer https://127.0.0.1:$OIDC_PORT (JWKS /jwks), keys $OIDC_KEYS, log $OIDC_LOG"
+  else
+    echo "oidc: pid $pid alive but not answering discovery on https://127.0.0.1:$OIDC_PORT; see $OIDC_LOG"
     ok=1
   fi
   [[ -f "$ADVOCACY_STACK_ENV" ]] && echo "env:   $ADVOCACY_STACK_ENV"
@@ -943,28 +1134,40 @@ case "${1:-}" in
     # Check both first so a missing install does not leave half a stack.
     redis_prereqs
     kafka_prereqs
+    oidc_prereqs
     redis_start 0
     kafka_start 0
+    oidc_start 0
     write_env
     adv_log "stack up; environment in $ADVOCACY_STACK_ENV"
     ;;
   down)
+    oidc_stop TERM
     kafka_stop TERM
     redis_stop TERM
     redis_proxy_stop
     ;;
   reset)
+    oidc_stop TERM
     kafka_stop TERM
     redis_stop TERM
     redis_proxy_stop
     # The local CA and broker certificate ($KAFKA_TLS_DIR) stay; the principals' keys, the Redis
-    # passwords and the Redis proxies' keys go.
+    # passwords and the Redis proxies' keys go. The OpenID provider keeps its signing keys and
+    # client secrets ($OIDC_BASE), as an IdP would.
     rm -rf "$REDIS_DIR" "$REDIS_AUTH_DIR" "$REDIS_TLS_DIR" "$REDIS_SOCKET_DIR" "$KAFKA_DIR" \
       "$KAFKA_CONFIG" "$KAFKA_CREDENTIALS_DIR" "$ADVOCACY_STACK_ENV"
     adv_log "deleted Redis and Kafka data, the Redis passwords, the Redis and Kafka client keys and $ADVOCACY_STACK_ENV"
     ;;
   status) status ;;
   redis | kafka) service_cmd "$1" "${2:-}" ;;
+  oidc)
+    if [[ "${2:-}" == keys ]]; then
+      oidc_keys "${3:-}"
+    else
+      service_cmd oidc "${2:-}"
+    fi
+    ;;
   -h | --help | help) usage ;;
   *)
     usage >&2

@@ -98,8 +98,7 @@ class ContentIntegrationTest : public ::testing::Test {
   static std::map<std::string, std::string> CommonEnv() {
     return {{"ADVOCACY_REDIS_URL", Env("ADVOCACY_REDIS_URL")},
             {"ADVOCACY_KAFKA_BROKERS", Env("ADVOCACY_KAFKA_BROKERS")},
-            {"ADVOCACY_JWT_PUBLIC_KEY_FILE", keys_->public_key_file()},
-            {"ADVOCACY_JWT_ISSUER", Keys::kIssuer},
+            {"ADVOCACY_AUTH_ISSUERS_FILE", keys_->issuers_file()},
             {"ADVOCACY_DRAIN_TIMEOUT_MS", "2000"},
             {"CONSENT_OUTBOX_LEASE_MS", "1000"}};
   }

@@ -139,33 +139,75 @@ std::string UniqueId(const std::string& prefix) {
   return prefix + "-" + buf;
 }
 
-Keys::Keys() {
-  auto pair = auth::GenerateKeyPair();
-  if (!pair.ok()) std::abort();
-  private_pem_ = pair->first;
-  char dir[] = "/tmp/advocacy-it-keys-XXXXXX";
-  if (mkdtemp(dir) == nullptr) std::abort();
-  dir_ = dir;
-  public_file_ = dir_ + "/jwt-public.pem";
-  std::ofstream(public_file_) << pair->second;
+namespace {
+
+// Every API scope of the stack's resources (deploy/local/oidc/clients.json).
+constexpr char kAllScopes[] =
+    "consent:check consent:withdraw consent:read content:read content:write courses:read "
+    "courses:write notifications:read notifications:write";
+
+}  // namespace
+
+std::string Audience(const std::string& service) { return "advocacy-" + service; }
+
+oidc::ClientCredentials StackClient(const std::string& client_id, const std::string& resource,
+                                    const std::string& scope) {
+  auto secret =
+      oidc::ReadClientSecretFile(Env("ADVOCACY_OIDC_SECRETS_DIR") + "/" + client_id + ".secret");
+  if (!secret.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(secret.status().message()).c_str());
+    std::abort();
+  }
+  return {.token_url = Env("ADVOCACY_OIDC_TOKEN_URL"),
+          .ca_file = Env("ADVOCACY_OIDC_CA_FILE"),
+          .client_id = client_id,
+          .client_secret = *secret,
+          .resource = resource,
+          .scope = scope};
 }
 
-Keys::~Keys() {
-  std::remove(public_file_.c_str());
-  rmdir(dir_.c_str());
+std::map<std::string, std::string> NotificationsIdentityEnv() {
+  return {{"NOTIFICATIONS_OIDC_TOKEN_URL", Env("ADVOCACY_OIDC_TOKEN_URL")},
+          {"NOTIFICATIONS_OIDC_CLIENT_ID", "notifications"},
+          {"NOTIFICATIONS_OIDC_CLIENT_SECRET_FILE",
+           Env("ADVOCACY_OIDC_SECRETS_DIR") + "/notifications.secret"},
+          {"NOTIFICATIONS_OIDC_CA_FILE", Env("ADVOCACY_OIDC_CA_FILE")}};
 }
+
+Keys::Keys() = default;
+
+std::string Keys::issuers_file() const { return Env("ADVOCACY_OIDC_ISSUERS_FILE"); }
+
+std::string Keys::Issuer() { return Env("ADVOCACY_OIDC_ISSUER"); }
 
 std::string Keys::Token(auth::Role role, const std::string& tenant, const std::string& subject,
                         std::chrono::seconds ttl) const {
-  auth::MintOptions o;
-  o.private_key_pem = private_pem_;
-  o.issuer = kIssuer;
-  o.audience = "advocacy";
-  o.principal = {.tenant_id = tenant, .subject = subject, .role = role};
-  o.ttl = ttl;
-  auto t = auth::MintToken(o);
-  if (!t.ok()) std::abort();
-  return *t;
+  const std::string key =
+      advocacy::StrCat(auth::RoleName(role), "|", tenant, "|", subject, "|", ttl.count());
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (auto it = cache_.find(key); it != cache_.end() && now < it->second.second) {
+    return it->second.first;
+  }
+  oidc::ClientCredentials c = StackClient("advocacy-it", "urn:advocacy:consent",
+                                          role == auth::Role::kService ? kAllScopes : "");
+  c.extra_params = {{"advocacy_tenant", tenant},
+                    {"advocacy_subject", subject},
+                    {"advocacy_role", std::string(auth::RoleName(role))},
+                    {"advocacy_ttl", std::to_string(ttl.count())},
+                    {"advocacy_all_audiences", "true"}};
+  absl::StatusOr<oidc::AccessToken> token = oidc::RequestToken(c);
+  for (int attempt = 0; !token.ok() && attempt < 3; ++attempt) {  // a provider being restarted
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    token = oidc::RequestToken(c);
+  }
+  if (!token.ok()) {
+    std::fprintf(stderr, "the stack's OpenID provider gave no token: %s\n",
+                 std::string(token.status().message()).c_str());
+    std::abort();
+  }
+  cache_[key] = {token->value, now + ttl / 3};
+  return token->value;
 }
 
 std::string Keys::TokenSignedByAnotherKey(const std::string& tenant,
@@ -173,8 +215,8 @@ std::string Keys::TokenSignedByAnotherKey(const std::string& tenant,
   auto other = auth::GenerateKeyPair();
   auth::MintOptions o;
   o.private_key_pem = other->first;
-  o.issuer = kIssuer;
-  o.audience = "advocacy";
+  o.issuer = Issuer();
+  o.audience = Audience("consent");
   o.principal = {.tenant_id = tenant, .subject = subject, .role = auth::Role::kAdmin};
   return *auth::MintToken(o);
 }
@@ -186,8 +228,10 @@ ServiceProcess::ServiceProcess(std::string binary, std::map<std::string, std::st
       metrics_port_(FreePort()) {
   env_["ADVOCACY_GRPC_LISTEN"] = "127.0.0.1:" + std::to_string(grpc_port_);
   env_["ADVOCACY_METRICS_LISTEN"] = "127.0.0.1:" + std::to_string(metrics_port_);
-  if (env_.count("ADVOCACY_KAFKA_SECURITY_PROTOCOL") == 0) {
-    env_.merge(KafkaEnv(std::filesystem::path(binary_).filename().string()));
+  const std::string service = std::filesystem::path(binary_).filename().string();
+  if (env_.count("ADVOCACY_KAFKA_SECURITY_PROTOCOL") == 0) env_.merge(KafkaEnv(service));
+  if (env_.count("ADVOCACY_AUTH_ISSUERS_FILE") != 0 && env_.count("ADVOCACY_JWT_AUDIENCE") == 0) {
+    env_["ADVOCACY_JWT_AUDIENCE"] = Audience(service);
   }
   if (env_.count("ADVOCACY_REDIS_USERNAME") == 0) {
     env_.merge(RedisEnv(std::filesystem::path(binary_).filename().string()));

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
 #include "advocacy/common/kafka.h"
+#include "advocacy/common/oidc_client.h"
 #include "advocacy/common/redis_client.h"
 
 namespace advocacy::it {
@@ -59,29 +60,50 @@ void Stack(const std::string& args);
 // Polls `cond` every 20 ms until it is true or `limit` passes.
 bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds limit);
 
-// A key pair for this test run, and tokens signed with it.
+// Tokens from the local stack's OpenID provider (deploy/local/stack.sh starts it; stack.env names
+// it, ADVOCACY_OIDC_*): RS256 JWTs signed by the provider. Principals of the tests' throwaway
+// tenants come from the test client `advocacy-it` (deploy/local/oidc/clients.json), the one
+// client the provider lets name the principal it wants (tenant, subject, role) and ask for a
+// token all four services accept (aud advocacy-consent, -content, -courses, -notifications);
+// it exists only in the local stack. Real per-service identities: StackClient().
 class Keys {
  public:
   Keys();
-  ~Keys();  // removes the public key file and its directory
   Keys(const Keys&) = delete;
   Keys& operator=(const Keys&) = delete;
-  const std::string& public_key_file() const { return public_file_; }
+  // ADVOCACY_AUTH_ISSUERS_FILE for the services: the provider, its JWKS over https.
+  std::string issuers_file() const;
+  // A token of the provider for the principal (aborts the test binary when the provider does
+  // not answer). A service principal gets every API scope. Cached for a third of its life.
   std::string Token(auth::Role role, const std::string& tenant, const std::string& subject,
                     std::chrono::seconds ttl = std::chrono::seconds(600)) const;
+  // Offline: an ES256 token naming the provider as issuer, signed by a key it never had.
   std::string TokenSignedByAnotherKey(const std::string& tenant, const std::string& subject) const;
-  static constexpr char kIssuer[] = "advocacy-it";
+  static std::string Issuer();  // the provider's issuer (ADVOCACY_OIDC_ISSUER)
 
  private:
-  std::string private_pem_;
-  std::string dir_;
-  std::string public_file_;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>>
+      cache_;  // guarded by mu_
 };
+
+// The credentials of one of the stack's confidential clients (its secret from
+// $ADVOCACY_OIDC_SECRETS_DIR/<client_id>.secret), for `resource` (urn:advocacy:<service>).
+oidc::ClientCredentials StackClient(const std::string& client_id, const std::string& resource,
+                                    const std::string& scope = "");
+// The notifications service's identity towards consent, as a process environment: the stack's
+// client `notifications` (NOTIFICATIONS_OIDC_TOKEN_URL, _CLIENT_ID, _CLIENT_SECRET_FILE,
+// _CA_FILE).
+std::map<std::string, std::string> NotificationsIdentityEnv();
+// The audience a service accepts: "advocacy-<service>".
+std::string Audience(const std::string& service);
 
 // One service process. Start() waits until the gRPC health service answers SERVING. Unless `env`
 // sets ADVOCACY_KAFKA_SECURITY_PROTOCOL, the process gets KafkaEnv(<binary's file name>), and
 // unless it sets ADVOCACY_REDIS_USERNAME, RedisEnv(<binary's file name>): each service runs as its
-// own Kafka principal and its own Redis user, as in production.
+// own Kafka principal and its own Redis user, as in production. With ADVOCACY_AUTH_ISSUERS_FILE
+// and no ADVOCACY_JWT_AUDIENCE in `env`, it accepts tokens for itself only:
+// Audience(<binary's file name>).
 class ServiceProcess {
  public:
   ServiceProcess(std::string binary, std::map<std::string, std::string> env);

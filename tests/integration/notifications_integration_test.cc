@@ -33,7 +33,6 @@ namespace cv1 = advocacy::consent::v1;
 namespace nv1 = advocacy::notifications::v1;
 using auth::Role;
 
-constexpr char kIssuer[] = "advocacy-notifications-it";
 constexpr char kPublicBase[] = "https://notifications.test";
 constexpr char kMailFrom[] = "tips@advocacy.test";
 constexpr int kDispatchWorkers = 4;
@@ -109,16 +108,11 @@ HttpResult Http(int port, const std::string& method, const std::string& target,
 class NotificationsIntegrationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    // A key pair of our own: the notifications service needs the private key to call the
-    // consent service as a service, and the tests mint their tokens with it too.
-    auto pair = auth::GenerateKeyPair();
-    ASSERT_TRUE(pair.ok());
-    private_pem_ = new std::string(pair->first);
+    // The unsubscribe-link key. Tokens come from the stack's OpenID provider; notifications calls
+    // consent as the provider's client `notifications` (NotificationsIdentityEnv).
     char dir[] = "/tmp/advocacy-notif-it-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
     dir_ = new std::string(dir);
-    std::ofstream(*dir_ + "/jwt-public.pem") << pair->second;
-    std::ofstream(*dir_ + "/jwt-private.pem") << pair->first;
     {
       std::random_device rd;
       std::string key;
@@ -143,7 +137,7 @@ class NotificationsIntegrationTest : public ::testing::Test {
     unsubscribe_port_ = FreePort();
     auto env = CommonEnv();
     env["NOTIFICATIONS_CONSENT_ADDR"] = consent_->address();
-    env["NOTIFICATIONS_SIGNING_KEY_FILE"] = *dir_ + "/jwt-private.pem";
+    for (const auto& kv : NotificationsIdentityEnv()) env.insert(kv);
     env["NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE"] = *dir_ + "/unsubscribe.key";
     env["NOTIFICATIONS_PUBLIC_BASE_URL"] = kPublicBase;
     env["NOTIFICATIONS_UNSUBSCRIBE_LISTEN"] = "127.0.0.1:" + std::to_string(unsubscribe_port_);
@@ -193,28 +187,19 @@ class NotificationsIntegrationTest : public ::testing::Test {
       std::filesystem::remove_all(*dir_, ec);
     }
     delete dir_;
-    delete private_pem_;
   }
 
   static std::map<std::string, std::string> CommonEnv() {
     return {{"ADVOCACY_REDIS_URL", Env("ADVOCACY_REDIS_URL")},
             {"ADVOCACY_KAFKA_BROKERS", Env("ADVOCACY_KAFKA_BROKERS")},
-            {"ADVOCACY_JWT_PUBLIC_KEY_FILE", *dir_ + "/jwt-public.pem"},
-            {"ADVOCACY_JWT_ISSUER", kIssuer},
+            {"ADVOCACY_AUTH_ISSUERS_FILE", Env("ADVOCACY_OIDC_ISSUERS_FILE")},
             {"ADVOCACY_DRAIN_TIMEOUT_MS", "2000"},
             {"CONSENT_OUTBOX_LEASE_MS", "1000"}};
   }
 
   static std::string Token(Role role, const std::string& tenant, const std::string& subject) {
-    auth::MintOptions o;
-    o.private_key_pem = *private_pem_;
-    o.issuer = kIssuer;
-    o.audience = "advocacy";
-    o.principal = {.tenant_id = tenant, .subject = subject, .role = role};
-    o.ttl = std::chrono::seconds(900);
-    auto t = auth::MintToken(o);
-    EXPECT_TRUE(t.ok()) << t.status();
-    return t.ok() ? *t : "";
+    static Keys keys;  // tokens of the stack's OpenID provider
+    return keys.Token(role, tenant, subject, std::chrono::seconds(900));
   }
 
   void SetUp() override {
@@ -405,7 +390,6 @@ class NotificationsIntegrationTest : public ::testing::Test {
   std::unique_ptr<cv1::ConsentService::Stub> consent_stub_;
   std::unique_ptr<nv1::NotificationsService::Stub> stub_;
 
-  static inline std::string* private_pem_ = nullptr;
   static inline std::string* dir_ = nullptr;
   static inline SmtpSink* sink_ = nullptr;
   static inline ServiceProcess* consent_ = nullptr;

@@ -30,6 +30,7 @@ Set ADVOCACY_PROM_TEST_SERVICES=consent,content to run a subset.
 """
 
 import argparse
+import base64
 import ctypes
 import json
 import os
@@ -37,6 +38,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -265,7 +267,6 @@ class Run:
         self.ctl = os.path.join(self.build, "tools", "advocacyctl", "advocacyctl")
         self.buf = os.environ.get("ADVOCACY_BUF") or shutil.which("buf") or ""
         self.tenant = f"prom-{os.getpid()}-{int(time.time())}"
-        self.issuer = "advocacy-prometheus-it"
 
     # ------------------------------------------------------------ set-up --
     def prerequisites(self):
@@ -285,10 +286,12 @@ class Run:
             sys.exit("prometheus_test: prerequisites missing (above)")
 
     def keys(self):
-        subprocess.run([self.ctl, "keygen", "--out-dir", self.work, "--force"], check=True,
-                       stdout=subprocess.DEVNULL)
-        self.public_key = os.path.join(self.work, "jwt-public.pem")
-        self.private_key = os.path.join(self.work, "jwt-private.pem")
+        # Tokens come from the stack's OpenID provider (stack.env: ADVOCACY_OIDC_*).
+        for var in ("ADVOCACY_OIDC_TOKEN_URL", "ADVOCACY_OIDC_CA_FILE", "ADVOCACY_OIDC_ISSUERS_FILE",
+                    "ADVOCACY_OIDC_SECRETS_DIR"):
+            if not os.environ.get(var):
+                sys.exit(f"prometheus_test: {var} is not set; source the stack's stack.env")
+        self.oidc_tokens = {}
         self.unsubscribe_key = os.path.join(self.work, "unsubscribe-key")
         with open(self.unsubscribe_key, "w") as f:
             f.write(os.urandom(32).hex())
@@ -315,8 +318,8 @@ class Run:
         env.update({
             "ADVOCACY_REDIS_URL": self.redis,
             "ADVOCACY_KAFKA_BROKERS": self.kafka,
-            "ADVOCACY_JWT_PUBLIC_KEY_FILE": self.public_key,
-            "ADVOCACY_JWT_ISSUER": self.issuer,
+            "ADVOCACY_AUTH_ISSUERS_FILE": os.environ["ADVOCACY_OIDC_ISSUERS_FILE"],
+            "ADVOCACY_JWT_AUDIENCE": f"advocacy-{name}",
             "ADVOCACY_GRPC_LISTEN": f"127.0.0.1:{info['grpc']}",
             "ADVOCACY_METRICS_LISTEN": f"127.0.0.1:{info['metrics']}",
             "ADVOCACY_DRAIN_TIMEOUT_MS": "2000",
@@ -338,7 +341,11 @@ class Run:
             info["unsubscribe"] = free_port()
             env.update({
                 "NOTIFICATIONS_CONSENT_ADDR": f"127.0.0.1:{self.services['consent']['grpc']}",
-                "NOTIFICATIONS_SIGNING_KEY_FILE": self.private_key,
+                # Its own identity towards consent: the provider's client `notifications`.
+                "NOTIFICATIONS_OIDC_TOKEN_URL": os.environ["ADVOCACY_OIDC_TOKEN_URL"],
+                "NOTIFICATIONS_OIDC_CLIENT_SECRET_FILE":
+                    os.path.join(os.environ["ADVOCACY_OIDC_SECRETS_DIR"], "notifications.secret"),
+                "NOTIFICATIONS_OIDC_CA_FILE": os.environ["ADVOCACY_OIDC_CA_FILE"],
                 "NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE": self.unsubscribe_key,
                 "NOTIFICATIONS_PUBLIC_BASE_URL": "https://advocacy.test",
                 "NOTIFICATIONS_UNSUBSCRIBE_LISTEN": f"127.0.0.1:{info['unsubscribe']}",
@@ -403,18 +410,35 @@ class Run:
 
     # ------------------------------------------------------------ traffic --
     def ctl_call(self, role, subject, *argv, ok=True):
-        env = dict(os.environ, ADVOCACY_JWT_PRIVATE_KEY_FILE=self.private_key, ADVOCACY_JWT_ISSUER=self.issuer)
         r = subprocess.run([self.ctl, "--addr", f"127.0.0.1:{self.services['consent']['grpc']}",
-                            "--as", f"{role}:{self.tenant}:{subject}", *argv],
-                           env=env, capture_output=True, text=True)
+                            "--token", self.token(role, subject, "consent"), *argv],
+                           capture_output=True, text=True)
         if ok and r.returncode != 0:
             raise RuntimeError(f"advocacyctl {' '.join(argv)} failed: {r.stderr.strip()}")
         return r
 
-    def token(self, role, subject):
-        env = dict(os.environ, ADVOCACY_JWT_PRIVATE_KEY_FILE=self.private_key, ADVOCACY_JWT_ISSUER=self.issuer)
-        return subprocess.run([self.ctl, "token", "--as", f"{role}:{self.tenant}:{subject}"], env=env,
-                              capture_output=True, text=True, check=True).stdout.strip()
+    def token(self, role, subject, service):
+        """A token of the stack's OpenID provider for the principal, from the tests' client
+        advocacy-it (deploy/local/oidc/clients.json), for `service` only; cached 2 minutes."""
+        key = (role, subject, service)
+        cached = self.oidc_tokens.get(key)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        with open(os.path.join(os.environ["ADVOCACY_OIDC_SECRETS_DIR"], "advocacy-it.secret")) as f:
+            secret = f.read().strip()
+        form = {"grant_type": "client_credentials", "resource": f"urn:advocacy:{service}",
+                "advocacy_tenant": self.tenant, "advocacy_subject": subject, "advocacy_role": role}
+        if role == "service":
+            form["scope"] = f"{service}:read {service}:write"
+        req = urllib.request.Request(os.environ["ADVOCACY_OIDC_TOKEN_URL"],
+                                     data=urllib.parse.urlencode(form).encode())
+        req.add_header("Authorization", "Basic " + base64.b64encode(
+            f"advocacy-it:{secret}".encode()).decode())
+        ctx = ssl.create_default_context(cafile=os.environ["ADVOCACY_OIDC_CA_FILE"])
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as resp:
+            token = json.loads(resp.read())["access_token"]
+        self.oidc_tokens[key] = (token, time.monotonic() + 120)
+        return token
 
     def rpc(self, service, method, role, subject, body, ok=True):
         """One gRPC call through buf curl (server reflection); the JSON response."""
@@ -422,7 +446,7 @@ class Run:
         pkg = {"courses": "advocacy.courses.v1.CoursesService", "content": "advocacy.content.v1.ContentService",
                "notifications": "advocacy.notifications.v1.NotificationsService"}[service]
         r = subprocess.run([self.buf, "curl", "--protocol", "grpc", "--http2-prior-knowledge",
-                            "-H", f"authorization: Bearer {self.token(role, subject)}",
+                            "-H", f"authorization: Bearer {self.token(role, subject, service)}",
                             "-d", json.dumps(body), f"http://127.0.0.1:{info['grpc']}/{pkg}/{method}"],
                            capture_output=True, text=True)
         if ok and r.returncode != 0:

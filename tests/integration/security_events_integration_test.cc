@@ -45,7 +45,6 @@ namespace nv1 = advocacy::notifications::v1;
 using auth::Role;
 using std::chrono::seconds;
 
-constexpr char kIssuer[] = "advocacy-security-events-it";
 constexpr char kConsentTopic[] = "advocacy.consent.v1";
 constexpr char kContentTopic[] = "advocacy.content.v1";
 constexpr char kReceiptsTopic[] = "advocacy.consent.receipts.v1";
@@ -81,15 +80,11 @@ std::string Header(const kafka::Message& m, const std::string& key) {
 class SecurityEventsIntegrationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    // A key pair of our own: notifications mints service tokens for the consent service with it.
-    auto pair = auth::GenerateKeyPair();
-    ASSERT_TRUE(pair.ok());
-    private_pem_ = new std::string(pair->first);
+    // The unsubscribe-link key. Tokens come from the stack's OpenID provider; notifications calls
+    // consent as the provider's client `notifications` (NotificationsIdentityEnv).
     char dir[] = "/tmp/advocacy-security-events-it-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
     dir_ = new std::string(dir);
-    std::ofstream(*dir_ + "/jwt-public.pem") << pair->second;
-    std::ofstream(*dir_ + "/jwt-private.pem") << pair->first;
     {
       std::random_device rd;
       std::string key;
@@ -121,7 +116,7 @@ class SecurityEventsIntegrationTest : public ::testing::Test {
 
     auto env = CommonEnv();
     env["NOTIFICATIONS_CONSENT_ADDR"] = consent_->address();
-    env["NOTIFICATIONS_SIGNING_KEY_FILE"] = *dir_ + "/jwt-private.pem";
+    for (const auto& kv : NotificationsIdentityEnv()) env.insert(kv);
     env["NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE"] = *dir_ + "/unsubscribe.key";
     env["NOTIFICATIONS_PUBLIC_BASE_URL"] = "https://notifications.test";
     env["NOTIFICATIONS_UNSUBSCRIBE_LISTEN"] = "127.0.0.1:" + std::to_string(FreePort());
@@ -160,28 +155,19 @@ class SecurityEventsIntegrationTest : public ::testing::Test {
       std::filesystem::remove_all(*dir_, ec);
     }
     delete dir_;
-    delete private_pem_;
   }
 
   static std::map<std::string, std::string> CommonEnv() {
     return {{"ADVOCACY_REDIS_URL", Env("ADVOCACY_REDIS_URL")},
             {"ADVOCACY_KAFKA_BROKERS", Env("ADVOCACY_KAFKA_BROKERS")},
-            {"ADVOCACY_JWT_PUBLIC_KEY_FILE", *dir_ + "/jwt-public.pem"},
-            {"ADVOCACY_JWT_ISSUER", kIssuer},
+            {"ADVOCACY_AUTH_ISSUERS_FILE", Env("ADVOCACY_OIDC_ISSUERS_FILE")},
             {"ADVOCACY_DRAIN_TIMEOUT_MS", "2000"},
             {"CONSENT_OUTBOX_LEASE_MS", "1000"}};
   }
 
   static std::string Token(Role role, const std::string& tenant, const std::string& subject) {
-    auth::MintOptions o;
-    o.private_key_pem = *private_pem_;
-    o.issuer = kIssuer;
-    o.audience = "advocacy";
-    o.principal = {.tenant_id = tenant, .subject = subject, .role = role};
-    o.ttl = seconds(900);
-    auto t = auth::MintToken(o);
-    EXPECT_TRUE(t.ok()) << t.status();
-    return t.ok() ? *t : "";
+    static Keys keys;  // tokens of the stack's OpenID provider
+    return keys.Token(role, tenant, subject, seconds(900));
   }
   static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
     auto ctx = std::make_unique<grpc::ClientContext>();
@@ -324,7 +310,6 @@ class SecurityEventsIntegrationTest : public ::testing::Test {
     return reasons;
   }
 
-  static std::string* private_pem_;
   static std::string* dir_;
   static SmtpSink* sink_;
   static ServiceProcess* consent_;
@@ -336,7 +321,6 @@ class SecurityEventsIntegrationTest : public ::testing::Test {
   std::unique_ptr<ctv1::ContentService::Stub> content_stub_;
   std::unique_ptr<nv1::NotificationsService::Stub> notifications_stub_;
 };
-std::string* SecurityEventsIntegrationTest::private_pem_ = nullptr;
 std::string* SecurityEventsIntegrationTest::dir_ = nullptr;
 SmtpSink* SecurityEventsIntegrationTest::sink_ = nullptr;
 ServiceProcess* SecurityEventsIntegrationTest::consent_ = nullptr;

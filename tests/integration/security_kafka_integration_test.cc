@@ -164,8 +164,7 @@ class SecurityKafkaIntegrationTest : public ::testing::Test {
     // No Kafka settings here: the harness gives each binary its own principal.
     return {{"ADVOCACY_REDIS_URL", Env("ADVOCACY_REDIS_URL")},
             {"ADVOCACY_KAFKA_BROKERS", Env("ADVOCACY_KAFKA_BROKERS")},
-            {"ADVOCACY_JWT_PUBLIC_KEY_FILE", keys_->public_key_file()},
-            {"ADVOCACY_JWT_ISSUER", Keys::kIssuer},
+            {"ADVOCACY_AUTH_ISSUERS_FILE", keys_->issuers_file()},
             {"ADVOCACY_DRAIN_TIMEOUT_MS", "2000"},
             {"CONSENT_OUTBOX_LEASE_MS", "1000"},
             {"CONTENT_OUTBOX_LEASE_MS", "1000"}};

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
+#include "advocacy/common/oidc_client.h"
 #include "advocacy/common/strings.h"
 #include "output.h"
 #include "parsing.h"
@@ -110,9 +111,33 @@ absl::StatusOr<std::string> MintFor(const GlobalOptions& g, std::chrono::seconds
   return token;
 }
 
-// --as wins over --token so that a one-off `--as admin:...` works in a shell that exports
+// A token of the identity provider for --oidc-client-id, by client credentials.
+absl::StatusOr<std::string> FetchOidc(const GlobalOptions& g) {
+  if (!g.as.empty()) {
+    return absl::InvalidArgumentError(
+        "--oidc and --as exclude each other: the provider decides who the client is");
+  }
+  if (g.oidc_token_url.empty() || g.oidc_client_id.empty() || g.oidc_secret_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--oidc needs --oidc-token-url, --oidc-client-id and --oidc-client-secret-file (or "
+        "ADVOCACY_OIDC_TOKEN_URL, ADVOCACY_OIDC_CLIENT_ID, ADVOCACY_OIDC_CLIENT_SECRET_FILE)");
+  }
+  auto secret = oidc::ReadClientSecretFile(g.oidc_secret_file);
+  if (!secret.ok()) return secret.status();
+  auto token = oidc::RequestToken({.token_url = g.oidc_token_url,
+                                   .ca_file = g.oidc_ca_file,
+                                   .client_id = g.oidc_client_id,
+                                   .client_secret = std::move(*secret),
+                                   .resource = g.oidc_resource,
+                                   .scope = g.oidc_scope});
+  if (!token.ok()) return token.status();
+  return token->value;
+}
+
+// --oidc, then --as, win over --token so that a one-off call works in a shell that exports
 // ADVOCACY_TOKEN.
 absl::StatusOr<std::string> ResolveToken(const GlobalOptions& g, bool required) {
+  if (g.oidc) return FetchOidc(g);
   if (!g.as.empty()) return MintFor(g, kPerCallTokenTtl);
   std::string_view token = g.token;
   while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
@@ -315,9 +340,16 @@ int RunKeygen(const KeygenArgs& args) {
 }
 
 int RunToken(const GlobalOptions& global, const TokenArgs& args) {
+  if (global.oidc) {
+    auto token = FetchOidc(global);
+    if (!token.ok()) return UsageError(token.status());
+    std::cout << *token << "\n";
+    return kExitOk;
+  }
   if (global.as.empty()) {
     return UsageError(
-        "token needs --as employee:<tenant>:<id> | admin:<tenant>:<id> | service:<tenant>:<name>");
+        "token needs --oidc (a token of the identity provider) or, offline, --as "
+        "employee:<tenant>:<id> | admin:<tenant>:<id> | service:<tenant>:<name>");
   }
   auto ttl = ParsePositiveDuration("--ttl", args.ttl);
   if (!ttl.ok()) return UsageError(ttl.status());

@@ -24,6 +24,15 @@ struct GlobalOptions {
   std::string as;  // employee:<tenant>:<id> | admin:<tenant>:<id> | service:<tenant>:<name>
   std::string timeout = "5s";
   bool json = false;
+  // --oidc: a token from the identity provider by client credentials (the way scripts and
+  // other systems call the APIs); `as` with key_file is for offline development only.
+  bool oidc = false;
+  std::string oidc_token_url;
+  std::string oidc_client_id;
+  std::string oidc_secret_file;  // a file holding the client secret (never the secret itself)
+  std::string oidc_ca_file;      // verifies the provider's https certificate
+  std::string oidc_resource = "urn:advocacy:consent";
+  std::string oidc_scope;
 };
 
 struct KeygenArgs {

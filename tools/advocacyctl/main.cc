@@ -65,6 +65,25 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& g) {
       ->envname("ADVOCACY_CTL_TIMEOUT")
       ->capture_default_str();
   app.add_flag("--json", g.json, "Print the response as proto3 JSON")->envname("ADVOCACY_CTL_JSON");
+  app.add_flag("--oidc", g.oidc,
+               "Get the token from the identity provider by client credentials (wins over "
+               "--token; not with --as)")
+      ->envname("ADVOCACY_CTL_OIDC");
+  app.add_option("--oidc-token-url", g.oidc_token_url, "The provider's token endpoint (https)")
+      ->envname("ADVOCACY_OIDC_TOKEN_URL");
+  app.add_option("--oidc-client-id", g.oidc_client_id, "Client id at the provider")
+      ->envname("ADVOCACY_OIDC_CLIENT_ID");
+  app.add_option("--oidc-client-secret-file", g.oidc_secret_file, "File holding the client secret")
+      ->envname("ADVOCACY_OIDC_CLIENT_SECRET_FILE");
+  app.add_option("--oidc-ca-file", g.oidc_ca_file, "CA bundle (PEM) that verifies the provider")
+      ->envname("ADVOCACY_OIDC_CA_FILE");
+  app.add_option("--oidc-resource", g.oidc_resource,
+                 "Resource indicator of the service the token is for (urn:advocacy:consent, "
+                 "urn:advocacy:content, ...)")
+      ->envname("ADVOCACY_OIDC_RESOURCE")
+      ->capture_default_str();
+  app.add_option("--oidc-scope", g.oidc_scope, "Scopes to ask for, space-separated")
+      ->envname("ADVOCACY_OIDC_SCOPE");
 }
 
 // keygen, token, health: the subcommands for setting up and probing a deployment.
@@ -75,7 +94,9 @@ void AddSetupCommands(CLI::App& app, CommandLine& c) {
   keygen_cmd->add_flag("--force", c.keygen.force, "Replace an existing key pair");
   keygen_cmd->callback([&c] { c.action = [&c] { return RunKeygen(c.keygen); }; });
 
-  auto* token_cmd = app.add_subcommand("token", "Print a dev token for --as");
+  auto* token_cmd = app.add_subcommand(
+      "token",
+      "Print a token: --oidc fetches one from the provider; --as mints an offline dev token");
   token_cmd->add_option("--ttl", c.token.ttl, "Lifetime: seconds, or 30m, 1h, ... (at most 24h)")
       ->capture_default_str();
   token_cmd->callback([&c] { c.action = [&c] { return RunToken(c.global, c.token); }; });

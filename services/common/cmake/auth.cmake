@@ -9,6 +9,7 @@ add_library(advocacy_auth STATIC
   src/issuer_keys.cc     # one issuer's keys: cache, background refresh, unknown-kid refresh
   src/jwk.cc             # JWKS / PEM -> keys pinned to an algorithm; signature checks (OpenSSL)
   src/jwks_source.cc     # JWKS from a file or an https URL (libcurl)
+  src/oidc_client.cc     # client-credentials tokens from the IdP (libcurl), cached
   src/token_claims.cc    # exp/nbf/iat/lifetime, audience, claims -> Principal (pure)
   src/token_verifier.cc) # TokenVerifier: header, issuer, key, signature, cache, readiness
 add_library(advocacy::auth ALIAS advocacy_auth)

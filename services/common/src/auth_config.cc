@@ -166,6 +166,7 @@ void ReadClaims(Members& m, ClaimMapping* claims) {
   if (auto v = m.ClaimPath("subject_claim")) claims->subject_claim = *v;
   if (auto v = m.ClaimPath("roles_claim")) claims->roles_claim = *v;
   if (auto v = m.Bool("roles_space_separated")) claims->roles_space_separated = *v;
+  if (auto v = m.ClaimPath("scopes_claim")) claims->scopes_claim = *v;
   ReadRoleMap(m, claims);
   if (auto v = m.String("default_role")) {
     claims->default_role = ParseRole(*v);
@@ -265,6 +266,7 @@ void CheckClaimPath(const std::vector<std::string>& path, const std::string& at,
 void CheckClaims(const ClaimMapping& c, const std::string& at, std::vector<std::string>* errors) {
   CheckClaimPath(c.subject_claim, at, "subject_claim", errors);
   CheckClaimPath(c.roles_claim, at, "roles_claim", errors);
+  CheckClaimPath(c.scopes_claim, at, "scopes_claim", errors);
   if (c.fixed_tenant.empty()) {
     CheckClaimPath(c.tenant_claim, at, "tenant_claim", errors);
   } else if (!IsValidId(c.fixed_tenant) || c.fixed_tenant == kAnyTenant) {

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "advocacy/common/auth.h"
 #include "advocacy/common/status_macros.h"
 #include "openssl_handles.h"
@@ -110,6 +111,10 @@ absl::StatusOr<std::string> MintToken(const MintOptions& options) {
   error = error ? error : jwt_add_grant(jwt.get(), "tenant", principal.tenant_id.c_str());
   error = error ? error : jwt_add_grant(jwt.get(), "role", role.c_str());
   error = error ? error : jwt_add_grant(jwt.get(), "jti", jti.c_str());
+  if (!principal.scopes.empty()) {
+    const std::string scope = absl::StrJoin(principal.scopes, " ");
+    error = error ? error : jwt_add_grant(jwt.get(), "scope", scope.c_str());
+  }
   error = error ? error : jwt_add_grant_int(jwt.get(), "iat", static_cast<long>(now));
   error = error ? error
                 : jwt_add_grant_int(jwt.get(), "exp", static_cast<long>(now + options.ttl.count()));

@@ -720,6 +720,12 @@ absl::Status Consumer::Start() {
   return absl::OkStatus();
 }
 
+bool Consumer::Fatal() const { return impl_->dead_letter->Fatal(); }
+
+void Consumer::RaiseFatalErrorForTesting(const std::string& reason) {
+  impl_->dead_letter->RaiseFatalErrorForTesting(reason);
+}
+
 void Consumer::Stop() {
   Impl& impl = *impl_;
   if (impl.thread.joinable() && std::this_thread::get_id() == impl.thread.get_id()) {

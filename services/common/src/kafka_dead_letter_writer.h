@@ -27,6 +27,11 @@ class DeadLetterWriter final {
   absl::Status Write(const Message& m, const absl::Status& reason);
 
   [[nodiscard]] const std::string& topic() const { return topic_; }
+  // Its producer hit a fatal error (Producer::Fatal): no dead letter can be written again.
+  [[nodiscard]] bool Fatal() const { return producer_->Fatal(); }
+  void RaiseFatalErrorForTesting(const std::string& reason) {
+    producer_->RaiseFatalErrorForTesting(reason);
+  }
 
  private:
   DeadLetterWriter(std::unique_ptr<Producer> producer, const ConsumerOptions& options);

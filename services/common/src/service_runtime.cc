@@ -69,6 +69,7 @@ struct ServiceRuntime::Impl {
   std::vector<std::unique_ptr<consent_view::ConsentViewConsumer>> view_consumers;
   std::vector<Part> parts;
   std::vector<std::pair<std::string, std::string>> announced;
+  std::vector<std::pair<std::string, std::function<absl::Status()>>> readiness_checks;
 
   // The one stop signal of every background loop the runtime runs (topic creation, periodic
   // tasks): set once, after the gRPC drain.
@@ -79,6 +80,19 @@ struct ServiceRuntime::Impl {
   bool stop_requested = false;
   bool serving = false;
   pthread_t serve_thread{};
+
+  // Which Kafka client hit a fatal error and can never produce again ("" for none): the producer,
+  // or a consumer's dead-letter producer (its consumer would retry the next poison event forever).
+  std::string FatalKafkaClient() const {
+    if (producer->Fatal()) return "its Kafka producer";
+    for (const auto& c : consumers) {
+      if (c->Fatal()) return "a Kafka consumer's dead-letter producer";
+    }
+    for (const auto& c : view_consumers) {
+      if (c->Fatal()) return "its consent view's dead-letter producer";
+    }
+    return "";
+  }
 
   // Sleeps up to `d`; false once stopping.
   bool SleepUnlessStopping(std::chrono::milliseconds d) {
@@ -204,12 +218,15 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
   // A fatal producer error (e.g. the broker's ACLs were not in force yet when the idempotent
   // producer asked for its id) is permanent for this producer: readiness alone would leave a
   // replica that never produces again. Exit instead, so that the supervisor starts it afresh.
+  // The same for a consumer's dead-letter producer: its consumer would retry the next poison
+  // event forever. (The consumers are all added before Serve starts this task.)
   Every("Kafka producer watchdog", kFatalCheckInterval, [this, reported = false]() mutable {
-    if (reported || !impl_->producer->Fatal()) return;
+    if (reported) return;
+    const std::string which = impl_->FatalKafkaClient();
+    if (which.empty()) return;
     reported = true;
-    log::Error(StrCat(name(),
-                      " stops with status 1: its Kafka producer hit a fatal error and "
-                      "cannot produce again; the supervisor restarts it"));
+    log::Error(StrCat(name(), " stops with status 1: ", which,
+                      " hit a fatal error and cannot produce again; the supervisor restarts it"));
     RequestStop();
   });
 }
@@ -356,6 +373,10 @@ void ServiceRuntime::Announce(std::string key, std::string value) {
   impl_->announced.emplace_back(std::move(key), std::move(value));
 }
 
+void ServiceRuntime::AddReadinessCheck(std::string what, std::function<absl::Status()> check) {
+  impl_->readiness_checks.emplace_back(std::move(what), std::move(check));
+}
+
 void ServiceRuntime::RequestStop() {
   std::lock_guard lock(impl_->stop_mu);
   impl_->stop_requested = true;
@@ -392,7 +413,13 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
                                   return absl::UnavailableError("Kafka unreachable");
                                 // Only an issuer without any usable key: cached keys keep
                                 // working while its JWKS endpoint is down.
-                                return s.verifier->Readiness();
+                                RETURN_IF_ERROR(s.verifier->Readiness());
+                                for (const auto& [what, check] : s.readiness_checks) {
+                                  if (absl::Status st = check(); !st.ok()) {
+                                    return absl::UnavailableError(StrCat(what, ": ", st.message()));
+                                  }
+                                }
+                                return absl::OkStatus();
                               });
   OrDie(runner.Start(), "cannot start the gRPC server");
   std::vector<log::Field> fields = {{"grpc_port", std::to_string(runner.port())},
@@ -410,7 +437,7 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
   s.StopKafka();
   log::Info(StrCat(name(), " service stopped"));
   // 1 after a fatal producer error (whatever stopped the service): the supervisor restarts it.
-  return s.producer->Fatal() ? 1 : 0;
+  return s.FatalKafkaClient().empty() ? 0 : 1;
 }
 
 }  // namespace advocacy::runtime

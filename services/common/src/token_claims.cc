@@ -154,6 +154,43 @@ absl::StatusOr<Role> MapRole(const Json& claims, const ClaimMapping& mapping) {
                 absl::StrCat("token roles ", ShownJson(*value), " map to no role of this service"));
 }
 
+// The token's OAuth scopes: sorted, unique, each a valid id; none without the claim.
+absl::StatusOr<std::vector<std::string>> MapScopes(const Json& claims,
+                                                   const ClaimMapping& mapping) {
+  std::vector<std::string> scopes;
+  const Json* value = FindClaim(claims, mapping.scopes_claim);
+  if (value == nullptr || value->is_null()) return scopes;
+  if (value->is_string()) {
+    scopes = absl::StrSplit(value->get_ref<const std::string&>(), ' ', absl::SkipEmpty());
+  } else if (value->is_array()) {
+    for (const Json& entry : *value) {
+      if (!entry.is_string()) {
+        return Reject(RejectReason::kClaims,
+                      absl::StrCat("token ", PathName(mapping.scopes_claim),
+                                   " claim holds a value that is not a string"));
+      }
+      scopes.push_back(entry.get<std::string>());
+    }
+  } else {
+    return Reject(RejectReason::kClaims,
+                  absl::StrCat("token ", PathName(mapping.scopes_claim),
+                               " claim is neither a string nor an array of strings"));
+  }
+  std::sort(scopes.begin(), scopes.end());
+  scopes.erase(std::unique(scopes.begin(), scopes.end()), scopes.end());
+  if (scopes.size() > kMaxScopes) {
+    return Reject(RejectReason::kClaims,
+                  absl::StrCat("token carries more than ", kMaxScopes, " scopes"));
+  }
+  for (const std::string& scope : scopes) {
+    if (!IsValidId(scope)) {
+      return Reject(RejectReason::kClaims, absl::StrCat("token scope ", Shown(scope),
+                                                        " is not 1-128 visible ASCII bytes"));
+    }
+  }
+  return scopes;
+}
+
 absl::StatusOr<std::string> MapTenant(const Json& claims, const ClaimMapping& mapping, Role role) {
   std::string tenant = mapping.fixed_tenant;
   if (tenant.empty()) {
@@ -295,7 +332,8 @@ absl::StatusOr<Principal> MapPrincipal(const Json& claims, const ClaimMapping& m
   ASSIGN_OR_RETURN(std::string subject, RequiredId(claims, mapping.subject_claim));
   ASSIGN_OR_RETURN(const Role role, MapRole(claims, mapping));
   ASSIGN_OR_RETURN(std::string tenant, MapTenant(claims, mapping, role));
-  return Principal{std::move(tenant), std::move(subject), role, expires_at};
+  ASSIGN_OR_RETURN(std::vector<std::string> scopes, MapScopes(claims, mapping));
+  return Principal{std::move(tenant), std::move(subject), role, expires_at, std::move(scopes)};
 }
 
 }  // namespace advocacy::auth::internal

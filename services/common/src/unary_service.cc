@@ -2,11 +2,30 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include <algorithm>
 #include <set>
 
 #include "advocacy/common/strings.h"
 
 namespace advocacy::rpc {
+
+absl::Status AuthorizeServiceScope(const auth::Principal& caller, std::string_view method,
+                                   std::string_view scope) {
+  if (caller.role != auth::Role::kService) return absl::OkStatus();
+  if (scope.empty()) {
+    return absl::PermissionDeniedError(StrCat("service principal '", caller.subject,
+                                              "' may not call ", method,
+                                              ": it is not open to service identities"));
+  }
+  if (!std::binary_search(caller.scopes.begin(), caller.scopes.end(), scope)) {
+    return absl::PermissionDeniedError(StrCat("service principal '", caller.subject,
+                                              "' may not call ", method,
+                                              ": its token lacks the "
+                                              "scope '",
+                                              scope, "'"));
+  }
+  return absl::OkStatus();
+}
 
 UnaryService::UnaryService(std::string full_name, Runtime runtime)
     : full_name_(std::move(full_name)), runtime_(runtime) {}
@@ -19,6 +38,18 @@ UnaryService::Entry& UnaryService::Register(std::string_view method,
                       .request_type = request_type,
                       .response_type = response_type});
   return entries_.back();
+}
+
+UnaryService& UnaryService::ServiceScope(std::string scope) {
+  if (!entries_.empty()) entries_.back().service_scope = std::move(scope);
+  return *this;
+}
+
+std::string UnaryService::ServiceScopeOf(std::string_view method) const {
+  for (const Entry& e : entries_) {
+    if (e.method == method) return e.service_scope;
+  }
+  return "";
 }
 
 absl::Status UnaryService::Verify() const {

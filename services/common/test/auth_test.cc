@@ -253,6 +253,41 @@ TEST_F(AuthTest, PlatformServiceMayCarryAnyTenant) {
   ExpectRejected(*verifier, Sign(claims), "tenant '*' is allowed only for role service");
 }
 
+// The OAuth scopes of a token (RFC 9068 "scope", space-separated, or an array) become the
+// principal's, sorted and unique; a scope that is not a short visible string refuses the token.
+TEST_F(AuthTest, ScopesAreMappedIntoThePrincipal) {
+  auto verifier = MakeVerifier();
+  Json claims = Claims();
+  claims["role"] = "service";
+  claims["scope"] = "consent:withdraw consent:check  consent:check";
+  absl::StatusOr<Principal> principal = verifier->Verify(Sign(claims));
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_EQ(principal->scopes, (std::vector<std::string>{"consent:check", "consent:withdraw"}));
+
+  claims["scope"] = Json::array({"b", "a"});
+  principal = verifier->Verify(Sign(claims));
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_EQ(principal->scopes, (std::vector<std::string>{"a", "b"}));
+
+  claims.erase("scope");
+  principal = verifier->Verify(Sign(claims));
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_TRUE(principal->scopes.empty());
+
+  claims["scope"] = 7;
+  ExpectRejected(*verifier, Sign(claims), "neither a string nor an array");
+  claims["scope"] = Json::array({"ok", std::string(200, 'x')});
+  ExpectRejected(*verifier, Sign(claims), "is not 1-128 visible ASCII bytes");
+
+  // MintToken writes the principal's scopes.
+  Principal svc{"acme", "notifications", Role::kService, 0, {"consent:check"}};
+  absl::StatusOr<std::string> token = MintToken({idp_private_, kIssuer, kAudience, svc});
+  ASSERT_TRUE(token.ok()) << token.status();
+  principal = verifier->Verify(*token);
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_EQ(principal->scopes, std::vector<std::string>{"consent:check"});
+}
+
 TEST_F(AuthTest, LeewayToleratesSmallClockSkew) {
   auto verifier = MakeVerifier();
   Json claims = Claims();

@@ -315,6 +315,29 @@ TEST_F(KafkaTest, PoisonMessagesGoToDeadLetterTopicAndConsumerMovesOn) {
   EXPECT_NE(dead[1].FindHeader("dlq_reason")->find("boom"), std::string::npos);
 }
 
+// A fatal error of the dead-letter producer is permanent: the consumer says so (the runtime then
+// exits for its supervisor to restart it) and never skips the poison message it cannot set aside.
+TEST_F(KafkaTest, AFatalDeadLetterProducerIsReportedAndThePoisonMessageIsNotSkipped) {
+  Recorder recorder;
+  auto consumer = Consumer::Create(Options("g-fatal-dlq"), [&](const Message& m) -> absl::Status {
+    recorder.Add(m);
+    if (m.payload == "poison") return absl::InvalidArgumentError("cannot decode");
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  EXPECT_FALSE((*consumer)->Fatal());
+  (*consumer)->RaiseFatalErrorForTesting("injected by the test");
+  // librdkafka reports the error on the producer's own thread.
+  EXPECT_TRUE(WaitFor([&] { return (*consumer)->Fatal(); }));
+  ASSERT_TRUE((*consumer)->Start().ok());
+
+  const std::string key = "acme/emp-10";
+  ProduceAll({MakeMessage(kTopic, key, "poison"), MakeMessage(kTopic, key, "fine")});
+  ASSERT_TRUE(WaitFor([&] { return recorder.Count("poison") >= 2; }));
+  EXPECT_EQ(recorder.Count("fine"), 0u);  // held behind the poison message it cannot set aside
+  EXPECT_TRUE((*consumer)->Fatal());
+}
+
 TEST_F(KafkaTest, TransientFailureRedeliversSameMessageBeforeAnyLaterOne) {
   Stats stats;
   Recorder recorder;

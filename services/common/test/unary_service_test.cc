@@ -115,6 +115,62 @@ TEST_F(UnaryServiceTest, ACallIsAuthenticatedRoutedAndMapped) {
   server->Shutdown();
 }
 
+// Service identities: a `service` principal reaches an RPC only with the scope its entry names;
+// an RPC naming none is closed to services; people are not concerned.
+TEST_F(UnaryServiceTest, ServicePrincipalsNeedTheScopeTheRpcNames) {
+  UnaryService service(v1::ConsentService::service_full_name(), runtime());
+  service.Add<v1::CheckConsentRequest, v1::CheckConsentResponse>("CheckConsent", Check)
+      .ServiceScope("consent:check");
+  service.Add<v1::GiveConsentRequest, v1::GiveConsentResponse>(
+      "GiveConsent",
+      [](const auth::Principal&, const v1::GiveConsentRequest&)
+          -> absl::StatusOr<v1::GiveConsentResponse> { return v1::GiveConsentResponse(); });
+  EXPECT_EQ(service.ServiceScopeOf("CheckConsent"), "consent:check");
+  EXPECT_EQ(service.ServiceScopeOf("GiveConsent"), "");
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::ConsentService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  const auto token = [&](auth::Role role, std::vector<std::string> scopes) {
+    return *auth::MintToken({.private_key_pem = private_key_,
+                             .issuer = "it",
+                             .audience = "advocacy",
+                             .principal = {.tenant_id = "t1",
+                                           .subject = "notifications",
+                                           .role = role,
+                                           .scopes = std::move(scopes)}});
+  };
+  const auto check = [&](const std::string& t) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + t);
+    v1::CheckConsentRequest req;
+    req.set_employee_id("e1");
+    v1::CheckConsentResponse resp;
+    return stub->CheckConsent(&ctx, req, &resp);
+  };
+  const auto give = [&](const std::string& t) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + t);
+    v1::GiveConsentResponse resp;
+    return stub->GiveConsent(&ctx, v1::GiveConsentRequest(), &resp);
+  };
+  EXPECT_TRUE(check(token(auth::Role::kService, {"consent:check"})).ok());
+  const grpc::Status without = check(token(auth::Role::kService, {"consent:withdraw"}));
+  EXPECT_EQ(without.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(without.error_message(), HasSubstr("lacks the scope 'consent:check'"));
+  const grpc::Status closed = give(token(auth::Role::kService, {"consent:check", "x"}));
+  EXPECT_EQ(closed.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(closed.error_message(), HasSubstr("GiveConsent"));
+  // People: role and tenant decide, scopes do not.
+  EXPECT_TRUE(check(token(auth::Role::kEmployee, {})).ok());
+  EXPECT_TRUE(give(token(auth::Role::kAdmin, {})).ok());
+  server->Shutdown();
+}
+
 // A domain function that fails the way a server does: the messages hold what a caller must not
 // see (addresses, stored bytes, an exception's text).
 absl::StatusOr<v1::CheckConsentResponse> Failing(const auth::Principal&,

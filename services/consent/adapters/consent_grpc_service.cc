@@ -31,11 +31,16 @@ std::unique_ptr<rpc::UnaryService> ConsentGrpcService(ConsentManager* manager, r
   (*service)
       .Add("GiveConsent", manager, &ConsentManager::Give)
       .Add("GetConsentState", manager, &ConsentManager::GetState)
+      .ServiceScope("consent:read")
       .Add("CheckConsent", manager, &ConsentManager::Check)
+      .ServiceScope("consent:check")
       .Add("BatchCheckConsent", manager, &ConsentManager::BatchCheck)
+      .ServiceScope("consent:check")
       .Add("ListConsentHistory", manager, &ConsentManager::ListHistory)
+      .ServiceScope("consent:read")
       .Add("PublishNotice", manager, &ConsentManager::PublishNotice)
-      .Add("GetCurrentNotice", manager, &ConsentManager::GetCurrentNotice);
+      .Add("GetCurrentNotice", manager, &ConsentManager::GetCurrentNotice)
+      .ServiceScope("consent:read");
   // After the commit comes the wait for propagation, bounded by the call's deadline.
   service->AddWithContext<v1::WithdrawConsentRequest, v1::WithdrawConsentResponse>(
       "WithdrawConsent",
@@ -51,6 +56,9 @@ std::unique_ptr<rpc::UnaryService> ConsentGrpcService(ConsentManager* manager, r
         }
         return absl::OkStatus();
       });
+  // One-click unsubscribe from a mail (the notifications service) is the one write a service
+  // identity may make here; giving consent and publishing notices are for people only.
+  service->ServiceScope("consent:withdraw");
   service->Add<v1::GetPropagationStatusRequest, v1::GetPropagationStatusResponse>(
       "GetPropagationStatus",
       [propagation](const auth::Principal& caller, const v1::GetPropagationStatusRequest& r)
@@ -60,6 +68,7 @@ std::unique_ptr<rpc::UnaryService> ConsentGrpcService(ConsentManager* manager, r
         }
         return propagation->GetStatus(caller, r);
       });
+  service->ServiceScope("consent:read");
   return service;
 }
 

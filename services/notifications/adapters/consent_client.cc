@@ -1,10 +1,8 @@
 #include "consent_client.h"
 
 #include <algorithm>
-#include <mutex>
 #include <utility>
 
-#include "advocacy/common/auth.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
@@ -12,11 +10,6 @@
 
 namespace advocacy::notifications {
 namespace {
-
-// Minted tokens live this long; the source re-mints kRefreshBefore ahead of expiry, so a
-// token is never presented with less than a minute left (clock skew, slow calls).
-constexpr std::chrono::seconds kTokenTtl{600};
-constexpr std::chrono::seconds kRefreshBefore{60};
 
 absl::Status CheckPurpose(cv1::Purpose purpose) {
   switch (purpose) {
@@ -55,8 +48,12 @@ GrpcConsentGateway::GrpcConsentGateway(std::shared_ptr<grpc::Channel> channel,
 absl::Status GrpcConsentGateway::Prepare(grpc::ClientContext* context) const {
   auto token = token_source_();
   if (!token.ok()) {
-    return absl::InternalError(advocacy::StrCat(
-        "cannot get a service token for the consent service: ", token.status().message()));
+    log::Error(
+        "notifications has no token for the consent service: the identity provider "
+        "did not give one",
+        {{"error", std::string(token.status().message())}});
+    return absl::UnavailableError(advocacy::StrCat(
+        "no token for the consent service from the identity provider: ", token.status().message()));
   }
   context->AddMetadata("authorization", advocacy::StrCat("Bearer ", *token));
   if (!log::CurrentRequestId().empty()) {
@@ -130,46 +127,25 @@ absl::Status GrpcConsentGateway::Withdraw(std::string_view tenant_id, std::strin
   return FromGrpc(stub_->WithdrawConsent(&ctx, req, &resp), "WithdrawConsent");
 }
 
-std::function<absl::StatusOr<std::string>()> MintingTokenSource(std::string private_key_pem,
-                                                                std::string issuer,
-                                                                std::string audience) {
-  struct State {
-    std::mutex mu;
-    auth::MintOptions options;
-    std::string token;                                 // guarded by mu
-    std::chrono::system_clock::time_point refresh_at;  // guarded by mu
-  };
-  auto state = std::make_shared<State>();
-  state->options.private_key_pem = std::move(private_key_pem);
-  state->options.issuer = std::move(issuer);
-  state->options.audience = std::move(audience);
-  state->options.principal = {.tenant_id = std::string(auth::kAnyTenant),
-                              .subject = "notifications",
-                              .role = auth::Role::kService};
-  state->options.ttl = kTokenTtl;
-  return [state]() -> absl::StatusOr<std::string> {
-    std::lock_guard lock(state->mu);
-    const auto now = std::chrono::system_clock::now();
-    if (state->token.empty() || now >= state->refresh_at) {
-      ASSIGN_OR_RETURN(std::string token, auth::MintToken(state->options));
-      state->token = std::move(token);
-      state->refresh_at = now + kTokenTtl - kRefreshBefore;
-    }
-    return state->token;
-  };
-}
-
-absl::StatusOr<std::unique_ptr<GrpcConsentGateway>> ConnectConsentGateway(
-    const NotificationsConfig& config) {
-  auto token_source = MintingTokenSource(config.signing_key_pem, config.runtime.jwt_issuer,
-                                         config.runtime.jwt_audience);
-  RETURN_IF_ERROR(token_source().status());
+std::unique_ptr<GrpcConsentGateway> ConnectConsentGateway(
+    const NotificationsConfig& config, std::shared_ptr<oidc::TokenSource> tokens) {
   grpc::ChannelArguments channel_args;
   channel_args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   return std::make_unique<GrpcConsentGateway>(
       grpc::CreateCustomChannel(config.consent_addr, grpc::InsecureChannelCredentials(),
                                 channel_args),
-      std::move(token_source), config.consent_deadline);
+      [tokens = std::move(tokens)] { return tokens->Get(); }, config.consent_deadline);
+}
+
+absl::Status ConsentTokenReadiness(const oidc::TokenSource& tokens) {
+  const oidc::TokenSource::Stats s = tokens.stats();
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  if (s.expires_at_unix > now) return absl::OkStatus();
+  return absl::UnavailableError(
+      advocacy::StrCat("no token for the consent service from the identity provider",
+                       s.last_error.empty() ? "" : advocacy::StrCat(": ", s.last_error)));
 }
 
 }  // namespace advocacy::notifications

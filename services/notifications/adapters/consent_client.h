@@ -1,7 +1,9 @@
 #pragma once
 
 // ConsentGateway over gRPC: the consent service's ConsentService, called as the notifications
-// service with a short-lived service token.
+// service with its own identity: a client-credentials token of the organization's identity
+// provider for the consent service's audience, carrying exactly the scopes it needs
+// (consent:check, consent:withdraw). Notifications holds no signing key.
 
 #include <grpcpp/grpcpp.h>
 
@@ -14,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "advocacy/common/oidc_client.h"
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
 #include "ports.h"
 
@@ -27,7 +30,8 @@ struct NotificationsConfig;
 //  * Every RPC has `deadline`; a batch of n ids makes ceil(n / 10,000) RPCs, each with its own
 //    deadline, and the answers keep the order of the ids. Zero ids make no RPC.
 //  * gRPC errors come back with their code (UNAVAILABLE, DEADLINE_EXCEEDED, PERMISSION_DENIED,
-//    ...) and a message naming the RPC. A token_source failure is INTERNAL. A consent service
+//    ...) and a message naming the RPC. A token_source failure is UNAVAILABLE (logged once per
+//    failing call with the provider's answer; the secret never). A consent service
 //    that answers a batch with the wrong number or order of results is INTERNAL: nothing of
 //    such an answer is used.
 //  * Purposes bound to a network (PURPOSE_SHARE_CONTENT, PURPOSE_CONTENT_SUGGESTIONS) and
@@ -61,18 +65,14 @@ class GrpcConsentGateway final : public ConsentGateway {
   std::chrono::milliseconds deadline_;
 };
 
-// A token source that mints short-lived service tokens (subject "notifications", role service,
-// tenant "*") with advocacy::auth::MintToken from a PKCS#8 private key PEM, cached and re-minted
-// a minute before expiry. Thread-safe. A bad key fails every call with MintToken's
-// INVALID_ARGUMENT; check it at start by calling the source once.
-std::function<absl::StatusOr<std::string>()> MintingTokenSource(std::string private_key_pem,
-                                                                std::string issuer,
-                                                                std::string audience = "advocacy");
+// The service's consent gateway: a channel with keep-alive to NOTIFICATIONS_CONSENT_ADDR whose
+// calls carry tokens of `tokens` (oidc::TokenSource: cached, refreshed a minute before expiry,
+// one request per second at most while the provider fails).
+std::unique_ptr<GrpcConsentGateway> ConnectConsentGateway(
+    const NotificationsConfig& config, std::shared_ptr<oidc::TokenSource> tokens);
 
-// The service's consent gateway: a channel with keep-alive to NOTIFICATIONS_CONSENT_ADDR and
-// service tokens minted with NOTIFICATIONS_SIGNING_KEY_FILE. The key is tried once here, so a
-// key that cannot sign fails the start (with MintToken's status) instead of every consent call.
-absl::StatusOr<std::unique_ptr<GrpcConsentGateway>> ConnectConsentGateway(
-    const NotificationsConfig& config);
+// Readiness of the identity towards consent, without I/O: OK while the source holds an
+// unexpired token; otherwise UNAVAILABLE naming the provider's last answer.
+absl::Status ConsentTokenReadiness(const oidc::TokenSource& tokens);
 
 }  // namespace advocacy::notifications

@@ -10,12 +10,19 @@ std::unique_ptr<rpc::UnaryService> NotificationsGrpcService(NotificationsManager
       std::make_unique<rpc::UnaryService>(v1::NotificationsService::service_full_name(), runtime);
   (*service)
       .Add("UpsertRecipient", manager, &NotificationsManager::UpsertRecipient)
+      .ServiceScope("notifications:write")
       .Add("GetRecipient", manager, &NotificationsManager::GetRecipient)
+      .ServiceScope("notifications:read")
       .Add("SetPreferences", manager, &NotificationsManager::SetPreferences)
+      .ServiceScope("notifications:write")
       .Add("GetPreferences", manager, &NotificationsManager::GetPreferences)
+      .ServiceScope("notifications:read")
       .Add("Trigger", manager, &NotificationsManager::Trigger)
+      .ServiceScope("notifications:write")
       .Add("BulkTrigger", manager, &NotificationsManager::BulkTrigger)
-      .Add("ExplainDelivery", manager, &NotificationsManager::ExplainDelivery);
+      .ServiceScope("notifications:write")
+      .Add("ExplainDelivery", manager, &NotificationsManager::ExplainDelivery)
+      .ServiceScope("notifications:read");
   return service;
 }
 

@@ -1,6 +1,10 @@
 // Wiring only: read config, build objects, run.
 
+#include <chrono>
+#include <memory>
+
 #include "advocacy/common/logging.h"
+#include "advocacy/common/oidc_client.h"
 #include "advocacy/common/service_runtime.h"
 #include "advocacy/common/status_macros.h"
 #include "consent_client.h"
@@ -22,15 +26,27 @@ int main() {
   runtime::ServiceRuntime rt(env, cfg.runtime);
   rt.DeclareTopics({cfg.dlq_topic});  // DeliveryFailed events, through the outbox
 
-  const UnsubscribeTokenSigner signer =
-      runtime::OrDie(UnsubscribeTokenSigner::Create(cfg.unsubscribe_key),
-                     "NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE holds an unusable key");
+  const UnsubscribeTokenSigner signer = runtime::OrDie(
+      UnsubscribeTokenSigner::Create(cfg.unsubscribe_key, cfg.unsubscribe_previous_key),
+      "NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE holds an unusable key");
   NotificationsMetrics metrics(rt.metrics().registry(), rt.name());
   RedisNotificationsStore store(&rt.redis());
   store.set_retention_seconds(RetentionSeconds(cfg));
-  const std::unique_ptr<GrpcConsentGateway> consent = runtime::OrDie(
-      ConnectConsentGateway(cfg),
-      "NOTIFICATIONS_SIGNING_KEY_FILE cannot sign service tokens for the consent service");
+  // Its identity towards consent: client credentials at the identity provider. The provider may
+  // come up after this service: a failed first request is logged, readiness says why, and the
+  // token is asked for again (at most once a second while it fails, and every 30 s).
+  auto consent_tokens = std::make_shared<oidc::TokenSource>(cfg.consent_credentials);
+  const std::unique_ptr<GrpcConsentGateway> consent = ConnectConsentGateway(cfg, consent_tokens);
+  rt.AddReadinessCheck("a token for the consent service",
+                       [consent_tokens] { return ConsentTokenReadiness(*consent_tokens); });
+  rt.Every("the consent token refresh", std::chrono::seconds(30), [consent_tokens, &metrics] {
+    if (auto token = consent_tokens->Get(); !token.ok()) {
+      log::Error("notifications has no token for the consent service",
+                 {{"error", std::string(token.status().message())}});
+    }
+    const oidc::TokenSource::Stats s = consent_tokens->stats();
+    metrics.ConsentToken(s.failures, s.expires_at_unix);
+  });
   SmtpMailSender sender(runtime::OrDie(SmtpOptionsFrom(cfg), "the SMTP settings are unusable"));
 
   Dispatcher dispatcher(&store, &sender, consent.get(), &signer, &metrics, &rt.outbox(),

@@ -47,6 +47,30 @@ void ReadKafka(config::EnvReader& env, NotificationsConfig& c) {
   c.events_group = env.Optional("NOTIFICATIONS_EVENTS_GROUP", "notifications-events");
 }
 
+// How notifications proves who it is to consent: a client of the identity provider.
+void ReadConsentCredentials(config::EnvReader& env, NotificationsConfig& c) {
+  if (!env.Optional("NOTIFICATIONS_SIGNING_KEY_FILE", "").empty()) {
+    env.AddError(
+        "NOTIFICATIONS_SIGNING_KEY_FILE is no longer read: notifications gets its tokens for "
+        "consent from the identity provider (NOTIFICATIONS_OIDC_*); remove the signing key from "
+        "the deployment and stop trusting its public key");
+  }
+  oidc::ClientCredentials& o = c.consent_credentials;
+  o.token_url = env.Required("NOTIFICATIONS_OIDC_TOKEN_URL");
+  o.client_id = env.Optional("NOTIFICATIONS_OIDC_CLIENT_ID", "notifications");
+  o.client_secret = ReadSecretFile(env, "NOTIFICATIONS_OIDC_CLIENT_SECRET_FILE", true);
+  o.ca_file = env.Optional("NOTIFICATIONS_OIDC_CA_FILE", "");
+  o.resource = env.Optional("NOTIFICATIONS_CONSENT_RESOURCE", "urn:advocacy:consent");
+  o.scope = env.Optional("NOTIFICATIONS_OIDC_SCOPE", "consent:check consent:withdraw");
+  o.timeout = env.Millis("NOTIFICATIONS_OIDC_TIMEOUT_MS", std::chrono::milliseconds(5000),
+                         std::chrono::milliseconds(100), std::chrono::milliseconds(60000));
+  if (!o.token_url.empty() && !o.client_secret.empty()) {
+    if (absl::Status st = oidc::ValidateClientCredentials(o); !st.ok()) {
+      env.AddError(advocacy::StrCat("NOTIFICATIONS_OIDC_*: ", st.message()));
+    }
+  }
+}
+
 // The consent service, the keys, and the links mails carry.
 void ReadConsentAndLinks(config::EnvReader& env, NotificationsConfig& c) {
   using std::chrono::hours;
@@ -60,13 +84,23 @@ void ReadConsentAndLinks(config::EnvReader& env, NotificationsConfig& c) {
   }
   c.consent_deadline = env.Millis("NOTIFICATIONS_CONSENT_DEADLINE_MS", milliseconds(2000),
                                   milliseconds(50), milliseconds(60000));
-  c.signing_key_pem = ReadSecretFile(env, "NOTIFICATIONS_SIGNING_KEY_FILE", true);
+  ReadConsentCredentials(env, c);
   c.unsubscribe_key = ReadSecretFile(env, "NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE", true);
   if (!c.unsubscribe_key.empty() && c.unsubscribe_key.size() < 32) {
     env.AddError(advocacy::StrCat("NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE holds ",
                                   c.unsubscribe_key.size(),
                                   " bytes; the unsubscribe signing key needs at least 32 (e.g. "
                                   "`openssl rand -base64 48`)"));
+  }
+  // During a rotation of that key: the one before it, still accepted (not used to sign), so the
+  // one-click links of mails sent before the rotation keep working
+  // (docs/runbooks/credential-rotation.md).
+  c.unsubscribe_previous_key =
+      ReadSecretFile(env, "NOTIFICATIONS_UNSUBSCRIBE_PREVIOUS_KEY_FILE", /*required=*/false);
+  if (!c.unsubscribe_previous_key.empty() && c.unsubscribe_previous_key.size() < 32) {
+    env.AddError(advocacy::StrCat("NOTIFICATIONS_UNSUBSCRIBE_PREVIOUS_KEY_FILE holds ",
+                                  c.unsubscribe_previous_key.size(),
+                                  " bytes; a previous unsubscribe key has at least 32"));
   }
   c.public_base_url = env.Required("NOTIFICATIONS_PUBLIC_BASE_URL");
   if (!c.public_base_url.empty()) {

@@ -1,8 +1,8 @@
 #pragma once
 
 // The notifications service's configuration: the shared ADVOCACY_* settings and its own
-// NOTIFICATIONS_* ones (the table is in README.md). Secrets (the signing key, the unsubscribe
-// key, the SMTP password) are read from files and never logged.
+// NOTIFICATIONS_* ones (the table is in README.md). Secrets (the identity provider's client
+// secret, the unsubscribe key, the SMTP password) are read from files and never logged.
 
 #include <chrono>
 #include <cstdint>
@@ -10,6 +10,7 @@
 
 #include "advocacy/common/config.h"
 #include "advocacy/common/http_server.h"
+#include "advocacy/common/oidc_client.h"
 #include "dispatcher.h"
 #include "notifications_manager.h"
 
@@ -33,10 +34,17 @@ struct NotificationsConfig {
 
   std::string consent_addr;                      // NOTIFICATIONS_CONSENT_ADDR (required)
   std::chrono::milliseconds consent_deadline{};  // NOTIFICATIONS_CONSENT_DEADLINE_MS, 2 s
-  std::string signing_key_pem;                   // NOTIFICATIONS_SIGNING_KEY_FILE (required)
-  std::string unsubscribe_key;                   // NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE (required)
-  std::string public_base_url;                   // NOTIFICATIONS_PUBLIC_BASE_URL (required)
-  std::string app_base_url;                      // NOTIFICATIONS_APP_BASE_URL, default public
+  // Its identity towards consent: a client of the organization's identity provider
+  // (client credentials), never a signing key. NOTIFICATIONS_OIDC_TOKEN_URL (required),
+  // NOTIFICATIONS_OIDC_CLIENT_ID (default notifications), NOTIFICATIONS_OIDC_CLIENT_SECRET_FILE
+  // (required), NOTIFICATIONS_OIDC_CA_FILE, NOTIFICATIONS_CONSENT_RESOURCE (default
+  // urn:advocacy:consent), NOTIFICATIONS_OIDC_SCOPE (default "consent:check consent:withdraw").
+  oidc::ClientCredentials consent_credentials;
+  std::string unsubscribe_key;  // NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE (required)
+  // NOTIFICATIONS_UNSUBSCRIBE_PREVIOUS_KEY_FILE (optional): accepted, never used to sign.
+  std::string unsubscribe_previous_key;
+  std::string public_base_url;  // NOTIFICATIONS_PUBLIC_BASE_URL (required)
+  std::string app_base_url;     // NOTIFICATIONS_APP_BASE_URL, default public
   // NOTIFICATIONS_UNSUBSCRIBE_LISTEN (default 0.0.0.0:8081) and the endpoint's limits,
   // NOTIFICATIONS_UNSUBSCRIBE_* (config::ReadHttpServerOptions; the table is in README.md).
   http::ServerOptions unsubscribe_server;

@@ -47,11 +47,27 @@ NotificationsMetrics::NotificationsMetrics(prometheus::Registry& registry,
                  .Help("Jobs merged into a digest that already held items")
                  .Register(registry)
                  .Add(labels);
+  token_failures_ = &prometheus::BuildCounter()
+                         .Name("advocacy_notifications_consent_token_failures_total")
+                         .Help("Failed token requests to the identity provider for calling consent")
+                         .Register(registry)
+                         .Add(labels);
+  token_expiry_ = &prometheus::BuildGauge()
+                       .Name("advocacy_notifications_consent_token_expiry_timestamp_seconds")
+                       .Help("When the token for calling consent expires (0: none held)")
+                       .Register(registry)
+                       .Add(labels);
   queue_depth_ = &prometheus::BuildGauge()
                       .Name("advocacy_notifications_queue_depth")
                       .Help("Digests waiting in the due queue (open, retrying or being sent)")
                       .Register(registry)
                       .Add(labels);
+}
+
+void NotificationsMetrics::ConsentToken(uint64_t failures_total, int64_t expires_at_unix) {
+  const uint64_t seen = token_failures_seen_.exchange(failures_total);
+  if (failures_total > seen) token_failures_->Increment(static_cast<double>(failures_total - seen));
+  token_expiry_->Set(static_cast<double>(expires_at_unix));
 }
 
 std::string NotificationsMetrics::ReasonLabel(v1::SkipReason reason) {

@@ -11,8 +11,15 @@
 //   advocacy_notifications_retries_total{service}         transient failures that were retried
 //   advocacy_notifications_digest_merges_total{service}   jobs that joined an existing digest
 //   advocacy_notifications_queue_depth{service}           digests waiting in the due queue
+//   advocacy_notifications_consent_token_failures_total{service}
+//                                                          failed token requests to the identity
+//                                                          provider (its identity towards consent)
+//   advocacy_notifications_consent_token_expiry_timestamp_seconds{service}
+//                                                          when the token it holds expires (0:
+//                                                          none)
 // Thread-safe. Counters count what this process saw.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -38,6 +45,8 @@ class NotificationsMetrics final {
   void Retried(int64_t n = 1);
   void Merged(int64_t n);
   void SetQueueDepth(int64_t depth);
+  // From the consent token source's stats: its failure count so far and its token's expiry.
+  void ConsentToken(uint64_t failures_total, int64_t expires_at_unix);
 
   // The `reason` label of a skip reason ("no_consent", ...).
   static std::string ReasonLabel(v1::SkipReason reason);
@@ -48,6 +57,9 @@ class NotificationsMetrics final {
   prometheus::Counter* cancelled_;
   prometheus::Counter* failed_;
   prometheus::Counter* retries_;
+  prometheus::Counter* token_failures_;
+  prometheus::Gauge* token_expiry_;
+  std::atomic<uint64_t> token_failures_seen_{0};
   prometheus::Counter* merges_;
   prometheus::Gauge* queue_depth_;
 };

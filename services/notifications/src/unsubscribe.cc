@@ -62,18 +62,24 @@ class Reader final {
 
 }  // namespace
 
-absl::StatusOr<UnsubscribeTokenSigner> UnsubscribeTokenSigner::Create(std::string key) {
+absl::StatusOr<UnsubscribeTokenSigner> UnsubscribeTokenSigner::Create(std::string key,
+                                                                      std::string previous_key) {
   if (key.size() < kMinKeyBytes) {
     return absl::InvalidArgumentError(StrCat("unsubscribe signing key: need at least ",
                                              kMinKeyBytes, " bytes, got ", key.size()));
   }
-  return UnsubscribeTokenSigner(std::move(key));
+  if (!previous_key.empty() && previous_key.size() < kMinKeyBytes) {
+    return absl::InvalidArgumentError(StrCat("previous unsubscribe signing key: need at least ",
+                                             kMinKeyBytes, " bytes, got ", previous_key.size()));
+  }
+  if (previous_key == key) previous_key.clear();  // one key, whatever the configuration says
+  return UnsubscribeTokenSigner(std::move(key), std::move(previous_key));
 }
 
-std::string UnsubscribeTokenSigner::Mac(std::string_view payload) const {
+std::string UnsubscribeTokenSigner::Mac(const std::string& key, std::string_view payload) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), md, &len);
   return std::string(reinterpret_cast<const char*>(md), len);
 }
@@ -90,7 +96,7 @@ absl::StatusOr<std::string> UnsubscribeTokenSigner::Sign(const UnsubscribeClaims
   PutString(payload, claims.employee_id);
   PutU32(payload, static_cast<uint32_t>(claims.purpose));
   PutU64(payload, static_cast<uint64_t>(absl::ToUnixSeconds(claims.expires)));
-  const std::string signed_bytes = payload + Mac(payload);
+  const std::string signed_bytes = payload + Mac(key_, payload);
   std::string token;
   absl::WebSafeBase64Escape(signed_bytes, &token);
   return token;
@@ -105,8 +111,11 @@ absl::StatusOr<UnsubscribeClaims> UnsubscribeTokenSigner::Verify(std::string_vie
     return absl::InvalidArgumentError("unsubscribe token: malformed");
   }
   const std::string_view payload(raw.data(), raw.size() - kMacBytes);
-  const std::string expected = Mac(payload);
-  if (CRYPTO_memcmp(expected.data(), raw.data() + payload.size(), kMacBytes) != 0) {
+  const auto signed_with = [&](const std::string& key) {
+    const std::string expected = Mac(key, payload);
+    return CRYPTO_memcmp(expected.data(), raw.data() + payload.size(), kMacBytes) == 0;
+  };
+  if (!signed_with(key_) && (previous_key_.empty() || !signed_with(previous_key_))) {
     return absl::PermissionDeniedError("unsubscribe token: signature does not match");
   }
   Reader reader(payload);

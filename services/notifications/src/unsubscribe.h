@@ -24,27 +24,34 @@ struct UnsubscribeClaims {
   absl::Time expires;
 };
 
-// Signs and verifies tokens with one secret key. Thread-safe (immutable after construction).
+// Signs tokens with one secret key and verifies them with it or, while a key is being rotated,
+// with the previous one (links in mails sent before the rotation keep working until the previous
+// key is removed). Thread-safe (immutable after construction).
 class UnsubscribeTokenSigner final {
  public:
-  // The key must be at least kMinKeyBytes long; shorter keys are INVALID_ARGUMENT.
+  // Each key must be at least kMinKeyBytes long; shorter keys are INVALID_ARGUMENT. An empty
+  // `previous_key` means none.
   static constexpr size_t kMinKeyBytes = 32;
-  static absl::StatusOr<UnsubscribeTokenSigner> Create(std::string key);
+  static absl::StatusOr<UnsubscribeTokenSigner> Create(std::string key,
+                                                       std::string previous_key = "");
 
   // A base64url (unpadded) token; safe in a URL query without further escaping.
   // INVALID_ARGUMENT for empty tenant/employee or an unspecified purpose.
   absl::StatusOr<std::string> Sign(const UnsubscribeClaims& claims) const;
 
-  // The claims of a token signed with this key that has not expired at `now`.
+  // The claims of a token signed with this key (or the previous one) that has not expired at
+  // `now`.
   // INVALID_ARGUMENT for a malformed token, PERMISSION_DENIED for a bad signature and
   // FAILED_PRECONDITION for an expired one. Messages never echo the token.
   absl::StatusOr<UnsubscribeClaims> Verify(std::string_view token, absl::Time now) const;
 
  private:
-  explicit UnsubscribeTokenSigner(std::string key) : key_(std::move(key)) {}
-  std::string Mac(std::string_view payload) const;
+  UnsubscribeTokenSigner(std::string key, std::string previous_key)
+      : key_(std::move(key)), previous_key_(std::move(previous_key)) {}
+  static std::string Mac(const std::string& key, std::string_view payload);
 
   std::string key_;
+  std::string previous_key_;  // empty: none
 };
 
 // The RFC 8058 one-click headers for `base_url` (which must be https://) and `token`:

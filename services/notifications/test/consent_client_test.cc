@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "advocacy/common/auth.h"
 #include "advocacy/common/logging.h"
+#include "advocacy/common/oidc_client.h"
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -25,6 +26,7 @@ namespace {
 namespace v1 = advocacy::consent::v1;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Grants consent to employees whose id ends in an even digit.
 bool Granted(const std::string& id) { return (id.back() - '0') % 2 == 0; }
@@ -214,10 +216,11 @@ TEST_F(GrpcConsentGatewayTest, RefusesNetworkPurposesAndTokenFailuresWithoutCall
   EXPECT_TRUE(absl::IsInvalidArgument(
       gateway_->BatchCheck("t1", v1::PURPOSE_CONTENT_SUGGESTIONS, {"e"}).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(gateway_->Withdraw("t1", "e", v1::PURPOSE_UNSPECIFIED, "k")));
-  token_error_ = absl::InvalidArgumentError("bad key");
+  token_error_ = absl::UnauthenticatedError("token request: HTTP 401, error invalid_client");
   const absl::Status st = gateway_->Withdraw("t1", "e", v1::PURPOSE_EMAIL_TIPS, "k");
-  EXPECT_TRUE(absl::IsInternal(st)) << st;
-  EXPECT_THAT(std::string(st.message()), HasSubstr("service token"));
+  EXPECT_TRUE(absl::IsUnavailable(st)) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("identity provider"));
+  EXPECT_THAT(std::string(st.message()), HasSubstr("invalid_client"));
   EXPECT_TRUE(service_.authorizations_.empty());
 }
 
@@ -231,39 +234,42 @@ TEST(GrpcConsentGateway, AServiceThatIsDownIsUnavailable) {
   EXPECT_TRUE(absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st)) << st;
 }
 
-TEST(MintingTokenSource, MintsVerifiableServiceTokensAndCachesThem) {
-  auto keys = auth::GenerateKeyPair();
-  ASSERT_TRUE(keys.ok());
-  auto source = MintingTokenSource(keys->first, "advocacy-test");
-  auto token = source();
-  ASSERT_TRUE(token.ok()) << token.status();
-  auto verifier = auth::TokenVerifier::Create(
-      {.public_key_pem = keys->second, .issuer = "advocacy-test", .audience = "advocacy"});
-  ASSERT_TRUE(verifier.ok());
-  auto principal = (*verifier)->Verify(*token);
-  ASSERT_TRUE(principal.ok()) << principal.status();
-  EXPECT_EQ(principal->role, auth::Role::kService);
-  EXPECT_EQ(principal->tenant_id, "*");
-  EXPECT_EQ(principal->subject, "notifications");
-  const int64_t now = absl::ToUnixSeconds(absl::Now());
-  EXPECT_GT(principal->expires_at, now + 120);   // long enough for a call
-  EXPECT_LE(principal->expires_at, now + 3600);  // but short-lived
-  EXPECT_EQ(*source(), *token);                  // cached
+// The identity towards consent when the provider is down: UNAVAILABLE naming it, one request
+// per retry interval (not one per call), readiness failing with the same reason. The provider
+// itself is exercised by tests/integration/security_identity_integration_test.cc.
+TEST(ConsentTokenSource, AProviderThatIsDownIsUnavailableAndAskedOncePerInterval) {
+  const int port = it::FreePort();  // nothing listens there
+  auto source = std::make_shared<oidc::TokenSource>(
+      oidc::ClientCredentials{.token_url = "https://127.0.0.1:" + std::to_string(port) + "/token",
+                              .client_id = "notifications",
+                              .client_secret = "s3cret-never-shown",
+                              .resource = "urn:advocacy:consent",
+                              .timeout = std::chrono::milliseconds(1000)},
+      std::chrono::seconds(60), std::chrono::milliseconds(60000));
+  const auto first = source->Get();
+  EXPECT_TRUE(absl::IsUnavailable(first.status())) << first.status();
+  EXPECT_THAT(std::string(first.status().message()), HasSubstr("client 'notifications'"));
+  EXPECT_THAT(std::string(first.status().message()), Not(HasSubstr("s3cret")));
+  EXPECT_TRUE(absl::IsUnavailable(source->Get().status()));
+  EXPECT_EQ(source->stats().requests, 1U);  // the second call made no request
+  EXPECT_EQ(source->stats().failures, 1U);
+  const absl::Status ready = ConsentTokenReadiness(*source);
+  EXPECT_TRUE(absl::IsUnavailable(ready)) << ready;
+  EXPECT_THAT(std::string(ready.message()), Not(HasSubstr("s3cret")));
+}
 
-  // Many threads at once get a valid token each.
-  std::vector<std::thread> threads;
-  std::atomic<int> bad{0};
-  for (int i = 0; i < 8; ++i) {
-    threads.emplace_back([&] {
-      auto t = source();
-      if (!t.ok() || !(*verifier)->Verify(*t).ok()) ++bad;
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(bad.load(), 0);
-
-  auto broken = MintingTokenSource("not a key", "advocacy-test");
-  EXPECT_TRUE(absl::IsInvalidArgument(broken().status()));
+TEST(ConsentTokenSource, RefusesPlainHttpAndIncompleteCredentials) {
+  EXPECT_TRUE(absl::IsInvalidArgument(oidc::ValidateClientCredentials(
+      {.token_url = "http://idp/token", .client_id = "n", .client_secret = "s"})));
+  EXPECT_TRUE(absl::IsInvalidArgument(oidc::ValidateClientCredentials(
+      {.token_url = "https://user:pw@idp/token", .client_id = "n", .client_secret = "s"})));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      oidc::ValidateClientCredentials({.token_url = "https://idp/token", .client_id = "n"})));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(oidc::RequestToken({.token_url = "https://idp/token"}).status()));
+  EXPECT_TRUE(oidc::ValidateClientCredentials(
+                  {.token_url = "https://idp/token", .client_id = "n", .client_secret = "s"})
+                  .ok());
 }
 
 }  // namespace

@@ -77,6 +77,35 @@ TEST(UnsubscribeTokenTest, ReScopingRequiresTheKey) {
   EXPECT_EQ(signer.Verify(*forged, kNow).status().code(), absl::StatusCode::kPermissionDenied);
 }
 
+// Key rotation with overlap: links signed with the previous key keep working while it is
+// configured; new links are signed with the new key; once the previous key is removed, its links
+// are refused.
+TEST(UnsubscribeTokenTest, ThePreviousKeyIsAcceptedDuringARotationButNeverSigns) {
+  const std::string old_key(32, 'o');
+  const std::string new_key(32, 'n');
+  const UnsubscribeTokenSigner before = Signer(old_key);
+  auto old_link = before.Sign(Claims(kNow + absl::Hours(1)));
+  ASSERT_TRUE(old_link.ok());
+
+  auto rotating = UnsubscribeTokenSigner::Create(new_key, old_key);
+  ASSERT_TRUE(rotating.ok()) << rotating.status();
+  auto claims = rotating->Verify(*old_link, kNow);
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->employee_id, "emp-42");
+  auto new_link = rotating->Sign(Claims(kNow + absl::Hours(1)));
+  ASSERT_TRUE(new_link.ok());
+  EXPECT_TRUE(Signer(new_key).Verify(*new_link, kNow).ok());
+  EXPECT_EQ(before.Verify(*new_link, kNow).status().code(), absl::StatusCode::kPermissionDenied);
+
+  const UnsubscribeTokenSigner after = Signer(new_key);
+  EXPECT_EQ(after.Verify(*old_link, kNow).status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST(UnsubscribeTokenTest, RejectsAShortPreviousKey) {
+  EXPECT_EQ(UnsubscribeTokenSigner::Create(kKey, "short").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(UnsubscribeTokenTest, MalformedTokens) {
   const UnsubscribeTokenSigner signer = Signer();
   EXPECT_EQ(signer.Verify("", kNow).status().code(), absl::StatusCode::kInvalidArgument);

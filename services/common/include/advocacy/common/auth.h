@@ -47,12 +47,17 @@ bool IsValidId(std::string_view id);
 inline constexpr std::string_view kAnyTenant = "*";
 
 // Who is calling. From TokenVerifier, tenant_id and subject are non-empty, at most 128 bytes of
-// visible ASCII (0x21-0x7E), and tenant_id is kAnyTenant only when role is kService.
+// visible ASCII (0x21-0x7E), and tenant_id is kAnyTenant only when role is kService. `scopes`
+// are the OAuth scopes the token carries (sorted, without duplicates, at most kMaxScopes): what
+// a `service` principal may call is decided by them (rpc::UnaryService::ServiceScope); a
+// person's role and tenant rules do not depend on them.
+inline constexpr size_t kMaxScopes = 64;
 struct Principal {
   std::string tenant_id;
   std::string subject;
   Role role = Role::kEmployee;
   int64_t expires_at = 0;  // The token's exp, seconds since the Unix epoch.
+  std::vector<std::string> scopes;
 
   friend bool operator==(const Principal&, const Principal&) = default;
 };
@@ -112,6 +117,10 @@ struct ClaimMapping {
   // A string (one name) or an array of strings; with roles_space_separated a string is split on
   // spaces (OAuth "scope" style).
   std::vector<std::string> roles_claim = {"role"};
+  // The OAuth scopes: a space-separated string (RFC 9068 "scope") or an array of strings. A token
+  // without it has no scopes. More than kMaxScopes, or a scope that is not 1-128 bytes of
+  // visible ASCII, refuses the token (claims).
+  std::vector<std::string> scopes_claim = {"scope"};
   bool roles_space_separated = false;
   // IdP role or group names -> our roles. Empty: the names "employee", "admin" and "service"
   // map to themselves. Names that map to nothing are ignored. Several roles: admin wins over
@@ -268,9 +277,9 @@ absl::Status AuthorizeTenantAccess(const Principal& principal, std::string_view 
                                    std::initializer_list<Role> allowed);
 
 // For dev tooling and tests only: signs an ES256 token with a P-256 private key (PEM, SEC1 or
-// PKCS#8). Sets iss, aud, sub, tenant, role, iat = now, exp = now + ttl and a random jti;
-// principal.expires_at is ignored. InvalidArgument if the key or any field would produce a token
-// that TokenVerifier rejects.
+// PKCS#8). Sets iss, aud, sub, tenant, role, scope (principal.scopes, space-separated, when there
+// are any), iat = now, exp = now + ttl and a random jti; principal.expires_at is ignored.
+// InvalidArgument if the key or any field would produce a token that TokenVerifier rejects.
 struct MintOptions {
   std::string private_key_pem;
   std::string issuer;

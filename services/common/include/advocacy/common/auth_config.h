@@ -30,6 +30,7 @@
 // (ADVOCACY_JWT_AUDIENCE). Per issuer: audiences, jwks_uri, jwks_file, ca_file,
 // allow_insecure_loopback_http, max_token_lifetime_seconds, tenant_claim, subject_claim,
 // roles_claim (a claim name, or an array of names for a nested claim), roles_space_separated,
+// scopes_claim (default "scope"),
 // role_map (IdP name -> "employee" | "admin" | "service"), default_role, fixed_tenant,
 // allowed_tenants, allow_any_tenant. Unknown members are errors: a misspelt security setting
 // must not be silently ignored.

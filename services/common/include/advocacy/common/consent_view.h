@@ -232,6 +232,8 @@ class ConsentViewConsumer final {
 
   absl::Status Start();
   void Stop();
+  // Its Kafka consumer's dead-letter producer hit a fatal error (kafka::Consumer::Fatal).
+  [[nodiscard]] bool Fatal() const { return consumer_ != nullptr && consumer_->Fatal(); }
 
   // The handler the Kafka consumer calls; `finished` runs once the receipt (if any) was
   // acknowledged. Public for tests without a broker.

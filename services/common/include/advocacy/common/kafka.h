@@ -263,6 +263,13 @@ class Consumer final {
   // end; the destructor, which must then run on another thread, does the rest.
   void Stop();
 
+  // True once its dead-letter producer hit a fatal error: a poison message could then never be
+  // set aside, and the consumer would retry it forever. ServiceRuntime exits the process with
+  // status 1, as for its own producer (Producer::Fatal).
+  [[nodiscard]] bool Fatal() const;
+  // Raises a fatal error on the dead-letter producer (Producer::RaiseFatalErrorForTesting).
+  void RaiseFatalErrorForTesting(const std::string& reason);
+
  private:
   explicit Consumer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

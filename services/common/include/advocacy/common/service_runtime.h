@@ -33,8 +33,9 @@
 //      subscribed only at its next full metadata refresh, minutes later);
 //   9. the owned parts (HTTP endpoints, dispatchers, monitors, periodic tasks), in order;
 //  10. the gRPC server: the standard health service, with readiness SERVING only while Redis
-//      answers, a Kafka broker is reachable and every token issuer has a usable key (keys once
-//      loaded stay usable while the issuer's JWKS endpoint is down), the `liveness` name,
+//      answers, a Kafka broker is reachable, every token issuer has a usable key (keys once
+//      loaded stay usable while the issuer's JWKS endpoint is down) and the service's own
+//      checks pass (AddReadinessCheck), the `liveness` name,
 //      reflection (when configured), bounded threads.
 // Shutdown, on SIGTERM/SIGINT (or RequestStop), in reverse: the gRPC server reports NOT_SERVING
 // and drains (ADVOCACY_DRAIN_TIMEOUT_MS); the owned parts stop in reverse order; topic creation
@@ -157,6 +158,9 @@ class ServiceRuntime final {
   // A field of the "<service> service started" log line, e.g. the port an HTTP endpoint bound
   // ({"link_port", "8080"}). Call from an owned part's start.
   void Announce(std::string key, std::string value);
+  // One more condition of readiness (step 10), e.g. "a token for the consent service". `check`
+  // runs on every health check: it must be cheap and do no I/O. Call before Serve.
+  void AddReadinessCheck(std::string what, std::function<absl::Status()> check);
 
   // Steps 8-10, then waits for SIGTERM/SIGINT (or RequestStop) and shuts down in order.
   // Returns the process's exit status. Each service's table is verified against its proto first

@@ -9,6 +9,14 @@
 //   service->Add("CreateItem", manager, &ContentManager::CreateItem)
 //       .Add("GetFeed", manager, &ContentManager::GetFeed);
 //
+// Service identities (least privilege): a principal with role `service` may call an RPC only
+// when the table names the OAuth scope it needs (ServiceScope) and the principal's token
+// carries it; an RPC naming none is closed to services. This comes before the domain's own
+// rules (tenant, role), which still apply. People (employee, admin) are not concerned: their
+// role and tenant decide. A refusal is PERMISSION_DENIED naming the RPC and the scope.
+//
+//   service->Add("CheckConsent", manager, &ConsentManager::Check).ServiceScope("consent:check");
+//
 // Verify() holds the table against the service's descriptor: every RPC the proto declares has
 // an entry, every entry names an RPC of the proto, and request and response types match; the
 // runtime calls it before serving, so an RPC added to the proto without a handler stops the
@@ -32,6 +40,11 @@
 #include "advocacy/common/rpc.h"
 
 namespace advocacy::rpc {
+
+// OK unless `caller` is a service principal whose token lacks `scope` (or `scope` is empty: the
+// RPC is closed to services); then PermissionDenied naming the RPC and the scope.
+absl::Status AuthorizeServiceScope(const auth::Principal& caller, std::string_view method,
+                                   std::string_view scope);
 
 class UnaryService final : public grpc::Service {
  public:
@@ -76,21 +89,34 @@ class UnaryService final : public grpc::Service {
           call) {
     Entry& entry =
         Register(method, Request::descriptor()->full_name(), Response::descriptor()->full_name());
-    const std::string* name = &entry.method;
+    const Entry* registered = &entry;
     AddMethod(new grpc::internal::RpcServiceMethod(
         entry.path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
         new grpc::internal::RpcMethodHandler<UnaryService, Request, Response,
                                              ::google::protobuf::MessageLite,
                                              ::google::protobuf::MessageLite>(
-            [name, call = std::move(call)](UnaryService* self, grpc::ServerContext* context,
-                                           const Request* request, Response* response) {
-              return Handle(self->runtime_, *name, context, [&](const auth::Principal& caller) {
-                return call(*context, caller, *request, response);
-              });
+            [registered, call = std::move(call)](UnaryService* self, grpc::ServerContext* context,
+                                                 const Request* request, Response* response) {
+              return Handle(self->runtime_, registered->method, context,
+                            [&](const auth::Principal& caller) {
+                              if (absl::Status allowed = AuthorizeServiceScope(
+                                      caller, registered->method, registered->service_scope);
+                                  !allowed.ok()) {
+                                return allowed;
+                              }
+                              return call(*context, caller, *request, response);
+                            });
             },
             this)));
     return *this;
   }
+
+  // The scope a `service` principal needs for the RPC added last (see above). Call right after
+  // its Add.
+  UnaryService& ServiceScope(std::string scope);
+
+  // The scope a service needs for `method`; empty when services may not call it.
+  std::string ServiceScopeOf(std::string_view method) const;
 
   // OK when the table covers the service's descriptor exactly (see above); otherwise
   // FailedPrecondition listing every RPC that is missing, unknown or typed differently.
@@ -102,6 +128,7 @@ class UnaryService final : public grpc::Service {
     std::string path;    // "/advocacy.content.v1.ContentService/GetFeed"
     std::string request_type;
     std::string response_type;
+    std::string service_scope;  // what a `service` principal needs; empty: services refused
   };
   Entry& Register(std::string_view method, const std::string& request_type,
                   const std::string& response_type);
