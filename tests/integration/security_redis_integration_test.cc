@@ -327,8 +327,7 @@ class SecurityRedisServiceIntegrationTest : public SecurityRedisIntegrationTest 
     std::map<std::string, std::string> env = {
         {"ADVOCACY_REDIS_URL", Env("ADVOCACY_REDIS_URL")},
         {"ADVOCACY_KAFKA_BROKERS", Env("ADVOCACY_KAFKA_BROKERS")},
-        {"ADVOCACY_JWT_PUBLIC_KEY_FILE", keys.public_key_file()},
-        {"ADVOCACY_JWT_ISSUER", Keys::kIssuer},
+        {"ADVOCACY_AUTH_ISSUERS_FILE", keys.issuers_file()},
         {"ADVOCACY_DRAIN_TIMEOUT_MS", "2000"},
         {"CONSENT_PROPAGATION_SERVICES", "none"},
         {"CONSENT_RECEIPTS_GROUP", UniqueId("consent-receipts-it")}};
