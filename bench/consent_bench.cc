@@ -362,9 +362,8 @@ int RunSeed(const Options& o) {
   auto service = Mint(o, auth::Role::kService, "consent-bench");
   if (!service.ok())
     return Fail(advocacy::StrCat("cannot mint a token: ", service.status().message()));
-  auto channels =
-      MakeChannels(o.target, (o.concurrency + o.clients_per_channel - 1) / o.clients_per_channel,
-                   o.credentials);
+  auto channels = MakeChannels(
+      o.target, (o.concurrency + o.clients_per_channel - 1) / o.clients_per_channel, o.credentials);
 
   {
     auto stub = v1::ConsentService::NewStub(channels[0]);
@@ -457,11 +456,15 @@ int RunCheckOrBatch(const Options& o) {
   const bool batch = o.mode == "batch";
   std::random_device rd;
   const uint64_t base_seed = (static_cast<uint64_t>(rd()) << 32) | rd();
-  LoadResult r = RunLoad<v1::ConsentService>(o, o.target, [&](int i) -> std::unique_ptr<Worker> {
-    if (batch)
-      return std::make_unique<BatchWorker>(o, *token, base_seed + static_cast<uint64_t>(i));
-    return std::make_unique<CheckWorker>(o, *token, base_seed + static_cast<uint64_t>(i), o.verify);
-  }, o.credentials);
+  LoadResult r = RunLoad<v1::ConsentService>(
+      o, o.target,
+      [&](int i) -> std::unique_ptr<Worker> {
+        if (batch)
+          return std::make_unique<BatchWorker>(o, *token, base_seed + static_cast<uint64_t>(i));
+        return std::make_unique<CheckWorker>(o, *token, base_seed + static_cast<uint64_t>(i),
+                                             o.verify);
+      },
+      o.credentials);
   return Report(o, o.name.empty() ? o.mode : o.name, r, batch ? o.batch_size : 1);
 }
 

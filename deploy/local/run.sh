@@ -652,6 +652,22 @@ demo() {
     users="$(adv_redis_cli --raw CLIENT LIST | grep -o 'user=[a-z]*' | sort | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), substr($2, 6), $1}')"
     say "connections by user: $users; ACL LOG empty (TLS ${ADVOCACY_REDIS_TLS:-off})"
   fi
+
+  step "gRPC is mutual TLS only: a plaintext client and a TLS client without a certificate get nothing"
+  local service
+  for service in consent courses content notifications; do
+    if "$CTL" --addr "${GRPC_ADDR[$service]}" --plaintext --timeout 2s health >/dev/null 2>&1; then
+      fail "$service answered a plaintext gRPC client"
+    fi
+    if env -u ADVOCACY_CTL_TLS_CERT_FILE -u ADVOCACY_CTL_TLS_KEY_FILE \
+      "$CTL" --addr "${GRPC_ADDR[$service]}" --timeout 2s health >/dev/null 2>&1; then
+      fail "$service answered a TLS client without a client certificate"
+    fi
+    "$CTL" --addr "${GRPC_ADDR[$service]}" --timeout 5s health >/dev/null ||
+      fail "$service refused advocacy-ops' certificate"
+  done
+  say "consent, courses, content, notifications: plaintext refused, no certificate refused," \
+    "advocacy-ops' certificate of the stack CA: SERVING"
 }
 DEMO_STARTED=$SECONDS
 demo

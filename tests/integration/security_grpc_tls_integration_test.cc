@@ -45,12 +45,13 @@ class Scratch {
 
   // <name>.pem / <name>.key: a self-signed CA.
   bool MakeCa(const std::string& name) const {
-    return Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
-               "-subj /CN=" +
-               name +
-               " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign "
-               "-keyout " +
-               Path(name + ".key") + " -out " + Path(name + ".pem"));
+    return Run(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+        "-subj /CN=" +
+        name +
+        " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign "
+        "-keyout " +
+        Path(name + ".key") + " -out " + Path(name + ".pem"));
   }
   // <dir>/<name>.pem and .key signed by the CA `ca_pem`/`ca_key`, for localhost and 127.0.0.1,
   // serverAuth and clientAuth.
@@ -62,8 +63,8 @@ class Scratch {
     return Run("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=" +
                name + " -keyout " + dir + "/" + name + ".key -out " + Path(name + ".csr")) &&
            Run("openssl x509 -req -days 2 -in " + Path(name + ".csr") + " -CA " + ca_pem +
-               " -CAkey " + ca_key + " -set_serial 0x" + std::to_string(++serial_) +
-               " -extfile " + ext + " -out " + dir + "/" + name + ".pem");
+               " -CAkey " + ca_key + " -set_serial 0x" + std::to_string(++serial_) + " -extfile " +
+               ext + " -out " + dir + "/" + name + ".pem");
   }
 
  private:
@@ -147,22 +148,21 @@ TEST_F(SecurityGrpcTlsIntegrationTest, OnlyClientsWithACertificateOfTheStackCaGe
   ASSERT_TRUE(scratch.MakeCa("intruder-ca"));
   ASSERT_TRUE(scratch.Issue(scratch.Path("intruder-ca.pem"), scratch.Path("intruder-ca.key"),
                             scratch.Path(""), "intruder"));
-  const grpc::Status stranger =
-      PublishNotice(Channel(consent.address(), Credentials({.enabled = true,
-                                                            .cert_file = scratch.Path("intruder.pem"),
-                                                            .key_file = scratch.Path("intruder.key"),
-                                                            .ca_file = ca})),
-                    keys_);
+  const grpc::Status stranger = PublishNotice(
+      Channel(consent.address(), Credentials({.enabled = true,
+                                              .cert_file = scratch.Path("intruder.pem"),
+                                              .key_file = scratch.Path("intruder.key"),
+                                              .ca_file = ca})),
+      keys_);
   EXPECT_EQ(stranger.error_code(), grpc::StatusCode::UNAVAILABLE) << stranger.error_message();
 
   // A client that does not trust the server's CA refuses it, token or not.
   const grpc::Status untrusted = PublishNotice(
-      Channel(consent.address(), Credentials({.enabled = true,
-                                              .cert_file = Env("ADVOCACY_GRPC_TLS_DIR") +
-                                                           "/advocacy-it.pem",
-                                              .key_file = Env("ADVOCACY_GRPC_TLS_DIR") +
-                                                          "/advocacy-it.key",
-                                              .ca_file = scratch.Path("intruder-ca.pem")})),
+      Channel(consent.address(),
+              Credentials({.enabled = true,
+                           .cert_file = Env("ADVOCACY_GRPC_TLS_DIR") + "/advocacy-it.pem",
+                           .key_file = Env("ADVOCACY_GRPC_TLS_DIR") + "/advocacy-it.key",
+                           .ca_file = scratch.Path("intruder-ca.pem")})),
       keys_);
   EXPECT_EQ(untrusted.error_code(), grpc::StatusCode::UNAVAILABLE) << untrusted.error_message();
 

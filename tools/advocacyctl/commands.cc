@@ -206,7 +206,12 @@ int ReportRpcError(const GlobalOptions& g, const Session& session, const grpc::S
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
       std::cerr << "hint: is the consent service running at " << g.address
-                << "? (set it with --addr or ADVOCACY_CONSENT_ADDR)\n";
+                << "? (set it with --addr or ADVOCACY_CONSENT_ADDR)"
+                << (g.plaintext ? "; does it serve plaintext (ADVOCACY_GRPC_TLS=off)?"
+                                : "; a refused TLS handshake looks the same: check --tls-ca, "
+                                  "--tls-cert and --tls-key (the service may require a client "
+                                  "certificate)")
+                << "\n";
       break;
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       std::cerr << "hint: no answer within --timeout " << g.timeout << "\n";

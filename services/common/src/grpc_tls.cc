@@ -46,7 +46,8 @@ absl::Status FileError(std::string_view what, const std::string& path, std::stri
 // The first certificate of the PEM file at `path` (`what` names the setting in errors).
 absl::StatusOr<X509Ptr> FirstCertificate(std::string_view what, const std::string& path) {
   BioPtr bio(BIO_new_file(path.c_str(), "r"));
-  if (!bio) return FileError(what, path, "cannot be read: mount it there, readable by this process");
+  if (!bio)
+    return FileError(what, path, "cannot be read: mount it there, readable by this process");
   X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
   if (!cert) return FileError(what, path, "holds no PEM certificate");
   ERR_clear_error();
@@ -104,8 +105,7 @@ absl::Status CheckFiles(const Settings& settings) {
     auto cert = FirstCertificate("the certificate file", settings.cert_file);
     if (!cert.ok()) return cert.status();
     if (!settings.key_file.empty()) {
-      if (auto st = CheckKeyMatches(settings.key_file, settings.cert_file, cert->get());
-          !st.ok()) {
+      if (auto st = CheckKeyMatches(settings.key_file, settings.cert_file, cert->get()); !st.ok()) {
         return st;
       }
     }
@@ -154,8 +154,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
       options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
       break;
   }
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::experimental::TlsServerCredentials(
-      options);
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::experimental::TlsServerCredentials(options);
   if (!credentials) {
     return absl::InternalError("gRPC could not build the TLS server credentials");
   }

@@ -63,13 +63,14 @@ grpc_tls::Settings ReadGrpcTls(EnvReader& env) {
     files_named = false;
   }
   if (s.key_file.empty()) {
-    env.AddError(StrCat(kKeyFileVar, " is required with gRPC TLS on: the service's private key (PEM), ",
+    env.AddError(StrCat(kKeyFileVar,
+                        " is required with gRPC TLS on: the service's private key (PEM), ",
                         kPlaintextHint));
     files_named = false;
   }
   if (s.client_auth != grpc_tls::ClientAuth::kNone && s.client_ca_file.empty()) {
-    env.AddError(StrCat(kClientAuthVar, "=", grpc_tls::ClientAuthName(s.client_auth),
-                        " needs ", kClientCaFileVar,
+    env.AddError(StrCat(kClientAuthVar, "=", grpc_tls::ClientAuthName(s.client_auth), " needs ",
+                        kClientCaFileVar,
                         ": the CA bundle (PEM) that signs the clients' certificates"));
     files_named = false;
   }

@@ -49,8 +49,9 @@ class Pki {
   void MakeCa(const std::string& name) {
     Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
         "/CN=" +
-        name + " -addext basicConstraints=critical,CA:TRUE -addext "
-               "keyUsage=critical,keyCertSign -keyout " +
+        name +
+        " -addext basicConstraints=critical,CA:TRUE -addext "
+        "keyUsage=critical,keyCertSign -keyout " +
         Path(name + ".key") + " -out " + Path(name + ".pem"));
   }
   // <name>.pem / <name>.key signed by `ca`, for `san`, serverAuth+clientAuth.
@@ -87,8 +88,8 @@ TEST(ReadGrpcTlsTest, OnByDefaultAndNamesWhatIsMissing) {
 }
 
 TEST(ReadGrpcTlsTest, PlaintextOnlyWhenSetSoAndThenNothingElseIsRead) {
-  config::EnvReader env(Values{{"ADVOCACY_GRPC_TLS", "off"},
-                               {"ADVOCACY_GRPC_TLS_CA_FILE", "/nonexistent/ca.pem"}});
+  config::EnvReader env(
+      Values{{"ADVOCACY_GRPC_TLS", "off"}, {"ADVOCACY_GRPC_TLS_CA_FILE", "/nonexistent/ca.pem"}});
   const Settings s = config::ReadGrpcTls(env);
   EXPECT_FALSE(s.enabled);
   EXPECT_TRUE(env.Finish().ok()) << env.Finish();
@@ -235,8 +236,8 @@ grpc::StatusCode Probe(const std::string& target,
   const grpc::ByteBuffer buffer(&slice, 1);
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &buffer,
-                 &response, [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &buffer, &response,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
   return done.get_future().get().error_code();
 }
 
@@ -275,8 +276,7 @@ TEST_F(HandshakeTest, MutualTlsRequiredRefusesPlaintextStrangersAndAnonymousClie
                                   .ca_file = pki_.Path("ca.pem")})),
             grpc::StatusCode::OK);
   EXPECT_EQ(Probe(target, grpc::InsecureChannelCredentials()), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(Probe(target, Client({.ca_file = pki_.Path("ca.pem")})),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Probe(target, Client({.ca_file = pki_.Path("ca.pem")})), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(Probe(target, Client({.cert_file = pki_.Path("stranger.pem"),
                                   .key_file = pki_.Path("stranger.key"),
                                   .ca_file = pki_.Path("ca.pem")})),
@@ -297,9 +297,9 @@ TEST_F(HandshakeTest, ClientChecksTheServerCertificateAndItsName) {
 
 TEST_F(HandshakeTest, ClientRefusesACertificateForAnotherName) {
   TlsServer server(ServerSettings(ClientAuth::kNone, "elsewhere"));
-  EXPECT_EQ(Probe("127.0.0.1:" + std::to_string(server.port()),
-                  Client({.ca_file = pki_.Path("ca.pem")})),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(
+      Probe("127.0.0.1:" + std::to_string(server.port()), Client({.ca_file = pki_.Path("ca.pem")})),
+      grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(HandshakeTest, OptionalClientAuthAcceptsAnonymousButNotStrangers) {
