@@ -47,6 +47,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "advocacy/common/auth.h"
+#include "advocacy/common/grpc_tls.h"
 #include "advocacy/common/strings.h"
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
 #include "load_engine.h"
@@ -81,6 +82,11 @@ struct Options {
   int noop_max_pollers = 0;  // 0: gRPC's default
   bool deadlock_detection = true;
   bool verify = true;
+  // gRPC TLS towards the service (--tls-ca/--tls-cert/--tls-key); plaintext when none is given.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;  // built from the three after parsing
 };
 
 // ---------------------------------------------------------------------------------- helpers --
@@ -323,7 +329,7 @@ int RunKeygen(const Options& o) {
 int RunWait(const Options& o) {
   auto token = Mint(o, auth::Role::kService, "consent-bench");
   if (!token.ok()) return Fail(advocacy::StrCat("cannot mint a token: ", token.status().message()));
-  auto channel = grpc::CreateChannel(o.target, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(o.target, o.credentials);
   auto stub = v1::ConsentService::NewStub(channel);
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(o.timeout_s));
@@ -356,8 +362,8 @@ int RunSeed(const Options& o) {
   auto service = Mint(o, auth::Role::kService, "consent-bench");
   if (!service.ok())
     return Fail(advocacy::StrCat("cannot mint a token: ", service.status().message()));
-  auto channels =
-      MakeChannels(o.target, (o.concurrency + o.clients_per_channel - 1) / o.clients_per_channel);
+  auto channels = MakeChannels(
+      o.target, (o.concurrency + o.clients_per_channel - 1) / o.clients_per_channel, o.credentials);
 
   {
     auto stub = v1::ConsentService::NewStub(channels[0]);
@@ -450,11 +456,15 @@ int RunCheckOrBatch(const Options& o) {
   const bool batch = o.mode == "batch";
   std::random_device rd;
   const uint64_t base_seed = (static_cast<uint64_t>(rd()) << 32) | rd();
-  LoadResult r = RunLoad<v1::ConsentService>(o, o.target, [&](int i) -> std::unique_ptr<Worker> {
-    if (batch)
-      return std::make_unique<BatchWorker>(o, *token, base_seed + static_cast<uint64_t>(i));
-    return std::make_unique<CheckWorker>(o, *token, base_seed + static_cast<uint64_t>(i), o.verify);
-  });
+  LoadResult r = RunLoad<v1::ConsentService>(
+      o, o.target,
+      [&](int i) -> std::unique_ptr<Worker> {
+        if (batch)
+          return std::make_unique<BatchWorker>(o, *token, base_seed + static_cast<uint64_t>(i));
+        return std::make_unique<CheckWorker>(o, *token, base_seed + static_cast<uint64_t>(i),
+                                             o.verify);
+      },
+      o.credentials);
   return Report(o, o.name.empty() ? o.mode : o.name, r, batch ? o.batch_size : 1);
 }
 
@@ -556,7 +566,25 @@ int Run(int argc, char** argv) {
                  "Debian's Abseil has it on")
       ->capture_default_str();
   app.add_flag("!--no-verify", o.verify, "check/batch: do not compare answers with the seeding");
+  app.add_option("--tls-ca", o.tls_ca,
+                 "gRPC TLS: CA bundle (PEM) that verifies the service (default: plaintext unless "
+                 "a --tls-* option is given; then the system's trust store)");
+  app.add_option("--tls-cert", o.tls_cert, "gRPC TLS: client certificate (PEM), mutual TLS");
+  app.add_option("--tls-key", o.tls_key, "gRPC TLS: private key (PEM) of --tls-cert");
   CLI11_PARSE(app, argc, argv);
+
+  {
+    const advocacy::grpc_tls::Settings tls{
+        .enabled = !o.tls_ca.empty() || !o.tls_cert.empty() || !o.tls_key.empty(),
+        .cert_file = o.tls_cert,
+        .key_file = o.tls_key,
+        .ca_file = o.tls_ca};
+    auto credentials = advocacy::grpc_tls::ChannelCredentials(tls);
+    if (!credentials.ok()) {
+      return Fail(advocacy::StrCat("--tls-*: ", credentials.status().message()));
+    }
+    o.credentials = *std::move(credentials);
+  }
 
   if (!o.deadlock_detection) absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const bool needs_target =

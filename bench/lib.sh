@@ -120,9 +120,12 @@ json.dump(d, open(sys.argv[2], "w"))' "$ADVOCACY_OIDC_ISSUERS_FILE" "$BENCH_ISSU
     bench_die "openssl could not derive the public key"
 }
 
-# The environment every service gets: the stack, the bench's JWT key and issuer, quiet logs.
+# The environment every service gets: the stack, the bench's JWT key and issuer, quiet logs, and
+# plaintext gRPC (ADVOCACY_GRPC_TLS=off, said explicitly) so that these benchmarks stay
+# comparable with their history; a TLS comparison turns it on itself.
 bench_common_env() {
-  printf '%s\n' "ADVOCACY_REDIS_URL=$ADVOCACY_REDIS_URL" "ADVOCACY_KAFKA_BROKERS=$ADVOCACY_KAFKA_BROKERS" \
+  printf '%s\n' "ADVOCACY_GRPC_TLS=off" \
+    "ADVOCACY_REDIS_URL=$ADVOCACY_REDIS_URL" "ADVOCACY_KAFKA_BROKERS=$ADVOCACY_KAFKA_BROKERS" \
     "ADVOCACY_JWT_PUBLIC_KEY_FILE=$BENCH_PUB" "ADVOCACY_JWT_ISSUER=$BENCH_ISSUER" \
     "ADVOCACY_AUTH_ISSUERS_FILE=$BENCH_ISSUERS" \
     "ADVOCACY_JWT_AUDIENCE=advocacy" "ADVOCACY_LOG_LEVEL=warning"

@@ -49,16 +49,19 @@ inline absl::Status WriteFile(const std::string& path, const std::string& conten
 }
 
 // Independent channels: without their own subchannel pool, channels with equal arguments share
-// one TCP connection and the "several channels" would be one.
-inline std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& target,
-                                                                int count) {
+// one TCP connection and the "several channels" would be one. Plaintext unless `credentials`
+// (grpc_tls::ChannelCredentials) are given.
+inline std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(
+    const std::string& target, int count,
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials = nullptr) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < count; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("advocacy.bench.channel_id", i);
     args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(grpc::CreateCustomChannel(
+        target, credentials ? credentials : grpc::InsecureChannelCredentials(), args));
   }
   return channels;
 }
@@ -102,8 +105,9 @@ struct LoadResult {
 template <typename Service, typename Opts>
 LoadResult RunLoad(
     const Opts& o, const std::string& target,
-    const std::function<std::unique_ptr<LoadWorker<typename Service::Stub>>(int)>& make_worker) {
-  auto channels = MakeChannels(target, ChannelCount(o));
+    const std::function<std::unique_ptr<LoadWorker<typename Service::Stub>>(int)>& make_worker,
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials = nullptr) {
+  auto channels = MakeChannels(target, ChannelCount(o), credentials);
   for (auto& ch : channels) {
     ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }

@@ -167,6 +167,8 @@ TARGET="127.0.0.1:$GRPC_PORT"
 ISSUER="advocacy-bench"
 CONSENT_LOG="$RUN_DIR/consent.log"
 service_env=(
+  # Plaintext, explicitly: the history of this benchmark was measured without TLS.
+  ADVOCACY_GRPC_TLS=off
   ADVOCACY_GRPC_LISTEN="$TARGET"
   ADVOCACY_METRICS_LISTEN="127.0.0.1:$METRICS_PORT"
   ADVOCACY_REDIS_URL="$ADVOCACY_REDIS_URL"

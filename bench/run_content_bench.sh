@@ -176,6 +176,8 @@ TENANT="bench-$RUN_ID"
 CONSENT_LOG="$RUN_DIR/consent.log"
 CONTENT_LOG="$RUN_DIR/content.log"
 common_env=(
+  # Plaintext, explicitly: the history of this benchmark was measured without TLS.
+  ADVOCACY_GRPC_TLS=off
   ADVOCACY_REDIS_URL="$ADVOCACY_REDIS_URL"
   ADVOCACY_KAFKA_BROKERS="$ADVOCACY_KAFKA_BROKERS"
   ADVOCACY_JWT_PUBLIC_KEY_FILE="$PUB"

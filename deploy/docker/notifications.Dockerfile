@@ -34,5 +34,7 @@ COPY --from=build /out/notifications /usr/local/bin/notifications
 # The uid the Kubernetes manifests run as (runAsUser 65532); the root file system can be
 # read-only: the service writes nothing but stdout.
 USER 65532:65532
-EXPOSE 50051 9464 8080
+# gRPC (TLS by default), metrics, the plain-HTTP probe port (ADVOCACY_HEALTH_LISTEN in the
+# manifests), the service's own HTTP endpoint.
+EXPOSE 50051 9464 8086 8080
 ENTRYPOINT ["/usr/local/bin/notifications"]

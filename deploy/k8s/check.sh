@@ -101,6 +101,8 @@ toggles=(
   "secrets created|--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.jwt.publicKeyPem=PEM --set-string secrets.notifications.oidcClientSecret=SECRET --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef --set secrets.redis.passwords.consent=pw-consent --set secrets.redis.passwords.content=pw-content --set secrets.redis.passwords.courses=pw-courses --set secrets.redis.passwords.notifications=pw-notifications"
   "Redis TLS proxy sidecar|--set redis.tlsProxy.enabled=true --set redis.tlsProxy.address=redis-tls.redis.svc.cluster.local:6380 --set redis.tlsProxy.serverName=redis-tls.redis.svc.cluster.local --set networkPolicy.redisPort=6380"
   "Redis ACL users off|--set redis.aclUsers=false"
+  "gRPC TLS off (plaintext, gRPC probes)|--set grpcTls.enabled=false"
+  "gRPC client auth optional|--set grpcTls.clientAuth=optional"
 )
 i=0
 for t in "${toggles[@]}"; do
@@ -157,6 +159,36 @@ step "helm template (Redis TLS proxy with cert-manager Certificates)" sh -c \
   '"$@" >"$0" && [ "$(grep -c "^kind: Certificate$" "$0")" -eq 4 ]' "$out/helm-redis-cm.yaml" "$HELM" template advocacy "$chart" \
   --namespace advocacy -f "$chart/ci/production-values.yaml" --set redis.tlsProxy.enabled=true \
   --set redis.tlsProxy.address=redis-tls:6380 --set redis.tlsProxy.serverName=redis-tls --set redis.tlsProxy.certManager.enabled=true
+
+# gRPC TLS certificates by cert-manager: the kustomize component and the chart's option render
+# one Certificate per service for the Secret it mounts (Certificates have no schema here:
+# counted), and the chart with TLS off mounts no certificate.
+mkdir -p "$out/grpc-tls-overlay"
+k8s_rel="$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$here" "$out/grpc-tls-overlay")"
+cat >"$out/grpc-tls-overlay/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - $k8s_rel/base
+components:
+  - $k8s_rel/components/grpc-tls-cert-manager
+EOF
+step "kubectl kustomize base + components/grpc-tls-cert-manager" sh -c '"$1" kustomize --load-restrictor LoadRestrictionsNone "$2" >"$3"' \
+  _ "$KUBECTL" "$out/grpc-tls-overlay" "$out/kustomize-grpc-tls.yaml"
+certificates_per_secret() { # FILE: 4 Certificates, each naming the Secret a Deployment mounts
+  local s
+  [ "$(grep -c "^kind: Certificate$" "$1")" -eq 4 ] || return 1
+  for s in consent content courses notifications; do
+    [ "$(grep -c "secretName: advocacy-$s-grpc-tls$" "$1")" -eq 2 ] || { echo "advocacy-$s-grpc-tls: not one Certificate and one mount"; return 1; }
+  done
+}
+step "kustomize grpc-tls-cert-manager: a Certificate per mounted Secret" certificates_per_secret "$out/kustomize-grpc-tls.yaml"
+step "helm template (gRPC TLS with cert-manager Certificates)" sh -c '"$@" >"$0"' "$out/helm-grpc-tls-cm.yaml" \
+  "$HELM" template advocacy "$chart" --namespace advocacy -f "$chart/ci/production-values.yaml" --set grpcTls.certManager.enabled=true
+[[ -s "$out/helm-grpc-tls-cm.yaml" ]] && step "helm grpcTls.certManager: a Certificate per mounted Secret" certificates_per_secret "$out/helm-grpc-tls-cm.yaml"
+step "helm template (gRPC TLS off): plaintext, no certificate mounted" sh -c \
+  '"$@" >"$0" && grep -q "ADVOCACY_GRPC_TLS: \"off\"" "$0" && ! grep -q "grpc-tls" "$0"' "$out/helm-grpc-tls-off.yaml" \
+  "$HELM" template advocacy "$chart" --namespace advocacy -f "$chart/ci/production-values.yaml" --set grpcTls.enabled=false
 
 step "promtool check rules" promtool check rules "$rules"
 step "promtool test rules (every alert)" promtool test rules "$ADVOCACY_REPO/deploy/monitoring/rules/advocacy.rules.test.yml"

@@ -177,6 +177,21 @@ adv_kafka_env() {
     "ADVOCACY_KAFKA_SSL_KEY_FILE=$ADVOCACY_KAFKA_CREDENTIALS_DIR/$1.key"
 }
 
+# adv_grpc_tls_env SERVICE: the gRPC TLS variables (VAR=VALUE, one a line) with which a service of
+# the local stack serves: its own certificate of $ADVOCACY_GRPC_TLS_DIR (also the client
+# certificate of its outgoing channels), client certificates of the stack CA required (mutual
+# TLS), servers checked against the same CA. Needs stack.env loaded (stack.sh up issues them).
+adv_grpc_tls_env() {
+  [[ -n "${ADVOCACY_GRPC_TLS_DIR:-}" && -s "$ADVOCACY_GRPC_TLS_DIR/$1.pem" ]] ||
+    adv_die "no gRPC certificate for '$1' in '${ADVOCACY_GRPC_TLS_DIR:-}'; is stack.env loaded and the stack up?"
+  printf '%s\n' "ADVOCACY_GRPC_TLS=on" \
+    "ADVOCACY_GRPC_TLS_CERT_FILE=$ADVOCACY_GRPC_TLS_DIR/$1.pem" \
+    "ADVOCACY_GRPC_TLS_KEY_FILE=$ADVOCACY_GRPC_TLS_DIR/$1.key" \
+    "ADVOCACY_GRPC_TLS_CLIENT_CA_FILE=$ADVOCACY_GRPC_TLS_CA_FILE" \
+    "ADVOCACY_GRPC_TLS_CLIENT_AUTH=require" \
+    "ADVOCACY_GRPC_TLS_CA_FILE=$ADVOCACY_GRPC_TLS_CA_FILE"
+}
+
 # adv_kcat ARGS...: kcat against the stack's broker as the admin (-F with the admin's settings
 # when the stack runs with security). The caller gives -b.
 adv_kcat() {

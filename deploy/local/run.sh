@@ -8,6 +8,8 @@
 # authorization-code + PKCE flow of the browser app's client (deploy/local/oidc/login.py). Content
 # published, an employee opts in, the feed and the tip mail, a share with a tracked link and a
 # click, a course completed, then the opt-out and its receipts, and a Prometheus query.
+# Every gRPC connection is TLS with client certificates of the stack's CA (mutual TLS: the
+# services' own certificates, advocacy-ops' for advocacyctl and buf curl; stack.sh issues them).
 # Everything stays up afterwards.
 #
 #   deploy/local/run.sh          start (or restart the services) and run the demo
@@ -192,7 +194,7 @@ start_service() {
     export ADVOCACY_JWT_AUDIENCE="advocacy-$name"
     # Server reflection is off unless configured; the local stack turns it on for buf curl.
     export ADVOCACY_GRPC_REFLECTION=true
-    local assignment kafka_env redis_env
+    local assignment kafka_env redis_env tls_env
     # Each service talks to Kafka as its own principal (its client certificate), whose ACLs
     # allow exactly its topics (deploy/k8s/base/kafka-topics/acls.conf), and to Redis as its own
     # ACL user, which may touch only its keys (deploy/redis/acl-rules.conf).
@@ -200,6 +202,10 @@ start_service() {
     while IFS= read -r assignment; do export "${assignment?}"; done <<<"$kafka_env"
     redis_env="$(adv_redis_env "$name")"
     while IFS= read -r assignment; do [[ -z "$assignment" ]] || export "${assignment?}"; done <<<"$redis_env"
+    # gRPC over TLS with the service's own certificate; callers must present a certificate of
+    # the stack CA (mutual TLS), and consent's certificate is checked by notifications' channel.
+    tls_env="$(adv_grpc_tls_env "$name")"
+    while IFS= read -r assignment; do export "${assignment?}"; done <<<"$tls_env"
     for assignment in "$@"; do export "${assignment?}"; done
     adv_rotate_log "$LOG_DIR/$name.log"
     setsid "$BUILD_DIR/services/$name/$name" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
@@ -230,10 +236,15 @@ start_service notifications "NOTIFICATIONS_CONSENT_ADDR=${GRPC_ADDR[consent]}" \
   "NOTIFICATIONS_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
   "NOTIFICATIONS_MAIL_FROM=advocacy@demo-corp.localhost"
 echo "ADVOCACY_NOTIFICATIONS_UNSUBSCRIBE=http://127.0.0.1:$UNSUBSCRIBE_PORT/unsubscribe" >>"$SERVICES_ENV"
-# advocacyctl --oidc as the demo tenant's administrator (the client advocacy-ops).
+# advocacyctl --oidc as the demo tenant's administrator (the client advocacy-ops), over mutual
+# TLS with advocacy-ops' client certificate (--tls-cert/--tls-key; --tls-ca comes from
+# ADVOCACY_GRPC_TLS_CA_FILE of stack.env).
 cat >>"$SERVICES_ENV" <<ENV
 ADVOCACY_OIDC_CLIENT_ID=advocacy-ops
 ADVOCACY_OIDC_CLIENT_SECRET_FILE=$OIDC_SECRETS/advocacy-ops.secret
+ADVOCACY_GRPC_TLS_CA_FILE=$ADVOCACY_GRPC_TLS_CA_FILE
+ADVOCACY_CTL_TLS_CERT_FILE=$ADVOCACY_GRPC_TLS_DIR/advocacy-ops.pem
+ADVOCACY_CTL_TLS_KEY_FILE=$ADVOCACY_GRPC_TLS_DIR/advocacy-ops.key
 ENV
 
 # Prometheus (Debian's package) with the jobs, labels and honor_labels the ServiceMonitors of
@@ -405,8 +416,10 @@ rpc() {
   esac
   addr="${GRPC_ADDR[$service]}"
   token="$(token_for "$principal" "$service")" || return 1
-  if ! out="$("$ADVOCACY_BUF" curl --protocol grpc --http2-prior-knowledge --connect-timeout 5 \
-    -H "authorization: Bearer $token" -d "$body" "http://$addr/$fq/$method" 2>&1)"; then
+  if ! out="$("$ADVOCACY_BUF" curl --protocol grpc --connect-timeout 5 \
+    --cacert "$ADVOCACY_GRPC_TLS_CA_FILE" --cert "$ADVOCACY_CTL_TLS_CERT_FILE" \
+    --key "$ADVOCACY_CTL_TLS_KEY_FILE" \
+    -H "authorization: Bearer $token" -d "$body" "https://$addr/$fq/$method" 2>&1)"; then
     printf '%s %s as %s: %s\n' "$service" "$method" "$principal" "$(tr -s '\n ' ' ' <<<"$out")" \
       >"$RPC_ERROR_FILE"
     return 1
@@ -639,6 +652,22 @@ demo() {
     users="$(adv_redis_cli --raw CLIENT LIST | grep -o 'user=[a-z]*' | sort | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), substr($2, 6), $1}')"
     say "connections by user: $users; ACL LOG empty (TLS ${ADVOCACY_REDIS_TLS:-off})"
   fi
+
+  step "gRPC is mutual TLS only: a plaintext client and a TLS client without a certificate get nothing"
+  local service
+  for service in consent courses content notifications; do
+    if "$CTL" --addr "${GRPC_ADDR[$service]}" --plaintext --timeout 2s health >/dev/null 2>&1; then
+      fail "$service answered a plaintext gRPC client"
+    fi
+    if env -u ADVOCACY_CTL_TLS_CERT_FILE -u ADVOCACY_CTL_TLS_KEY_FILE \
+      "$CTL" --addr "${GRPC_ADDR[$service]}" --timeout 2s health >/dev/null 2>&1; then
+      fail "$service answered a TLS client without a client certificate"
+    fi
+    "$CTL" --addr "${GRPC_ADDR[$service]}" --timeout 5s health >/dev/null ||
+      fail "$service refused advocacy-ops' certificate"
+  done
+  say "consent, courses, content, notifications: plaintext refused, no certificate refused," \
+    "advocacy-ops' certificate of the stack CA: SERVING"
 }
 DEMO_STARTED=$SECONDS
 demo
@@ -647,7 +676,7 @@ DEMO_SECONDS=$((SECONDS - DEMO_STARTED))
 echo
 adv_log "the system is running (install ${INSTALL_SECONDS}s, build ${BUILD_SECONDS}s, Redis, Kafka and the OpenID provider ${STACK_SECONDS}s, sink, services and Prometheus ${PROCESSES_SECONDS}s, demo ${DEMO_SECONDS}s):"
 adv_log "  consent gRPC        $ADVOCACY_CONSENT_ADDR   (try, after 'source $SERVICES_ENV': $CTL --oidc consent state --tenant demo-corp --employee kari.nordmann)"
-adv_log "  courses gRPC        $ADVOCACY_COURSES_ADDR   (reflection on: TOKEN=\$($CTL --oidc --oidc-resource urn:advocacy:courses token); buf curl --protocol grpc --http2-prior-knowledge -H \"authorization: Bearer \$TOKEN\" -d '{\"tenant_id\":\"demo-corp\"}' http://$ADVOCACY_COURSES_ADDR/advocacy.courses.v1.CoursesService/ListChecklists)"
+adv_log "  courses gRPC        $ADVOCACY_COURSES_ADDR   (reflection on: TOKEN=\$($CTL --oidc --oidc-resource urn:advocacy:courses token); buf curl --protocol grpc --cacert \$ADVOCACY_GRPC_TLS_CA_FILE --cert \$ADVOCACY_CTL_TLS_CERT_FILE --key \$ADVOCACY_CTL_TLS_KEY_FILE -H \"authorization: Bearer \$TOKEN\" -d '{\"tenant_id\":\"demo-corp\"}' https://$ADVOCACY_COURSES_ADDR/advocacy.courses.v1.CoursesService/ListChecklists)"
 adv_log "  content gRPC        $ADVOCACY_CONTENT_ADDR   (tracked links: $ADVOCACY_CONTENT_LINKS<code>)"
 adv_log "  notifications gRPC  $ADVOCACY_NOTIFICATIONS_ADDR   (unsubscribe endpoint: $ADVOCACY_NOTIFICATIONS_UNSUBSCRIBE; mails link to https://unsubscribe.localhost)"
 adv_log "  metrics             $ADVOCACY_CONSENT_METRICS $ADVOCACY_COURSES_METRICS $ADVOCACY_CONTENT_METRICS $ADVOCACY_NOTIFICATIONS_METRICS"

@@ -12,9 +12,11 @@ usage() {
 usage: deploy/local/stack.sh COMMAND
 
   up                  start Redis, Kafka and the OpenID provider (if not running),
-                      wait until all answer, write $ADVOCACY_HOME/stack.env
+                      wait until all answer, issue the gRPC TLS certificates,
+                      write $ADVOCACY_HOME/stack.env
   down                stop them (SIGTERM, SIGKILL after a timeout), keep data
-  reset               down, then delete their data and stack.env (the OpenID
+  reset               down, then delete their data, the client keys, the gRPC
+                      certificates and stack.env (the stack CA and the OpenID
                       provider's signing keys and client secrets stay)
   status              print what runs where; exit 0 only if all answer
   redis start|stop|kill|restart
@@ -133,6 +135,16 @@ OIDC_CLIENTS_FILE="$ADVOCACY_REPO/deploy/local/oidc/clients.json"
 OIDC_TOKEN_TTL="${ADVOCACY_OIDC_TOKEN_TTL_SECONDS:-600}"
 OIDC_START_TIMEOUT="${ADVOCACY_OIDC_START_TIMEOUT:-30}"
 OIDC_STOP_TIMEOUT=10
+
+# gRPC TLS (always on; a service runs plaintext only with ADVOCACY_GRPC_TLS=off): one certificate
+# per service (CN=<service>, DNS:localhost and IP:127.0.0.1, serverAuth and clientAuth: it serves
+# and it is the client certificate of its outgoing channels) and the client certificates
+# advocacy-ops (advocacyctl, run.sh) and advocacy-it (the integration tests), issued by the stack
+# CA of $KAFKA_TLS_DIR into $GRPC_TLS_DIR (0700, keys 0600). Like the Kafka principals' keys they
+# are new with every stack (reset deletes them); the CA stays.
+GRPC_TLS_DIR="$ADVOCACY_HOME/grpc-tls"
+GRPC_TLS_SERVICES=(consent content courses notifications)
+GRPC_TLS_CLIENTS=(advocacy-ops advocacy-it)
 
 REDIS_START_TIMEOUT="${ADVOCACY_REDIS_START_TIMEOUT:-20}"
 # 120 s: with TLS on every listener the JVM start on a loaded 2-core machine took over 60 s.
@@ -295,6 +307,11 @@ write_env() {
     echo "ADVOCACY_OIDC_SECRETS_DIR=$(printf '%q' "$OIDC_SECRETS_DIR")"
     echo "ADVOCACY_OIDC_KEYS_FILE=$(printf '%q' "$OIDC_KEYS")"
     echo "ADVOCACY_OIDC_LOG=$(printf '%q' "$OIDC_LOG")"
+    echo "# gRPC TLS: <name>.pem and <name>.key per service (consent, content, courses,"
+    echo "# notifications) and client (advocacy-ops, advocacy-it) in ADVOCACY_GRPC_TLS_DIR; the CA"
+    echo "# that signs them all (servers and clients) is ADVOCACY_GRPC_TLS_CA_FILE."
+    echo "ADVOCACY_GRPC_TLS_DIR=$(printf '%q' "$GRPC_TLS_DIR")"
+    echo "ADVOCACY_GRPC_TLS_CA_FILE=$(printf '%q' "$KAFKA_TLS_DIR/ca.pem")"
     echo "export ADVOCACY_HOME ADVOCACY_REDIS_URL ADVOCACY_REDIS_PORT ADVOCACY_REDIS_PID" \
       "ADVOCACY_REDIS_DIR ADVOCACY_REDIS_LOG ADVOCACY_REDIS_ACL ADVOCACY_REDIS_TLS" \
       "ADVOCACY_REDIS_CREDENTIALS_DIR ADVOCACY_REDIS_TLS_PORT ADVOCACY_REDIS_SOCKET" \
@@ -306,7 +323,7 @@ write_env() {
       "ADVOCACY_KAFKA_ADMIN_JAVA_CONFIG ADVOCACY_KAFKA_ADMIN_KCAT_CONFIG" \
       "ADVOCACY_OIDC_PORT ADVOCACY_OIDC_PID ADVOCACY_OIDC_ISSUER ADVOCACY_OIDC_TOKEN_URL" \
       "ADVOCACY_OIDC_CA_FILE ADVOCACY_OIDC_ISSUERS_FILE ADVOCACY_OIDC_SECRETS_DIR" \
-      "ADVOCACY_OIDC_KEYS_FILE ADVOCACY_OIDC_LOG"
+      "ADVOCACY_OIDC_KEYS_FILE ADVOCACY_OIDC_LOG ADVOCACY_GRPC_TLS_DIR ADVOCACY_GRPC_TLS_CA_FILE"
   } >"$tmp"
   mv -f "$tmp" "$ADVOCACY_STACK_ENV"
 }
@@ -678,6 +695,20 @@ kafka_issue() {
     -out "$dir/$name.pem" 2>/dev/null || adv_die "openssl could not sign the certificate of $cn"
   (umask 077 && cat "$dir/$name.key" "$dir/$name.pem" "$ca/ca.pem" >"$dir/$name-keystore.pem")
   rm -f "$dir/$name.csr" "$dir/$name.ext"
+}
+
+# grpc_tls: the gRPC certificates of the services and of the scripts' and tests' clients.
+grpc_tls() {
+  local name
+  stack_ca
+  mkdir -p "$GRPC_TLS_DIR"
+  chmod 700 "$GRPC_TLS_DIR"
+  for name in "${GRPC_TLS_SERVICES[@]}"; do
+    kafka_issue "$GRPC_TLS_DIR" "$name" "$name" "serverAuth,clientAuth" "DNS:localhost,IP:127.0.0.1"
+  done
+  for name in "${GRPC_TLS_CLIENTS[@]}"; do
+    kafka_issue "$GRPC_TLS_DIR" "$name" "$name" clientAuth
+  done
 }
 
 # kafka_credentials: a key and a client certificate (CN=<principal>) for the admin and every
@@ -1138,6 +1169,7 @@ case "${1:-}" in
     redis_start 0
     kafka_start 0
     oidc_start 0
+    grpc_tls
     write_env
     adv_log "stack up; environment in $ADVOCACY_STACK_ENV"
     ;;
@@ -1156,8 +1188,8 @@ case "${1:-}" in
     # passwords and the Redis proxies' keys go. The OpenID provider keeps its signing keys and
     # client secrets ($OIDC_BASE), as an IdP would.
     rm -rf "$REDIS_DIR" "$REDIS_AUTH_DIR" "$REDIS_TLS_DIR" "$REDIS_SOCKET_DIR" "$KAFKA_DIR" \
-      "$KAFKA_CONFIG" "$KAFKA_CREDENTIALS_DIR" "$ADVOCACY_STACK_ENV"
-    adv_log "deleted Redis and Kafka data, the Redis passwords, the Redis and Kafka client keys and $ADVOCACY_STACK_ENV"
+      "$KAFKA_CONFIG" "$KAFKA_CREDENTIALS_DIR" "$GRPC_TLS_DIR" "$ADVOCACY_STACK_ENV"
+    adv_log "deleted Redis and Kafka data, the Redis passwords, the Redis and Kafka client keys, the gRPC certificates and $ADVOCACY_STACK_ENV"
     ;;
   status) status ;;
   redis | kafka) service_cmd "$1" "${2:-}" ;;

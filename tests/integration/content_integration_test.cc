@@ -275,9 +275,9 @@ TEST_F(ContentIntegrationTest, CapsHoldUnderConcurrentSharesFromSeveralClients) 
   std::vector<std::thread> clients;
   for (const auto& item : items) {
     clients.emplace_back([&, item] {
-      // Each client has its own channel: separate connections, truly concurrent calls.
-      auto channel = grpc::CreateCustomChannel(
-          content_->address(), grpc::InsecureChannelCredentials(), grpc::ChannelArguments());
+      // Each client has its own channel (a local subchannel pool): separate connections, truly
+      // concurrent calls.
+      auto channel = content_->channel();
       auto stub = v1::ContentService::NewStub(channel);
       v1::RecordShareResponse resp;
       const grpc::Status st = ShareOn(stub.get(), "carol", item, cv1::NETWORK_X, &resp);

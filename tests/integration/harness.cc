@@ -71,6 +71,37 @@ std::map<std::string, std::string> KafkaEnv(const std::string& principal) {
           {"ADVOCACY_KAFKA_SSL_KEY_FILE", dir + "/" + principal + ".key"}};
 }
 
+std::map<std::string, std::string> GrpcTlsEnv(const std::string& service) {
+  const char* dir = std::getenv("ADVOCACY_GRPC_TLS_DIR");
+  if (dir == nullptr || *dir == '\0') return {{"ADVOCACY_GRPC_TLS", "off"}};
+  const std::string ca = Env("ADVOCACY_GRPC_TLS_CA_FILE");
+  return {{"ADVOCACY_GRPC_TLS", "on"},
+          {"ADVOCACY_GRPC_TLS_CERT_FILE", std::string(dir) + "/" + service + ".pem"},
+          {"ADVOCACY_GRPC_TLS_KEY_FILE", std::string(dir) + "/" + service + ".key"},
+          {"ADVOCACY_GRPC_TLS_CLIENT_CA_FILE", ca},
+          {"ADVOCACY_GRPC_TLS_CLIENT_AUTH", "require"},
+          {"ADVOCACY_GRPC_TLS_CA_FILE", ca}};
+}
+
+grpc_tls::Settings ClientTls(const std::string& identity) {
+  const char* dir = std::getenv("ADVOCACY_GRPC_TLS_DIR");
+  if (dir == nullptr || *dir == '\0') return {};
+  return {.enabled = true,
+          .cert_file = std::string(dir) + "/" + identity + ".pem",
+          .key_file = std::string(dir) + "/" + identity + ".key",
+          .ca_file = Env("ADVOCACY_GRPC_TLS_CA_FILE")};
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(const std::string& identity) {
+  auto credentials = grpc_tls::ChannelCredentials(ClientTls(identity));
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "the stack's gRPC client certificate '%s' is unusable: %s\n",
+                 identity.c_str(), std::string(credentials.status().message()).c_str());
+    std::abort();
+  }
+  return *credentials;
+}
+
 kafka::ClientSecurity KafkaSecurity(const std::string& principal) {
   std::map<std::string, std::string> env = KafkaEnv(principal);
   if (env["ADVOCACY_KAFKA_SECURITY_PROTOCOL"] == "PLAINTEXT") return {};
@@ -236,6 +267,7 @@ ServiceProcess::ServiceProcess(std::string binary, std::map<std::string, std::st
   if (env_.count("ADVOCACY_REDIS_USERNAME") == 0) {
     env_.merge(RedisEnv(std::filesystem::path(binary_).filename().string()));
   }
+  if (env_.count("ADVOCACY_GRPC_TLS") == 0) env_.merge(GrpcTlsEnv(service));
   char path[] = "/tmp/advocacy-it-service-XXXXXX.log";
   const int fd = mkstemps(path, 4);
   close(fd);
@@ -313,7 +345,13 @@ std::shared_ptr<grpc::Channel> ServiceProcess::channel() const {
   grpc::ChannelArguments args;
   // A fresh connection per channel, so tests do not share subchannels across restarts.
   args.SetInt("grpc.use_local_subchannel_pool", 1);
-  return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(
+      address(), tls() ? ClientCredentials() : grpc::InsecureChannelCredentials(), args);
+}
+
+bool ServiceProcess::tls() const {
+  const auto it = env_.find("ADVOCACY_GRPC_TLS");
+  return it != env_.end() && it->second == "on";
 }
 
 std::string HealthStatus(const std::shared_ptr<grpc::Channel>& channel,

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
+#include "advocacy/common/grpc_tls.h"
 #include "advocacy/common/kafka.h"
 #include "advocacy/common/oidc_client.h"
 #include "advocacy/common/redis_client.h"
@@ -98,12 +99,27 @@ std::map<std::string, std::string> NotificationsIdentityEnv();
 // The audience a service accepts: "advocacy-<service>".
 std::string Audience(const std::string& service);
 
+// gRPC TLS of the local stack (deploy/local/stack.sh issues, from the stack's CA, one certificate
+// per service and the client certificates advocacy-ops and advocacy-it into
+// $ADVOCACY_GRPC_TLS_DIR/<name>.pem and .key; ADVOCACY_GRPC_TLS_CA_FILE is the CA).
+// The variables of a service process serving with its own certificate and requiring client
+// certificates of the stack's CA, as in production; {ADVOCACY_GRPC_TLS=off} when the environment
+// names no ADVOCACY_GRPC_TLS_DIR.
+std::map<std::string, std::string> GrpcTlsEnv(const std::string& service);
+// Channel settings presenting `identity`'s certificate (the tests' own is advocacy-it) and
+// checking servers against the stack's CA; disabled (plaintext) without ADVOCACY_GRPC_TLS_DIR.
+grpc_tls::Settings ClientTls(const std::string& identity = "advocacy-it");
+// grpc_tls::ChannelCredentials(ClientTls(identity)); aborts on a broken stack.
+std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(
+    const std::string& identity = "advocacy-it");
+
 // One service process. Start() waits until the gRPC health service answers SERVING. Unless `env`
 // sets ADVOCACY_KAFKA_SECURITY_PROTOCOL, the process gets KafkaEnv(<binary's file name>), and
 // unless it sets ADVOCACY_REDIS_USERNAME, RedisEnv(<binary's file name>): each service runs as its
 // own Kafka principal and its own Redis user, as in production. With ADVOCACY_AUTH_ISSUERS_FILE
 // and no ADVOCACY_JWT_AUDIENCE in `env`, it accepts tokens for itself only:
-// Audience(<binary's file name>).
+// Audience(<binary's file name>). Unless `env` sets ADVOCACY_GRPC_TLS, it serves gRPC with
+// GrpcTlsEnv(<binary's file name>), and channel() then speaks mutual TLS as advocacy-it.
 class ServiceProcess {
  public:
   ServiceProcess(std::string binary, std::map<std::string, std::string> env);
@@ -119,6 +135,8 @@ class ServiceProcess {
   std::string address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   const std::string& log_path() const { return log_path_; }
   std::shared_ptr<grpc::Channel> channel() const;
+  // Whether the process serves gRPC over TLS (its ADVOCACY_GRPC_TLS is on).
+  bool tls() const;
 
  private:
   std::string binary_;

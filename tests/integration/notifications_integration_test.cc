@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -131,6 +132,13 @@ class NotificationsIntegrationTest : public ::testing::Test {
     consent_env["CONSENT_RECEIPTS_GROUP"] = UniqueId("consent-receipts-it");
     consent_env["CONSENT_ACK_WAIT_MS"] = "5000";
     consent_ = new ServiceProcess(CONSENT_BINARY, consent_env);
+    // With the stack's gRPC certificates, consent requires client certificates of the stack CA
+    // (GrpcTlsEnv), so every call notifications makes below (CheckConsent before a mail,
+    // WithdrawConsent for a one-click unsubscribe) travels over mutual TLS with its own
+    // certificate: the unsubscribe tests prove that channel.
+    if (std::getenv("ADVOCACY_GRPC_TLS_DIR") != nullptr) {
+      ASSERT_TRUE(consent_->tls());
+    }
     absl::Status st = consent_->Start();
     ASSERT_TRUE(st.ok()) << st;
 

@@ -239,6 +239,44 @@ def redis_env(user):
     }
 
 
+def grpc_tls_env(service):
+    """The gRPC TLS variables of a service of the local stack: its own certificate, client
+    certificates of the stack CA required (deploy/local/stack.sh issues them into
+    ADVOCACY_GRPC_TLS_DIR), or plaintext when the environment names no such directory."""
+    tls_dir = os.environ.get("ADVOCACY_GRPC_TLS_DIR", "")
+    if not tls_dir:
+        return {"ADVOCACY_GRPC_TLS": "off"}
+    ca = os.environ["ADVOCACY_GRPC_TLS_CA_FILE"]
+    return {
+        "ADVOCACY_GRPC_TLS": "on",
+        "ADVOCACY_GRPC_TLS_CERT_FILE": os.path.join(tls_dir, service + ".pem"),
+        "ADVOCACY_GRPC_TLS_KEY_FILE": os.path.join(tls_dir, service + ".key"),
+        "ADVOCACY_GRPC_TLS_CLIENT_CA_FILE": ca,
+        "ADVOCACY_GRPC_TLS_CLIENT_AUTH": "require",
+        "ADVOCACY_GRPC_TLS_CA_FILE": ca,
+    }
+
+
+def ctl_tls_args():
+    """advocacyctl's TLS flags: the tests' client certificate advocacy-it, or --plaintext."""
+    tls_dir = os.environ.get("ADVOCACY_GRPC_TLS_DIR", "")
+    if not tls_dir:
+        return ["--plaintext"]
+    return ["--tls-ca", os.environ["ADVOCACY_GRPC_TLS_CA_FILE"],
+            "--tls-cert", os.path.join(tls_dir, "advocacy-it.pem"),
+            "--tls-key", os.path.join(tls_dir, "advocacy-it.key")]
+
+
+def buf_tls_args():
+    """buf curl's TLS flags and URL scheme, as ctl_tls_args."""
+    tls_dir = os.environ.get("ADVOCACY_GRPC_TLS_DIR", "")
+    if not tls_dir:
+        return ["--http2-prior-knowledge"], "http"
+    return ["--cacert", os.environ["ADVOCACY_GRPC_TLS_CA_FILE"],
+            "--cert", os.path.join(tls_dir, "advocacy-it.pem"),
+            "--key", os.path.join(tls_dir, "advocacy-it.key")], "https"
+
+
 def kafka_env(principal):
     """The Kafka security settings of a service running as `principal` on the stack's broker:
     TLS with its client certificate (deploy/local/stack.sh, ADVOCACY_KAFKA_SECURITY=on), or
@@ -329,6 +367,7 @@ class Run:
         })
         env.update(kafka_env(name))  # each service as its own Kafka principal
         env.update(redis_env(name))  # and as its own Redis user
+        env.update(grpc_tls_env(name))  # serving mutual TLS with its own certificate
         group = f"{name}-prom-it-{os.getpid()}"  # fresh consumer groups: no stale members
         if name == "content":
             info["links"] = free_port()
@@ -368,7 +407,8 @@ class Run:
             info["grpc"], info["metrics"] = free_port(), free_port()
             info["proc"] = Process(name, [info["binary"]], self.service_env(name, info), self.work)
             self.procs.append(info["proc"])
-            ready = subprocess.run([self.ctl, "--addr", f"127.0.0.1:{info['grpc']}", "health", "--wait", "60s"],
+            ready = subprocess.run([self.ctl, "--addr", f"127.0.0.1:{info['grpc']}", *ctl_tls_args(),
+                                    "health", "--wait", "60s"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
             if not ready:
                 log(info["proc"].tail())
@@ -411,7 +451,7 @@ class Run:
     # ------------------------------------------------------------ traffic --
     def ctl_call(self, role, subject, *argv, ok=True):
         r = subprocess.run([self.ctl, "--addr", f"127.0.0.1:{self.services['consent']['grpc']}",
-                            "--token", self.token(role, subject, "consent"), *argv],
+                            *ctl_tls_args(), "--token", self.token(role, subject, "consent"), *argv],
                            capture_output=True, text=True)
         if ok and r.returncode != 0:
             raise RuntimeError(f"advocacyctl {' '.join(argv)} failed: {r.stderr.strip()}")
@@ -445,9 +485,10 @@ class Run:
         info = self.services[service]
         pkg = {"courses": "advocacy.courses.v1.CoursesService", "content": "advocacy.content.v1.ContentService",
                "notifications": "advocacy.notifications.v1.NotificationsService"}[service]
-        r = subprocess.run([self.buf, "curl", "--protocol", "grpc", "--http2-prior-knowledge",
+        tls_args, scheme = buf_tls_args()
+        r = subprocess.run([self.buf, "curl", "--protocol", "grpc", *tls_args,
                             "-H", f"authorization: Bearer {self.token(role, subject, service)}",
-                            "-d", json.dumps(body), f"http://127.0.0.1:{info['grpc']}/{pkg}/{method}"],
+                            "-d", json.dumps(body), f"{scheme}://127.0.0.1:{info['grpc']}/{pkg}/{method}"],
                            capture_output=True, text=True)
         if ok and r.returncode != 0:
             raise RuntimeError(f"{service} {method} failed: {r.stderr.strip() or r.stdout.strip()}")

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "advocacy/common/auth.h"
+#include "advocacy/common/grpc_tls.h"
 #include "advocacy/common/oidc_client.h"
 #include "advocacy/common/strings.h"
 #include "output.h"
@@ -184,8 +185,19 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession(const GlobalOptions& g,
   if (!timeout.ok()) return timeout.status();
   auto token = ResolveToken(g, credentials_required);
   if (!token.ok()) return token.status();
-  return std::make_unique<Session>(
-      SessionOptions{.address = g.address, .token = std::move(*token), .timeout = *timeout});
+  const grpc_tls::Settings tls{.enabled = !g.plaintext,
+                               .cert_file = g.plaintext ? "" : g.tls_cert,
+                               .key_file = g.plaintext ? "" : g.tls_key,
+                               .ca_file = g.plaintext ? "" : g.tls_ca};
+  auto credentials = grpc_tls::ChannelCredentials(tls);
+  if (!credentials.ok()) {
+    return absl::InvalidArgumentError(
+        StrCat("--tls-ca/--tls-cert/--tls-key: ", credentials.status().message()));
+  }
+  return std::make_unique<Session>(SessionOptions{.address = g.address,
+                                                  .token = std::move(*token),
+                                                  .timeout = *timeout,
+                                                  .credentials = std::move(*credentials)});
 }
 
 int ReportRpcError(const GlobalOptions& g, const Session& session, const grpc::Status& status) {
@@ -194,7 +206,12 @@ int ReportRpcError(const GlobalOptions& g, const Session& session, const grpc::S
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
       std::cerr << "hint: is the consent service running at " << g.address
-                << "? (set it with --addr or ADVOCACY_CONSENT_ADDR)\n";
+                << "? (set it with --addr or ADVOCACY_CONSENT_ADDR)"
+                << (g.plaintext ? "; does it serve plaintext (ADVOCACY_GRPC_TLS=off)?"
+                                : "; a refused TLS handshake looks the same: check --tls-ca, "
+                                  "--tls-cert and --tls-key (the service may require a client "
+                                  "certificate)")
+                << "\n";
       break;
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       std::cerr << "hint: no answer within --timeout " << g.timeout << "\n";

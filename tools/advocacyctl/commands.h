@@ -33,6 +33,12 @@ struct GlobalOptions {
   std::string oidc_ca_file;      // verifies the provider's https certificate
   std::string oidc_resource = "urn:advocacy:consent";
   std::string oidc_scope;
+  // gRPC TLS: on unless --plaintext. The server's certificate is checked against tls_ca (empty:
+  // the system's trust store); tls_cert/tls_key are the client certificate for mutual TLS.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  bool plaintext = false;
 };
 
 struct KeygenArgs {

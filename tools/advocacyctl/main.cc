@@ -84,6 +84,17 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str();
   app.add_option("--oidc-scope", g.oidc_scope, "Scopes to ask for, space-separated")
       ->envname("ADVOCACY_OIDC_SCOPE");
+  app.add_option("--tls-ca", g.tls_ca,
+                 "CA bundle (PEM) that verifies the service's certificate (default: the system's "
+                 "trust store)")
+      ->envname("ADVOCACY_GRPC_TLS_CA_FILE");
+  app.add_option("--tls-cert", g.tls_cert, "Client certificate (PEM) for mutual TLS")
+      ->envname("ADVOCACY_CTL_TLS_CERT_FILE");
+  app.add_option("--tls-key", g.tls_key, "Private key (PEM) of --tls-cert")
+      ->envname("ADVOCACY_CTL_TLS_KEY_FILE");
+  app.add_flag("--plaintext", g.plaintext,
+               "Talk plaintext gRPC (only to a service started with ADVOCACY_GRPC_TLS=off)")
+      ->envname("ADVOCACY_CTL_PLAINTEXT");
 }
 
 // keygen, token, health: the subcommands for setting up and probing a deployment.

@@ -113,8 +113,10 @@ std::string StatusCodeName(grpc::StatusCode code) {
 
 Session::Session(SessionOptions options)
     : options_(std::move(options)),
-      channel_(grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(),
-                                         ChannelArgs())),
+      channel_(grpc::CreateCustomChannel(
+          options_.address,
+          options_.credentials ? options_.credentials : grpc::InsecureChannelCredentials(),
+          ChannelArgs())),
       consent_(consent::v1::ConsentService::NewStub(channel_)),
       rng_(std::random_device{}()) {}
 

@@ -21,6 +21,8 @@ struct SessionOptions {
   std::string address;  // host:port, or any gRPC target (dns:///..., unix:...).
   std::string token;    // Bare JWT; empty sends no authorization metadata.
   std::chrono::milliseconds timeout{5000};
+  // The channel's credentials (grpc_tls::ChannelCredentials); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
 
 // grpc.health.v1.HealthCheckResponse.ServingStatus.

@@ -14,6 +14,7 @@ comments that explain the choices are there.
 {{- $autoscaling := merge (dict) ($svc.autoscaling | default dict) $root.Values.autoscaling -}}
 {{- $np := $root.Values.networkPolicy -}}
 {{- $redis := $root.Values.redis -}}
+{{- $tls := $root.Values.grpcTls -}}
 {{- if $svc.enabled }}
 ---
 apiVersion: v1
@@ -99,6 +100,11 @@ spec:
             - name: metrics
               containerPort: 9464
               protocol: TCP
+            {{- if $tls.enabled }}
+            - name: health
+              containerPort: {{ $tls.healthPort }}
+              protocol: TCP
+            {{- end }}
             {{- with $svc.http }}
             - name: http-{{ .name }}
               containerPort: {{ .port }}
@@ -139,6 +145,21 @@ spec:
             - name: ADVOCACY_KAFKA_SASL_USERNAME
               value: {{ $name | quote }}
             {{- end }}
+          {{- if $tls.enabled }}
+          # The kubelet's gRPC probe cannot do TLS: the plain-HTTP probe port instead.
+          readinessProbe:
+            httpGet:
+              path: /readyz
+              port: health
+            periodSeconds: 5
+            timeoutSeconds: 2
+            failureThreshold: 2
+          livenessProbe:
+            httpGet:
+              path: /healthz
+              port: health
+            initialDelaySeconds: 10
+          {{- else }}
           readinessProbe:
             grpc:
               port: 50051
@@ -150,6 +171,7 @@ spec:
               port: 50051
               service: liveness
             initialDelaySeconds: 10
+          {{- end }}
             periodSeconds: 10
             timeoutSeconds: 2
             failureThreshold: 6
@@ -173,6 +195,11 @@ spec:
             {{- if ne $root.Values.config.kafkaSecurityProtocol "PLAINTEXT" }}
             - name: kafka-tls
               mountPath: /etc/advocacy/kafka-tls
+              readOnly: true
+            {{- end }}
+            {{- if $tls.enabled }}
+            - name: grpc-tls
+              mountPath: /etc/advocacy/grpc-tls
               readOnly: true
             {{- end }}
             {{- if $svc.mail }}
@@ -236,6 +263,18 @@ spec:
             items:
               {{- include "advocacy.kafkaSecretItems" (dict "root" $root "admin" false) | nindent 14 }}
         {{- end }}
+        {{- if $tls.enabled }}
+        - name: grpc-tls
+          secret:
+            secretName: {{ printf "%s-grpc-tls" $full }}
+            items:
+              - key: tls.crt
+                path: tls.crt
+              - key: tls.key
+                path: tls.key
+              - key: ca.crt
+                path: ca.crt
+        {{- end }}
         {{- if $svc.mail }}
         - name: notifications-secrets
           secret:
@@ -258,7 +297,9 @@ spec:
       port: 50051
       targetPort: grpc
       protocol: TCP
+      {{- if not $tls.enabled }}
       appProtocol: kubernetes.io/h2c
+      {{- end }}
     - name: metrics
       port: 9464
       targetPort: metrics

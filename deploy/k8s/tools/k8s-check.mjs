@@ -210,8 +210,26 @@ function policyErrors(objects) {
     const grpc = (c.ports ?? []).find((p) => p.name === "grpc");
     const env = envOf(c, configMaps);
     if (!grpc) err(d, "the first container has no port named grpc");
-    if (!c.readinessProbe?.grpc) err(d, "readinessProbe must be a gRPC probe (the standard health service)");
-    else if (grpc && c.readinessProbe.grpc.port !== grpc.containerPort) err(d, `readinessProbe.grpc.port ${c.readinessProbe.grpc.port} is not the grpc port ${grpc.containerPort}`);
+    if ((env.ADVOCACY_GRPC_TLS ?? "on") !== "off") {
+      // gRPC over TLS: the kubelet's gRPC probe cannot do TLS, so the probes use the plain-HTTP
+      // probe port (ADVOCACY_HEALTH_LISTEN), and the certificate Secret is mounted where the
+      // ADVOCACY_GRPC_TLS_* files point.
+      const health = (c.ports ?? []).find((p) => p.name === "health");
+      const listen = String(env.ADVOCACY_HEALTH_LISTEN ?? "");
+      if (!health) err(d, "gRPC TLS is on but the first container has no port named health");
+      else if (!listen.endsWith(`:${health.containerPort}`)) err(d, `ADVOCACY_HEALTH_LISTEN '${listen}' is not the health port ${health.containerPort}`);
+      const probe = (pr, path) => pr?.httpGet?.path === path && (pr.httpGet.port === "health" || pr.httpGet.port === health?.containerPort);
+      if (!probe(c.readinessProbe, "/readyz")) err(d, "with gRPC TLS, readinessProbe must be httpGet /readyz on the health port");
+      if (!probe(c.livenessProbe, "/healthz")) err(d, "with gRPC TLS, livenessProbe must be httpGet /healthz on the health port");
+      for (const name of ["ADVOCACY_GRPC_TLS_CERT_FILE", "ADVOCACY_GRPC_TLS_KEY_FILE"]) {
+        const file = String(env[name] ?? "");
+        if (!file) err(d, `gRPC TLS is on but ${name} is not set`);
+        else if (!(c.volumeMounts ?? []).some((m) => file.startsWith(`${m.mountPath}/`))) err(d, `${name}=${file} is on no mounted volume`);
+      }
+    } else {
+      if (!c.readinessProbe?.grpc) err(d, "readinessProbe must be a gRPC probe (the standard health service)");
+      else if (grpc && c.readinessProbe.grpc.port !== grpc.containerPort) err(d, `readinessProbe.grpc.port ${c.readinessProbe.grpc.port} is not the grpc port ${grpc.containerPort}`);
+    }
     if (!c.livenessProbe) err(d, "livenessProbe is missing");
     if (!(c.ports ?? []).some((p) => p.name === "metrics")) err(d, "no port named metrics");
     // The drain must finish inside the grace period, or the kubelet kills in-flight RPCs.

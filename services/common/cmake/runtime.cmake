@@ -1,9 +1,18 @@
+# advocacy_grpc_tls: TLS credentials of gRPC servers and channels from watched PEM files. Small
+# on purpose: advocacyctl, the load generators and the integration tests link it without the
+# whole runtime.
+add_library(advocacy_grpc_tls STATIC ${CMAKE_CURRENT_SOURCE_DIR}/src/grpc_tls.cc)
+add_library(advocacy::grpc_tls ALIAS advocacy_grpc_tls)
+target_link_libraries(advocacy_grpc_tls PUBLIC advocacy::base gRPC::grpc++ PRIVATE OpenSSL::Crypto)
+advocacy_warnings(advocacy_grpc_tls)
+
 # advocacy_common: config, metrics, outbox relay, gRPC edge and server bootstrap.
 add_library(advocacy_common STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/src/auth_metrics.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/config.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/consent_view.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/event_trust.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/grpc_tls_config.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/kafka_security_config.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/metrics.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/outbox.cc
@@ -13,7 +22,8 @@ add_library(advocacy_common STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/src/unary_service.cc)
 add_library(advocacy::common ALIAS advocacy_common)
 target_link_libraries(advocacy_common
-  PUBLIC advocacy::base advocacy::redis advocacy::kafka advocacy::auth
+  PUBLIC advocacy::base advocacy::redis advocacy::kafka advocacy::auth advocacy::grpc_tls
+         advocacy::http
          gRPC::grpc++ gRPC::grpc++_reflection prometheus-cpp::pull prometheus-cpp::core
          advocacy::proto
   PRIVATE nlohmann_json::nlohmann_json absl::synchronization absl::time)
@@ -29,6 +39,7 @@ if(ADVOCACY_BUILD_TESTS)
     ${CMAKE_CURRENT_SOURCE_DIR}/test/config_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/consent_view_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/event_trust_test.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/test/grpc_tls_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/kafka_security_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/metrics_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/test/outbox_test.cc

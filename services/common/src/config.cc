@@ -238,6 +238,16 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
                                std::chrono::milliseconds(0), std::chrono::milliseconds(300000));
   c.grpc_max_threads = static_cast<int>(env.Int("ADVOCACY_GRPC_MAX_THREADS", 128, 4, 4096));
   c.grpc_reflection = env.Bool("ADVOCACY_GRPC_REFLECTION", false);
+  c.grpc_tls = ReadGrpcTls(env);
+  c.health_listen = env.Optional("ADVOCACY_HEALTH_LISTEN", "");
+  if (int port = -1;
+      !c.health_listen.empty() &&
+      (c.health_listen.rfind(':') == std::string::npos || c.health_listen.rfind(':') == 0 ||
+       !absl::SimpleAtoi(c.health_listen.substr(c.health_listen.rfind(':') + 1), &port) ||
+       port < 0 || port > 65535)) {
+    env.AddError(advocacy::StrCat("ADVOCACY_HEALTH_LISTEN='", c.health_listen,
+                                  "' must be host:port with a port 0-65535, or empty (off)"));
+  }
   std::string prefix;
   for (char ch : c.service_name) {
     prefix.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));

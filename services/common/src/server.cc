@@ -63,7 +63,9 @@ absl::Status ServerRunner::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   if (!options_.reflection) builder.SetOption(std::make_unique<WithoutPlugin>(kReflectionPlugin));
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(
+      options_.listen,
+      options_.credentials ? options_.credentials : grpc::InsecureServerCredentials(), &port_);
   grpc::ResourceQuota quota("advocacy");
   quota.SetMaxThreads(options_.max_threads);
   builder.SetResourceQuota(quota);
@@ -87,10 +89,12 @@ absl::Status ServerRunner::Start() {
   // The one-argument SetServingStatus would set every name, liveness too: name "" explicitly.
   health->SetServingStatus("", false);  // not ready until the first probe passes
   health->SetServingStatus(kLivenessService, true);
+  live_.store(true);
   readiness_thread_ = std::thread([this] { ReadinessLoop(); });
   log::Info("gRPC server listening", {{"address", options_.listen},
                                       {"port", std::to_string(port_)},
-                                      {"reflection", options_.reflection ? "on" : "off"}});
+                                      {"reflection", options_.reflection ? "on" : "off"},
+                                      {"tls", options_.credentials ? "on" : "off"}});
   return absl::OkStatus();
 }
 
@@ -104,6 +108,7 @@ void ServerRunner::ReadinessLoop() {
       auto* health = server_->GetHealthCheckService();
       health->SetServingStatus("", ready);
       for (const auto& name : options_.health_service_names) health->SetServingStatus(name, ready);
+      ready_.store(ready);
     }
     if (first || ready != last) {
       if (ready) {
@@ -144,6 +149,8 @@ void ServerRunner::WaitForSignalAndDrain() {
 
 void ServerRunner::Drain() {
   if (stopping_.exchange(true)) return;
+  ready_.store(false);
+  live_.store(false);
   if (readiness_thread_.joinable()) readiness_thread_.join();
   if (!server_) return;
   // Load balancers see NOT_SERVING first; in-flight RPCs then get the drain timeout to finish.

@@ -13,6 +13,8 @@
 #include "advocacy/common/auth.h"
 #include "advocacy/common/auth_metrics.h"
 #include "advocacy/common/event_trust.h"
+#include "advocacy/common/grpc_tls.h"
+#include "advocacy/common/http_server.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/metrics.h"
 #include "advocacy/common/outbox.h"
@@ -52,6 +54,8 @@ struct ServiceRuntime::Impl {
   // the relay go before the producer and the pool they use.
   std::unique_ptr<redis::Pool> pool;
   metrics::Metrics metrics;
+  // The gRPC listening port's credentials (TLS from watched files, or plaintext when off).
+  std::shared_ptr<grpc::ServerCredentials> grpc_credentials;
   // The verifier's refresher threads report to auth_metrics until the verifier is gone.
   std::unique_ptr<metrics::AuthMetrics> auth_metrics;
   std::unique_ptr<auth::TokenVerifier> verifier;
@@ -186,6 +190,15 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
 
   impl_ = std::make_unique<Impl>(config_);
   Impl& s = *impl_;
+  if (config_.grpc_tls.enabled) {
+    s.grpc_credentials = OrDie(grpc_tls::ServerCredentials(config_.grpc_tls),
+                               "the gRPC TLS credentials cannot be built (ADVOCACY_GRPC_TLS_*)");
+    log::Info("gRPC TLS on", {{"tls", config_.grpc_tls.Describe()}});
+  } else {
+    log::Warning(
+        "gRPC TLS is off (ADVOCACY_GRPC_TLS=off): every RPC and its token travel in plaintext; "
+        "the other ADVOCACY_GRPC_TLS_* settings are ignored");
+  }
   auto redis_options = OrDie(redis::ParseUrl(config_.redis_url), "ADVOCACY_REDIS_URL is invalid");
   if (!config_.redis_username.empty()) redis_options.username = config_.redis_username;
   if (!config_.redis_password.empty()) redis_options.password = config_.redis_password;
@@ -406,7 +419,8 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
                                .max_threads = config_.grpc_max_threads,
                                .drain_timeout = config_.drain_timeout,
                                .health_service_names = std::move(health_service_names),
-                               .reflection = config_.grpc_reflection},
+                               .reflection = config_.grpc_reflection,
+                               .credentials = s.grpc_credentials},
                               std::move(services), [&s]() -> absl::Status {
                                 RETURN_IF_ERROR(s.pool->Ping());
                                 if (!s.producer->BrokerReachable())
@@ -422,6 +436,32 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
                                 return absl::OkStatus();
                               });
   OrDie(runner.Start(), "cannot start the gRPC server");
+  // Probes that cannot speak TLS (the kubelet's) get readiness and liveness over plain HTTP on
+  // their own port; nothing else is served there.
+  std::unique_ptr<http::Server> health_http;
+  if (!config_.health_listen.empty()) {
+    http::ServerOptions health_options;
+    health_options.listen = config_.health_listen;
+    health_options.name = "health probes";
+    health_options.workers = 1;
+    health_options.max_connections = 64;
+    health_options.max_queued_requests = 16;
+    health_options.max_body_bytes = 0;
+    health_http = std::make_unique<http::Server>(
+        std::move(health_options), [&runner](const http::Request& request) {
+          if (request.path == "/healthz") {
+            return runner.live() ? http::TextResponse(200, "ok\n")
+                                 : http::TextResponse(503, "not serving\n");
+          }
+          if (request.path == "/readyz") {
+            return runner.ready() ? http::TextResponse(200, "ready\n")
+                                  : http::TextResponse(503, "not ready\n");
+          }
+          return http::TextResponse(404, "only /healthz and /readyz are served here\n");
+        });
+    OrDie(health_http->Start(), "cannot serve the health probes: set ADVOCACY_HEALTH_LISTEN");
+    s.announced.emplace_back("health_port", std::to_string(health_http->port()));
+  }
   std::vector<log::Field> fields = {{"grpc_port", std::to_string(runner.port())},
                                     {"metrics_port", std::to_string(s.metrics.port())}};
   for (const auto& [k, v] : s.announced) fields.emplace_back(k, v);
@@ -431,6 +471,7 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
 
   // Shutdown, in reverse.
   runner.Drain();
+  if (health_http) health_http->Stop();
   s.SignalStop();
   std::for_each(s.parts.rbegin(), s.parts.rend(), [](Part& part) { part.stop(); });
   topic_thread.join();

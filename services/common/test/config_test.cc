@@ -50,6 +50,20 @@ TEST(EnvReaderTest, CollectsEveryProblem) {
   }
 }
 
+TEST(RuntimeConfigTest, HealthListenIsOffByDefaultAndChecked) {
+  using Values = std::vector<std::pair<std::string, std::string>>;
+  EnvReader unset(Values{});
+  EXPECT_EQ(ReadRuntimeConfig(unset, "test").health_listen, "");
+  EnvReader set(Values{{"ADVOCACY_HEALTH_LISTEN", "0.0.0.0:8086"}});
+  EXPECT_EQ(ReadRuntimeConfig(set, "test").health_listen, "0.0.0.0:8086");
+  EXPECT_THAT(std::string(set.Finish().message()),
+              ::testing::Not(HasSubstr("ADVOCACY_HEALTH_LISTEN")));
+  EnvReader bad(Values{{"ADVOCACY_HEALTH_LISTEN", "8086"}});
+  ReadRuntimeConfig(bad, "test");
+  EXPECT_THAT(std::string(bad.Finish().message()),
+              HasSubstr("ADVOCACY_HEALTH_LISTEN='8086' must be host:port"));
+}
+
 TEST(RuntimeConfigTest, GrpcReflectionIsOffUnlessConfigured) {
   using Values = std::vector<std::pair<std::string, std::string>>;
   EnvReader unset(Values{});
@@ -228,6 +242,7 @@ TEST_F(AuthConfigTest, ReadsTheIssuersFileAndTheDevelopmentKeyTogether) {
   vars.emplace_back("ADVOCACY_JWT_PUBLIC_KEY_FILE", Write("key.pem", "-----BEGIN PUBLIC KEY-----"));
   vars.emplace_back("ADVOCACY_JWT_ISSUER", "advocacy-local");
   vars.emplace_back("ADVOCACY_JWT_AUDIENCE", "advocacy-consent");
+  vars.emplace_back("ADVOCACY_GRPC_TLS", "off");  // TLS has its own tests (grpc_tls_test.cc)
   EnvReader env(vars);
   const RuntimeConfig c = ReadRuntimeConfig(env, "consent");
   ASSERT_TRUE(env.Finish().ok()) << env.Finish();

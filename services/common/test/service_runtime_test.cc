@@ -63,7 +63,9 @@ std::vector<std::pair<std::string, std::string>> BaseSettings(const std::string&
           {"ADVOCACY_JWT_PUBLIC_KEY_FILE", key_file},
           {"ADVOCACY_JWT_ISSUER", "https://idp.test"},
           {"ADVOCACY_GRPC_LISTEN", "127.0.0.1:0"},
-          {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"}};
+          {"ADVOCACY_METRICS_LISTEN", "127.0.0.1:0"},
+          // TLS of the gRPC port has its own tests (grpc_tls_test.cc); here it is in the way.
+          {"ADVOCACY_GRPC_TLS", "off"}};
 }
 
 // The same, for a runtime that never reaches a broker (127.0.0.1:1, plaintext).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "advocacy/common/grpc_tls.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
@@ -127,13 +128,14 @@ absl::Status GrpcConsentGateway::Withdraw(std::string_view tenant_id, std::strin
   return FromGrpc(stub_->WithdrawConsent(&ctx, req, &resp), "WithdrawConsent");
 }
 
-std::unique_ptr<GrpcConsentGateway> ConnectConsentGateway(
+absl::StatusOr<std::unique_ptr<GrpcConsentGateway>> ConnectConsentGateway(
     const NotificationsConfig& config, std::shared_ptr<oidc::TokenSource> tokens) {
+  auto credentials = grpc_tls::ChannelCredentials(config.runtime.grpc_tls);
+  if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments channel_args;
   channel_args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   return std::make_unique<GrpcConsentGateway>(
-      grpc::CreateCustomChannel(config.consent_addr, grpc::InsecureChannelCredentials(),
-                                channel_args),
+      grpc::CreateCustomChannel(config.consent_addr, *credentials, channel_args),
       [tokens = std::move(tokens)] { return tokens->Get(); }, config.consent_deadline);
 }
 

@@ -67,8 +67,11 @@ class GrpcConsentGateway final : public ConsentGateway {
 
 // The service's consent gateway: a channel with keep-alive to NOTIFICATIONS_CONSENT_ADDR whose
 // calls carry tokens of `tokens` (oidc::TokenSource: cached, refreshed a minute before expiry,
-// one request per second at most while the provider fails).
-std::unique_ptr<GrpcConsentGateway> ConnectConsentGateway(
+// one request per second at most while the provider fails). With gRPC TLS on (the runtime's
+// ADVOCACY_GRPC_TLS_*), the channel checks consent's certificate against
+// ADVOCACY_GRPC_TLS_CA_FILE and presents the service's own certificate (mutual TLS), both
+// watched for renewal; errors are grpc_tls::ChannelCredentials'.
+absl::StatusOr<std::unique_ptr<GrpcConsentGateway>> ConnectConsentGateway(
     const NotificationsConfig& config, std::shared_ptr<oidc::TokenSource> tokens);
 
 // Readiness of the identity towards consent, without I/O: OK while the source holds an

@@ -36,7 +36,9 @@ int main() {
   // come up after this service: a failed first request is logged, readiness says why, and the
   // token is asked for again (at most once a second while it fails, and every 30 s).
   auto consent_tokens = std::make_shared<oidc::TokenSource>(cfg.consent_credentials);
-  const std::unique_ptr<GrpcConsentGateway> consent = ConnectConsentGateway(cfg, consent_tokens);
+  const std::unique_ptr<GrpcConsentGateway> consent =
+      runtime::OrDie(ConnectConsentGateway(cfg, consent_tokens),
+                     "cannot set up the channel to consent (ADVOCACY_GRPC_TLS_*)");
   rt.AddReadinessCheck("a token for the consent service",
                        [consent_tokens] { return ConsentTokenReadiness(*consent_tokens); });
   rt.Every("the consent token refresh", std::chrono::seconds(30), [consent_tokens, &metrics] {

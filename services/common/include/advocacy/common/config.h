@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "advocacy/common/auth.h"
+#include "advocacy/common/grpc_tls.h"
 #include "advocacy/common/http_server.h"
 #include "advocacy/common/kafka_security.h"
 
@@ -87,6 +88,12 @@ struct RuntimeConfig {
   std::chrono::milliseconds drain_timeout{10000};  // ADVOCACY_DRAIN_TIMEOUT_MS
   int grpc_max_threads = 128;                      // ADVOCACY_GRPC_MAX_THREADS
   bool grpc_reflection = false;                    // ADVOCACY_GRPC_REFLECTION (server.h)
+  // TLS of the gRPC server and of the service's outgoing channels (ReadGrpcTls below).
+  grpc_tls::Settings grpc_tls;
+  // ADVOCACY_HEALTH_LISTEN (host:port; empty, the default: off): a plain-HTTP endpoint with
+  // GET /healthz (the process serves gRPC) and GET /readyz (the gRPC health service's ""
+  // status), for probes that cannot speak TLS (the kubelet's). It serves nothing else.
+  std::string health_listen;
   // Per service, named after it (CONSENT_, COURSES_, CONTENT_, NOTIFICATIONS_, ...):
   // <SERVICE>_TOPIC_RETENTION_MS (1 h .. 10 years, default 30 days): retention.ms of the topics
   // this service creates when they do not exist yet.
@@ -135,6 +142,21 @@ http::ServerOptions ReadHttpServerOptions(EnvReader& env, std::string_view prefi
 // With PLAINTEXT, any of the other variables being set is an error: a deployment that meant to
 // authenticate must not silently run without.
 kafka::ClientSecurity ReadKafkaSecurity(EnvReader& env);
+
+// The gRPC TLS settings (grpc_tls.h), every problem recorded in `env` with the variable's name:
+//   ADVOCACY_GRPC_TLS                  on (default) | off: plaintext, only when set so (logged
+//                                      as a warning at start)
+//   ADVOCACY_GRPC_TLS_CERT_FILE        the certificate chain (PEM)          (required when on)
+//   ADVOCACY_GRPC_TLS_KEY_FILE         its private key (PEM, unencrypted)   (required when on)
+//   ADVOCACY_GRPC_TLS_CLIENT_CA_FILE   CAs (PEM) that sign client certificates (mutual TLS)
+//   ADVOCACY_GRPC_TLS_CLIENT_AUTH      none | optional | require (default: require with a client
+//                                      CA file, none without)
+//   ADVOCACY_GRPC_TLS_CA_FILE          CAs (PEM) that sign the servers this service calls
+//                                      (default: the system's trust store)
+//   ADVOCACY_GRPC_TLS_RELOAD_SECONDS   how often the files are read again (1..3600, default 60)
+// The files are checked at start (grpc_tls::CheckFiles). With off the other variables are not
+// read; the service logs a warning that it serves plaintext.
+grpc_tls::Settings ReadGrpcTls(EnvReader& env);
 
 // Logs the effective configuration once, or prints every problem to stderr and exits with
 // status 2 (bad configuration) when `status` is not OK.

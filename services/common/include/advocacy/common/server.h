@@ -37,6 +37,8 @@ struct ServerOptions {
   // API to whoever reaches the port (an attacker's map of every RPC and message); tools such as
   // buf curl then need the protos. On in the local stack.
   bool reflection = false;
+  // The listening port's credentials (grpc_tls::ServerCredentials); null: plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 // Returns OK when every dependency the service needs is reachable.
@@ -53,6 +55,10 @@ class ServerRunner final {
   // without a service.
   absl::Status Start();
   int port() const { return port_; }
+  // What the health service reports for "" (readiness) and kLivenessService, for the plain-HTTP
+  // probe endpoint (ServiceRuntime, ADVOCACY_HEALTH_LISTEN). Thread-safe.
+  bool ready() const { return ready_.load(); }
+  bool live() const { return live_.load(); }
 
   // Blocks SIGTERM/SIGINT in the calling thread (call before starting other threads) so that
   // WaitForSignalAndDrain can receive them with sigwait.
@@ -72,6 +78,8 @@ class ServerRunner final {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> live_{false};
   std::thread readiness_thread_;
 };
 
