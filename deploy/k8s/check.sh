@@ -12,7 +12,9 @@
 #   5. every rendered object validates against the Kubernetes schema (and the Prometheus
 #      Operator CRD schema), has no unknown field, and follows the project's policies
 #      (tools/k8s-check.mjs: hardened pods, probes, drain within the grace period, PDB, HPA
-#      within the partitions, network policies, ServiceMonitor ports, runbook links);
+#      within the partitions, network policies, ServiceMonitor ports, runbook links, token
+#      verification: the issuers file mounted and usable, an audience per service, no https
+#      egress to every destination);
 #   6. the chart and kustomize render the same objects: base = default values,
 #      overlays/dev = ci/dev-values.yaml, overlays/production = ci/production-values.yaml,
 #      base + components/development-key = auth.developmentKey.enabled; production has no

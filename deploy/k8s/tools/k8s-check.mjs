@@ -6,7 +6,8 @@
 //       Prometheus Operator's kinds, the operator's CRD schema (@kubernetes-models/prometheus-
 //       operator); unknown fields (a misspelt `readinesProbe` passes a schema that allows extra
 //       properties) found with the TypeScript declarations of the same models; and the project's
-//       rules for hardened, drainable, observable workloads (see POLICIES below).
+//       rules for hardened, drainable, observable workloads that verify tokens of the
+//       organization's identity provider (see POLICIES below).
 //   node k8s-check.mjs validate --schema-only NAME FILE.yaml
 //       The schema and unknown-field checks only (renderings with features switched off, which
 //       the policies would rightly reject for production).
