@@ -7,13 +7,18 @@
 #      --validate, under dash);
 #   3. `kubectl kustomize` builds the base and every overlay;
 #   4. `helm lint` and `helm template` for the default values and ci/*-values.yaml, plus
-#      renderings with each feature toggle flipped and with secrets.create;
+#      renderings with each feature toggle flipped and with secrets.create; the chart refuses
+#      incomplete token-verification values (auth.*, networkPolicy.identityProvider);
 #   5. every rendered object validates against the Kubernetes schema (and the Prometheus
 #      Operator CRD schema), has no unknown field, and follows the project's policies
 #      (tools/k8s-check.mjs: hardened pods, probes, drain within the grace period, PDB, HPA
-#      within the partitions, network policies, ServiceMonitor ports, runbook links);
+#      within the partitions, network policies, ServiceMonitor ports, runbook links, token
+#      verification: the issuers file mounted and usable, an audience per service, no https
+#      egress to every destination);
 #   6. the chart and kustomize render the same objects: base = default values,
-#      overlays/dev = ci/dev-values.yaml, overlays/production = ci/production-values.yaml;
+#      overlays/dev = ci/dev-values.yaml, overlays/production = ci/production-values.yaml,
+#      base + components/development-key = auth.developmentKey.enabled; production has no
+#      development key;
 #   7. `promtool check rules` and `promtool test rules` (a test for every alert);
 #   8. every alert links an existing runbook, and every dashboard query parses (promtool) and
 #      names only recording rules that exist.
@@ -90,6 +95,38 @@ for r in "${renderings[@]}"; do
   step "helm template ($label)" sh -c '"$@" >"$0"' "$out/helm-$name.yaml" "$HELM" template "${helm_args[@]}"
 done
 
+# Every token-verification option at once: two issuers (a JWKS URL with the CA bundle from a
+# Secret, a JWKS file from a ConfigMap), the file's top-level settings, an audience override, the
+# identity provider both by address and in the cluster.
+cat >"$out/auth-values.yaml" <<'EOF'
+auth:
+  issuers:
+    - issuer: "https://keycloak.example.com/realms/acme"
+      jwks_uri: "https://keycloak.example.com/realms/acme/protocol/openid-connect/certs"
+      ca_file: "/etc/advocacy/idp-ca/ca.crt"
+      roles_claim: ["realm_access", "roles"]
+      role_map: {"advocacy-admin": "admin", "advocacy-user": "employee"}
+      fixed_tenant: "acme"
+    - issuer: "https://idp.internal"
+      jwks_file: "/etc/advocacy/jwks/idp-internal.json"
+      audiences: ["advocacy-internal"]
+      tenant_claim: "org"
+      allowed_tenants: ["acme", "globex"]
+  leewaySeconds: 10
+  maxTokenLifetimeSeconds: 3600
+  jwks: {max_cache_seconds: 900}
+  caBundle: {secret: corporate-ca, key: bundle.pem}
+  jwksConfigMap: advocacy-jwks
+services:
+  consent: {audience: "api://advocacy-consent"}
+networkPolicy:
+  identityProvider:
+    ports: [443, 8443]
+    cidrs: ["198.51.100.0/24", "203.0.113.10/32"]
+    namespaceLabels: {kubernetes.io/metadata.name: keycloak}
+EOF
+secrets_flags="--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.notifications.oidcClientSecret=SECRET --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef --set secrets.redis.passwords.consent=pw-consent --set secrets.redis.passwords.content=pw-content --set secrets.redis.passwords.courses=pw-courses --set secrets.redis.passwords.notifications=pw-notifications"
+
 # Template paths the three renderings above do not take.
 toggles=(
   "notifications off|--set services.notifications.enabled=false"
@@ -98,7 +135,10 @@ toggles=(
   "PDB and topics Job off|--set podDisruptionBudget.enabled=false --set kafkaTopics.enabled=false"
   "Kafka SASL_SSL|--set config.kafkaSecurityProtocol=SASL_SSL"
   "Kafka plaintext|--set config.kafkaSecurityProtocol=PLAINTEXT"
-  "secrets created|--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.jwt.publicKeyPem=PEM --set-string secrets.notifications.oidcClientSecret=SECRET --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef --set secrets.redis.passwords.consent=pw-consent --set secrets.redis.passwords.content=pw-content --set secrets.redis.passwords.courses=pw-courses --set secrets.redis.passwords.notifications=pw-notifications"
+  "secrets created|$secrets_flags"
+  "development key, its Secret created|$secrets_flags --set auth.developmentKey.enabled=true --set-string secrets.jwt.publicKeyPem=PEM"
+  "development key only, no issuers|--set auth.developmentKey.enabled=true --set auth.issuers=null"
+  "token verification options|-f $out/auth-values.yaml"
   "Redis TLS proxy sidecar|--set redis.tlsProxy.enabled=true --set redis.tlsProxy.address=redis-tls.redis.svc.cluster.local:6380 --set redis.tlsProxy.serverName=redis-tls.redis.svc.cluster.local --set networkPolicy.redisPort=6380"
   "Redis ACL users off|--set redis.aclUsers=false"
   "gRPC TLS off (plaintext, gRPC probes)|--set grpcTls.enabled=false"
@@ -111,6 +151,53 @@ for t in "${toggles[@]}"; do
   # shellcheck disable=SC2086
   step "helm template ($name)" sh -c '"$@" >"$0"' "$out/helm-toggle-$i.yaml" "$HELM" template advocacy "$chart" --namespace advocacy -f "$chart/ci/production-values.yaml" $flags
 done
+
+# The chart refuses what the services would refuse at start (or what would open https to anywhere).
+check_auth_refusals() {
+  local bad=0 case values want
+  local -a cases=(
+    "auth.issuers=null|auth.issuers is empty"
+    "auth.issuers[0].issuer=https://a.example|needs exactly one key source"
+    "auth.issuers[0].issuer=https://a.example,auth.issuers[0].jwks_uri=http://a.example/jwks|must be an https:// URL"
+    "auth.issuers[0].issuer=https://a.example,auth.issuers[0].jwks_uri=https://a.example/jwks,auth.issuers[0].ca_file=/etc/advocacy/idp-ca/ca.crt|with auth.caBundle"
+    "auth.issuers[0].issuer=https://a.example,auth.issuers[0].jwks_uri=https://a.example/jwks,auth.issuers[0].roles_clam=roles|unknown member"
+    "auth.issuers[0].jwks_uri=https://a.example/jwks|issuer is required"
+    "auth.issuers[0].issuer=https://a.example,auth.issuers[0].jwks_file=/etc/advocacy/jwks/a.json|auth.jwksConfigMap"
+    "networkPolicy.identityProvider.cidrs=null|needs a destination"
+    "config.jwtIssuer=advocacy|config.jwtIssuer is gone"
+    "services.consent.env.ADVOCACY_JWT_AUDIENCE=x|set services.consent.audience"
+  )
+  for case in "${cases[@]}"; do
+    IFS='|' read -r values want <<<"$case"
+    if "$HELM" template advocacy "$chart" --set "$values" >"$out/refusal.log" 2>&1; then
+      echo "accepted: --set $values"
+      bad=1
+    elif ! grep -qF -- "$want" "$out/refusal.log"; then
+      echo "--set $values: refused without '$want':"
+      cat "$out/refusal.log"
+      bad=1
+    fi
+  done
+  ((bad == 0)) && echo "${#cases[@]} incomplete or unsafe auth values refused with their reason"
+}
+step "helm template refuses incomplete token-verification values" check_auth_refusals
+
+# The development key as kustomize adds it (base + components/development-key) and as the chart
+# does (auth.developmentKey.enabled): compared like the overlays.
+mkdir -p "$out/devkey-overlay"
+k8s_rel_devkey="$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$here" "$out/devkey-overlay")"
+cat >"$out/devkey-overlay/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - $k8s_rel_devkey/base
+components:
+  - $k8s_rel_devkey/components/development-key
+EOF
+step "kubectl kustomize base + components/development-key" sh -c '"$1" kustomize --load-restrictor LoadRestrictionsNone "$2" | awk '\''{ print } /^metadata:$/ { print "  namespace: default" }'\'' >"$3"' \
+  _ "$KUBECTL" "$out/devkey-overlay" "$out/kustomize-devkey.yaml"
+step "helm template (auth.developmentKey.enabled)" sh -c '"$@" >"$0"' "$out/helm-devkey.yaml" "$HELM" template advocacy "$chart" \
+  --namespace default --set auth.developmentKey.enabled=true
 
 # ------------------------------------------------------------- validate --
 for r in "${renderings[@]}"; do
@@ -127,6 +214,22 @@ for t in "${toggles[@]}"; do
   i=$((i + 1))
   [[ -s "$out/helm-toggle-$i.yaml" ]] && step "validate helm ($name)" checker validate --schema-only "helm-$name" "$out/helm-toggle-$i.yaml"
 done
+if [[ -s "$out/kustomize-devkey.yaml" && -s "$out/helm-devkey.yaml" ]]; then
+  step "validate kustomize base + development-key" checker validate "kustomize-devkey" "$out/kustomize-devkey.yaml"
+  step "validate helm development key" checker validate "helm-devkey" "$out/helm-devkey.yaml"
+  step "compare kustomize base + development-key with helm auth.developmentKey.enabled" \
+    checker compare "kustomize-devkey" "$out/kustomize-devkey.yaml" "helm-devkey" "$out/helm-devkey.yaml"
+fi
+# The development key signs any principal: nothing of it in a production rendering.
+for f in kustomize-production helm-production; do
+  [[ -s "$out/$f.yaml" ]] && step "$f has no development key" sh -c \
+    '! grep -nE "ADVOCACY_JWT_PUBLIC_KEY_FILE|ADVOCACY_JWT_ISSUER|advocacy-jwt|jwt-public.pem" "$1" && echo "no development key; issuers file mounted $(grep -c "mountPath: /etc/advocacy/auth$" "$1") times"' _ "$out/$f.yaml"
+done
+# The options' rendering holds together (policies too): the issuers file names the mounted CA
+# bundle and JWKS files, the IdP rule carries both destinations.
+toggle_auth="$(printf '%s\n' "${toggles[@]}" | grep -n '^token verification options|' | cut -d: -f1)"
+[[ -s "$out/helm-toggle-$toggle_auth.yaml" ]] && step "token verification options: policies hold" \
+  checker validate "helm-auth-options" "$out/helm-toggle-$toggle_auth.yaml"
 # A toggle that is off must remove its objects, not leave references behind.
 if [[ -s "$out/helm-toggle-1.yaml" ]]; then
   step "notifications off renders no notifications object" sh -c '! grep -q "name: advocacy-notifications$" "$1"' _ "$out/helm-toggle-1.yaml"

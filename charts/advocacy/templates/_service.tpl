@@ -34,6 +34,7 @@ metadata:
   labels:
     {{- include "advocacy.metaLabels" $ctx | nindent 4 }}
 data:
+  ADVOCACY_JWT_AUDIENCE: {{ include "advocacy.audience" $ctx | quote }}
   {{- range $k, $v := $svc.env }}
   {{ $k }}: {{ tpl (toString $v) $root | quote }}
   {{- end }}
@@ -64,7 +65,7 @@ spec:
         {{- include "advocacy.labels" $ctx | nindent 8 }}
       annotations:
         # A changed setting rolls the pods (kustomize does it with hashed ConfigMap names).
-        checksum/config: {{ printf "%s%s" (toYaml $root.Values.config) (toYaml $svc.env) | sha256sum }}
+        checksum/config: {{ printf "%s%s%s%s" (toYaml $root.Values.config) (toYaml $svc.env) (toYaml $root.Values.auth) (include "advocacy.audience" $ctx) | sha256sum }}
     spec:
       serviceAccountName: {{ $full }}
       automountServiceAccountToken: false
@@ -184,9 +185,7 @@ spec:
           securityContext:
             {{- include "advocacy.containerSecurityContext" . | nindent 12 }}
           volumeMounts:
-            - name: jwt
-              mountPath: /etc/advocacy/jwt
-              readOnly: true
+            {{- include "advocacy.authIssuersMount" $root | nindent 12 }}
             {{- if $redis.aclUsers }}
             - name: redis-auth
               mountPath: /etc/advocacy/redis
@@ -206,6 +205,9 @@ spec:
             - name: notifications-secrets
               mountPath: /etc/advocacy/notifications
               readOnly: true
+            {{- end }}
+            {{- with include "advocacy.authExtraMounts" $root | trim }}
+            {{- . | nindent 12 }}
             {{- end }}
         {{- if $redis.tlsProxy.enabled }}
         # TLS to Redis (Debian 12's hiredis 0.14 has none): stunnel, client certificate of this
@@ -227,12 +229,7 @@ spec:
               readOnly: true
         {{- end }}
       volumes:
-        - name: jwt
-          secret:
-            secretName: {{ $root.Values.secrets.jwt.name }}
-            items:
-              - key: jwt-public.pem
-                path: jwt-public.pem
+        {{- include "advocacy.authIssuersVolume" $root | nindent 8 }}
         {{- if $redis.aclUsers }}
         - name: redis-auth
           secret:
@@ -279,6 +276,9 @@ spec:
         - name: notifications-secrets
           secret:
             secretName: {{ $root.Values.secrets.notifications.name }}
+        {{- end }}
+        {{- with include "advocacy.authExtraVolumes" $root | trim }}
+        {{- . | nindent 8 }}
         {{- end }}
 ---
 apiVersion: v1
@@ -410,6 +410,7 @@ spec:
           protocol: TCP
         - port: {{ $np.kafkaPort }}
           protocol: TCP
+    {{- include "advocacy.identityProviderEgress" $root | nindent 4 }}
     {{- range $callee := $svc.calls }}
     - ports:
         - port: 50051

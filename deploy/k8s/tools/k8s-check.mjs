@@ -6,7 +6,8 @@
 //       Prometheus Operator's kinds, the operator's CRD schema (@kubernetes-models/prometheus-
 //       operator); unknown fields (a misspelt `readinesProbe` passes a schema that allows extra
 //       properties) found with the TypeScript declarations of the same models; and the project's
-//       rules for hardened, drainable, observable workloads (see POLICIES below).
+//       rules for hardened, drainable, observable workloads that verify tokens of the
+//       organization's identity provider (see POLICIES below).
 //   node k8s-check.mjs validate --schema-only NAME FILE.yaml
 //       The schema and unknown-field checks only (renderings with features switched off, which
 //       the policies would rightly reject for production).
@@ -164,6 +165,47 @@ function matches(selector, labels) {
   return Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
 }
 
+// Token verification of one service container (services/common config.cc, auth_config.cc): an
+// issuers file that is mounted from a rendered ConfigMap and names, per issuer, the issuer and
+// exactly one key source (an https JWKS URL or a mounted file), and/or the development key with
+// its issuer; files it names (ca_file, jwks_file) must be in a mounted directory.
+function authErrors(container, pod, env, configMaps) {
+  const errors = [];
+  const mountOf = (file) => (container.volumeMounts ?? []).find((m) => file.startsWith(`${m.mountPath.replace(/\/$/, "")}/`));
+  const issuersFile = env.ADVOCACY_AUTH_ISSUERS_FILE;
+  const devKey = env.ADVOCACY_JWT_PUBLIC_KEY_FILE;
+  if (!issuersFile && !devKey) errors.push("no token issuer: ADVOCACY_AUTH_ISSUERS_FILE is not set");
+  if (!!devKey !== !!env.ADVOCACY_JWT_ISSUER) errors.push("ADVOCACY_JWT_PUBLIC_KEY_FILE and ADVOCACY_JWT_ISSUER go together (the service refuses one alone)");
+  if (devKey && !mountOf(devKey)) errors.push(`ADVOCACY_JWT_PUBLIC_KEY_FILE ${devKey} is in no mounted volume`);
+  if (!env.ADVOCACY_JWT_AUDIENCE) errors.push("ADVOCACY_JWT_AUDIENCE is not set: the service would accept the shared default audience");
+  if (!issuersFile) return errors;
+  const mount = mountOf(issuersFile);
+  const volume = mount && (pod.volumes ?? []).find((v) => v.name === mount.name);
+  const cm = volume?.configMap && configMaps.get(volume.configMap.name);
+  if (!cm) return [...errors, `ADVOCACY_AUTH_ISSUERS_FILE ${issuersFile} is not in a mounted, rendered ConfigMap`];
+  const rel = issuersFile.slice(mount.mountPath.replace(/\/$/, "").length + 1);
+  const key = (volume.configMap.items ?? []).find((i) => i.path === rel)?.key ?? rel;
+  let file;
+  try {
+    file = JSON.parse(cm.data?.[key] ?? "");
+  } catch (e) {
+    return [...errors, `ADVOCACY_AUTH_ISSUERS_FILE: ConfigMap ${cm.metadata.name} key ${key} is not JSON (${e.message})`];
+  }
+  const issuers = Array.isArray(file?.issuers) ? file.issuers : [];
+  if (!issuers.length) errors.push(`ConfigMap ${cm.metadata.name} ${key}: no issuers`);
+  issuers.forEach((iss, i) => {
+    const at = `ConfigMap ${cm.metadata.name} ${key} issuers[${i}]`;
+    if (typeof iss?.issuer !== "string" || !iss.issuer) errors.push(`${at}: no issuer`);
+    if (("jwks_uri" in (iss ?? {})) === ("jwks_file" in (iss ?? {}))) errors.push(`${at}: needs exactly one of jwks_uri, jwks_file`);
+    if (iss?.jwks_uri !== undefined && !/^https:\/\//.test(iss.jwks_uri)) errors.push(`${at}: jwks_uri must be https`);
+    if (iss?.allow_insecure_loopback_http) errors.push(`${at}: allow_insecure_loopback_http has no place in a cluster`);
+    for (const f of ["ca_file", "jwks_file"]) {
+      if (iss?.[f] !== undefined && !mountOf(String(iss[f]))) errors.push(`${at}: ${f} ${iss[f]} is in no mounted volume`);
+    }
+  });
+  return errors;
+}
+
 function policyErrors(objects) {
   const errors = [];
   const err = (o, msg) => errors.push(`${idOf(o)}: ${msg}`);
@@ -256,6 +298,20 @@ function policyErrors(objects) {
     for (const ef of c.envFrom ?? []) {
       if (ef.configMapRef && !configMaps.has(ef.configMapRef.name)) err(d, `envFrom refers to ConfigMap ${ef.configMapRef.name}, which is not rendered`);
     }
+    for (const e of authErrors(c, pod, env, configMaps)) err(d, e);
+    // A token for one service must not be accepted by another (docs/SECURITY.md).
+    const sameAudience = byKind("Deployment").filter((o) => o !== d &&
+      envOf(o.spec.template.spec.containers[0], configMaps).ADVOCACY_JWT_AUDIENCE === env.ADVOCACY_JWT_AUDIENCE);
+    if (env.ADVOCACY_JWT_AUDIENCE && sameAudience.length) err(d, `ADVOCACY_JWT_AUDIENCE ${env.ADVOCACY_JWT_AUDIENCE} is shared with ${sameAudience.map((o) => o.metadata.name).join(", ")}`);
+  }
+  // https egress (the identity provider) names its destinations: port 443 open to everything
+  // would let a compromised pod send data anywhere.
+  for (const p of policies) {
+    (p.spec?.egress ?? []).forEach((rule, i) => {
+      if ((rule.ports ?? []).some((port) => port.port === 443 || port.port === "https") && !(rule.to ?? []).length) {
+        err(p, `egress[${i}] allows https to every destination: name the identity provider (ipBlock or selectors)`);
+      }
+    });
   }
   for (const sm of byKind("ServiceMonitor")) {
     const svc = services.find((s) => matches(sm.spec?.selector?.matchLabels, s.metadata?.labels));
