@@ -41,6 +41,9 @@ class Minter final {
     mint.principal.tenant_id = tenant_;
     mint.principal.subject = subject;
     mint.principal.role = role;
+    // A service principal may call only the RPCs its scopes name (UnaryService::ServiceScope):
+    // the load's service identity checks and reads consent, as another internal system would.
+    if (role == auth::Role::kService) mint.principal.scopes = {"consent:check", "consent:read"};
     mint.ttl = std::chrono::hours(2);
     auto token = auth::MintToken(mint);
     if (!token.ok()) return token.status();

@@ -113,6 +113,8 @@ absl::StatusOr<std::string> Mint(const Options& o, auth::Role role, const std::s
   mint.principal.tenant_id = o.tenant;
   mint.principal.subject = subject;
   mint.principal.role = role;
+  // A service principal may call only the RPCs its scopes name (UnaryService::ServiceScope).
+  if (role == auth::Role::kService) mint.principal.scopes = {"consent:check", "consent:read"};
   mint.ttl = std::chrono::hours(2);
   auto token = auth::MintToken(mint);
   if (!token.ok()) return token.status();

@@ -35,6 +35,10 @@ usage: bench/run_consent_bench.sh [options]
                          (default: the service's default, 64)
   --redis-pool-size P    ADVOCACY_REDIS_POOL_SIZE of the service (default: the service's, 16)
   --target-ratio X       pass mark of both throughput ratios (default 0.5)
+  --grpc-tls             the service serves gRPC over TLS and requires client certificates (its
+                         certificate and the stack CA's of deploy/local/stack.sh), and the load
+                         generator presents advocacy-ops' (bench/run_security_bench.sh); the
+                         no-op server stays plaintext. Default: plaintext, as this benchmark's history
   -h, --help
 EOF
 }
@@ -54,6 +58,7 @@ EMPLOYEES=10000
 GRPC_MAX_THREADS=""
 REDIS_POOL_SIZE=""
 TARGET_RATIO=0.5
+GRPC_TLS=0
 
 die() {
   printf '[bench] ERROR: %s\n' "$*" >&2
@@ -79,6 +84,7 @@ while (($#)); do
     --grpc-max-threads) need_arg "$@"; GRPC_MAX_THREADS="$2"; shift 2 ;;
     --redis-pool-size) need_arg "$@"; REDIS_POOL_SIZE="$2"; shift 2 ;;
     --target-ratio) need_arg "$@"; TARGET_RATIO="$2"; shift 2 ;;
+    --grpc-tls) GRPC_TLS=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
   esac
@@ -179,19 +185,26 @@ service_env=(
   ADVOCACY_LOG_LEVEL=warning
 )
 mapfile -t -O "${#service_env[@]}" service_env < <(adv_kafka_env consent; adv_redis_env consent)
+TLS_ARGS=()
+if ((GRPC_TLS)); then
+  # The later assignments win in env(1): TLS on, with the service's certificate, mutual TLS.
+  mapfile -t -O "${#service_env[@]}" service_env < <(adv_grpc_tls_env consent)
+  TLS_ARGS=(--tls-ca "$ADVOCACY_GRPC_TLS_CA_FILE" --tls-cert "$ADVOCACY_GRPC_TLS_DIR/advocacy-ops.pem"
+    --tls-key "$ADVOCACY_GRPC_TLS_DIR/advocacy-ops.key")
+fi
 [[ -n "$GRPC_MAX_THREADS" ]] && service_env+=(ADVOCACY_GRPC_MAX_THREADS="$GRPC_MAX_THREADS")
 [[ -n "$REDIS_POOL_SIZE" ]] && service_env+=(ADVOCACY_REDIS_POOL_SIZE="$REDIS_POOL_SIZE")
 env "${service_env[@]}" CONSENT_PROPAGATION_SERVICES=none "$CONSENT_BIN" </dev/null >"$CONSENT_LOG" 2>&1 &
 CONSENT_PID=$!
 
 bench_common=(--private-key "$PRIV" --issuer "$ISSUER" --employees "$EMPLOYEES")
-if ! "$BENCH_BIN" --mode wait --target "$TARGET" --timeout 60 "${bench_common[@]}" >/dev/null; then
+if ! "$BENCH_BIN" --mode wait --target "$TARGET" --timeout 60 "${bench_common[@]}" "${TLS_ARGS[@]}" >/dev/null; then
   tail -n 30 "$CONSENT_LOG" >&2
   die "the consent service did not become ready (its log above, full log $CONSENT_LOG)"
 fi
 kill -0 "$CONSENT_PID" 2>/dev/null || { tail -n 30 "$CONSENT_LOG" >&2; die "the consent service exited"; }
 log "consent service ready on $TARGET (pid $CONSENT_PID, log $CONSENT_LOG)"
-"$BENCH_BIN" --mode seed --target "$TARGET" "${bench_common[@]}" -c 16 >&2 ||
+"$BENCH_BIN" --mode seed --target "$TARGET" "${bench_common[@]}" "${TLS_ARGS[@]}" -c 16 >&2 ||
   die "seeding failed (see the message above and $CONSENT_LOG)"
 
 # ------------------------------------------------------------------- rounds --
@@ -242,9 +255,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
   adv_redis_benchmark -t get -c "$CONCURRENCY" -P "$PIPELINE" \
     -n "$REDIS_N_PIPE" -q >"$d/redis_get_pipe.txt" 2>&1 ||
     die "redis-benchmark -P failed: $(cat "$d/redis_get_pipe.txt")"
-  run_consent check "$d/check.txt" "$BENCH_BIN" --mode check --target "$TARGET" "${bench_common[@]}" \
+  run_consent check "$d/check.txt" "$BENCH_BIN" --mode check --target "$TARGET" "${bench_common[@]}" "${TLS_ARGS[@]}" \
     "${load_common[@]}"
-  run_consent batch "$d/batch.txt" "$BENCH_BIN" --mode batch --target "$TARGET" "${bench_common[@]}" \
+  run_consent batch "$d/batch.txt" "$BENCH_BIN" --mode batch --target "$TARGET" "${bench_common[@]}" "${TLS_ARGS[@]}" \
     "${load_common[@]}" --batch-size "$BATCH"
   run_consent noop "$d/noop.txt" "$BENCH_BIN" --mode noop "${bench_common[@]}" "${load_common[@]}"
 
@@ -298,6 +311,7 @@ consent benchmark: medians of $ROUNDS rounds, concurrency $CONCURRENCY, ${DURATI
   batch_keys_per_s / redis_pipelined_get_rps = $ratio_batch  target >= $TARGET_RATIO  $(verdict "$ratio_batch")
   check_rps / noop_rps                      = $ratio_noop  (how close checks come to gRPC's own ceiling)
 EOF
-printf 'SUMMARY redis_get_rps=%s redis_pipelined_get_rps=%s check_rps=%s batch_keys_per_s=%s noop_rps=%s check_ratio=%s batch_ratio=%s noop_ratio=%s check=%s batch=%s\n' \
-  "$m_get" "$m_pipe" "$m_crps" "$m_bkps" "$m_nrps" "$ratio_check" "$ratio_batch" "$ratio_noop" \
+printf 'SUMMARY redis_get_rps=%s redis_pipelined_get_rps=%s check_rps=%s check_p50_us=%s check_p99_us=%s batch_keys_per_s=%s noop_rps=%s check_ratio=%s batch_ratio=%s noop_ratio=%s check=%s batch=%s\n' \
+  "$m_get" "$m_pipe" "$m_crps" "$(median "${C_P50[@]}")" "$(median "${C_P99[@]}")" "$m_bkps" "$m_nrps" \
+  "$ratio_check" "$ratio_batch" "$ratio_noop" \
   "$(verdict "$ratio_check")" "$(verdict "$ratio_batch")"
