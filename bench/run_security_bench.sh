@@ -28,10 +28,13 @@ usage: bench/run_security_bench.sh [options]
   --prop-duration S     seconds of load of each propagation run (default 30)
   --employees N         employees of the propagation runs (default 2000)
   --only consent|propagation   one half only
+  --without LIST        leave these controls off in the secure runs, to see what each costs
+                        (comma-separated: grpc-tls, kafka, redis-acl, redis-tls)
 EOF_USAGE
 }
 BUILD_DIR="$REPO/build-bench"; DO_BUILD=1; BASE=/tmp/security-bench; INSTALL=1; PAIRS=3
 DURATION=3; CONCURRENCY=32; PROP_RATE=200; PROP_DURATION=30; EMPLOYEES=2000; ONLY=""
+WITHOUT=""
 die() { printf '[security-bench] ERROR: %s\n' "$*" >&2; exit 1; }
 log() { printf '[security-bench] %s\n' "$*" >&2; }
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"; }
@@ -48,6 +51,7 @@ while (($#)); do
     --prop-duration) need "$@"; PROP_DURATION="$2"; shift 2 ;;
     --employees) need "$@"; EMPLOYEES="$2"; shift 2 ;;
     --only) need "$@"; ONLY="$2"; shift 2 ;;
+    --without) need "$@"; WITHOUT="$2"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
   esac
@@ -82,6 +86,21 @@ fi
 # The two configurations: the variables deploy/local/stack.sh and the bench scripts read.
 PLAIN_ENV=(ADVOCACY_KAFKA_SECURITY=off ADVOCACY_REDIS_ACL=off ADVOCACY_REDIS_TLS=off)
 SECURE_ENV=(ADVOCACY_KAFKA_SECURITY=on ADVOCACY_REDIS_ACL=on ADVOCACY_REDIS_TLS=on)
+SECURE_GRPC_TLS=1
+SECURE_LABEL="gRPC TLS with client certificates (CheckConsent; propagation is timed from the acknowledgement, after the gRPC call), Kafka SSL with a client certificate per service and ACLs, Redis ACL users through stunnel TLS"
+if [[ -n "$WITHOUT" ]]; then
+  IFS=, read -r -a without_list <<<"$WITHOUT"
+  for w in "${without_list[@]}"; do
+    case "$w" in
+      grpc-tls) SECURE_GRPC_TLS=0 ;;
+      kafka) SECURE_ENV[0]=ADVOCACY_KAFKA_SECURITY=off ;;
+      redis-acl) SECURE_ENV[1]=ADVOCACY_REDIS_ACL=off ;;
+      redis-tls) SECURE_ENV[2]=ADVOCACY_REDIS_TLS=off ;;
+      *) die "--without takes grpc-tls, kafka, redis-acl, redis-tls (comma-separated), not '$w'" ;;
+    esac
+  done
+  SECURE_LABEL="$SECURE_LABEL; but WITHOUT $WITHOUT"
+fi
 # Each configuration has its own ADVOCACY_HOME, and Kafka's jars live under it: the runs install
 # (deploy/local/install.sh: quick once everything is there) unless --skip-install.
 common=(--build-dir "$BUILD_DIR" --no-build)
@@ -97,7 +116,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.3f", a / b; else p
 declare -a P_RPS S_RPS P_P50 S_P50 P_P99 S_P99 P_NOOP S_NOOP
 run_consent() { # plain|secure PAIR
   local cfg="$1" pair="$2" out="$BASE/consent-$1-$2.txt" extra=() env_=()
-  if [[ "$cfg" == plain ]]; then env_=("${PLAIN_ENV[@]}"); else env_=("${SECURE_ENV[@]}"); extra=(--grpc-tls); fi
+  if [[ "$cfg" == plain ]]; then env_=("${PLAIN_ENV[@]}"); else
+    env_=("${SECURE_ENV[@]}")
+    if ((SECURE_GRPC_TLS)); then extra=(--grpc-tls); fi
+  fi
   env "${env_[@]}" "$REPO/bench/run_consent_bench.sh" "${common[@]}" --home "$BASE/consent-$cfg" \
     --rounds 1 --duration "$DURATION" --concurrency "$CONCURRENCY" "${extra[@]}" >"$out" 2>&1 ||
     { tail -n 30 "$out" >&2; die "the $cfg CheckConsent run failed (log above, $out)"; }
@@ -151,7 +173,7 @@ printf '\ncommand: %s %s\n' "$0" "$ORIG_ARGS"
 printf 'load average at start / end: %s / %s; %s CPUs; medians of %s pairs\n' "$LOAD_START" \
   "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)" "$PAIRS"
 printf 'plain:  gRPC plaintext, Kafka PLAINTEXT, Redis TCP without ACL users\n'
-printf 'secure: gRPC TLS with client certificates (CheckConsent; propagation is timed from the acknowledgement, after the gRPC call), Kafka SSL with a client certificate per service and ACLs, Redis ACL users through stunnel TLS\n'
+printf 'secure: %s\n' "$SECURE_LABEL"
 if [[ "$ONLY" != propagation ]]; then
   mp="$(median "${P_RPS[@]}")"; ms="$(median "${S_RPS[@]}")"; r="$(ratio "$ms" "$mp")"
   p99p="$(median "${P_P99[@]}")"; p99s="$(median "${S_P99[@]}")"
