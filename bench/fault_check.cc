@@ -367,6 +367,15 @@ class Verifier final {
     content_ = v1::ContentService::NewStub(MakeChannels(o_.content_target, 1)[0]);
     auto ropts = redis::ParseUrl(o_.redis_url);
     if (!ropts.ok()) return Fail(std::string(ropts.status().message()));
+    if (ropts->tls) {  // rediss://: the files the services read (deploy/local/stack.sh native)
+      const auto env = [](const char* name) {
+        const char* v = std::getenv(name);
+        return std::string(v != nullptr ? v : "");
+      };
+      ropts->tls_ca_file = env("ADVOCACY_REDIS_TLS_CA_FILE");
+      ropts->tls_cert_file = env("ADVOCACY_REDIS_TLS_CERT_FILE");
+      ropts->tls_key_file = env("ADVOCACY_REDIS_TLS_KEY_FILE");
+    }
     // The Redis ACL user the bench scripts give their tools (bench/lib.sh, the admin), as the
     // services read it: ADVOCACY_REDIS_USERNAME and ADVOCACY_REDIS_PASSWORD_FILE.
     if (const char* user = std::getenv("ADVOCACY_REDIS_USERNAME"); user != nullptr && *user) {

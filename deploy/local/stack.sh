@@ -46,12 +46,16 @@ environment:
                                      and an admin; the default user is off; random
                                      passwords in files under $ADVOCACY_HOME/redis-auth.
                                      off = no authentication. Remembered until reset
-  ADVOCACY_REDIS_TLS                 on|off (default on): on = redis-server listens on a
-                                     unix socket only, behind a stunnel TLS server
+  ADVOCACY_REDIS_TLS                 on|native|off (default on): on = redis-server listens
+                                     on a unix socket only, behind a stunnel TLS server
                                      (client certificates of the local CA), and the
                                      services connect to a local stunnel client at
-                                     ADVOCACY_REDIS_URL; off = redis-server on
-                                     ADVOCACY_REDIS_URL itself. Remembered until reset
+                                     ADVOCACY_REDIS_URL; native = redis-server's own TLS
+                                     port (client certificates of the local CA) and the
+                                     services' own TLS (ADVOCACY_REDIS_URL rediss://...),
+                                     plus a plaintext loopback admin port for scripts;
+                                     off = redis-server on ADVOCACY_REDIS_URL itself.
+                                     Remembered until reset
   ADVOCACY_KAFKA_PARTITIONS          partitions of the topics created at the first
                                      start (default 6, as the services)
   ADVOCACY_KAFKA_HEAP_OPTS           default "-Xms256m -Xmx768m"
@@ -70,7 +74,12 @@ REDIS_PIDFILE="$RUN_DIR/redis.pid"
 # Redis security. ACLs (ADVOCACY_REDIS_ACL=on): one user per service, an admin for scripts and
 # tests, the default user off; the passwords are random per stack (new after a reset), one file a
 # user (0600) in $REDIS_AUTH_DIR, and redis-server reads only their SHA-256 from the ACL file.
-# TLS (ADVOCACY_REDIS_TLS=on): Debian 12's hiredis 0.14 has no TLS, so stunnel4 carries it:
+# TLS (ADVOCACY_REDIS_TLS=native): redis-server's own TLS port, a client certificate of the
+# stack's CA required; the services speak TLS themselves (services/common redis_transport: OpenSSL
+# with hiredis' reply reader) to ADVOCACY_REDIS_URL=rediss://127.0.0.1:$REDIS_TLS_PORT. Scripts and
+# the bench baselines use the plaintext admin port 127.0.0.1:$REDIS_PORT (loopback only, ACL users
+# as everywhere: the same exposure as the stunnel client's port below).
+# TLS (ADVOCACY_REDIS_TLS=on): for clients without TLS of their own, stunnel4 carries it:
 # redis-server listens on a unix socket only (0700 directory), a stunnel TLS server in front of
 # it takes clients with a certificate of the stack's CA (the Kafka CA under $KAFKA_TLS_DIR, one
 # CA for the stack) on 127.0.0.1:$REDIS_TLS_PORT, and a local stunnel client (a pod's sidecar in
@@ -196,8 +205,8 @@ case "$REDIS_ACL" in
   *) adv_die "ADVOCACY_REDIS_ACL must be 'on' or 'off', not '$REDIS_ACL'" ;;
 esac
 case "$REDIS_TLS" in
-  on | off) ;;
-  *) adv_die "ADVOCACY_REDIS_TLS must be 'on' or 'off', not '$REDIS_TLS'" ;;
+  on | native | off) ;;
+  *) adv_die "ADVOCACY_REDIS_TLS must be 'on', 'native' or 'off', not '$REDIS_TLS'" ;;
 esac
 
 redis_pid() {
@@ -239,7 +248,11 @@ write_env() {
     echo "# Use: source \"$ADVOCACY_STACK_ENV\"  (variables are exported)."
     echo "# A *_PID is empty while that server is stopped."
     echo "ADVOCACY_HOME=$(printf '%q' "$ADVOCACY_HOME")"
-    echo "ADVOCACY_REDIS_URL=${REDIS_PORT:+redis://127.0.0.1:$REDIS_PORT}"
+    if [[ "$REDIS_TLS" == native ]]; then
+      echo "ADVOCACY_REDIS_URL=${REDIS_TLS_PORT:+rediss://127.0.0.1:$REDIS_TLS_PORT}"
+    else
+      echo "ADVOCACY_REDIS_URL=${REDIS_PORT:+redis://127.0.0.1:$REDIS_PORT}"
+    fi
     echo "ADVOCACY_REDIS_PORT=$REDIS_PORT"
     echo "ADVOCACY_REDIS_PID=$rpid"
     echo "ADVOCACY_REDIS_DIR=$(printf '%q' "$REDIS_DIR")"
@@ -248,7 +261,9 @@ write_env() {
     echo "# ADVOCACY_REDIS_USERNAME=<name> and" \
       "ADVOCACY_REDIS_PASSWORD_FILE=\$ADVOCACY_REDIS_CREDENTIALS_DIR/<name>.password (consent," \
       "content, courses, notifications, admin). With TLS on, ADVOCACY_REDIS_URL is the local TLS" \
-      "client proxy; redis-server itself listens on ADVOCACY_REDIS_SOCKET only."
+      "client proxy; redis-server itself listens on ADVOCACY_REDIS_SOCKET only. With TLS native," \
+      "ADVOCACY_REDIS_URL is redis-server's TLS port (rediss://, client certificate below) and" \
+      "ADVOCACY_REDIS_PORT its plaintext loopback admin port."
     echo "ADVOCACY_REDIS_ACL=$REDIS_ACL"
     echo "ADVOCACY_REDIS_TLS=$REDIS_TLS"
     if [[ "$REDIS_ACL" == on ]]; then
@@ -256,20 +271,30 @@ write_env() {
     else
       echo "ADVOCACY_REDIS_CREDENTIALS_DIR="
     fi
-    if [[ "$REDIS_TLS" == on ]]; then
+    if [[ "$REDIS_TLS" != off ]]; then
       echo "ADVOCACY_REDIS_TLS_PORT=$REDIS_TLS_PORT"
-      echo "ADVOCACY_REDIS_SOCKET=$(printf '%q' "$REDIS_SOCKET")"
       echo "ADVOCACY_REDIS_TLS_DIR=$(printf '%q' "$REDIS_TLS_DIR")"
       echo "ADVOCACY_REDIS_TLS_CA_FILE=$(printf '%q' "$KAFKA_TLS_DIR/ca.pem")"
+    else
+      echo "ADVOCACY_REDIS_TLS_PORT="
+      echo "ADVOCACY_REDIS_TLS_DIR="
+      echo "ADVOCACY_REDIS_TLS_CA_FILE="
+    fi
+    if [[ "$REDIS_TLS" == on ]]; then
+      echo "ADVOCACY_REDIS_SOCKET=$(printf '%q' "$REDIS_SOCKET")"
       echo "ADVOCACY_REDIS_TLS_SERVER_PID=$(redis_proxy_pid server)"
       echo "ADVOCACY_REDIS_TLS_CLIENT_PID=$(redis_proxy_pid client)"
     else
-      echo "ADVOCACY_REDIS_TLS_PORT="
       echo "ADVOCACY_REDIS_SOCKET="
-      echo "ADVOCACY_REDIS_TLS_DIR="
-      echo "ADVOCACY_REDIS_TLS_CA_FILE="
       echo "ADVOCACY_REDIS_TLS_SERVER_PID="
       echo "ADVOCACY_REDIS_TLS_CLIENT_PID="
+    fi
+    if [[ "$REDIS_TLS" == native ]]; then
+      echo "ADVOCACY_REDIS_TLS_CERT_FILE=$(printf '%q' "$REDIS_TLS_DIR/redis-client.pem")"
+      echo "ADVOCACY_REDIS_TLS_KEY_FILE=$(printf '%q' "$REDIS_TLS_DIR/redis-client.key")"
+    else
+      echo "ADVOCACY_REDIS_TLS_CERT_FILE="
+      echo "ADVOCACY_REDIS_TLS_KEY_FILE="
     fi
     echo "ADVOCACY_KAFKA_BROKERS=${KAFKA_PORT:+127.0.0.1:$KAFKA_PORT}"
     echo "ADVOCACY_KAFKA_PORT=$KAFKA_PORT"
@@ -316,7 +341,8 @@ write_env() {
       "ADVOCACY_REDIS_DIR ADVOCACY_REDIS_LOG ADVOCACY_REDIS_ACL ADVOCACY_REDIS_TLS" \
       "ADVOCACY_REDIS_CREDENTIALS_DIR ADVOCACY_REDIS_TLS_PORT ADVOCACY_REDIS_SOCKET" \
       "ADVOCACY_REDIS_TLS_DIR ADVOCACY_REDIS_TLS_CA_FILE ADVOCACY_REDIS_TLS_SERVER_PID" \
-      "ADVOCACY_REDIS_TLS_CLIENT_PID ADVOCACY_KAFKA_BROKERS ADVOCACY_KAFKA_PORT" \
+      "ADVOCACY_REDIS_TLS_CLIENT_PID ADVOCACY_REDIS_TLS_CERT_FILE ADVOCACY_REDIS_TLS_KEY_FILE" \
+      "ADVOCACY_KAFKA_BROKERS ADVOCACY_KAFKA_PORT" \
       "ADVOCACY_KAFKA_CONTROLLER_PORT ADVOCACY_KAFKA_PID ADVOCACY_KAFKA_DIR ADVOCACY_KAFKA_LOG" \
       "ADVOCACY_KAFKA_AUTO_CREATE_TOPICS ADVOCACY_KAFKA_SECURITY ADVOCACY_KAFKA_SECURITY_PROTOCOL" \
       "ADVOCACY_KAFKA_SSL_CA_FILE ADVOCACY_KAFKA_CREDENTIALS_DIR" \
@@ -404,6 +430,9 @@ redis_cli_admin() {
   shift
   local -a to=(-h 127.0.0.1 -p "$REDIS_PORT")
   [[ "$where" == server && "$REDIS_TLS" == on ]] && to=(-s "$REDIS_SOCKET")
+  [[ "$where" == endpoint && "$REDIS_TLS" == native ]] &&
+    to=(--tls --cacert "$KAFKA_TLS_DIR/ca.pem" --cert "$REDIS_TLS_DIR/redis-client.pem"
+      --key "$REDIS_TLS_DIR/redis-client.key" -h 127.0.0.1 -p "$REDIS_TLS_PORT")
   if [[ "$REDIS_ACL" == on ]]; then
     REDISCLI_AUTH="$(cat "$REDIS_AUTH_DIR/$REDIS_ADMIN_USER.password")" \
       timeout 5 redis-cli --user "$REDIS_ADMIN_USER" "${to[@]}" "$@"
@@ -429,7 +458,7 @@ redis_prereqs() {
     command -v stunnel4 >/dev/null ||
       adv_die "stunnel4 not found (TLS to Redis); run deploy/local/install.sh, or set ADVOCACY_REDIS_TLS=off"
   fi
-  if [[ "$REDIS_TLS" == on || "$REDIS_ACL" == on ]]; then
+  if [[ "$REDIS_TLS" != off || "$REDIS_ACL" == on ]]; then
     command -v openssl >/dev/null || adv_die "openssl not found; run deploy/local/install.sh"
   fi
 }
@@ -552,6 +581,12 @@ redis_start() {
     redis_server_start "$strict"
     pid="$(redis_pid)"
   fi
+  if [[ "$REDIS_TLS" == native ]]; then
+    wait_ready "redis (its TLS port)" "$pid" redis-server "$REDIS_PIDFILE" \
+      "$REDIS_START_TIMEOUT" redis_endpoint_ping "$REDIS_LOG"
+    adv_log "redis: services' endpoint rediss://127.0.0.1:$REDIS_TLS_PORT (redis-server's TLS), admin port 127.0.0.1:$REDIS_PORT"
+    return 0
+  fi
   [[ "$REDIS_TLS" == on ]] || return 0
   redis_proxy_start server
   redis_proxy_start client
@@ -568,6 +603,10 @@ redis_choose_ports() {
   if [[ "$REDIS_TLS" == off ]]; then
     REDIS_PORT="$(choose_ports redis "$strict" 1 $REDIS_PORT)"
     REDIS_TLS_PORT=""
+  elif [[ "$REDIS_TLS" == native ]]; then
+    ports="$(choose_ports redis "$strict" 2 $REDIS_PORT $REDIS_TLS_PORT)"
+    REDIS_PORT="$(sed -n 1p <<<"$ports")"
+    REDIS_TLS_PORT="$(sed -n 2p <<<"$ports")"
   elif [[ -z "$(redis_proxy_pid client)" && -z "$(redis_proxy_pid server)" ]]; then
     ports="$(choose_ports redis "$strict" 2 $REDIS_PORT $REDIS_TLS_PORT)"
     REDIS_PORT="$(sed -n 1p <<<"$ports")"
@@ -589,6 +628,11 @@ redis_server_start() {
     redis_tls
     rm -f "$REDIS_SOCKET"
     listen=(--port 0 --unixsocket "$REDIS_SOCKET" --unixsocketperm 700)
+  elif [[ "$REDIS_TLS" == native ]]; then
+    redis_tls
+    listen+=(--tls-port "$REDIS_TLS_PORT" --tls-cert-file "$REDIS_TLS_DIR/redis-server.pem"
+      --tls-key-file "$REDIS_TLS_DIR/redis-server.key" --tls-ca-cert-file "$KAFKA_TLS_DIR/ca.pem"
+      --tls-auth-clients yes --tls-protocols "TLSv1.2 TLSv1.3")
   fi
   local -a acl=()
   if [[ "$REDIS_ACL" == on ]]; then

@@ -126,6 +126,13 @@ redis::Options RedisOptions(const std::string& user, const std::string& url) {
                  std::string(options.status().message()).c_str());
     std::abort();
   }
+  if (options->tls) {
+    // rediss:// (ADVOCACY_REDIS_TLS=native): the stack's CA and client certificate, as the
+    // services get them.
+    options->tls_ca_file = Env("ADVOCACY_REDIS_TLS_CA_FILE");
+    options->tls_cert_file = Env("ADVOCACY_REDIS_TLS_CERT_FILE");
+    options->tls_key_file = Env("ADVOCACY_REDIS_TLS_KEY_FILE");
+  }
   std::map<std::string, std::string> env = RedisEnv(user);
   if (env.empty()) return *options;
   std::ifstream in(env["ADVOCACY_REDIS_PASSWORD_FILE"]);

@@ -1,13 +1,14 @@
-# advocacy_redis: the hiredis-based client (connections, pool, Lua scripts, pipelining).
+# advocacy_redis: the hiredis-based client (connections, pool, Lua scripts, pipelining, TLS).
 # hiredis and OpenSSL stay private: the public header forward-declares what it needs.
 add_library(advocacy_redis STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/src/redis_client.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/redis_pool.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/redis_transport.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/src/redis_url.cc)
 add_library(advocacy::redis ALIAS advocacy_redis)
 target_link_libraries(advocacy_redis
   PUBLIC advocacy::base
-  PRIVATE PkgConfig::HIREDIS OpenSSL::Crypto)
+  PRIVATE PkgConfig::HIREDIS OpenSSL::SSL OpenSSL::Crypto)
 advocacy_warnings(advocacy_redis)
 
 # advocacy_testing: helpers for tests of any library or service (a real redis-server, ...).

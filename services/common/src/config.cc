@@ -1,7 +1,11 @@
 #include "advocacy/common/config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -9,6 +13,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -207,6 +212,27 @@ void ReadAuthConfig(EnvReader& env, RuntimeConfig& c) {
   if (readable) AddErrorLines(env, "", auth::ValidateVerifierOptions(c.auth));
 }
 
+// TLS to Redis: the files must be readable now (a typo is found at start, not at the first
+// connect); the client reads them again at every connect, so rotated files are picked up.
+void ReadRedisTls(EnvReader& env, RuntimeConfig& c) {
+  const auto file = [&env](const char* name) {
+    std::string path = env.Optional(name, "");
+    if (!path.empty() && ::access(path.c_str(), R_OK) != 0) {
+      env.AddError(advocacy::StrCat(name, "='", path, "' cannot be read: ", std::strerror(errno)));
+    }
+    return path;
+  };
+  c.redis_tls_ca_file = file("ADVOCACY_REDIS_TLS_CA_FILE");
+  c.redis_tls_cert_file = file("ADVOCACY_REDIS_TLS_CERT_FILE");
+  c.redis_tls_key_file = file("ADVOCACY_REDIS_TLS_KEY_FILE");
+  c.redis_tls_server_name = env.Optional("ADVOCACY_REDIS_TLS_SERVER_NAME", "");
+  if (c.redis_tls_cert_file.empty() != c.redis_tls_key_file.empty()) {
+    env.AddError(
+        "ADVOCACY_REDIS_TLS_CERT_FILE and ADVOCACY_REDIS_TLS_KEY_FILE go together (a client "
+        "certificate and its key); set both or neither");
+  }
+}
+
 }  // namespace
 
 RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
@@ -218,6 +244,7 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
   c.redis_pool_size = static_cast<int>(env.Int("ADVOCACY_REDIS_POOL_SIZE", 16, 1, 1024));
   c.redis_username = env.Optional("ADVOCACY_REDIS_USERNAME", "");
   c.redis_password = ReadSecretFile(env, "ADVOCACY_REDIS_PASSWORD_FILE");
+  if (absl::StartsWithIgnoreCase(c.redis_url, "rediss://")) ReadRedisTls(env, c);
   c.kafka_brokers = env.Required("ADVOCACY_KAFKA_BROKERS");
   c.kafka_partitions = static_cast<int>(env.Int("ADVOCACY_KAFKA_PARTITIONS", 6, 1, 1000));
   c.kafka_replication = static_cast<int>(env.Int("ADVOCACY_KAFKA_REPLICATION", 1, 1, 7));

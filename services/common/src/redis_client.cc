@@ -2,7 +2,6 @@
 
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
-#include <sys/time.h>
 
 #include <algorithm>
 #include <array>
@@ -24,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/status_macros.h"
+#include "redis_transport.h"
 
 namespace advocacy::redis {
 namespace {
@@ -35,14 +35,6 @@ struct ReplyDeleter {
   void operator()(void* reply) const { freeReplyObject(reply); }
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-timeval ToTimeval(milliseconds duration) {
-  const long long ms = std::max<long long>(duration.count(), 1);
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms % 1000) * 1000);
-  return tv;
-}
 
 // Recursive over nested arrays; hiredis bounds the nesting (7 levels) while parsing.
 Reply Convert(const redisReply& raw) {  // NOLINT(misc-no-recursion)
@@ -88,11 +80,14 @@ struct Argv {
 };
 
 // One blocking round trip. Null means a transport failure; `saved_errno` then helps explain it.
-ReplyPtr SendCommand(redisContext* context, const std::vector<std::string>& args,
+ReplyPtr SendCommand(Transport* transport, const std::vector<std::string>& args,
                      int* saved_errno) {
   Argv argv(args);
   errno = 0;
-  void* raw = redisCommandArgv(context, argv.count(), argv.pointers.data(), argv.lengths.data());
+  void* raw = nullptr;
+  if (transport->Append(argv.count(), argv.pointers.data(), argv.lengths.data())) {
+    transport->GetReply(&raw);
+  }
   *saved_errno = errno;
   return ReplyPtr(static_cast<redisReply*>(raw));
 }
@@ -102,27 +97,6 @@ std::string CommandName(const std::vector<std::string>& args) {
   if (args.empty()) return "(empty)";
   constexpr size_t kMaxName = 32;
   return absl::CHexEscape(args[0].substr(0, kMaxName));
-}
-
-// Why hiredis gave up on `context`, in words an operator can act on.
-std::string DescribeContextError(const redisContext* context, int saved_errno,
-                                 const Options& options) {
-  if (context == nullptr) return "out of memory allocating the hiredis context";
-  std::string cause(static_cast<const char*>(context->errstr));
-  if (cause.empty()) cause = "unknown hiredis error";
-  if (context->err == REDIS_ERR_IO && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK ||
-                                       absl::StrContains(cause, "temporarily unavailable"))) {
-    return absl::StrCat("no reply within the command timeout of ", options.command_timeout.count(),
-                        " ms");
-  }
-  if (context->err == REDIS_ERR_IO &&
-      (saved_errno == ETIMEDOUT || absl::StrContains(cause, "timed out"))) {
-    return absl::StrCat(cause, " (connect timeout ", options.connect_timeout.count(), " ms)");
-  }
-  if (context->err == REDIS_ERR_PROTOCOL) {
-    return absl::StrCat("protocol error (is this port really a Redis server?): ", cause);
-  }
-  return cause;
 }
 
 // hiredis writes with write(2), so a server that reset the connection raises SIGPIPE, whose
@@ -228,7 +202,7 @@ Script::Script(std::string source) : source_(std::move(source)) {
 // ---------------------------------------------------------------------------------------------
 // Connection
 
-void Connection::ContextDeleter::operator()(redisContext* context) const { redisFree(context); }
+void Connection::TransportDeleter::operator()(Transport* transport) const { delete transport; }
 
 Connection::Connection(Options options)
     : options_(std::move(options)), rng_(std::random_device{}()) {
@@ -243,8 +217,9 @@ absl::Status Connection::Unavailable(const std::string& cause) const {
 }
 
 absl::Status Connection::DropWithError(const std::string& during, int saved_errno) {
-  const std::string cause = DescribeContextError(context_.get(), saved_errno, options_);
-  context_.reset();
+  const std::string cause =
+      transport_ != nullptr ? transport_->Error(saved_errno, options_) : "not connected";
+  transport_.reset();
   log::Warning("Dropped Redis connection after a transport failure; the next call reconnects",
                {{"redis", absl::StrCat(options_.host, ":", options_.port)},
                 {"during", during},
@@ -265,7 +240,7 @@ void Connection::OpenBackoffWindow() {
 }
 
 absl::Status Connection::EnsureConnected() {
-  if (context_ != nullptr) return absl::OkStatus();
+  if (transport_ != nullptr) return absl::OkStatus();
 
   const auto now = steady_clock::now();
   if (now < next_attempt_) {
@@ -275,24 +250,13 @@ absl::Status Connection::EnsureConnected() {
                                     remaining.count(), " ms before the next attempt"));
   }
 
-  errno = 0;
-  std::unique_ptr<redisContext, ContextDeleter> context(redisConnectWithTimeout(
-      options_.host.c_str(), options_.port, ToTimeval(options_.connect_timeout)));
-  const int saved_errno = errno;
   std::string cause;
-  if (context == nullptr || context->err != 0) {
-    cause = absl::StrCat("cannot connect: ",
-                         DescribeContextError(context.get(), saved_errno, options_));
-  } else if (redisSetTimeout(context.get(), ToTimeval(options_.command_timeout)) != REDIS_OK) {
-    cause =
-        absl::StrCat("cannot set the command timeout: ", static_cast<const char*>(context->errstr));
-  } else if (redisEnableKeepAlive(context.get()) != REDIS_OK) {
-    cause =
-        absl::StrCat("cannot enable TCP keepalive: ", static_cast<const char*>(context->errstr));
+  if (auto transport = ConnectTransport(options_); !transport.ok()) {
+    cause = std::string(transport.status().message());
   } else {
-    context_ = std::move(context);
+    transport_.reset(transport->release());
     if (absl::Status handshake = Handshake(); !handshake.ok()) {
-      context_.reset();
+      transport_.reset();
       cause = std::string(handshake.message());
     }
   }
@@ -324,10 +288,10 @@ absl::Status Connection::Handshake() {
   // Failures here are reported as the connect cause, so messages are phrased without host:port.
   auto run = [this](const std::vector<std::string>& args) -> absl::StatusOr<Reply> {
     int saved_errno = 0;
-    const ReplyPtr reply = SendCommand(context_.get(), args, &saved_errno);
+    const ReplyPtr reply = SendCommand(transport_.get(), args, &saved_errno);
     if (reply == nullptr) {
       return absl::UnavailableError(
-          absl::StrCat(DescribeContextError(context_.get(), saved_errno, options_), " (while ",
+          absl::StrCat(transport_->Error(saved_errno, options_), " (while ",
                        CommandName(args), " after connecting)"));
     }
     return Convert(*reply);
@@ -373,7 +337,7 @@ bool IsTransientServerError(const Reply& reply) {
 
 absl::StatusOr<Reply> Connection::CommandOnLiveContext(const std::vector<std::string>& args) {
   int saved_errno = 0;
-  const ReplyPtr reply = SendCommand(context_.get(), args, &saved_errno);
+  const ReplyPtr reply = SendCommand(transport_.get(), args, &saved_errno);
   if (reply == nullptr) return DropWithError(CommandName(args), saved_errno);
   Reply converted = Convert(*reply);
   if (IsTransientServerError(converted)) {
@@ -404,8 +368,7 @@ absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
   for (const std::vector<std::string>& args : commands) {
     Argv argv(args);
     errno = 0;
-    if (redisAppendCommandArgv(context_.get(), argv.count(), argv.pointers.data(),
-                               argv.lengths.data()) != REDIS_OK) {
+    if (!transport_->Append(argv.count(), argv.pointers.data(), argv.lengths.data())) {
       const int saved_errno = errno;
       return DropWithError(absl::StrCat("queuing a pipeline of ", commands.size(), " commands"),
                            saved_errno);
@@ -416,7 +379,7 @@ absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
   for (size_t i = 0; i < commands.size(); ++i) {
     void* raw = nullptr;
     errno = 0;
-    if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
+    if (!transport_->GetReply(&raw)) {
       const int saved_errno = errno;
       if (raw != nullptr) freeReplyObject(raw);
       return DropWithError(absl::StrCat("reading reply ", i + 1, " of ", commands.size(),

@@ -16,12 +16,13 @@ namespace advocacy::redis {
 namespace {
 
 constexpr absl::string_view kScheme = "redis://";
+constexpr absl::string_view kTlsScheme = "rediss://";
 constexpr int kDefaultPort = 6379;
 
 absl::Status Invalid(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(
       "invalid Redis URL: ", what,
-      "; expected redis://[[user]:password@]host[:port][/db], e.g. redis://127.0.0.1:6379/0"));
+      "; expected redis[s]://[[user]:password@]host[:port][/db], e.g. redis://127.0.0.1:6379/0"));
 }
 
 int HexValue(char c) {
@@ -60,15 +61,14 @@ absl::StatusOr<Options> ParseUrl(std::string_view url_text) {
   // Debian's Abseil has its own string_view type, distinct from std::string_view.
   const absl::string_view url(url_text.data(), url_text.size());
   if (url.empty()) return Invalid("it is empty");
-  if (absl::StartsWithIgnoreCase(url, "rediss://")) {
-    return Invalid("TLS (rediss://) is not supported");
+  const bool tls = absl::StartsWithIgnoreCase(url, kTlsScheme);
+  if (!tls && !absl::StartsWithIgnoreCase(url, kScheme)) {
+    return Invalid("it must start with redis:// (or rediss:// for TLS)");
   }
-  if (!absl::StartsWithIgnoreCase(url, kScheme)) {
-    return Invalid("it must start with redis://");
-  }
-  absl::string_view rest = url.substr(kScheme.size());
+  absl::string_view rest = url.substr(tls ? kTlsScheme.size() : kScheme.size());
 
   Options options;
+  options.tls = tls;
 
   // The password may itself contain '@', so the last '@' ends the user info.
   if (const size_t at = rest.rfind('@'); at != absl::string_view::npos) {

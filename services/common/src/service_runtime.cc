@@ -202,6 +202,10 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
   auto redis_options = OrDie(redis::ParseUrl(config_.redis_url), "ADVOCACY_REDIS_URL is invalid");
   if (!config_.redis_username.empty()) redis_options.username = config_.redis_username;
   if (!config_.redis_password.empty()) redis_options.password = config_.redis_password;
+  redis_options.tls_ca_file = config_.redis_tls_ca_file;
+  redis_options.tls_cert_file = config_.redis_tls_cert_file;
+  redis_options.tls_key_file = config_.redis_tls_key_file;
+  redis_options.tls_server_name = config_.redis_tls_server_name;
   s.pool = std::make_unique<redis::Pool>(std::move(redis_options),
                                          static_cast<size_t>(config_.redis_pool_size));
   s.auth_metrics = std::make_unique<metrics::AuthMetrics>(s.metrics.registry(), name());

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -20,11 +21,13 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/pki.h"
 #include "testing/redis_server.h"
 
 namespace advocacy::redis {
 namespace {
 
+using ::advocacy::testing::Pki;
 using ::advocacy::testing::RedisServer;
 using ::advocacy::testing::RedisServerOptions;
 using std::chrono::milliseconds;
@@ -32,6 +35,12 @@ using std::chrono::steady_clock;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
+
+#define EXPECT_OK_STATUS(expr)                             \
+  do {                                                     \
+    const absl::Status status_ = (expr);                   \
+    EXPECT_TRUE(status_.ok()) << #expr << ": " << status_; \
+  } while (false)
 
 #define ASSERT_OK(expr)                                    \
   do {                                                     \
@@ -170,7 +179,7 @@ TEST(RedisParseUrlTest, RejectsBadInputNamingWhatIsWrong) {
   const std::vector<Case> cases = {
       {"", "empty"},
       {"http://h:1", "must start with redis://"},
-      {"rediss://h:1", "TLS"},
+      {"rediss://", "host is missing"},
       {"redis://", "host is missing"},
       {"redis://:6379", "host is missing"},
       {"redis://h:0", "port after ':' is not a number"},
@@ -851,6 +860,162 @@ TEST(RedisPoolEpochTest, OneBrokenConnectionRefreshesTheRestAfterARestart) {
     EXPECT_TRUE(reply.ok()) << "connection " << i << ": " << reply.status();
     leases.push_back(std::move(*lease));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS (rediss://) against redis-server's own TLS port, with certificates made for each test
+
+class RedisTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pki_.MakeCa("ca");
+    pki_.MakeCa("other-ca");
+    pki_.Issue("ca", "server");  // DNS:localhost, IP:127.0.0.1
+    pki_.Issue("ca", "client");
+    pki_.Issue("other-ca", "stranger");
+  }
+
+  // Starts redis-server with a TLS port next to its plain one (the helper's readiness check).
+  void StartServer(const std::string& auth_clients, std::vector<std::string> extra = {}) {
+    absl::StatusOr<int> port = ::advocacy::testing::PickFreePort();
+    ASSERT_TRUE(port.ok()) << port.status();
+    tls_port_ = *port;
+    std::vector<std::string> args = {"--tls-port",         absl::StrCat(tls_port_),
+                                     "--tls-cert-file",    pki_.Path("server.pem"),
+                                     "--tls-key-file",     pki_.Path("server.key"),
+                                     "--tls-ca-cert-file", pki_.Path("ca.pem"),
+                                     "--tls-auth-clients", auth_clients};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<RedisServer>(RedisServerOptions{.extra_args = args});
+    ASSERT_OK(server_->Start());
+  }
+
+  Options TlsOptions(const std::string& user_info = "") const {
+    absl::StatusOr<Options> options =
+        ParseUrl(absl::StrCat("rediss://", user_info, "127.0.0.1:", tls_port_));
+    EXPECT_TRUE(options.ok()) << options.status();
+    Options o = options.value_or(Options{});
+    o.tls_ca_file = pki_.Path("ca.pem");
+    return o;
+  }
+
+  Pki pki_;
+  int tls_port_ = 0;
+  std::unique_ptr<RedisServer> server_;
+};
+
+TEST_F(RedisTlsTest, CommandsPipelinesScriptsAndLargeValuesTravelOverTls) {
+  ASSERT_NO_FATAL_FAILURE(StartServer("no"));
+  const Options options = TlsOptions();
+  EXPECT_TRUE(options.tls);
+  Connection connection(options);
+  ASSERT_OK(connection.Ping());
+
+  const std::string key("k\0tls", 5);
+  const std::string big(3 * 1024 * 1024 + 7, '\xfe');  // Many TLS records each way.
+  absl::StatusOr<Reply> reply = connection.Command({"SET", key, big});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  reply = connection.Command({"GET", key});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->str, big);
+
+  const std::vector<std::vector<std::string>> commands(2000, {"INCR", "n"});
+  absl::StatusOr<std::vector<Reply>> replies = connection.Pipeline(commands);
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), 2000u);
+  EXPECT_EQ(replies->back(), Reply::Integer(2000));
+
+  const Script script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  reply = connection.Eval(script, {"n"}, {"5"});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(*reply, Reply::Integer(2005));
+
+  // The plain port sees the same data: TLS is only the way there.
+  Connection plain(OptionsFor(*server_));
+  reply = plain.Command({"GET", "n"});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(*reply, Reply::String("2005"));
+}
+
+TEST_F(RedisTlsTest, AclUsersAuthenticateOverTlsAndReconnectAfterARestart) {
+  ASSERT_NO_FATAL_FAILURE(StartServer(
+      "no", {"--user", "content", "on", ">pw-content", "~adv:content:*", "+@all"}));
+  Connection content(TlsOptions("content:pw-content@"));
+  absl::StatusOr<Reply> reply = content.Command({"SET", "adv:content:{t}:x", "1"});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_FALSE(reply->is_error()) << reply->str;
+  reply = content.Command({"GET", "adv:consent:{t:e}:s"});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_THAT(reply->str, HasSubstr("NOPERM"));
+
+  ASSERT_OK(server_->Restart());
+  EXPECT_TRUE(Eventually([&] { return content.Ping().ok(); }))
+      << "the connection is dropped on the first failure and re-established with TLS";
+}
+
+TEST_F(RedisTlsTest, RefusesAServerItCannotTrustOrThatHasAnotherName) {
+  ASSERT_NO_FATAL_FAILURE(StartServer("no"));
+  Options untrusted = TlsOptions();
+  untrusted.tls_ca_file = pki_.Path("other-ca.pem");
+  absl::Status status = Connection(untrusted).Ping();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(status.message(), HasSubstr("certificate was refused"));
+  EXPECT_THAT(status.message(), HasSubstr("ADVOCACY_REDIS_TLS_CA_FILE"));
+
+  Options system_store = TlsOptions();
+  system_store.tls_ca_file.clear();  // The system's CAs never signed the test CA.
+  EXPECT_EQ(Connection(system_store).Ping().code(), absl::StatusCode::kUnavailable);
+
+  Options wrong_name = TlsOptions();
+  wrong_name.tls_server_name = "redis.example.org";
+  status = Connection(wrong_name).Ping();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(status.message(), HasSubstr("redis.example.org"));
+
+  Options by_name = TlsOptions();
+  by_name.tls_server_name = "localhost";  // In the certificate: accepted.
+  EXPECT_OK_STATUS(Connection(by_name).Ping());
+
+  Options missing_ca = TlsOptions();
+  missing_ca.tls_ca_file = pki_.Path("nonexistent.pem");
+  status = Connection(missing_ca).Ping();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(status.message(), HasSubstr("cannot load the CA bundle"));
+}
+
+TEST_F(RedisTlsTest, AServerThatRequiresClientCertificatesGetsOne) {
+  ASSERT_NO_FATAL_FAILURE(StartServer("yes"));
+  const absl::Status without = Connection(TlsOptions()).Ping();
+  EXPECT_EQ(without.code(), absl::StatusCode::kUnavailable) << without;
+
+  Options stranger = TlsOptions();
+  stranger.tls_cert_file = pki_.Path("stranger.pem");
+  stranger.tls_key_file = pki_.Path("stranger.key");
+  EXPECT_EQ(Connection(stranger).Ping().code(), absl::StatusCode::kUnavailable)
+      << "a certificate from a CA the server does not trust is refused";
+
+  Options client = TlsOptions();
+  client.tls_cert_file = pki_.Path("client.pem");
+  client.tls_key_file = pki_.Path("client.key");
+  EXPECT_OK_STATUS(Connection(client).Ping());
+
+  Options mismatched = client;
+  mismatched.tls_key_file = pki_.Path("stranger.key");
+  const absl::Status status = Connection(mismatched).Ping();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(status.message(), HasSubstr("does not belong to the certificate"));
+}
+
+TEST_F(RedisTlsTest, TlsToAPlainPortFailsClearlyAndInTime) {
+  ASSERT_NO_FATAL_FAILURE(StartServer("no"));
+  Options options = TlsOptions();
+  options.port = server_->port();  // The plaintext port.
+  options.command_timeout = milliseconds(500);
+  const auto start = steady_clock::now();
+  const absl::Status status = Connection(options).Ping();
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(3));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(status.message(), HasSubstr("TLS handshake"));
 }
 
 }  // namespace

@@ -61,24 +61,6 @@ class Fd final {
   int fd_;
 };
 
-// Asks the kernel for a free loopback port. Someone else may take it before redis-server binds
-// it; Start() notices ("Address already in use") and tries another.
-absl::StatusOr<int> PickFreePort() {
-  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return absl::InternalError(absl::StrCat("socket: ", ErrnoText(errno)));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return absl::InternalError(absl::StrCat("bind 127.0.0.1:0: ", ErrnoText(errno)));
-  }
-  socklen_t len = sizeof(addr);
-  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return absl::InternalError(absl::StrCat("getsockname: ", ErrnoText(errno)));
-  }
-  return static_cast<int>(ntohs(addr.sin_port));
-}
 
 // True if the server on `port` answered PING: PONG, or NOAUTH when it has a password (it is up,
 // it just wants AUTH first). LOADING (AOF replay in progress) is not ready.
@@ -113,6 +95,25 @@ long FileSize(const std::string& path) {
 }
 
 }  // namespace
+
+// Asks the kernel for a free loopback port. Someone else may take it before redis-server binds
+// it; Start() notices ("Address already in use") and tries another.
+absl::StatusOr<int> PickFreePort() {
+  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) return absl::InternalError(absl::StrCat("socket: ", ErrnoText(errno)));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return absl::InternalError(absl::StrCat("bind 127.0.0.1:0: ", ErrnoText(errno)));
+  }
+  socklen_t len = sizeof(addr);
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return absl::InternalError(absl::StrCat("getsockname: ", ErrnoText(errno)));
+  }
+  return static_cast<int>(ntohs(addr.sin_port));
+}
 
 RedisServer::RedisServer(RedisServerOptions options) : options_(std::move(options)) {}
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace advocacy::testing {
 
@@ -28,6 +29,10 @@ struct RedisServerOptions {
   // How long Start() waits for the server to answer PING.
   std::chrono::milliseconds ready_timeout{15000};
 };
+
+// Asks the kernel for a free loopback port (e.g. for redis-server's --tls-port). Someone else
+// may take it before it is bound.
+absl::StatusOr<int> PickFreePort();
 
 class RedisServer final {
  public:

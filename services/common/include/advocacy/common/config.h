@@ -64,6 +64,15 @@ struct RuntimeConfig {
   // optional; when set they replace the user info of the URL.
   std::string redis_username;
   std::string redis_password;
+  // TLS to Redis, for a rediss:// ADVOCACY_REDIS_URL only (ignored otherwise):
+  // ADVOCACY_REDIS_TLS_CA_FILE (the CA bundle the server's certificate must chain to; empty: the
+  // system's trusted CAs), ADVOCACY_REDIS_TLS_CERT_FILE + ADVOCACY_REDIS_TLS_KEY_FILE (a client
+  // certificate, when the server asks for one), ADVOCACY_REDIS_TLS_SERVER_NAME (the name the
+  // server's certificate must carry; default the URL's host). Files must be readable at start.
+  std::string redis_tls_ca_file;
+  std::string redis_tls_cert_file;
+  std::string redis_tls_key_file;
+  std::string redis_tls_server_name;
   std::string kafka_brokers;  // ADVOCACY_KAFKA_BROKERS (required)
   int kafka_partitions = 6;   // ADVOCACY_KAFKA_PARTITIONS, for topics the service creates
   int kafka_replication = 1;  // ADVOCACY_KAFKA_REPLICATION

@@ -32,9 +32,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-struct redisContext;
-
 namespace advocacy::redis {
+
+class Transport;  // Plain TCP (hiredis) or TLS (OpenSSL + hiredis' reader); redis_transport.h
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -43,6 +43,16 @@ struct Options {
   // Redis ACL user (AUTH <username> <password>); empty means the "default" user.
   std::string username;
   std::string password;  // Empty: no AUTH.
+  // TLS (rediss://): OpenSSL over the TCP connection, TLS 1.2 or newer. The server's certificate
+  // is checked against tls_ca_file (the system's trusted CAs when empty) and tls_server_name
+  // (empty: host; an IP address is matched against the certificate's IP addresses). A client
+  // certificate is sent when tls_cert_file and tls_key_file are set. The files are read at every
+  // connect, so a rotated certificate is used from the next connection on.
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds command_timeout{2000};
   std::chrono::milliseconds backoff_initial{50};
@@ -50,7 +60,7 @@ struct Options {
 };
 
 // Parses redis://[[user]:password@]host[:port][/db] (also redis://user@host, the password then
-// comes from elsewhere, e.g. a file). The port defaults to 6379 and the db to 0; user and
+// comes from elsewhere, e.g. a file); rediss:// is the same with tls = true. The port defaults to 6379 and the db to 0; user and
 // password may be percent-encoded; an IPv6 host goes in brackets (redis://[::1]:6379).
 // Anything else is InvalidArgument naming the part that is wrong (never echoing the password).
 // Timeouts and back-off keep their defaults.
@@ -104,7 +114,7 @@ class Script final {
   std::string sha1_;
 };
 
-// One TCP connection. Not thread-safe. Connects lazily on first use, and again after a failure.
+// One TCP (or TLS) connection. Not thread-safe. Connects lazily on first use, and again after a failure.
 class Connection final {
  public:
   explicit Connection(Options options);
@@ -130,30 +140,30 @@ class Connection final {
   // OK only if the server answered PONG.
   absl::Status Ping();
 
-  // True while a live context is held (it may still turn out broken on the next call).
-  bool connected() const { return context_ != nullptr; }
+  // True while a live connection is held (it may still turn out broken on the next call).
+  bool connected() const { return transport_ != nullptr; }
 
   // Closes the connection without error; the next call reconnects. The pool uses it to drop
   // connections that are likely stale after another connection saw the server go away.
-  void Disconnect() { context_.reset(); }
+  void Disconnect() { transport_.reset(); }
 
   const Options& options() const { return options_; }
 
  private:
-  struct ContextDeleter {
-    void operator()(redisContext* context) const;
+  struct TransportDeleter {
+    void operator()(Transport* transport) const;
   };
 
   absl::Status EnsureConnected();
   absl::Status Handshake();
-  // Drops the context and turns its error into an Unavailable status.
+  // Drops the transport and turns its error into an Unavailable status.
   absl::Status DropWithError(const std::string& during, int saved_errno);
   absl::Status Unavailable(const std::string& cause) const;
   absl::StatusOr<Reply> CommandOnLiveContext(const std::vector<std::string>& args);
   void OpenBackoffWindow();
 
   Options options_;
-  std::unique_ptr<redisContext, ContextDeleter> context_;
+  std::unique_ptr<Transport, TransportDeleter> transport_;
   // Back-off state: no connect attempt before next_attempt_; backoff_ is the next window's cap.
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
