@@ -266,17 +266,25 @@ void Relay::Publish(const std::string& key, const std::string& encoded) {
 bool Relay::Allowed(const std::string& key, const std::string& encoded,
                     const kafka::Message& message) {
   if (options_.topics.count(message.topic) != 0) return true;
-  log::Error("outbox entry names a topic this service does not own; refused, not published",
-             {{"outbox_key", key}, {"topic", message.topic}, {"service", options_.service}});
-  if (refused_ != nullptr) refused_->Increment();
+  // Removed first, recorded and counted only by the pass that removed it: a sweep and a notify
+  // can hand the same entry to the relay twice, and the refusal must happen once. (A crash
+  // between the two steps loses the copy in the refused list, never the log line.)
   auto lease = redis_->Acquire();
-  if (lease.ok()) {
+  if (!lease.ok()) {
+    log::Warning("refused outbox entry not moved; it is refused again at the next sweep",
+                 {{"outbox_key", key}, {"error", std::string(lease.status().message())}});
+  } else if (auto removed = (*lease)->Command({"LREM", key, "1", encoded}); !removed.ok()) {
+    log::Warning("refused outbox entry not moved; it is refused again at the next sweep",
+                 {{"outbox_key", key}, {"error", std::string(removed.status().message())}});
+  } else if (removed->is_integer() && removed->integer == 1) {
+    log::Error("outbox entry names a topic this service does not own; refused, not published",
+               {{"outbox_key", key}, {"topic", message.topic}, {"service", options_.service}});
+    if (refused_ != nullptr) refused_->Increment();
     const std::string refused = RefusedKey(options_.service);
-    auto r = (*lease)->Pipeline({{"LPUSH", refused, encoded},
-                                 {"LTRIM", refused, "0", std::to_string(kRefusedKept - 1)},
-                                 {"LREM", key, "1", encoded}});
+    auto r = (*lease)->Pipeline(
+        {{"LPUSH", refused, encoded}, {"LTRIM", refused, "0", std::to_string(kRefusedKept - 1)}});
     if (!r.ok()) {
-      log::Warning("refused outbox entry not moved; it is refused again at the next sweep",
+      log::Warning("refused outbox entry removed but not kept in the refused list",
                    {{"outbox_key", key}, {"error", std::string(r.status().message())}});
     }
   }
