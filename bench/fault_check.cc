@@ -367,7 +367,7 @@ class Verifier final {
     content_ = v1::ContentService::NewStub(MakeChannels(o_.content_target, 1)[0]);
     auto ropts = redis::ParseUrl(o_.redis_url);
     if (!ropts.ok()) return Fail(std::string(ropts.status().message()));
-    if (ropts->tls) {  // rediss://: the files the services read (deploy/local/stack.sh native)
+    if (ropts->tls) {  // rediss://: the files the services read (deploy/local/stack.sh, TLS on)
       const auto env = [](const char* name) {
         const char* v = std::getenv(name);
         return std::string(v != nullptr ? v : "");

@@ -28,13 +28,16 @@ usage: bench/run_security_bench.sh [options]
   --prop-duration S     seconds of load of each propagation run (default 30)
   --employees N         employees of the propagation runs (default 2000)
   --only consent|propagation   one half only
+  --redis-tls on|proxy  how the secure runs reach Redis over TLS: on = the services' own TLS
+                        to redis-server's TLS port (the default of the stack), proxy = the
+                        stunnel client and server proxies (default on)
   --without LIST        leave these controls off in the secure runs, to see what each costs
                         (comma-separated: grpc-tls, kafka, redis-acl, redis-tls)
 EOF_USAGE
 }
 BUILD_DIR="$REPO/build-bench"; DO_BUILD=1; BASE=/tmp/security-bench; INSTALL=1; PAIRS=3
 DURATION=3; CONCURRENCY=32; PROP_RATE=200; PROP_DURATION=30; EMPLOYEES=2000; ONLY=""
-WITHOUT=""
+WITHOUT=""; REDIS_TLS_MODE=on
 die() { printf '[security-bench] ERROR: %s\n' "$*" >&2; exit 1; }
 log() { printf '[security-bench] %s\n' "$*" >&2; }
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"; }
@@ -52,6 +55,7 @@ while (($#)); do
     --employees) need "$@"; EMPLOYEES="$2"; shift 2 ;;
     --only) need "$@"; ONLY="$2"; shift 2 ;;
     --without) need "$@"; WITHOUT="$2"; shift 2 ;;
+    --redis-tls) need "$@"; REDIS_TLS_MODE="$2"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
   esac
@@ -59,6 +63,7 @@ done
 for v in PAIRS CONCURRENCY PROP_RATE PROP_DURATION EMPLOYEES DURATION; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "--$(tr 'A-Z_' 'a-z-' <<<"$v") must be a positive whole number, not '${!v}'"
 done
+[[ "$REDIS_TLS_MODE" == on || "$REDIS_TLS_MODE" == proxy ]] || die "--redis-tls is on or proxy"
 [[ -z "$ONLY" || "$ONLY" == consent || "$ONLY" == propagation ]] || die "--only is consent or propagation"
 [[ "$BASE" != "$REPO/.local"* ]] || die "--home must not be under $REPO/.local (the local system's home)"
 mkdir -p "$BASE"
@@ -85,9 +90,9 @@ fi
 
 # The two configurations: the variables deploy/local/stack.sh and the bench scripts read.
 PLAIN_ENV=(ADVOCACY_KAFKA_SECURITY=off ADVOCACY_REDIS_ACL=off ADVOCACY_REDIS_TLS=off)
-SECURE_ENV=(ADVOCACY_KAFKA_SECURITY=on ADVOCACY_REDIS_ACL=on ADVOCACY_REDIS_TLS=on)
+SECURE_ENV=(ADVOCACY_KAFKA_SECURITY=on ADVOCACY_REDIS_ACL=on "ADVOCACY_REDIS_TLS=$REDIS_TLS_MODE")
 SECURE_GRPC_TLS=1
-SECURE_LABEL="gRPC TLS with client certificates (CheckConsent; propagation is timed from the acknowledgement, after the gRPC call), Kafka SSL with a client certificate per service and ACLs, Redis ACL users through stunnel TLS"
+SECURE_LABEL="gRPC TLS with client certificates (CheckConsent; propagation is timed from the acknowledgement, after the gRPC call), Kafka SSL with a client certificate per service and ACLs, Redis ACL users over TLS ($([[ "$REDIS_TLS_MODE" == on ]] && echo "the services' own, rediss:// to redis-server's TLS port" || echo "the stunnel client and server proxies"))"
 if [[ -n "$WITHOUT" ]]; then
   IFS=, read -r -a without_list <<<"$WITHOUT"
   for w in "${without_list[@]}"; do
@@ -106,6 +111,10 @@ fi
 common=(--build-dir "$BUILD_DIR" --no-build)
 ((INSTALL)) || common+=(--skip-install)
 
+# home_of plain|secure: the configuration's home below --home (the stack remembers its Redis TLS
+# mode per home, so each mode has its own).
+home_of() { if [[ "$1" == plain ]]; then echo plain; else echo "secure-redis-tls-$REDIS_TLS_MODE"; fi; }
+
 # summary_field FIELD FILE [MATCH]: FIELD of the last SUMMARY line (containing MATCH) in FILE.
 summary_field() {
   grep '^SUMMARY' "$2" | grep -e "${3:-SUMMARY}" | tail -n1 | sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p"
@@ -120,7 +129,7 @@ run_consent() { # plain|secure PAIR
     env_=("${SECURE_ENV[@]}")
     if ((SECURE_GRPC_TLS)); then extra=(--grpc-tls); fi
   fi
-  env "${env_[@]}" "$REPO/bench/run_consent_bench.sh" "${common[@]}" --home "$BASE/consent-$cfg" \
+  env "${env_[@]}" "$REPO/bench/run_consent_bench.sh" "${common[@]}" --home "$BASE/consent-$(home_of "$cfg")" \
     --rounds 1 --duration "$DURATION" --concurrency "$CONCURRENCY" "${extra[@]}" >"$out" 2>&1 ||
     { tail -n 30 "$out" >&2; die "the $cfg CheckConsent run failed (log above, $out)"; }
   local rps p50 p99 noop
@@ -143,7 +152,7 @@ run_propagation() { # plain|secure PAIR
   if [[ "$cfg" == plain ]]; then env_=("${PLAIN_ENV[@]}"); else env_=("${SECURE_ENV[@]}"); fi
   # Its exit status says whether it met its own target (system vs raw Kafka); here only its
   # figures count, so a run that printed them is a run.
-  env "${env_[@]}" "$REPO/bench/run_propagation.sh" "${common[@]}" --home "$BASE/propagation-$cfg" \
+  env "${env_[@]}" "$REPO/bench/run_propagation.sh" "${common[@]}" --home "$BASE/propagation-$(home_of "$cfg")" \
     --rate "$PROP_RATE" --duration "$PROP_DURATION" --employees "$EMPLOYEES" >"$out" 2>&1 || true
   for svc in "${SERVICES[@]}"; do
     local p50 p99 missing

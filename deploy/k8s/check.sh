@@ -139,6 +139,7 @@ toggles=(
   "development key, its Secret created|$secrets_flags --set auth.developmentKey.enabled=true --set-string secrets.jwt.publicKeyPem=PEM"
   "development key only, no issuers|--set auth.developmentKey.enabled=true --set auth.issuers=null"
   "token verification options|-f $out/auth-values.yaml"
+  "Redis TLS by the services (rediss://)|--set redis.tls.enabled=true --set redis.tls.serverName=redis.redis.svc.cluster.local --set networkPolicy.redisPort=6380"
   "Redis TLS proxy sidecar|--set redis.tlsProxy.enabled=true --set redis.tlsProxy.address=redis-tls.redis.svc.cluster.local:6380 --set redis.tlsProxy.serverName=redis-tls.redis.svc.cluster.local --set networkPolicy.redisPort=6380"
   "Redis ACL users off|--set redis.aclUsers=false"
   "gRPC TLS off (plaintext, gRPC probes)|--set grpcTls.enabled=false"
@@ -262,6 +263,31 @@ step "helm template (Redis TLS proxy with cert-manager Certificates)" sh -c \
   '"$@" >"$0" && [ "$(grep -c "^kind: Certificate$" "$0")" -eq 4 ]' "$out/helm-redis-cm.yaml" "$HELM" template advocacy "$chart" \
   --namespace advocacy -f "$chart/ci/production-values.yaml" --set redis.tlsProxy.enabled=true \
   --set redis.tlsProxy.address=redis-tls:6380 --set redis.tlsProxy.serverName=redis-tls --set redis.tlsProxy.certManager.enabled=true
+
+# The services' own TLS to Redis as kustomize renders it (base + components/redis-tls).
+mkdir -p "$out/redis-native-overlay"
+k8s_rel="$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$here" "$out/redis-native-overlay")"
+cat >"$out/redis-native-overlay/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - $k8s_rel/base
+components:
+  - $k8s_rel/components/redis-tls
+EOF
+step "kubectl kustomize base + components/redis-tls" sh -c '"$1" kustomize --load-restrictor LoadRestrictionsNone "$2" >"$3"' \
+  _ "$KUBECTL" "$out/redis-native-overlay" "$out/kustomize-redis-native.yaml"
+[[ -s "$out/kustomize-redis-native.yaml" ]] && step "validate kustomize base + redis-tls" checker validate "kustomize-redis-native" "$out/kustomize-redis-native.yaml"
+step "kustomize redis-tls: every service mounts its certificate and reads it" sh -c \
+  '[ "$(grep -c "value: /etc/advocacy/redis-tls/ca.crt$" "$1")" -eq 4 ] && [ "$(grep -c "secretName: advocacy-redis-tls-" "$1")" -eq 4 ] && ! grep -q "image: .*redis-tls-proxy" "$1"' \
+  _ "$out/kustomize-redis-native.yaml"
+step "helm template (Redis TLS by the services, cert-manager Certificates): a Certificate per mounted Secret, no sidecar" sh -c \
+  '"$@" >"$0" && [ "$(grep -c "^kind: Certificate$" "$0")" -eq 4 ] && [ "$(grep -c "secretName: advocacy-redis-tls-" "$0")" -eq 8 ] && [ "$(grep -c "value: /etc/advocacy/redis-tls/ca.crt$" "$0")" -eq 4 ] && ! grep -q "image: .*redis-tls-proxy" "$0"' \
+  "$out/helm-redis-native-cm.yaml" "$HELM" template advocacy "$chart" --namespace advocacy -f "$chart/ci/production-values.yaml" \
+  --set redis.tls.enabled=true --set redis.tlsProxy.certManager.enabled=true
+step "helm refuses redis.tls together with redis.tlsProxy" sh -c '! "$@" >/dev/null 2>&1' "$HELM" template advocacy "$chart" \
+  --namespace advocacy -f "$chart/ci/production-values.yaml" --set redis.tls.enabled=true --set redis.tlsProxy.enabled=true \
+  --set redis.tlsProxy.address=r:6380 --set redis.tlsProxy.serverName=r
 
 # gRPC TLS certificates by cert-manager: the kustomize component and the chart's option render
 # one Certificate per service for the Secret it mounts (Certificates have no schema here:

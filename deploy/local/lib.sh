@@ -206,12 +206,12 @@ adv_kcat() {
 # adv_redis_env USER: the Redis variables (VAR=VALUE, one a line) with which a process talks to the
 # stack's Redis as USER (consent, content, courses, notifications, admin): its ACL user name and
 # password file when the stack runs with ACLs (the default of stack.sh), nothing when it runs with
-# ADVOCACY_REDIS_ACL=off; with ADVOCACY_REDIS_TLS=native also the TLS files (CA, client
+# ADVOCACY_REDIS_ACL=off; with ADVOCACY_REDIS_TLS=on (rediss://) also the TLS files (CA, client
 # certificate and key). ADVOCACY_REDIS_URL (the endpoint; with TLS on, the local TLS client
 # proxy; native: rediss://) comes from stack.env. Needs stack.env loaded. Every service runs as itself; scripts and
 # tools that play no service use the admin.
 adv_redis_env() {
-  if [[ "${ADVOCACY_REDIS_TLS:-off}" == native ]]; then
+  if [[ "${ADVOCACY_REDIS_TLS:-off}" == on ]]; then
     # rediss://: the stack's CA checks the server, the stack's client certificate is shown.
     printf '%s\n' "ADVOCACY_REDIS_TLS_CA_FILE=${ADVOCACY_REDIS_TLS_CA_FILE:-}" \
       "ADVOCACY_REDIS_TLS_CERT_FILE=${ADVOCACY_REDIS_TLS_CERT_FILE:-}" \

@@ -46,14 +46,14 @@ environment:
                                      and an admin; the default user is off; random
                                      passwords in files under $ADVOCACY_HOME/redis-auth.
                                      off = no authentication. Remembered until reset
-  ADVOCACY_REDIS_TLS                 on|native|off (default on): on = redis-server listens
-                                     on a unix socket only, behind a stunnel TLS server
-                                     (client certificates of the local CA), and the
+  ADVOCACY_REDIS_TLS                 on|proxy|off (default on): on = redis-server's own TLS
+                                     port (client certificates of the local CA) and
+                                     the services' own TLS (ADVOCACY_REDIS_URL
+                                     rediss://...), plus a plaintext loopback admin
+                                     port for scripts; proxy = redis-server on a unix
+                                     socket only, behind a stunnel TLS server, and the
                                      services connect to a local stunnel client at
-                                     ADVOCACY_REDIS_URL; native = redis-server's own TLS
-                                     port (client certificates of the local CA) and the
-                                     services' own TLS (ADVOCACY_REDIS_URL rediss://...),
-                                     plus a plaintext loopback admin port for scripts;
+                                     ADVOCACY_REDIS_URL (for clients without TLS);
                                      off = redis-server on ADVOCACY_REDIS_URL itself.
                                      Remembered until reset
   ADVOCACY_KAFKA_PARTITIONS          partitions of the topics created at the first
@@ -74,12 +74,12 @@ REDIS_PIDFILE="$RUN_DIR/redis.pid"
 # Redis security. ACLs (ADVOCACY_REDIS_ACL=on): one user per service, an admin for scripts and
 # tests, the default user off; the passwords are random per stack (new after a reset), one file a
 # user (0600) in $REDIS_AUTH_DIR, and redis-server reads only their SHA-256 from the ACL file.
-# TLS (ADVOCACY_REDIS_TLS=native): redis-server's own TLS port, a client certificate of the
+# TLS (ADVOCACY_REDIS_TLS=on, the default): redis-server's own TLS port, a client certificate of the
 # stack's CA required; the services speak TLS themselves (services/common redis_transport: OpenSSL
 # with hiredis' reply reader) to ADVOCACY_REDIS_URL=rediss://127.0.0.1:$REDIS_TLS_PORT. Scripts and
 # the bench baselines use the plaintext admin port 127.0.0.1:$REDIS_PORT (loopback only, ACL users
 # as everywhere: the same exposure as the stunnel client's port below).
-# TLS (ADVOCACY_REDIS_TLS=on): for clients without TLS of their own, stunnel4 carries it:
+# TLS (ADVOCACY_REDIS_TLS=proxy): for clients without TLS of their own, stunnel4 carries it:
 # redis-server listens on a unix socket only (0700 directory), a stunnel TLS server in front of
 # it takes clients with a certificate of the stack's CA (the Kafka CA under $KAFKA_TLS_DIR, one
 # CA for the stack) on 127.0.0.1:$REDIS_TLS_PORT, and a local stunnel client (a pod's sidecar in
@@ -205,8 +205,8 @@ case "$REDIS_ACL" in
   *) adv_die "ADVOCACY_REDIS_ACL must be 'on' or 'off', not '$REDIS_ACL'" ;;
 esac
 case "$REDIS_TLS" in
-  on | native | off) ;;
-  *) adv_die "ADVOCACY_REDIS_TLS must be 'on', 'native' or 'off', not '$REDIS_TLS'" ;;
+  on | proxy | off) ;;
+  *) adv_die "ADVOCACY_REDIS_TLS must be 'on', 'proxy' or 'off', not '$REDIS_TLS'" ;;
 esac
 
 redis_pid() {
@@ -248,7 +248,7 @@ write_env() {
     echo "# Use: source \"$ADVOCACY_STACK_ENV\"  (variables are exported)."
     echo "# A *_PID is empty while that server is stopped."
     echo "ADVOCACY_HOME=$(printf '%q' "$ADVOCACY_HOME")"
-    if [[ "$REDIS_TLS" == native ]]; then
+    if [[ "$REDIS_TLS" == on ]]; then
       echo "ADVOCACY_REDIS_URL=${REDIS_TLS_PORT:+rediss://127.0.0.1:$REDIS_TLS_PORT}"
     else
       echo "ADVOCACY_REDIS_URL=${REDIS_PORT:+redis://127.0.0.1:$REDIS_PORT}"
@@ -260,10 +260,10 @@ write_env() {
     echo "# Redis security: file paths only, never a secret. A client picks its ACL user:"
     echo "# ADVOCACY_REDIS_USERNAME=<name> and" \
       "ADVOCACY_REDIS_PASSWORD_FILE=\$ADVOCACY_REDIS_CREDENTIALS_DIR/<name>.password (consent," \
-      "content, courses, notifications, admin). With TLS on, ADVOCACY_REDIS_URL is the local TLS" \
-      "client proxy; redis-server itself listens on ADVOCACY_REDIS_SOCKET only. With TLS native," \
-      "ADVOCACY_REDIS_URL is redis-server's TLS port (rediss://, client certificate below) and" \
-      "ADVOCACY_REDIS_PORT its plaintext loopback admin port."
+      "content, courses, notifications, admin). With TLS on, ADVOCACY_REDIS_URL is redis-server's" \
+      "TLS port (rediss://, client certificate below) and ADVOCACY_REDIS_PORT its plaintext" \
+      "loopback admin port. With TLS proxy, ADVOCACY_REDIS_URL is the local TLS client proxy;" \
+      "redis-server itself listens on ADVOCACY_REDIS_SOCKET only."
     echo "ADVOCACY_REDIS_ACL=$REDIS_ACL"
     echo "ADVOCACY_REDIS_TLS=$REDIS_TLS"
     if [[ "$REDIS_ACL" == on ]]; then
@@ -280,7 +280,7 @@ write_env() {
       echo "ADVOCACY_REDIS_TLS_DIR="
       echo "ADVOCACY_REDIS_TLS_CA_FILE="
     fi
-    if [[ "$REDIS_TLS" == on ]]; then
+    if [[ "$REDIS_TLS" == proxy ]]; then
       echo "ADVOCACY_REDIS_SOCKET=$(printf '%q' "$REDIS_SOCKET")"
       echo "ADVOCACY_REDIS_TLS_SERVER_PID=$(redis_proxy_pid server)"
       echo "ADVOCACY_REDIS_TLS_CLIENT_PID=$(redis_proxy_pid client)"
@@ -289,7 +289,7 @@ write_env() {
       echo "ADVOCACY_REDIS_TLS_SERVER_PID="
       echo "ADVOCACY_REDIS_TLS_CLIENT_PID="
     fi
-    if [[ "$REDIS_TLS" == native ]]; then
+    if [[ "$REDIS_TLS" == on ]]; then
       echo "ADVOCACY_REDIS_TLS_CERT_FILE=$(printf '%q' "$REDIS_TLS_DIR/redis-client.pem")"
       echo "ADVOCACY_REDIS_TLS_KEY_FILE=$(printf '%q' "$REDIS_TLS_DIR/redis-client.key")"
     else
@@ -424,13 +424,14 @@ REDIS_ACL_RULES="$ADVOCACY_REPO/deploy/redis/acl-rules.conf"
 
 # redis_cli_admin WHERE ARGS...: redis-cli as the admin (when ACLs are on; the password through
 # REDISCLI_AUTH, never on the command line) to redis-server itself (WHERE=server: its unix socket
-# with TLS on) or to the address the services use (WHERE=endpoint: through both TLS proxies).
+# with TLS proxy) or to the address the services use (WHERE=endpoint: redis-server's TLS port with
+# TLS on, through both TLS proxies with TLS proxy).
 redis_cli_admin() {
   local where="$1"
   shift
   local -a to=(-h 127.0.0.1 -p "$REDIS_PORT")
-  [[ "$where" == server && "$REDIS_TLS" == on ]] && to=(-s "$REDIS_SOCKET")
-  [[ "$where" == endpoint && "$REDIS_TLS" == native ]] &&
+  [[ "$where" == server && "$REDIS_TLS" == proxy ]] && to=(-s "$REDIS_SOCKET")
+  [[ "$where" == endpoint && "$REDIS_TLS" == on ]] &&
     to=(--tls --cacert "$KAFKA_TLS_DIR/ca.pem" --cert "$REDIS_TLS_DIR/redis-client.pem"
       --key "$REDIS_TLS_DIR/redis-client.key" -h 127.0.0.1 -p "$REDIS_TLS_PORT")
   if [[ "$REDIS_ACL" == on ]]; then
@@ -445,7 +446,8 @@ redis_ping() {
   [[ "$(redis_cli_admin server ping 2>/dev/null)" == "PONG" ]]
 }
 
-# redis_endpoint_ping: PONG through the path the services take (with TLS on: the client proxy,
+# redis_endpoint_ping: PONG through the path the services take (with TLS on: TLS to redis-server's
+# TLS port with the stack's client certificate; with TLS proxy: the client proxy,
 # TLS, the server proxy, the socket).
 redis_endpoint_ping() {
   [[ "$(redis_cli_admin endpoint ping 2>/dev/null)" == "PONG" ]]
@@ -454,7 +456,7 @@ redis_endpoint_ping() {
 redis_prereqs() {
   command -v redis-server >/dev/null || adv_die "redis-server not found; run deploy/local/install.sh"
   command -v redis-cli >/dev/null || adv_die "redis-cli not found; run deploy/local/install.sh"
-  if [[ "$REDIS_TLS" == on ]]; then
+  if [[ "$REDIS_TLS" == proxy ]]; then
     command -v stunnel4 >/dev/null ||
       adv_die "stunnel4 not found (TLS to Redis); run deploy/local/install.sh, or set ADVOCACY_REDIS_TLS=off"
   fi
@@ -570,7 +572,7 @@ redis_proxy_stop() {
   write_env
 }
 
-# redis_start STRICT: redis-server, and with TLS on both proxies; ready once PING answers through
+# redis_start STRICT: redis-server, and with TLS proxy both proxies; ready once PING answers through
 # the services' endpoint.
 redis_start() {
   local strict="$1" pid
@@ -581,13 +583,13 @@ redis_start() {
     redis_server_start "$strict"
     pid="$(redis_pid)"
   fi
-  if [[ "$REDIS_TLS" == native ]]; then
+  if [[ "$REDIS_TLS" == on ]]; then
     wait_ready "redis (its TLS port)" "$pid" redis-server "$REDIS_PIDFILE" \
       "$REDIS_START_TIMEOUT" redis_endpoint_ping "$REDIS_LOG"
     adv_log "redis: services' endpoint rediss://127.0.0.1:$REDIS_TLS_PORT (redis-server's TLS), admin port 127.0.0.1:$REDIS_PORT"
     return 0
   fi
-  [[ "$REDIS_TLS" == on ]] || return 0
+  [[ "$REDIS_TLS" == proxy ]] || return 0
   redis_proxy_start server
   redis_proxy_start client
   write_env
@@ -596,14 +598,15 @@ redis_start() {
   adv_log "redis: services' endpoint 127.0.0.1:$REDIS_PORT (TLS client proxy) -> TLS 127.0.0.1:$REDIS_TLS_PORT (server proxy) -> $REDIS_SOCKET"
 }
 
-# redis_choose_ports STRICT: REDIS_PORT (the services' endpoint) and, with TLS on, REDIS_TLS_PORT.
+# redis_choose_ports STRICT: REDIS_PORT (the services' endpoint with TLS proxy or off, the admin
+# port with TLS on) and, with TLS on or proxy, REDIS_TLS_PORT.
 # Ports our own running proxies hold (a redis-only restart) are kept as they are.
 redis_choose_ports() {
   local strict="$1" ports
   if [[ "$REDIS_TLS" == off ]]; then
     REDIS_PORT="$(choose_ports redis "$strict" 1 $REDIS_PORT)"
     REDIS_TLS_PORT=""
-  elif [[ "$REDIS_TLS" == native ]]; then
+  elif [[ "$REDIS_TLS" == on ]]; then
     ports="$(choose_ports redis "$strict" 2 $REDIS_PORT $REDIS_TLS_PORT)"
     REDIS_PORT="$(sed -n 1p <<<"$ports")"
     REDIS_TLS_PORT="$(sed -n 2p <<<"$ports")"
@@ -616,7 +619,8 @@ redis_choose_ports() {
   fi
 }
 
-# redis_server_start STRICT: redis-server itself. With TLS on it listens on a unix socket only;
+# redis_server_start STRICT: redis-server itself. With TLS proxy it listens on a unix socket only,
+# with TLS on on its TLS port and the loopback admin port;
 # with ACLs on it reads its users from the ACL file.
 redis_server_start() {
   local strict="$1" pid
@@ -624,11 +628,11 @@ redis_server_start() {
   redis_choose_ports "$strict"
   mkdir -p "$REDIS_DIR"
   local -a listen=(--bind 127.0.0.1 --port "$REDIS_PORT")
-  if [[ "$REDIS_TLS" == on ]]; then
+  if [[ "$REDIS_TLS" == proxy ]]; then
     redis_tls
     rm -f "$REDIS_SOCKET"
     listen=(--port 0 --unixsocket "$REDIS_SOCKET" --unixsocketperm 700)
-  elif [[ "$REDIS_TLS" == native ]]; then
+  elif [[ "$REDIS_TLS" == on ]]; then
     redis_tls
     listen+=(--tls-port "$REDIS_TLS_PORT" --tls-cert-file "$REDIS_TLS_DIR/redis-server.pem"
       --tls-key-file "$REDIS_TLS_DIR/redis-server.key" --tls-ca-cert-file "$KAFKA_TLS_DIR/ca.pem"
@@ -648,7 +652,7 @@ redis_server_start() {
   write_env
   wait_ready redis "$pid" redis-server "$REDIS_PIDFILE" "$REDIS_START_TIMEOUT" redis_ping "$REDIS_LOG"
   local where="127.0.0.1:$REDIS_PORT"
-  [[ "$REDIS_TLS" == on ]] && where="$REDIS_SOCKET"
+  [[ "$REDIS_TLS" == proxy ]] && where="$REDIS_SOCKET"
   adv_log "redis: ready on $where (pid $pid, ACL $REDIS_ACL, TLS $REDIS_TLS, data $REDIS_DIR, log $REDIS_LOG)"
 }
 

@@ -127,7 +127,7 @@ redis::Options RedisOptions(const std::string& user, const std::string& url) {
     std::abort();
   }
   if (options->tls) {
-    // rediss:// (ADVOCACY_REDIS_TLS=native): the stack's CA and client certificate, as the
+    // rediss:// (ADVOCACY_REDIS_TLS=on): the stack's CA and client certificate, as the
     // services get them.
     options->tls_ca_file = Env("ADVOCACY_REDIS_TLS_CA_FILE");
     options->tls_cert_file = Env("ADVOCACY_REDIS_TLS_CERT_FILE");

@@ -1,7 +1,8 @@
 // Redis ACL users and TLS on the real stack (deploy/local/stack.sh with ADVOCACY_REDIS_ACL=on and
 // ADVOCACY_REDIS_TLS=on, the defaults; the users of deploy/redis/acl-rules.conf): every service's
 // user reaches its own keys only and none of the commands that would reach beyond them, the
-// default user gets nothing, and redis-server is reached only through the TLS proxy with a client
+// default user gets nothing, and the services reach redis-server only over TLS (its own TLS port,
+// rediss://, by default; the stunnel proxies with ADVOCACY_REDIS_TLS=proxy) with a client
 // certificate of the stack's CA. Every refusal has a positive control next to it, so a test that
 // only saw a broken connection cannot pass. The suite runs the consent binary with its own user and
 // with content's: content's credential cannot write consent state even through consent's own code.
@@ -261,8 +262,9 @@ class SecurityRedisTlsIntegrationTest : public SecurityRedisIntegrationTest {
   void SetUp() override {
     SecurityRedisIntegrationTest::SetUp();
     if (IsSkipped()) return;
-    if (!Enabled("ADVOCACY_REDIS_TLS")) {
-      GTEST_SKIP() << "the stack runs with ADVOCACY_REDIS_TLS=off: no TLS proxy to test";
+    mode_ = std::getenv("ADVOCACY_REDIS_TLS") != nullptr ? std::getenv("ADVOCACY_REDIS_TLS") : "";
+    if (mode_ != "on" && mode_ != "proxy") {
+      GTEST_SKIP() << "the stack runs with ADVOCACY_REDIS_TLS=off: no TLS to test";
     }
     dir_ = std::filesystem::temp_directory_path() / UniqueId("advocacy-it-redis-tls");
     std::filesystem::create_directories(dir_);
@@ -275,8 +277,9 @@ class SecurityRedisTlsIntegrationTest : public SecurityRedisIntegrationTest {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
-  // What the server proxy answers to "AUTH admin <password>", then "PING", over TLS with the
-  // given openssl s_client options (certificate, key, CA).
+  // What the TLS port (redis-server's own with TLS on, the server proxy's with TLS proxy) answers
+  // to "AUTH admin <password>", then "PING", over TLS with the given openssl s_client options
+  // (certificate, key, CA).
   std::string AskThroughTls(const std::string& options) {
     return Shell(
         "(printf \"AUTH admin %s\\r\\nPING\\r\\n\" \"$(cat " + (dir_ / "admin.password").string() +
@@ -286,9 +289,10 @@ class SecurityRedisTlsIntegrationTest : public SecurityRedisIntegrationTest {
   }
 
   std::filesystem::path dir_;
+  std::string mode_;  // ADVOCACY_REDIS_TLS: on (redis-server's TLS) or proxy (stunnel)
 };
 
-TEST_F(SecurityRedisTlsIntegrationTest, RedisIsReachedOnlyThroughTheTlsProxyWithACertificate) {
+TEST_F(SecurityRedisTlsIntegrationTest, RedisIsReachedOverTlsOnlyWithACertificateOfTheStack) {
   const std::string tls = Env("ADVOCACY_REDIS_TLS_DIR");
   // Positive control: the client proxy's certificate of the stack's CA, and the admin.
   const std::string ok =
@@ -311,7 +315,13 @@ TEST_F(SecurityRedisTlsIntegrationTest, RedisIsReachedOnlyThroughTheTlsProxyWith
       Shell("(printf \"PING\\r\\n\"; sleep 1) | timeout 5 bash -c \"exec 3<>/dev/tcp/127.0.0.1/" +
             Env("ADVOCACY_REDIS_TLS_PORT") + "; cat >&3 & cat <&3\"");
   EXPECT_FALSE(absl::StrContains(plain, "PONG") || absl::StrContains(plain, "NOAUTH")) << plain;
-  // redis-server itself listens on a unix socket in a directory only the stack's user enters.
+  if (mode_ == "on") {
+    // The services' endpoint is the TLS port itself (rediss://): no plaintext hop on the way.
+    EXPECT_EQ(Env("ADVOCACY_REDIS_URL"), "rediss://127.0.0.1:" + Env("ADVOCACY_REDIS_TLS_PORT"));
+    return;
+  }
+  // Proxy: redis-server itself listens on a unix socket in a directory only the stack's user
+  // enters.
   struct stat st {};
   const std::string socket_dir =
       std::filesystem::path(Env("ADVOCACY_REDIS_SOCKET")).parent_path().string();

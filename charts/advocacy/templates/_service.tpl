@@ -128,6 +128,21 @@ spec:
                   name: {{ $root.Values.secrets.redis.name }}
                   key: url
             {{- end }}
+            {{- if $redis.tls.enabled }}
+            {{- if $redis.tlsProxy.enabled }}{{ fail "redis.tls and redis.tlsProxy are alternatives: enable one" }}{{ end }}
+            # TLS to Redis by the service itself (rediss:// URL): the stack's CA and this
+            # service's client certificate.
+            - name: ADVOCACY_REDIS_TLS_CA_FILE
+              value: /etc/advocacy/redis-tls/ca.crt
+            - name: ADVOCACY_REDIS_TLS_CERT_FILE
+              value: /etc/advocacy/redis-tls/tls.crt
+            - name: ADVOCACY_REDIS_TLS_KEY_FILE
+              value: /etc/advocacy/redis-tls/tls.key
+            {{- with $redis.tls.serverName }}
+            - name: ADVOCACY_REDIS_TLS_SERVER_NAME
+              value: {{ . | quote }}
+            {{- end }}
+            {{- end }}
             {{- if $redis.aclUsers }}
             - name: ADVOCACY_REDIS_USERNAME
               value: {{ $name }}
@@ -191,6 +206,11 @@ spec:
               mountPath: /etc/advocacy/redis
               readOnly: true
             {{- end }}
+            {{- if $redis.tls.enabled }}
+            - name: redis-tls
+              mountPath: /etc/advocacy/redis-tls
+              readOnly: true
+            {{- end }}
             {{- if ne $root.Values.config.kafkaSecurityProtocol "PLAINTEXT" }}
             - name: kafka-tls
               mountPath: /etc/advocacy/kafka-tls
@@ -237,6 +257,18 @@ spec:
             items:
               - key: password
                 path: password
+        {{- end }}
+        {{- if $redis.tls.enabled }}
+        - name: redis-tls
+          secret:
+            secretName: {{ printf "%s-%s" $redis.tls.secretNamePrefix $name }}
+            items:
+              - key: tls.crt
+                path: tls.crt
+              - key: tls.key
+                path: tls.key
+              - key: ca.crt
+                path: ca.crt
         {{- end }}
         {{- if $redis.tlsProxy.enabled }}
         - name: redis-tls-proxy-config

@@ -80,8 +80,7 @@ struct Argv {
 };
 
 // One blocking round trip. Null means a transport failure; `saved_errno` then helps explain it.
-ReplyPtr SendCommand(Transport* transport, const std::vector<std::string>& args,
-                     int* saved_errno) {
+ReplyPtr SendCommand(Transport* transport, const std::vector<std::string>& args, int* saved_errno) {
   Argv argv(args);
   errno = 0;
   void* raw = nullptr;
@@ -290,9 +289,9 @@ absl::Status Connection::Handshake() {
     int saved_errno = 0;
     const ReplyPtr reply = SendCommand(transport_.get(), args, &saved_errno);
     if (reply == nullptr) {
-      return absl::UnavailableError(
-          absl::StrCat(transport_->Error(saved_errno, options_), " (while ",
-                       CommandName(args), " after connecting)"));
+      return absl::UnavailableError(absl::StrCat(transport_->Error(saved_errno, options_),
+                                                 " (while ", CommandName(args),
+                                                 " after connecting)"));
     }
     return Convert(*reply);
   };

@@ -213,9 +213,8 @@ class TlsTransport final : public Transport {
         error_ = "the server closed the TLS connection";
         break;
       case SSL_ERROR_SYSCALL:
-        error_ = saved_errno != 0
-                     ? absl::StrCat(during, " failed: ", std::strerror(saved_errno))
-                     : TakeOpenSslError("the server closed the connection");
+        error_ = saved_errno != 0 ? absl::StrCat(during, " failed: ", std::strerror(saved_errno))
+                                  : TakeOpenSslError("the server closed the connection");
         if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK) timed_out_ = true;
         break;
       default:
@@ -252,8 +251,8 @@ absl::StatusOr<SslCtxPtr> MakeContext(const Options& options) {
   if (!options.tls_ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx.get(), options.tls_ca_file.c_str(), nullptr) != 1) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "cannot load the CA bundle ", options.tls_ca_file, " (ADVOCACY_REDIS_TLS_CA_FILE): ",
-          TakeOpenSslError("no certificate in it")));
+          "cannot load the CA bundle ", options.tls_ca_file,
+          " (ADVOCACY_REDIS_TLS_CA_FILE): ", TakeOpenSslError("no certificate in it")));
     }
   } else if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
     return absl::FailedPreconditionError(
@@ -266,9 +265,9 @@ absl::StatusOr<SslCtxPtr> MakeContext(const Options& options) {
   }
   if (!options.tls_cert_file.empty()) {
     if (SSL_CTX_use_certificate_chain_file(ctx.get(), options.tls_cert_file.c_str()) != 1) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot load the client certificate ", options.tls_cert_file, ": ",
-                       TakeOpenSslError("unknown")));
+      return absl::FailedPreconditionError(absl::StrCat("cannot load the client certificate ",
+                                                        options.tls_cert_file, ": ",
+                                                        TakeOpenSslError("unknown")));
     }
     // The key file's path is named, never its content.
     if (SSL_CTX_use_PrivateKey_file(ctx.get(), options.tls_key_file.c_str(), SSL_FILETYPE_PEM) !=
@@ -295,7 +294,8 @@ absl::StatusOr<std::unique_ptr<Transport>> StartTls(const Options& options,
   if (SSL_set_fd(ssl.get(), fd->get()) != 1) {
     return absl::InternalError(TakeOpenSslError("cannot attach TLS to the socket"));
   }
-  const std::string& name = options.tls_server_name.empty() ? options.host : options.tls_server_name;
+  const std::string& name =
+      options.tls_server_name.empty() ? options.host : options.tls_server_name;
   if (IsIpAddress(name)) {
     // An address is checked against the certificate's IP SANs (no SNI for addresses).
     if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), name.c_str()) != 1) {
@@ -312,10 +312,10 @@ absl::StatusOr<std::unique_ptr<Transport>> StartTls(const Options& options,
     const long verify = SSL_get_verify_result(ssl.get());
     if (verify != X509_V_OK) {
       ERR_clear_error();
-      return absl::UnavailableError(absl::StrCat(
-          "the TLS handshake failed: the server's certificate was refused (",
-          X509_verify_cert_error_string(verify), "; expected name ", name,
-          "); check ADVOCACY_REDIS_TLS_CA_FILE and ADVOCACY_REDIS_TLS_SERVER_NAME"));
+      return absl::UnavailableError(
+          absl::StrCat("the TLS handshake failed: the server's certificate was refused (",
+                       X509_verify_cert_error_string(verify), "; expected name ", name,
+                       "); check ADVOCACY_REDIS_TLS_CA_FILE and ADVOCACY_REDIS_TLS_SERVER_NAME"));
     }
     const int kind = SSL_get_error(ssl.get(), result);
     if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE ||
@@ -353,8 +353,8 @@ absl::StatusOr<std::unique_ptr<Transport>> ConnectTransport(const Options& optio
                                                static_cast<const char*>(context->errstr)));
   }
   if (redisEnableKeepAlive(context.get()) != REDIS_OK) {
-    return absl::UnavailableError(absl::StrCat("cannot enable TCP keepalive: ",
-                                               static_cast<const char*>(context->errstr)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot enable TCP keepalive: ", static_cast<const char*>(context->errstr)));
   }
   if (!options.tls) return std::unique_ptr<Transport>(new PlainTransport(std::move(context)));
   // hiredis connected (name resolution, IPv6, connect timeout, TCP_NODELAY) and set the

@@ -15,6 +15,7 @@ namespace advocacy::config {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(EnvReaderTest, ReadsValuesAndRedactsSecrets) {
   EnvReader env(
@@ -92,6 +93,34 @@ TEST(RuntimeConfigTest, ReportsUnreadableKeyFileAndBadLogLevel) {
     if (k == "ADVOCACY_REDIS_URL") {
       EXPECT_EQ(v, "<redacted>");  // may carry a password
     }
+  }
+}
+
+TEST(RuntimeConfigTest, RedisTlsFilesAreReadForRedissOnlyAndCheckedAtStart) {
+  const std::vector<std::pair<std::string, std::string>> tls_files = {
+      {"ADVOCACY_REDIS_TLS_CA_FILE", "/nonexistent/ca.pem"},
+      {"ADVOCACY_REDIS_TLS_CERT_FILE", "/etc/hostname"}};
+  {
+    // redis:// (a TLS proxy, or none): the stack's exported TLS variables are not this client's.
+    std::vector<std::pair<std::string, std::string>> vars = {
+        {"ADVOCACY_REDIS_URL", "redis://127.0.0.1:6379"}};
+    vars.insert(vars.end(), tls_files.begin(), tls_files.end());
+    EnvReader env(vars);
+    const RuntimeConfig c = ReadRuntimeConfig(env, "test");
+    EXPECT_EQ(c.redis_tls_ca_file, "");
+    EXPECT_THAT(std::string(env.Finish().message()), Not(HasSubstr("ADVOCACY_REDIS_TLS")));
+  }
+  {
+    std::vector<std::pair<std::string, std::string>> vars = {
+        {"ADVOCACY_REDIS_URL", "rediss://127.0.0.1:6380"}};
+    vars.insert(vars.end(), tls_files.begin(), tls_files.end());
+    EnvReader env(vars);
+    const RuntimeConfig c = ReadRuntimeConfig(env, "test");
+    EXPECT_EQ(c.redis_tls_ca_file, "/nonexistent/ca.pem");
+    const std::string msg(env.Finish().message());
+    EXPECT_THAT(msg, HasSubstr("ADVOCACY_REDIS_TLS_CA_FILE='/nonexistent/ca.pem' cannot be read"));
+    EXPECT_THAT(msg, HasSubstr("ADVOCACY_REDIS_TLS_CERT_FILE and ADVOCACY_REDIS_TLS_KEY_FILE go "
+                               "together"));
   }
 }
 

@@ -938,8 +938,8 @@ TEST_F(RedisTlsTest, CommandsPipelinesScriptsAndLargeValuesTravelOverTls) {
 }
 
 TEST_F(RedisTlsTest, AclUsersAuthenticateOverTlsAndReconnectAfterARestart) {
-  ASSERT_NO_FATAL_FAILURE(StartServer(
-      "no", {"--user", "content", "on", ">pw-content", "~adv:content:*", "+@all"}));
+  ASSERT_NO_FATAL_FAILURE(
+      StartServer("no", {"--user", "content", "on", ">pw-content", "~adv:content:*", "+@all"}));
   Connection content(TlsOptions("content:pw-content@"));
   absl::StatusOr<Reply> reply = content.Command({"SET", "adv:content:{t}:x", "1"});
   ASSERT_TRUE(reply.ok()) << reply.status();

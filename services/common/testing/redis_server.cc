@@ -61,7 +61,6 @@ class Fd final {
   int fd_;
 };
 
-
 // True if the server on `port` answered PING: PONG, or NOAUTH when it has a password (it is up,
 // it just wants AUTH first). LOADING (AOF replay in progress) is not ready.
 bool AnswersPing(int port) {

@@ -60,10 +60,10 @@ struct Options {
 };
 
 // Parses redis://[[user]:password@]host[:port][/db] (also redis://user@host, the password then
-// comes from elsewhere, e.g. a file); rediss:// is the same with tls = true. The port defaults to 6379 and the db to 0; user and
-// password may be percent-encoded; an IPv6 host goes in brackets (redis://[::1]:6379).
-// Anything else is InvalidArgument naming the part that is wrong (never echoing the password).
-// Timeouts and back-off keep their defaults.
+// comes from elsewhere, e.g. a file); rediss:// is the same with tls = true. The port defaults to
+// 6379 and the db to 0; user and password may be percent-encoded; an IPv6 host goes in brackets
+// (redis://[::1]:6379). Anything else is InvalidArgument naming the part that is wrong (never
+// echoing the password). Timeouts and back-off keep their defaults.
 absl::StatusOr<Options> ParseUrl(std::string_view url);
 
 // A decoded reply: plain C++, no hiredis types. `str` holds the payload of kString, kStatus and
@@ -114,7 +114,8 @@ class Script final {
   std::string sha1_;
 };
 
-// One TCP (or TLS) connection. Not thread-safe. Connects lazily on first use, and again after a failure.
+// One TCP (or TLS) connection. Not thread-safe. Connects lazily on first use, and again after a
+// failure.
 class Connection final {
  public:
   explicit Connection(Options options);
