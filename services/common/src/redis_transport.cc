@@ -155,7 +155,6 @@ class TlsTransport final : public Transport {
   bool GetReply(void** reply) override {
     *reply = nullptr;
     if (!Flush()) return false;
-    std::array<char, 16 * 1024> buffer{};
     for (;;) {
       if (redisReaderGetReply(reader_.get(), reply) != REDIS_OK) {
         error_ = absl::StrCat("protocol error (is this port really a Redis server?): ",
@@ -166,9 +165,9 @@ class TlsTransport final : public Transport {
       if (*reply != nullptr) return true;
       ERR_clear_error();
       errno = 0;
-      const int n = SSL_read(ssl_.get(), buffer.data(), static_cast<int>(buffer.size()));
+      const int n = SSL_read(ssl_.get(), in_.data(), static_cast<int>(in_.size()));
       if (n <= 0) return Failed(n, "reading");
-      if (redisReaderFeed(reader_.get(), buffer.data(), static_cast<size_t>(n)) != REDIS_OK) {
+      if (redisReaderFeed(reader_.get(), in_.data(), static_cast<size_t>(n)) != REDIS_OK) {
         error_ = "out of memory buffering a reply";
         timed_out_ = false;
         return false;
@@ -230,6 +229,8 @@ class TlsTransport final : public Transport {
   SslPtr ssl_;
   ReaderPtr reader_;
   std::string out_;  // Formatted commands not yet written.
+  // Decrypted bytes on their way to the reader: one TLS record at most (16 KiB), allocated once.
+  std::array<char, size_t{16} * 1024> in_{};
   std::string error_;
   bool timed_out_ = false;
 };
