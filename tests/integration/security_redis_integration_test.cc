@@ -88,7 +88,10 @@ class SecurityRedisIntegrationTest : public ::testing::Test {
 };
 
 TEST_F(SecurityRedisIntegrationTest, DefaultUserGetsNothing) {
-  redis::Options plain = *redis::ParseUrl(Env("ADVOCACY_REDIS_URL"));  // no user, no AUTH
+  // The stack's endpoint (over TLS by default), without a user: no AUTH.
+  redis::Options plain = RedisOptions("admin");
+  plain.username.clear();
+  plain.password.clear();
   redis::Connection none(plain);
   const redis::Reply ping = Send(none, {"PING"});
   EXPECT_TRUE(ping.is_error() && absl::StartsWith(ping.str, "NOAUTH")) << ping.DebugString();
