@@ -633,6 +633,11 @@ std::vector<std::pair<std::string, std::string>> ConsumerProperties(const Consum
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       {"fetch.wait.max.ms", std::to_string(options.fetch_wait.count())},
+      // As the producers: librdkafka keeps Nagle on by default, and over TLS a request leaves as
+      // several records, the later ones held until the broker's delayed ACK (up to 40 ms). That
+      // added ~27 ms to every opt-out's propagation with Kafka TLS on (bench/README.md,
+      // "run_security_bench.sh").
+      {"socket.nagle.disable", "true"},
   };
   for (auto& property : options.security.Properties()) properties.push_back(std::move(property));
   for (const auto& [name, value] : options.extra) properties.emplace_back(name, value);
