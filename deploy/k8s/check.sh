@@ -183,20 +183,33 @@ check_auth_refusals() {
 }
 step "helm template refuses incomplete token-verification values" check_auth_refusals
 
-# The development key as kustomize adds it (base + components/development-key) and as the chart
-# does (auth.developmentKey.enabled): compared like the overlays.
-mkdir -p "$out/devkey-overlay"
-k8s_rel_devkey="$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$here" "$out/devkey-overlay")"
-cat >"$out/devkey-overlay/kustomization.yaml" <<EOF
+# component_overlay NAME COMPONENT: writes $out/NAME-overlay/kustomization.yaml (the base plus
+# components/COMPONENT; kustomize takes relative roots only) and prints that directory.
+component_overlay() {
+  local dir="$out/$1-overlay" rel
+  mkdir -p "$dir"
+  rel="$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$here" "$dir")"
+  cat >"$dir/kustomization.yaml" <<EOF
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
-  - $k8s_rel_devkey/base
+  - $rel/base
 components:
-  - $k8s_rel_devkey/components/development-key
+  - $rel/components/$2
 EOF
+  printf '%s\n' "$dir"
+}
+# render_component NAME COMPONENT: kustomize renders base + components/COMPONENT into
+# $out/kustomize-NAME.yaml.
+render_component() {
+  step "kubectl kustomize base + components/$2" sh -c '"$1" kustomize --load-restrictor LoadRestrictionsNone "$2" >"$3"' \
+    _ "$KUBECTL" "$(component_overlay "$1" "$2")" "$out/kustomize-$1.yaml"
+}
+
+# The development key as kustomize adds it (base + components/development-key) and as the chart
+# does (auth.developmentKey.enabled): compared like the overlays.
 step "kubectl kustomize base + components/development-key" sh -c '"$1" kustomize --load-restrictor LoadRestrictionsNone "$2" | awk '\''{ print } /^metadata:$/ { print "  namespace: default" }'\'' >"$3"' \
-  _ "$KUBECTL" "$out/devkey-overlay" "$out/kustomize-devkey.yaml"
+  _ "$KUBECTL" "$(component_overlay devkey development-key)" "$out/kustomize-devkey.yaml"
 step "helm template (auth.developmentKey.enabled)" sh -c '"$@" >"$0"' "$out/helm-devkey.yaml" "$HELM" template advocacy "$chart" \
   --namespace default --set auth.developmentKey.enabled=true
 
@@ -242,19 +255,7 @@ fi
 # ----------------------------------------------------------- monitoring --
 # The Redis TLS sidecar as kustomize renders it (base + components/redis-tls-proxy), and the
 # chart's cert-manager option (Certificates have no schema here: rendered and counted only).
-mkdir -p "$out/redis-tls-overlay"
-# kustomize takes relative roots only.
-k8s_rel="$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$here" "$out/redis-tls-overlay")"
-cat >"$out/redis-tls-overlay/kustomization.yaml" <<EOF
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources:
-  - $k8s_rel/base
-components:
-  - $k8s_rel/components/redis-tls-proxy
-EOF
-step "kubectl kustomize base + components/redis-tls-proxy" sh -c '"$1" kustomize --load-restrictor LoadRestrictionsNone "$2" >"$3"' \
-  _ "$KUBECTL" "$out/redis-tls-overlay" "$out/kustomize-redis-tls.yaml"
+render_component redis-tls redis-tls-proxy
 [[ -s "$out/kustomize-redis-tls.yaml" ]] && step "validate kustomize base + redis-tls-proxy" checker validate "kustomize-redis-tls" "$out/kustomize-redis-tls.yaml"
 step "kustomize redis-tls-proxy: every service has the sidecar and uses it" sh -c \
   '[ "$(grep -c "image: advocacy/redis-tls-proxy:" "$1")" -eq 4 ] && [ "$(grep -c "value: redis://127.0.0.1:6379$" "$1")" -eq 4 ]' \
@@ -265,18 +266,7 @@ step "helm template (Redis TLS proxy with cert-manager Certificates)" sh -c \
   --set redis.tlsProxy.address=redis-tls:6380 --set redis.tlsProxy.serverName=redis-tls --set redis.tlsProxy.certManager.enabled=true
 
 # The services' own TLS to Redis as kustomize renders it (base + components/redis-tls).
-mkdir -p "$out/redis-native-overlay"
-k8s_rel="$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$here" "$out/redis-native-overlay")"
-cat >"$out/redis-native-overlay/kustomization.yaml" <<EOF
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources:
-  - $k8s_rel/base
-components:
-  - $k8s_rel/components/redis-tls
-EOF
-step "kubectl kustomize base + components/redis-tls" sh -c '"$1" kustomize --load-restrictor LoadRestrictionsNone "$2" >"$3"' \
-  _ "$KUBECTL" "$out/redis-native-overlay" "$out/kustomize-redis-native.yaml"
+render_component redis-native redis-tls
 [[ -s "$out/kustomize-redis-native.yaml" ]] && step "validate kustomize base + redis-tls" checker validate "kustomize-redis-native" "$out/kustomize-redis-native.yaml"
 step "kustomize redis-tls: every service mounts its certificate and reads it" sh -c \
   '[ "$(grep -c "value: /etc/advocacy/redis-tls/ca.crt$" "$1")" -eq 4 ] && [ "$(grep -c "secretName: advocacy-redis-tls-" "$1")" -eq 4 ] && ! grep -q "image: .*redis-tls-proxy" "$1"' \
@@ -292,18 +282,7 @@ step "helm refuses redis.tls together with redis.tlsProxy" sh -c '! "$@" >/dev/n
 # gRPC TLS certificates by cert-manager: the kustomize component and the chart's option render
 # one Certificate per service for the Secret it mounts (Certificates have no schema here:
 # counted), and the chart with TLS off mounts no certificate.
-mkdir -p "$out/grpc-tls-overlay"
-k8s_rel="$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$here" "$out/grpc-tls-overlay")"
-cat >"$out/grpc-tls-overlay/kustomization.yaml" <<EOF
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources:
-  - $k8s_rel/base
-components:
-  - $k8s_rel/components/grpc-tls-cert-manager
-EOF
-step "kubectl kustomize base + components/grpc-tls-cert-manager" sh -c '"$1" kustomize --load-restrictor LoadRestrictionsNone "$2" >"$3"' \
-  _ "$KUBECTL" "$out/grpc-tls-overlay" "$out/kustomize-grpc-tls.yaml"
+render_component grpc-tls grpc-tls-cert-manager
 certificates_per_secret() { # FILE: 4 Certificates, each naming the Secret a Deployment mounts
   local s
   [ "$(grep -c "^kind: Certificate$" "$1")" -eq 4 ] || return 1

@@ -606,11 +606,7 @@ redis_choose_ports() {
   if [[ "$REDIS_TLS" == off ]]; then
     REDIS_PORT="$(choose_ports redis "$strict" 1 $REDIS_PORT)"
     REDIS_TLS_PORT=""
-  elif [[ "$REDIS_TLS" == on ]]; then
-    ports="$(choose_ports redis "$strict" 2 $REDIS_PORT $REDIS_TLS_PORT)"
-    REDIS_PORT="$(sed -n 1p <<<"$ports")"
-    REDIS_TLS_PORT="$(sed -n 2p <<<"$ports")"
-  elif [[ -z "$(redis_proxy_pid client)" && -z "$(redis_proxy_pid server)" ]]; then
+  elif [[ "$REDIS_TLS" == on || (-z "$(redis_proxy_pid client)" && -z "$(redis_proxy_pid server)") ]]; then
     ports="$(choose_ports redis "$strict" 2 $REDIS_PORT $REDIS_TLS_PORT)"
     REDIS_PORT="$(sed -n 1p <<<"$ports")"
     REDIS_TLS_PORT="$(sed -n 2p <<<"$ports")"

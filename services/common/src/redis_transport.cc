@@ -123,6 +123,7 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
+  int Release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_;
@@ -130,11 +131,8 @@ class Fd {
 
 class TlsTransport final : public Transport {
  public:
-  TlsTransport(std::unique_ptr<Fd> fd, SslCtxPtr ctx, SslPtr ssl, ReaderPtr reader)
-      : fd_(std::move(fd)),
-        ctx_(std::move(ctx)),
-        ssl_(std::move(ssl)),
-        reader_(std::move(reader)) {}
+  TlsTransport(int fd, SslCtxPtr ctx, SslPtr ssl, ReaderPtr reader)
+      : fd_(fd), ctx_(std::move(ctx)), ssl_(std::move(ssl)), reader_(std::move(reader)) {}
 
   // No close_notify: the peer may be gone, and a blocking shutdown would wait for it. The
   // members go in reverse order: reader, SSL, its context, then the socket.
@@ -224,7 +222,7 @@ class TlsTransport final : public Transport {
     return false;
   }
 
-  std::unique_ptr<Fd> fd_;
+  Fd fd_;  // First: destroyed last.
   SslCtxPtr ctx_;
   SslPtr ssl_;
   ReaderPtr reader_;
@@ -283,8 +281,9 @@ absl::StatusOr<SslCtxPtr> MakeContext(const Options& options) {
   return ctx;
 }
 
-absl::StatusOr<std::unique_ptr<Transport>> StartTls(const Options& options,
-                                                    std::unique_ptr<Fd> fd) {
+// Takes `socket` over: it is closed on failure, owned by the transport on success.
+absl::StatusOr<std::unique_ptr<Transport>> StartTls(const Options& options, int socket) {
+  Fd fd(socket);
   auto ctx = MakeContext(options);
   if (!ctx.ok()) return ctx.status();
   SslPtr ssl(SSL_new(ctx->get()));
@@ -292,7 +291,7 @@ absl::StatusOr<std::unique_ptr<Transport>> StartTls(const Options& options,
   if (ssl == nullptr || reader == nullptr) {
     return absl::ResourceExhaustedError("out of memory starting TLS");
   }
-  if (SSL_set_fd(ssl.get(), fd->get()) != 1) {
+  if (SSL_set_fd(ssl.get(), fd.get()) != 1) {
     return absl::InternalError(TakeOpenSslError("cannot attach TLS to the socket"));
   }
   const std::string& name =
@@ -335,7 +334,7 @@ absl::StatusOr<std::unique_ptr<Transport>> StartTls(const Options& options,
         TakeOpenSslError("the server closed the connection")));
   }
   return std::unique_ptr<Transport>(
-      new TlsTransport(std::move(fd), *std::move(ctx), std::move(ssl), std::move(reader)));
+      new TlsTransport(fd.Release(), *std::move(ctx), std::move(ssl), std::move(reader)));
 }
 
 }  // namespace
@@ -360,8 +359,7 @@ absl::StatusOr<std::unique_ptr<Transport>> ConnectTransport(const Options& optio
   if (!options.tls) return std::unique_ptr<Transport>(new PlainTransport(std::move(context)));
   // hiredis connected (name resolution, IPv6, connect timeout, TCP_NODELAY) and set the
   // timeouts and keepalive on the socket; TLS takes the socket over from here.
-  auto fd = std::make_unique<Fd>(redisFreeKeepFd(context.release()));
-  return StartTls(options, std::move(fd));
+  return StartTls(options, redisFreeKeepFd(context.release()));
 }
 
 }  // namespace advocacy::redis
