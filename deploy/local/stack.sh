@@ -152,7 +152,7 @@ OIDC_STOP_TIMEOUT=10
 # CA of $KAFKA_TLS_DIR into $GRPC_TLS_DIR (0700, keys 0600). Like the Kafka principals' keys they
 # are new with every stack (reset deletes them); the CA stays.
 GRPC_TLS_DIR="$ADVOCACY_HOME/grpc-tls"
-GRPC_TLS_SERVICES=(consent content courses notifications)
+GRPC_TLS_SERVICES=(consent content courses notifications gateway)
 GRPC_TLS_CLIENTS=(advocacy-ops advocacy-it)
 
 REDIS_START_TIMEOUT="${ADVOCACY_REDIS_START_TIMEOUT:-20}"

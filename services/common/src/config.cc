@@ -233,18 +233,8 @@ void ReadRedisTls(EnvReader& env, RuntimeConfig& c) {
   }
 }
 
-}  // namespace
-
-RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
-  RuntimeConfig c;
-  c.service_name = std::move(service_name);
-  c.grpc_listen = env.Address("ADVOCACY_GRPC_LISTEN", "0.0.0.0:50051");
-  c.metrics_listen = env.Address("ADVOCACY_METRICS_LISTEN", "0.0.0.0:9464");
-  c.redis_url = env.Required("ADVOCACY_REDIS_URL", /*secret=*/true);
-  c.redis_pool_size = static_cast<int>(env.Int("ADVOCACY_REDIS_POOL_SIZE", 16, 1, 1024));
-  c.redis_username = env.Optional("ADVOCACY_REDIS_USERNAME", "");
-  c.redis_password = ReadSecretFile(env, "ADVOCACY_REDIS_PASSWORD_FILE");
-  if (absl::StartsWithIgnoreCase(c.redis_url, "rediss://")) ReadRedisTls(env, c);
+// The Kafka part of the shared settings.
+void ReadKafkaRuntime(EnvReader& env, RuntimeConfig& c) {
   c.kafka_brokers = env.Required("ADVOCACY_KAFKA_BROKERS");
   c.kafka_partitions = static_cast<int>(env.Int("ADVOCACY_KAFKA_PARTITIONS", 6, 1, 1000));
   c.kafka_replication = static_cast<int>(env.Int("ADVOCACY_KAFKA_REPLICATION", 1, 1, 7));
@@ -254,6 +244,21 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
       env.Millis("ADVOCACY_KAFKA_SESSION_TIMEOUT_MS", std::chrono::seconds(10),
                  std::chrono::seconds(6), std::chrono::minutes(30));
   c.kafka_security = ReadKafkaSecurity(env);
+}
+
+}  // namespace
+
+RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name, RuntimeNeeds needs) {
+  RuntimeConfig c;
+  c.service_name = std::move(service_name);
+  c.grpc_listen = env.Address("ADVOCACY_GRPC_LISTEN", "0.0.0.0:50051");
+  c.metrics_listen = env.Address("ADVOCACY_METRICS_LISTEN", "0.0.0.0:9464");
+  c.redis_url = env.Required("ADVOCACY_REDIS_URL", /*secret=*/true);
+  c.redis_pool_size = static_cast<int>(env.Int("ADVOCACY_REDIS_POOL_SIZE", 16, 1, 1024));
+  c.redis_username = env.Optional("ADVOCACY_REDIS_USERNAME", "");
+  c.redis_password = ReadSecretFile(env, "ADVOCACY_REDIS_PASSWORD_FILE");
+  if (absl::StartsWithIgnoreCase(c.redis_url, "rediss://")) ReadRedisTls(env, c);
+  if (needs.kafka) ReadKafkaRuntime(env, c);
   ReadAuthConfig(env, c);
   c.log_level = env.Optional("ADVOCACY_LOG_LEVEL", "info");
   log::Severity sev{};
@@ -275,6 +280,7 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name) {
     env.AddError(advocacy::StrCat("ADVOCACY_HEALTH_LISTEN='", c.health_listen,
                                   "' must be host:port with a port 0-65535, or empty (off)"));
   }
+  if (!needs.kafka) return c;
   std::string prefix;
   for (char ch : c.service_name) {
     prefix.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));

@@ -88,6 +88,7 @@ struct ServiceRuntime::Impl {
   // Which Kafka client hit a fatal error and can never produce again ("" for none): the producer,
   // or a consumer's dead-letter producer (its consumer would retry the next poison event forever).
   std::string FatalKafkaClient() const {
+    if (producer == nullptr) return "";
     if (producer->Fatal()) return "its Kafka producer";
     for (const auto& c : consumers) {
       if (c->Fatal()) return "a Kafka consumer's dead-letter producer";
@@ -156,6 +157,7 @@ struct ServiceRuntime::Impl {
 
   // The consumers stop and commit, the relay stops, the producer flushes what is left.
   void StopKafka() {
+    if (producer == nullptr) return;
     for (auto& c : consumers) c->Stop();
     for (auto& c : view_consumers) c->Stop();
     relay->Stop();
@@ -220,6 +222,10 @@ ServiceRuntime::ServiceRuntime(config::EnvReader& env, config::RuntimeConfig con
       std::make_unique<event_trust::RejectionMetrics>(s.metrics.registry(), config_.service_name);
   OrDie(s.metrics.Serve(config_.metrics_listen),
         "cannot serve metrics: is the port in use? set ADVOCACY_METRICS_LISTEN");
+  if (config_.kafka_brokers.empty()) {
+    log::Info(StrCat(name(), " uses no Kafka: no producer, outbox relay or consumer"));
+    return;
+  }
   s.producer = OrDie(kafka::Producer::Create({.brokers = config_.kafka_brokers,
                                               .client_id = config_.service_name,
                                               .security = config_.kafka_security},
@@ -253,18 +259,32 @@ ServiceRuntime::~ServiceRuntime() {
   // Serve stops everything; without Serve (a start-up failure in main) stop what runs.
   for (auto& c : impl_->consumers) c->Stop();
   for (auto& c : impl_->view_consumers) c->Stop();
-  impl_->relay->Stop();
+  if (impl_->relay != nullptr) impl_->relay->Stop();
+}
+
+void ServiceRuntime::RequireKafka(std::string_view what) const {
+  if (impl_->producer != nullptr) return;
+  std::fprintf(stderr, "programming error: %s uses no Kafka (RuntimeNeeds) but asked for %.*s\n",
+               config_.service_name.c_str(), static_cast<int>(what.size()), what.data());
+  std::abort();
 }
 
 redis::Pool& ServiceRuntime::redis() { return *impl_->pool; }
 metrics::Metrics& ServiceRuntime::metrics() { return impl_->metrics; }
-kafka::Producer& ServiceRuntime::producer() { return *impl_->producer; }
-outbox::Notifier& ServiceRuntime::outbox() { return *impl_->relay; }
+kafka::Producer& ServiceRuntime::producer() {
+  RequireKafka("a Kafka producer");
+  return *impl_->producer;
+}
+outbox::Notifier& ServiceRuntime::outbox() {
+  RequireKafka("an outbox relay");
+  return *impl_->relay;
+}
 rpc::Runtime ServiceRuntime::rpc() const {
   return {.verifier = impl_->verifier.get(), .metrics = &impl_->metrics};
 }
 
 void ServiceRuntime::DeclareTopics(const std::vector<std::string>& names) {
+  RequireKafka("Kafka topics");
   for (const std::string& name : names) {
     auto& topics = impl_->topics;
     if (std::any_of(topics.begin(), topics.end(),
@@ -295,6 +315,7 @@ kafka::ConsumerOptions OptionsFor(const config::RuntimeConfig& config, std::stri
 }  // namespace
 
 void ServiceRuntime::Consume(std::string group_id, std::string topic, kafka::Handler handler) {
+  RequireKafka("a Kafka consumer");
   kafka::ConsumerOptions options = OptionsFor(config_, std::move(group_id), std::move(topic));
   TrustProducersOf(options.topics[0]);
   DeclareTopics({options.topics[0], options.dead_letter_topic});
@@ -311,6 +332,7 @@ void ServiceRuntime::Consume(std::string group_id, std::string topic, kafka::Han
 
 void ServiceRuntime::ConsumeDeferred(std::string group_id, std::string topic,
                                      kafka::DeferredHandler handler) {
+  RequireKafka("a Kafka consumer");
   kafka::ConsumerOptions options = OptionsFor(config_, std::move(group_id), std::move(topic));
   TrustProducersOf(options.topics[0]);
   DeclareTopics({options.topics[0], options.dead_letter_topic});
@@ -338,6 +360,7 @@ void ServiceRuntime::TrustProducersOf(const std::string& topic) {
 }
 
 void ServiceRuntime::ConsumeConsentView(consent_view::ConsentView* view, ConsentViewFeed feed) {
+  RequireKafka("the consent view's consumer");
   TrustProducersOf(feed.topic);
   DeclareTopics({feed.topic, feed.receipts_topic, kafka::DeadLetterTopic(feed.topic, name())});
   if (!impl_->consumer_stats_exported) {
@@ -417,7 +440,8 @@ int ServiceRuntime::Serve(const std::vector<rpc::UnaryService*>& services) {
 int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
                           std::vector<std::string> health_service_names) {
   Impl& s = *impl_;
-  std::thread topic_thread([&s] { s.CreateTopicsThenStartConsumers(); });              // 8
+  std::thread topic_thread;  // 8
+  if (s.producer != nullptr) topic_thread = std::thread([&s] { s.CreateTopicsThenStartConsumers(); });
   for (Part& part : s.parts) OrDie(part.start(), StrCat("cannot start ", part.what));  // 9
   server::ServerRunner runner({.listen = config_.grpc_listen,                          // 10
                                .max_threads = config_.grpc_max_threads,
@@ -427,7 +451,7 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
                                .credentials = s.grpc_credentials},
                               std::move(services), [&s]() -> absl::Status {
                                 RETURN_IF_ERROR(s.pool->Ping());
-                                if (!s.producer->BrokerReachable())
+                                if (s.producer != nullptr && !s.producer->BrokerReachable())
                                   return absl::UnavailableError("Kafka unreachable");
                                 // Only an issuer without any usable key: cached keys keep
                                 // working while its JWKS endpoint is down.
@@ -478,7 +502,7 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
   if (health_http) health_http->Stop();
   s.SignalStop();
   std::for_each(s.parts.rbegin(), s.parts.rend(), [](Part& part) { part.stop(); });
-  topic_thread.join();
+  if (topic_thread.joinable()) topic_thread.join();
   s.StopKafka();
   log::Info(StrCat(name(), " service stopped"));
   // 1 after a fatal producer error (whatever stopped the service): the supervisor restarts it.

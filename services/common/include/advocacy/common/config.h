@@ -73,7 +73,10 @@ struct RuntimeConfig {
   std::string redis_tls_cert_file;
   std::string redis_tls_key_file;
   std::string redis_tls_server_name;
-  std::string kafka_brokers;  // ADVOCACY_KAFKA_BROKERS (required)
+  // ADVOCACY_KAFKA_BROKERS (required), or empty for a service that uses no Kafka (RuntimeNeeds):
+  // then no producer, no outbox relay and no consumer exist, and readiness does not ask for a
+  // broker.
+  std::string kafka_brokers;
   int kafka_partitions = 6;   // ADVOCACY_KAFKA_PARTITIONS, for topics the service creates
   int kafka_replication = 1;  // ADVOCACY_KAFKA_REPLICATION
   // ADVOCACY_KAFKA_SESSION_TIMEOUT_MS (6 s to 30 min; default 10 s): how long the consumer groups
@@ -123,8 +126,14 @@ struct RuntimeConfig {
   std::vector<std::string> published_topics;
 };
 
+// What of the shared infrastructure a service uses. Every service uses Redis and verifies
+// tokens; only the edge (the gateway) has no events to produce or consume.
+struct RuntimeNeeds {
+  bool kafka = true;  // false: the ADVOCACY_KAFKA_* and <SERVICE>_OUTBOX_* settings are not read
+};
+
 // Reads the shared settings through `env`; problems are recorded in it.
-RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name);
+RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name, RuntimeNeeds needs = {});
 
 // The listen address and limits of a plain-HTTP endpoint (advocacy::http::ServerOptions), from
 // <PREFIX>_LISTEN (default `default_listen`), <PREFIX>_MAX_CONNECTIONS (1..1,000,000, default

@@ -25,6 +25,8 @@
 //   5. the metrics endpoint (ADVOCACY_METRICS_LISTEN);
 //   6. the idempotent Kafka producer;
 //   7. the outbox relay (fast path and sweep);
+//   (6 and 7 only for a service that uses Kafka: config::RuntimeNeeds; the gateway does not, and
+//   calling producer(), outbox(), DeclareTopics or Consume* there is a programming error);
 // then, from the service's own code: DeclareTopics, Consume/ConsumeConsentView, Own/Every; and
 // Serve():
 //   8. topics: a background thread creates the declared topics that do not exist, retrying every
@@ -174,6 +176,8 @@ class ServiceRuntime final {
   void RequestStop();
 
  private:
+  // Aborts (a programming error) when the service asked for `what` but declared it uses no Kafka.
+  void RequireKafka(std::string_view what) const;
   // Ends the process (status 2) when the source table names no producer of `topic`; declares
   // its rejection series.
   void TrustProducersOf(const std::string& topic);
