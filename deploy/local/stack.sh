@@ -155,6 +155,16 @@ GRPC_TLS_DIR="$ADVOCACY_HOME/grpc-tls"
 GRPC_TLS_SERVICES=(consent content courses notifications gateway)
 GRPC_TLS_CLIENTS=(advocacy-ops advocacy-it)
 
+# The web app's front (what an Ingress with TLS is in a cluster): stunnel4 serving https on
+# 127.0.0.1:$WEB_PORT with a certificate of the stack CA for localhost, carrying each connection to
+# the gateway's plain-HTTP port 127.0.0.1:$GATEWAY_HTTP_PORT. The stack reserves both ports and
+# starts the front; whoever runs the gateway (run.sh, the tests) listens on GATEWAY_HTTP_PORT with
+# GATEWAY_PUBLIC_URL=$ADVOCACY_WEB_URL, which is also the OpenID provider's registered redirect
+# (<web URL>/auth/callback) for the web app's client. Browsers that trust the stack CA
+# (ADVOCACY_WEB_CA_FILE) see a normal https site: Secure cookies, HSTS.
+WEB_TLS_DIR="$ADVOCACY_HOME/web-tls"
+WEB_PROXY_CONF="$WEB_TLS_DIR/stunnel-web.conf"
+
 REDIS_START_TIMEOUT="${ADVOCACY_REDIS_START_TIMEOUT:-20}"
 # 120 s: with TLS on every listener the JVM start on a loaded 2-core machine took over 60 s.
 KAFKA_START_TIMEOUT="${ADVOCACY_KAFKA_START_TIMEOUT:-120}"
@@ -182,6 +192,8 @@ REDIS_PORT="$(env_get ADVOCACY_REDIS_PORT)"
 KAFKA_PORT="$(env_get ADVOCACY_KAFKA_PORT)"
 KAFKA_CONTROLLER_PORT="$(env_get ADVOCACY_KAFKA_CONTROLLER_PORT)"
 OIDC_PORT="$(env_get ADVOCACY_OIDC_PORT)"
+WEB_PORT="$(env_get ADVOCACY_WEB_PORT)"
+GATEWAY_HTTP_PORT="$(env_get ADVOCACY_GATEWAY_HTTP_PORT)"
 KAFKA_AUTO_CREATE="${ADVOCACY_KAFKA_AUTO_CREATE_TOPICS:-$(env_get ADVOCACY_KAFKA_AUTO_CREATE_TOPICS)}"
 KAFKA_AUTO_CREATE="${KAFKA_AUTO_CREATE:-false}"
 case "$KAFKA_AUTO_CREATE" in
@@ -337,6 +349,13 @@ write_env() {
     echo "# that signs them all (servers and clients) is ADVOCACY_GRPC_TLS_CA_FILE."
     echo "ADVOCACY_GRPC_TLS_DIR=$(printf '%q' "$GRPC_TLS_DIR")"
     echo "ADVOCACY_GRPC_TLS_CA_FILE=$(printf '%q' "$KAFKA_TLS_DIR/ca.pem")"
+    echo "# The web app: browsers use ADVOCACY_WEB_URL (the https front, trusting"
+    echo "# ADVOCACY_WEB_CA_FILE); the gateway listens on 127.0.0.1:ADVOCACY_GATEWAY_HTTP_PORT."
+    echo "ADVOCACY_WEB_PORT=$WEB_PORT"
+    echo "ADVOCACY_WEB_URL=${WEB_PORT:+https://localhost:$WEB_PORT}"
+    echo "ADVOCACY_WEB_CA_FILE=$(printf '%q' "$KAFKA_TLS_DIR/ca.pem")"
+    echo "ADVOCACY_WEB_PID=$(web_pid)"
+    echo "ADVOCACY_GATEWAY_HTTP_PORT=$GATEWAY_HTTP_PORT"
     echo "export ADVOCACY_HOME ADVOCACY_REDIS_URL ADVOCACY_REDIS_PORT ADVOCACY_REDIS_PID" \
       "ADVOCACY_REDIS_DIR ADVOCACY_REDIS_LOG ADVOCACY_REDIS_ACL ADVOCACY_REDIS_TLS" \
       "ADVOCACY_REDIS_CREDENTIALS_DIR ADVOCACY_REDIS_TLS_PORT ADVOCACY_REDIS_SOCKET" \
@@ -349,7 +368,9 @@ write_env() {
       "ADVOCACY_KAFKA_ADMIN_JAVA_CONFIG ADVOCACY_KAFKA_ADMIN_KCAT_CONFIG" \
       "ADVOCACY_OIDC_PORT ADVOCACY_OIDC_PID ADVOCACY_OIDC_ISSUER ADVOCACY_OIDC_TOKEN_URL" \
       "ADVOCACY_OIDC_CA_FILE ADVOCACY_OIDC_ISSUERS_FILE ADVOCACY_OIDC_SECRETS_DIR" \
-      "ADVOCACY_OIDC_KEYS_FILE ADVOCACY_OIDC_LOG ADVOCACY_GRPC_TLS_DIR ADVOCACY_GRPC_TLS_CA_FILE"
+      "ADVOCACY_OIDC_KEYS_FILE ADVOCACY_OIDC_LOG ADVOCACY_GRPC_TLS_DIR ADVOCACY_GRPC_TLS_CA_FILE" \
+      "ADVOCACY_WEB_PORT ADVOCACY_WEB_URL ADVOCACY_WEB_CA_FILE ADVOCACY_WEB_PID" \
+      "ADVOCACY_GATEWAY_HTTP_PORT"
   } >"$tmp"
   mv -f "$tmp" "$ADVOCACY_STACK_ENV"
 }
@@ -416,7 +437,8 @@ choose_ports() {
     adv_warn "$name's recorded port(s)$busy are taken by another program; picking new ones"
   fi
   # Never hand out a port the other server has recorded.
-  adv_free_ports "$count" $REDIS_PORT $REDIS_TLS_PORT $KAFKA_PORT $KAFKA_CONTROLLER_PORT $OIDC_PORT
+  adv_free_ports "$count" $REDIS_PORT $REDIS_TLS_PORT $KAFKA_PORT $KAFKA_CONTROLLER_PORT $OIDC_PORT \
+    $WEB_PORT $GATEWAY_HTTP_PORT
 }
 
 # ------------------------------------------------------------------ redis --
@@ -1049,7 +1071,7 @@ oidc_setup() {
   chmod 700 "$OIDC_BASE" "$OIDC_SECRETS_DIR" "$OIDC_TLS_DIR"
   cp -f "$ADVOCACY_REPO/deploy/local/oidc/provider.mjs" "$OIDC_CLIENTS_FILE" "$OIDC_APP/"
   for client in $(python3 -c 'import json,sys
-print(" ".join(c["client_id"] for c in json.load(open(sys.argv[1]))["clients"] if c["grant"] == "client_credentials"))' "$OIDC_CLIENTS_FILE"); do
+print(" ".join(c["client_id"] for c in json.load(open(sys.argv[1]))["clients"] if c["grant"] in ("client_credentials", "authorization_code")))' "$OIDC_CLIENTS_FILE"); do
     [[ -s "$OIDC_SECRETS_DIR/$client.secret" ]] ||
       (umask 077 && openssl rand -hex 32 >"$OIDC_SECRETS_DIR/$client.secret")
   done
@@ -1062,13 +1084,14 @@ print(" ".join(c["client_id"] for c in json.load(open(sys.argv[1]))["clients"] i
   stack_ca
   kafka_issue "$OIDC_TLS_DIR" localhost server serverAuth "DNS:localhost,IP:127.0.0.1"
   (umask 077 && python3 - "$OIDC_CONFIG" "$issuer" "$OIDC_PORT" "$OIDC_TLS_DIR" "$OIDC_KEYS" \
-    "$OIDC_BASE/cookie.secret" "$OIDC_SECRETS_DIR" "$OIDC_APP/clients.json" "$OIDC_TOKEN_TTL" <<'PY'
+    "$OIDC_BASE/cookie.secret" "$OIDC_SECRETS_DIR" "$OIDC_APP/clients.json" "$OIDC_TOKEN_TTL" \
+    "${WEB_PORT:+https://localhost:$WEB_PORT}" <<'PY'
 import json, sys
-out, issuer, port, tls, keys, cookie, secrets, clients, ttl = sys.argv[1:]
+out, issuer, port, tls, keys, cookie, secrets, clients, ttl, web_url = sys.argv[1:]
 json.dump({"issuer": issuer, "port": int(port), "tls_cert": tls + "/server.pem",
            "tls_key": tls + "/server.key", "keys_file": keys, "cookie_secret_file": cookie,
            "secrets_dir": secrets, "clients_file": clients,
-           "access_token_ttl_seconds": int(ttl)}, open(out, "w"), indent=2)
+           "access_token_ttl_seconds": int(ttl), "web_url": web_url}, open(out, "w"), indent=2)
 PY
   )
   # The services' view of it: keys from the JWKS over https (this CA), claims mapped from the
@@ -1148,6 +1171,72 @@ oidc_keys() {
   fi
 }
 
+# -------------------------------------------------------------------- web --
+web_pid() {
+  local pid
+  pid="$(cat "$RUN_DIR/web.pid" 2>/dev/null || true)"
+  if adv_pid_matches "$pid" "stunnel4 $WEB_PROXY_CONF"; then
+    printf '%s\n' "$pid"
+  fi
+}
+
+# web_choose_ports STRICT: the front's port and the gateway's; before the provider's config is
+# written (its redirect addresses name the front).
+web_choose_ports() {
+  local ports
+  [[ -n "$(web_pid)" ]] && return 0
+  ports="$(choose_ports web "$1" 2 $WEB_PORT $GATEWAY_HTTP_PORT)"
+  WEB_PORT="$(sed -n 1p <<<"$ports")"
+  GATEWAY_HTTP_PORT="$(sed -n 2p <<<"$ports")"
+}
+
+web_listening() { ! adv_port_free "$WEB_PORT"; }
+
+# web_start STRICT: the https front of the gateway (stunnel4), unless it runs.
+web_start() {
+  local pid
+  if [[ -n "$(web_pid)" ]]; then
+    adv_log "web: already running on https://localhost:$WEB_PORT"
+    return 0
+  fi
+  command -v stunnel4 >/dev/null || adv_die "stunnel4 not found (the web app's https front); run deploy/local/install.sh"
+  web_choose_ports "$1"
+  mkdir -p "$WEB_TLS_DIR"
+  chmod 700 "$WEB_TLS_DIR"
+  stack_ca
+  kafka_issue "$WEB_TLS_DIR" localhost web serverAuth "DNS:localhost,IP:127.0.0.1"
+  (umask 077 && cat >"$WEB_PROXY_CONF") <<CONF
+; Written by deploy/local/stack.sh: https in front of the gateway (as an Ingress with TLS).
+foreground = yes
+syslog = no
+debug = notice
+pid =
+sslVersionMin = TLSv1.2
+socket = l:TCP_NODELAY=1
+socket = r:TCP_NODELAY=1
+[web]
+accept = 127.0.0.1:$WEB_PORT
+connect = 127.0.0.1:$GATEWAY_HTTP_PORT
+cert = $WEB_TLS_DIR/web.pem
+key = $WEB_TLS_DIR/web.key
+CONF
+  adv_rotate_log "$LOG_DIR/web.log"
+  setsid stunnel4 "$WEB_PROXY_CONF" </dev/null >>"$LOG_DIR/web.log" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$RUN_DIR/web.pid"
+  write_env
+  wait_ready web "$pid" "stunnel4 $WEB_PROXY_CONF" "$RUN_DIR/web.pid" 10 web_listening "$LOG_DIR/web.log"
+  adv_log "web: https://localhost:$WEB_PORT -> gateway 127.0.0.1:$GATEWAY_HTTP_PORT (pid $pid)"
+}
+
+web_stop() {
+  local pid
+  pid="$(web_pid)"
+  [[ -z "$pid" ]] || adv_stop_pid "$pid" "web front" 5
+  rm -f "$RUN_DIR/web.pid"
+  write_env
+}
+
 # ----------------------------------------------------------------- status --
 status() {
   local ok=0 pid
@@ -1182,6 +1271,12 @@ status() {
     echo "oidc: pid $pid alive but not answering discovery on https://127.0.0.1:$OIDC_PORT; see $OIDC_LOG"
     ok=1
   fi
+  pid="$(web_pid)"
+  if [[ -z "$pid" ]]; then
+    echo "web: stopped${WEB_PORT:+ (last port $WEB_PORT)}"
+  else
+    echo "web: running, pid $pid, https://localhost:$WEB_PORT -> gateway 127.0.0.1:$GATEWAY_HTTP_PORT"
+  fi
   [[ -f "$ADVOCACY_STACK_ENV" ]] && echo "env:   $ADVOCACY_STACK_ENV"
   return $((ok ? 3 : 0))
 }
@@ -1212,18 +1307,22 @@ case "${1:-}" in
     oidc_prereqs
     redis_start 0
     kafka_start 0
+    web_choose_ports 0
     oidc_start 0
+    web_start 0
     grpc_tls
     write_env
     adv_log "stack up; environment in $ADVOCACY_STACK_ENV"
     ;;
   down)
+    web_stop
     oidc_stop TERM
     kafka_stop TERM
     redis_stop TERM
     redis_proxy_stop
     ;;
   reset)
+    web_stop
     oidc_stop TERM
     kafka_stop TERM
     redis_stop TERM

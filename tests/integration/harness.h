@@ -154,6 +154,23 @@ std::string HealthStatus(const std::shared_ptr<grpc::Channel>& channel,
 // Body of GET http://127.0.0.1:port/metrics, or "" on failure.
 std::string HttpGet(int port, const std::string& path);
 
+// One HTTP request with libcurl (no redirects followed, 10 s timeout): the status (0 when no
+// answer came), the response headers (names lower-cased; the last of a repeated name) and the
+// body. `headers` are "Name: value" lines.
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;
+  std::vector<std::string> all_headers;  // every header line as sent ("Name: value")
+  std::vector<std::string> set_cookies;  // the value of every Set-Cookie, in order
+  std::string body;
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+HttpResult HttpRequest(const std::string& method, const std::string& url,
+                       const std::vector<std::string>& headers = {}, const std::string& body = "");
+
 // Collects every message on a topic from the beginning (a fresh consumer group).
 class TopicReader {
  public:

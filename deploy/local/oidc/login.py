@@ -41,6 +41,7 @@ def main() -> int:
     ap.add_argument("--issuer", required=True)
     ap.add_argument("--ca-file", required=True)
     ap.add_argument("--client-id", default="advocacy-web")
+    ap.add_argument("--client-secret-file", help="the client's secret (a confidential client)")
     ap.add_argument("--redirect-uri", default="https://advocacy.localhost/callback")
     ap.add_argument("--user", required=True)
     ap.add_argument("--password", default="demo")
@@ -105,10 +106,19 @@ def main() -> int:
         sys.exit("login.py: no authorization code after %d steps (is '%s' a demo user?)" %
                  (MAX_STEPS, args.user))
 
-    status, _, body = request(args.issuer + "/token", {
+    fields = {
         "grant_type": "authorization_code", "code": code, "redirect_uri": args.redirect_uri,
-        "client_id": args.client_id, "code_verifier": verifier, "resource": args.resource,
-    })
+        "code_verifier": verifier, "resource": args.resource,
+    }
+    if args.client_secret_file:
+        with open(args.client_secret_file, encoding="utf-8") as f:
+            secret = f.readline().strip()
+        basic = base64.b64encode(("%s:%s" % (urllib.parse.quote(args.client_id, safe=""),
+                                             urllib.parse.quote(secret, safe=""))).encode())
+        opener.addheaders = [("Authorization", "Basic " + basic.decode())]
+    else:
+        fields["client_id"] = args.client_id
+    status, _, body = request(args.issuer + "/token", fields)
     if status != 200:
         sys.exit("login.py: the token endpoint answered %d: %s" % (status, body[:300]))
     print(json.loads(body)["access_token"])

@@ -14,7 +14,7 @@
 //                                           issue it; kid defaults to the key's
 //
 // CONFIG.json (written by stack.sh): {"issuer", "port", "tls_cert", "tls_key", "keys_file",
-// "cookie_secret_file", "secrets_dir", "clients_file", "access_token_ttl_seconds"}.
+// "cookie_secret_file", "secrets_dir", "clients_file", "access_token_ttl_seconds", "web_url"}.
 // The clients, resources and demo users are clients.json beside this file; client secrets are
 // files in secrets_dir (<client_id>.secret), never logged.
 //
@@ -78,14 +78,20 @@ function providerConfiguration(config, catalog) {
     return typeof v === 'string' && v !== '' ? v : undefined;
   };
 
+  // The web app's client: the gateway (its backend-for-frontend) is a confidential client with
+  // PKCE; its redirect and logout addresses are the local web URL (config.web_url) besides the
+  // fixed ones of clients.json.
+  const webUrl = typeof config.web_url === 'string' && config.web_url !== '' ? config.web_url : undefined;
   const clients = catalog.clients.map((c) => {
     if (c.grant === 'authorization_code') {
       return {
         client_id: c.client_id,
-        token_endpoint_auth_method: 'none',
+        client_secret: secret(c.client_id),
+        token_endpoint_auth_method: 'client_secret_basic',
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        redirect_uris: c.redirect_uris,
+        redirect_uris: [...c.redirect_uris, ...(webUrl ? [`${webUrl}/auth/callback`] : [])],
+        post_logout_redirect_uris: webUrl ? [`${webUrl}/`] : [],
         scope: ['openid', 'profile', 'email', 'offline_access', ...allScopes].join(' '),
       };
     }
@@ -111,6 +117,29 @@ function providerConfiguration(config, catalog) {
     scopes: ['openid', 'offline_access', ...allScopes],
     claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
     pkce: { required: () => true, methods: ['S256'] },
+    // The first-party web app asks nobody for consent at the provider (the product's own consent
+    // is the consent service's): its grant covers what it asks for, every resource included.
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId
+        || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      if (clientsById.get(ctx.oidc.client.clientId)?.first_party !== true) return undefined;
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client.clientId,
+        accountId: ctx.oidc.session.accountId,
+      });
+      grant.addOIDCScope('openid profile email offline_access');
+      grant.addOIDCClaims(['sub', 'name', 'email']);
+      for (const indicator of clientsById.get(ctx.oidc.client.clientId).resources ?? []) {
+        grant.addResourceScope(indicator, resources[indicator].scopes.join(' '));
+      }
+      await grant.save();
+      return grant;
+    },
+    // A refresh token for the web app's gateway whenever its client may refresh (it holds the
+    // tokens server-side; offline_access without prompt=consent would otherwise drop it).
+    issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
+      && (code.scopes.has('offline_access') || clientsById.get(client.clientId)?.first_party === true),
     features: {
       devInteractions: { enabled: true }, // the login page; any password, demo users only
       clientCredentials: { enabled: true },

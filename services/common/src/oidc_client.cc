@@ -122,37 +122,39 @@ absl::Status ValidateClientCredentials(const ClientCredentials& c) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<AccessToken> RequestToken(const ClientCredentials& c) {
-  if (absl::Status valid = ValidateClientCredentials(c); !valid.ok()) return valid;
+namespace {
+
+// The shared transfer of HttpsGet and HttpsPostForm; `form` empty: GET.
+absl::StatusOr<HttpAnswer> Perform(const Endpoint& e, const std::string& user,
+                                   const std::string& password, const std::string* form) {
+  if (!absl::StartsWith(e.url, "https://") || e.url.size() > 2048) {
+    return absl::InvalidArgumentError("the provider's endpoint must be an https URL");
+  }
   InitCurlOnce();
   CurlPtr curl(curl_easy_init());
   if (curl == nullptr) return absl::ResourceExhaustedError("cannot create a libcurl handle");
   CURL* h = curl.get();
-  std::string form = "grant_type=client_credentials";
-  if (!c.resource.empty()) absl::StrAppend(&form, "&resource=", FormEncode(h, c.resource));
-  if (!c.scope.empty()) absl::StrAppend(&form, "&scope=", FormEncode(h, c.scope));
-  for (const auto& [name, value] : c.extra_params) {
-    absl::StrAppend(&form, "&", FormEncode(h, name), "=", FormEncode(h, value));
-  }
-  const std::string user = FormEncode(h, c.client_id);
-  const std::string password = FormEncode(h, c.client_secret);
-  Transfer transfer{.max_bytes = c.max_bytes};
+  Transfer transfer{.max_bytes = e.max_bytes};
   std::array<char, CURL_ERROR_SIZE> error{};
-  curl_easy_setopt(h, CURLOPT_URL, c.token_url.c_str());
+  curl_easy_setopt(h, CURLOPT_URL, e.url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(c.timeout.count()));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(c.timeout.count()));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(e.timeout.count()));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(e.timeout.count()));
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-  if (!c.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, c.ca_file.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-  curl_easy_setopt(h, CURLOPT_USERNAME, user.c_str());
-  curl_easy_setopt(h, CURLOPT_PASSWORD, password.c_str());
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, form.c_str());
-  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(form.size()));
+  if (!e.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, e.ca_file.c_str());
+  if (!user.empty()) {
+    curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    curl_easy_setopt(h, CURLOPT_USERNAME, user.c_str());
+    curl_easy_setopt(h, CURLOPT_PASSWORD, password.c_str());
+  }
+  if (form != nullptr) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, form->c_str());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(form->size()));
+  }
   curl_easy_setopt(h, CURLOPT_USERAGENT, "advocacy-oidc/1");
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error.data());
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
@@ -160,17 +162,60 @@ absl::StatusOr<AccessToken> RequestToken(const ClientCredentials& c) {
   const CURLcode rc = curl_easy_perform(h);
   if (transfer.too_large) {
     return absl::UnavailableError(
-        absl::StrCat(Describe(c), ": the answer is larger than ", c.max_bytes, " bytes"));
+        absl::StrCat(e.url, ": the answer is larger than ", e.max_bytes, " bytes"));
   }
   if (rc != CURLE_OK) {
-    return absl::UnavailableError(absl::StrCat(Describe(c), ": ", curl_easy_strerror(rc),
+    return absl::UnavailableError(absl::StrCat(e.url, ": ", curl_easy_strerror(rc),
                                                error[0] != '\0' ? " (" : "", error.data(),
                                                error[0] != '\0' ? ")" : ""));
   }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200) return Refusal(c, status, transfer.body);
-  return ParseTokenResponse(c, transfer.body);
+  HttpAnswer answer;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status);
+  answer.body = std::move(transfer.body);
+  return answer;
+}
+
+}  // namespace
+
+absl::StatusOr<HttpAnswer> HttpsGet(const Endpoint& endpoint) {
+  return Perform(endpoint, "", "", nullptr);
+}
+
+absl::StatusOr<HttpAnswer> HttpsPostForm(
+    const Endpoint& endpoint, const std::string& client_id, const std::string& client_secret,
+    const std::vector<std::pair<std::string, std::string>>& form) {
+  InitCurlOnce();
+  CurlPtr curl(curl_easy_init());
+  if (curl == nullptr) return absl::ResourceExhaustedError("cannot create a libcurl handle");
+  std::string body;
+  for (const auto& [name, value] : form) {
+    absl::StrAppend(&body, body.empty() ? "" : "&", FormEncode(curl.get(), name), "=",
+                    FormEncode(curl.get(), value));
+  }
+  if (client_secret.empty()) {
+    absl::StrAppend(&body, body.empty() ? "" : "&",
+                    "client_id=", FormEncode(curl.get(), client_id));
+    return Perform(endpoint, "", "", &body);
+  }
+  return Perform(endpoint, FormEncode(curl.get(), client_id), FormEncode(curl.get(), client_secret),
+                 &body);
+}
+
+absl::StatusOr<AccessToken> RequestToken(const ClientCredentials& c) {
+  if (absl::Status valid = ValidateClientCredentials(c); !valid.ok()) return valid;
+  std::vector<std::pair<std::string, std::string>> form = {{"grant_type", "client_credentials"}};
+  if (!c.resource.empty()) form.emplace_back("resource", c.resource);
+  if (!c.scope.empty()) form.emplace_back("scope", c.scope);
+  for (const auto& [name, value] : c.extra_params) form.emplace_back(name, value);
+  absl::StatusOr<HttpAnswer> answer = HttpsPostForm(
+      {.url = c.token_url, .ca_file = c.ca_file, .timeout = c.timeout, .max_bytes = c.max_bytes},
+      c.client_id, c.client_secret, form);
+  if (!answer.ok()) {
+    return absl::Status(answer.status().code(),
+                        absl::StrCat(Describe(c), ": ", answer.status().message()));
+  }
+  if (answer->status != 200) return Refusal(c, answer->status, answer->body);
+  return ParseTokenResponse(c, answer->body);
 }
 
 TokenSource::TokenSource(ClientCredentials credentials, std::chrono::seconds refresh_before,

@@ -441,7 +441,8 @@ int ServiceRuntime::Serve(std::vector<grpc::Service*> services,
                           std::vector<std::string> health_service_names) {
   Impl& s = *impl_;
   std::thread topic_thread;  // 8
-  if (s.producer != nullptr) topic_thread = std::thread([&s] { s.CreateTopicsThenStartConsumers(); });
+  if (s.producer != nullptr)
+    topic_thread = std::thread([&s] { s.CreateTopicsThenStartConsumers(); });
   for (Part& part : s.parts) OrDie(part.start(), StrCat("cannot start ", part.what));  // 9
   server::ServerRunner runner({.listen = config_.grpc_listen,                          // 10
                                .max_threads = config_.grpc_max_threads,

@@ -3,17 +3,22 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
+#include <ctime>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "absl/strings/str_format.h"
 #include "advocacy/common/logging.h"
 #include "advocacy/common/strings.h"
+#include "browser_auth.h"
 #include "connect_protocol.h"
 #include "security_headers.h"
 #include "text.h"
 
 namespace advocacy::gateway {
 namespace {
+
+using nlohmann::json;
 
 // Codes whose upstream text is transport detail, not something the caller can act on.
 bool Opaque(absl::StatusCode code) {
@@ -36,13 +41,47 @@ std::string BearerOf(const http::Request& request) {
   return std::string(text::Trim(v.substr(7)));
 }
 
+std::string OriginOf(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const size_t path = url.find('/', scheme + 3);
+  return path == std::string::npos ? url : url.substr(0, path);
+}
+
+std::string Rfc3339(int64_t unix_seconds) {
+  const std::time_t t = unix_seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+http::Response Json(int status, const json& body) {
+  http::Response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+http::Response Redirect(int status, std::string location) {
+  http::Response r;
+  r.status = status;
+  r.headers.emplace_back("Location", std::move(location));
+  return r;
+}
+
+ConnectError Err(absl::StatusCode code, std::string message) {
+  return {.code = code, .message = std::move(message), .http_status = 0, .headers = {}};
+}
+
 }  // namespace
 
 std::string RequestIdOf(const http::Request& request) {
-  if (auto id = request.Header("x-request-id"); id && !id->empty() && id->size() <= 128 &&
-                                                 std::all_of(id->begin(), id->end(), [](char c) {
-                                                   return c > 0x20 && c < 0x7f;
-                                                 })) {
+  if (auto id = request.Header("x-request-id");
+      id && !id->empty() && id->size() <= 128 &&
+      std::all_of(id->begin(), id->end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
     return std::string(*id);
   }
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -51,13 +90,22 @@ std::string RequestIdOf(const http::Request& request) {
 
 GatewayHandler::GatewayHandler(const AllowList* allow, const Upstreams* upstreams,
                                const StaticSite* site, GatewayMetrics* metrics,
-                               HandlerOptions options)
+                               SessionManager* sessions, RateLimiter* session_rate,
+                               RateLimiter* login_rate, HandlerOptions options)
     : allow_(allow),
       upstreams_(upstreams),
       site_(site),
       metrics_(metrics),
-      options_(options),
-      security_headers_(SecurityHeaders(options.https)) {}
+      sessions_(sessions),
+      session_rate_(session_rate),
+      login_rate_(login_rate),
+      options_(std::move(options)),
+      https_(options_.public_url.rfind("https://", 0) == 0),
+      origin_(OriginOf(options_.public_url)),
+      // __Host-: only over https, for this host, Path=/ (a sibling host cannot set or read it).
+      session_cookie_(https_ ? "__Host-advocacy-session" : "advocacy-session"),
+      login_cookie_(https_ ? "__Host-advocacy-login" : "advocacy-login"),
+      security_headers_(SecurityHeaders(https_)) {}
 
 http::Response GatewayHandler::Handle(const http::Request& request) const {
   const auto start = std::chrono::steady_clock::now();
@@ -66,7 +114,11 @@ http::Response GatewayHandler::Handle(const http::Request& request) const {
   std::string code;
   std::string_view kind = "static";
   http::Response response;
-  if (request.method == "POST" || SplitMethodPath(request.path).has_value()) {
+  if (request.path.rfind("/auth/", 0) == 0) {
+    kind = "auth";
+    route = "auth";
+    response = HandleAuth(request, &code);
+  } else if (request.method == "POST" || SplitMethodPath(request.path).has_value()) {
     kind = "rpc";
     response = HandleRpc(request, request_id, &route, &code);
   } else {
@@ -106,10 +158,46 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
   if (auto error = ParseUnaryHeaders(request, &call)) return fail(*std::move(error));
   CallIdentity identity{.bearer_token = BearerOf(request), .request_id = request_id};
   if (identity.bearer_token.empty()) {
-    return fail({.code = absl::StatusCode::kUnauthenticated,
-                 .message = "sign in first",
-                 .http_status = 0,
-                 .headers = {}});
+    const std::optional<std::string> sid = CookieValue(request, session_cookie_);
+    if (!sid || sessions_ == nullptr) {
+      return fail(Err(absl::StatusCode::kUnauthenticated, "sign in first"));
+    }
+    if (auto origin = request.Header("origin"); origin && *origin != origin_) {
+      return fail(
+          Err(absl::StatusCode::kPermissionDenied, "a request from another site is refused"));
+    }
+    absl::StatusOr<Session> session = sessions_->Resolve(*sid);
+    if (!session.ok()) {
+      return fail(Err(
+          session.status().code(),
+          session.status().code() == absl::StatusCode::kUnauthenticated
+              ? "your session has ended; sign in again"
+              : StrCat("sign-in is temporarily unavailable; try again; request id ", request_id)));
+    }
+    if (!ConstantTimeEquals(request.Header("x-csrf-token").value_or(""), session->csrf_token)) {
+      return fail(Err(absl::StatusCode::kPermissionDenied,
+                      "the request lacks this session's CSRF token (X-CSRF-Token); reload the "
+                      "page"));
+    }
+    if (session_rate_ != nullptr && !session_rate_->Allow(SessionManager::KeyOf(*sid))) {
+      return fail(Err(absl::StatusCode::kResourceExhausted,
+                      "too many requests from this session; wait a moment"));
+    }
+    absl::StatusOr<std::string> token = sessions_->AccessToken(*sid, &*session, route->upstream);
+    if (!token.ok()) {
+      if (token.status().code() == absl::StatusCode::kUnauthenticated) {
+        return fail(
+            Err(absl::StatusCode::kUnauthenticated, "your session has ended; sign in again"));
+      }
+      log::Warning("no access token for a session",
+                   {{"upstream", route->upstream},
+                    {"error", std::string(token.status().message())},
+                    {"request_id", request_id}});
+      return fail(
+          Err(absl::StatusCode::kUnavailable,
+              StrCat("sign-in is temporarily unavailable; try again; request id ", request_id)));
+    }
+    identity.bearer_token = *std::move(token);
   }
   std::unique_ptr<google::protobuf::Message> input;
   if (auto error = DecodeRequest(*route->method, call.codec, request.body, &input)) {
@@ -124,24 +212,135 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
   if (!status.ok()) {
     const auto code = static_cast<absl::StatusCode>(status.error_code());
     if (Opaque(code)) {
-      log::Warning("an upstream call failed",
-                   {{"route", route->path},
-                    {"code", std::string(CodeName(code))},
-                    {"error", status.error_message()},
-                    {"request_id", request_id}});
-      return fail({.code = code,
-                   .message = StrCat("the ", route->upstream,
-                                     " service could not answer; try again; request id ",
-                                     request_id),
-                   .http_status = 0,
-                   .headers = {}});
+      log::Warning("an upstream call failed", {{"route", route->path},
+                                               {"code", std::string(CodeName(code))},
+                                               {"error", status.error_message()},
+                                               {"request_id", request_id}});
+      return fail(
+          Err(code, StrCat("the ", route->upstream,
+                           " service could not answer; try again; request id ", request_id)));
     }
-    return fail({.code = code, .message = status.error_message(), .http_status = 0, .headers = {}});
+    return fail(Err(code, status.error_message()));
   }
   http::Response response;
   if (auto error = EncodeResponse(*output, call.codec, &response)) return fail(*std::move(error));
   *code_label = "ok";
   return response;
+}
+
+http::Response GatewayHandler::HandleAuth(const http::Request& request,
+                                          std::string* code_label) const {
+  http::Response r;
+  if (sessions_ == nullptr) {
+    r = http::TextResponse(404, "Innlogging er ikke satt opp her. / Sign-in is not set up here.\n");
+  } else if (request.path == "/auth/login" && request.method == "GET") {
+    r = Login(request);
+  } else if (request.path == "/auth/callback" && request.method == "GET") {
+    r = Callback(request);
+  } else if (request.path == "/auth/session" && request.method == "GET") {
+    r = SessionInfo(request);
+  } else if (request.path == "/auth/logout" && request.method == "POST") {
+    r = Logout(request);
+  } else {
+    r = http::TextResponse(404, "Siden finnes ikke. / This page does not exist.\n");
+  }
+  *code_label = std::to_string(r.status);
+  return r;
+}
+
+http::Response GatewayHandler::Login(const http::Request& request) const {
+  if (login_rate_ != nullptr && !login_rate_->Allow("")) {
+    http::Response r =
+        http::TextResponse(429,
+                           "For mange innlogginger akkurat nå. Vent litt og prøv igjen.\n"
+                           "Too many sign-ins right now. Wait a moment and try again.\n");
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  }
+  const std::string return_to = http::FormValue(request.query, "return_to").value_or("/");
+  absl::StatusOr<SessionManager::LoginStart> start = sessions_->BeginLogin(return_to);
+  if (!start.ok()) {
+    log::Warning("a sign-in could not start", {{"error", std::string(start.status().message())}});
+    return http::TextResponse(503,
+                              "Innlogging er midlertidig utilgjengelig. Prøv igjen om litt.\n"
+                              "Sign-in is temporarily unavailable. Try again in a moment.\n");
+  }
+  http::Response r = Redirect(302, start->redirect_url);
+  r.headers.emplace_back(
+      "Set-Cookie", SetCookie(login_cookie_, start->state, sessions_->options().login_ttl, https_));
+  return r;
+}
+
+http::Response GatewayHandler::Callback(const http::Request& request) const {
+  const std::string state = http::FormValue(request.query, "state").value_or("");
+  const std::string code = http::FormValue(request.query, "code").value_or("");
+  const std::string cookie = CookieValue(request, login_cookie_).value_or("");
+  absl::StatusOr<SessionManager::LoginDone> done =
+      http::FormValue(request.query, "error").has_value()
+          ? absl::UnauthenticatedError(
+                StrCat("the identity provider answered ",
+                       http::FormValue(request.query, "error").value_or("").substr(0, 64)))
+          : sessions_->CompleteLogin(state, cookie, code);
+  http::Response r;
+  if (!done.ok()) {
+    log::Warning("a sign-in failed", {{"error", std::string(done.status().message())}});
+    r = Redirect(303, "/?signin=failed");
+  } else {
+    r = Redirect(303, done->return_to);
+    r.headers.emplace_back("Set-Cookie", SetCookie(session_cookie_, done->session_id,
+                                                   sessions_->options().max_age, https_));
+  }
+  r.headers.emplace_back("Set-Cookie",
+                         SetCookie(login_cookie_, "", std::chrono::seconds(0), https_));
+  return r;
+}
+
+http::Response GatewayHandler::SessionInfo(const http::Request& request) const {
+  const std::optional<std::string> sid = CookieValue(request, session_cookie_);
+  absl::StatusOr<Session> session =
+      sid ? sessions_->Resolve(*sid) : absl::UnauthenticatedError("not signed in");
+  if (!session.ok()) {
+    if (session.status().code() != absl::StatusCode::kUnauthenticated) {
+      return Json(503, {{"code", "unavailable"},
+                        {"message", "sign-in is temporarily unavailable; try again"}});
+    }
+    http::Response r = Json(401, {{"login_url", "/auth/login"}});
+    if (sid) {
+      r.headers.emplace_back("Set-Cookie",
+                             SetCookie(session_cookie_, "", std::chrono::seconds(0), https_));
+    }
+    return r;
+  }
+  return Json(200, {{"subject", session->subject},
+                    {"name", session->name},
+                    {"email", session->email},
+                    {"tenant", session->tenant},
+                    {"roles", json::array({session->role})},
+                    {"csrf_token", session->csrf_token},
+                    {"expires_at", Rfc3339(session->expires_at)}});
+}
+
+http::Response GatewayHandler::Logout(const http::Request& request) const {
+  const std::optional<std::string> sid = CookieValue(request, session_cookie_);
+  if (auto origin = request.Header("origin"); origin && *origin != origin_) {
+    return Json(403, {{"code", "permission_denied"},
+                      {"message", "a request from another site is refused"}});
+  }
+  std::string redirect = "/";
+  if (sid) {
+    absl::StatusOr<Session> session = sessions_->Resolve(*sid);
+    if (session.ok()) {
+      if (!ConstantTimeEquals(request.Header("x-csrf-token").value_or(""), session->csrf_token)) {
+        return Json(403, {{"code", "permission_denied"},
+                          {"message", "the request lacks this session's CSRF token"}});
+      }
+      redirect = sessions_->Logout(*sid, *session);
+    }
+  }
+  http::Response r = Json(200, {{"redirect", redirect}});
+  r.headers.emplace_back("Set-Cookie",
+                         SetCookie(session_cookie_, "", std::chrono::seconds(0), https_));
+  return r;
 }
 
 }  // namespace advocacy::gateway

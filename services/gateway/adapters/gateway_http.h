@@ -3,19 +3,26 @@
 // The gateway's HTTP handler: the one entry of every browser request (http::Server calls it on
 // a worker thread).
 //
-//   POST /<package>.<Service>/<Method>   a Connect unary call (connect_protocol.h) of an
-//                                        allow-listed RPC (allow_list.h), forwarded to its
-//                                        service (grpc_upstreams.h)
-//   GET|HEAD anything else               the web app (static_site.h)
+//   GET  /auth/login?return_to=/path   starts a sign-in (302 to the identity provider)
+//   GET  /auth/callback?code&state     ends it (303 to the path; the session cookie is set)
+//   GET  /auth/session                 who is signed in, and the CSRF token (JSON); 401 if nobody
+//   POST /auth/logout                  ends the session (needs the CSRF token); JSON {redirect}
+//   POST /<package>.<Service>/<Method> a Connect unary call (connect_protocol.h) of an
+//                                      allow-listed RPC (allow_list.h), forwarded to its service
+//   GET|HEAD anything else             the web app (static_site.h)
 //
 // Every response carries the security headers (security_headers.h) and `x-request-id`: the
 // browser's own when it sent a usable one (1-128 printable ASCII characters), else a new one;
 // the same id goes to the service, so one id names the request in the browser, the gateway's
 // log and the service's log.
 //
-// Identity: the caller's bearer token (`Authorization: Bearer ...`) is forwarded as is; the
-// service verifies it. A call without one is answered unauthenticated (401) without reaching the
-// service. [Sessions of the web app's sign-in come with the backend-for-frontend step.]
+// Who calls an RPC:
+//  * a browser with a session cookie (session_manager.h): the call must carry the session's CSRF
+//    token as X-CSRF-Token and, when it sends Origin, come from the gateway's own origin; it is
+//    rate-limited per session; the service gets the session's access token for its audience;
+//  * an API client with `Authorization: Bearer <token>`: forwarded as is (no cookie, so no CSRF);
+//    the service verifies it;
+//  * neither: unauthenticated (401) without reaching a service.
 //
 // What the browser sees of an upstream failure: the service's own message for the codes a caller
 // can act on (invalid_argument naming the field, not_found, permission_denied, ...); for
@@ -30,31 +37,53 @@
 #include "allow_list.h"
 #include "gateway_metrics.h"
 #include "grpc_upstreams.h"
+#include "rate_limiter.h"
+#include "session_manager.h"
 #include "static_site.h"
 
 namespace advocacy::gateway {
 
 struct HandlerOptions {
   std::chrono::milliseconds upstream_deadline{10000};
-  bool https = false;  // the public address is https: HSTS
+  // The public address (GATEWAY_PUBLIC_URL): its origin is the only one allowed to call, and
+  // https turns on HSTS and Secure __Host- cookies.
+  std::string public_url;
 };
 
 class GatewayHandler {
  public:
+  // `sessions` and the limiters may be null: then browsers cannot sign in, and only bearer
+  // callers are served.
   GatewayHandler(const AllowList* allow, const Upstreams* upstreams, const StaticSite* site,
-                 GatewayMetrics* metrics, HandlerOptions options);
+                 GatewayMetrics* metrics, SessionManager* sessions, RateLimiter* session_rate,
+                 RateLimiter* login_rate, HandlerOptions options);
 
   http::Response Handle(const http::Request& request) const;
+
+  const std::string& session_cookie() const { return session_cookie_; }
+  const std::string& login_cookie() const { return login_cookie_; }
 
  private:
   http::Response HandleRpc(const http::Request& request, const std::string& request_id,
                            std::string* route_label, std::string* code_label) const;
+  http::Response HandleAuth(const http::Request& request, std::string* code_label) const;
+  http::Response Login(const http::Request& request) const;
+  http::Response Callback(const http::Request& request) const;
+  http::Response SessionInfo(const http::Request& request) const;
+  http::Response Logout(const http::Request& request) const;
 
   const AllowList* allow_;
   const Upstreams* upstreams_;
   const StaticSite* site_;
   GatewayMetrics* metrics_;
+  SessionManager* sessions_;
+  RateLimiter* session_rate_;
+  RateLimiter* login_rate_;
   HandlerOptions options_;
+  bool https_;
+  std::string origin_;  // scheme://host[:port] of public_url
+  std::string session_cookie_;
+  std::string login_cookie_;
   std::vector<std::pair<std::string, std::string>> security_headers_;
 };
 

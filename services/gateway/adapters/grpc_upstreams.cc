@@ -36,8 +36,7 @@ grpc::Status Upstreams::Call(const Route& route, const google::protobuf::Message
     context.AddMetadata("authorization", "Bearer " + identity.bearer_token);
   }
   if (!identity.request_id.empty()) context.AddMetadata("x-request-id", identity.request_id);
-  grpc::TemplatedGenericStub<google::protobuf::Message, google::protobuf::Message> stub(
-      it->second);
+  grpc::TemplatedGenericStub<google::protobuf::Message, google::protobuf::Message> stub(it->second);
   std::promise<grpc::Status> done;
   stub.UnaryCall(&context, route.path, grpc::StubOptions(), &request, response,
                  [&done](grpc::Status status) { done.set_value(std::move(status)); });

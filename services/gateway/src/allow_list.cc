@@ -73,17 +73,6 @@ const std::vector<std::string_view>& BrowserRpcs() {
   return *rpcs;
 }
 
-namespace {
-
-bool ReadsOnly(std::string_view method) {
-  for (std::string_view prefix : {"Get", "List", "Verify", "Preview", "Explain"}) {
-    if (method.starts_with(prefix)) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 absl::StatusOr<AllowList> AllowList::Create(const std::vector<std::string_view>& rpcs,
                                             const google::protobuf::DescriptorPool& pool) {
   AllowList list;
@@ -95,7 +84,8 @@ absl::StatusOr<AllowList> AllowList::Create(const std::vector<std::string_view>&
     const std::string service_name(rpc.substr(0, slash));
     const google::protobuf::ServiceDescriptor* service = pool.FindServiceByName(service_name);
     const google::protobuf::MethodDescriptor* method =
-        service == nullptr ? nullptr : service->FindMethodByName(std::string(rpc.substr(slash + 1)));
+        service == nullptr ? nullptr
+                           : service->FindMethodByName(std::string(rpc.substr(slash + 1)));
     if (method == nullptr) {
       return absl::FailedPreconditionError(
           StrCat("the allow-listed RPC ", rpc, " is not in the compiled protos"));
@@ -108,10 +98,7 @@ absl::StatusOr<AllowList> AllowList::Create(const std::vector<std::string_view>&
       return absl::FailedPreconditionError(
           StrCat("the allow-listed RPC ", rpc, " is not in a package advocacy.<service>.v1"));
     }
-    Route route{.path = StrCat("/", rpc),
-                .upstream = std::string(package[1]),
-                .method = method,
-                .changes_state = !ReadsOnly(method->name())};
+    Route route{.path = StrCat("/", rpc), .upstream = std::string(package[1]), .method = method};
     if (!list.by_path_.emplace(route.path, list.routes_.size()).second) {
       return absl::FailedPreconditionError(StrCat("the RPC ", rpc, " is allow-listed twice"));
     }

@@ -31,9 +31,6 @@ struct Route {
   std::string path;      // "/advocacy.consent.v1.ConsentService/GiveConsent"
   std::string upstream;  // "consent", "content", "courses", "notifications"
   const google::protobuf::MethodDescriptor* method = nullptr;
-  // Whether the call changes anything (every RPC but Get*/List*/Verify*/Preview*/Explain*):
-  // state-changing calls from a browser session need the CSRF token.
-  bool changes_state = true;
 };
 
 // The RPCs (as "<Service full name>/<Method>") browsers may call.

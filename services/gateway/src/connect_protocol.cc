@@ -158,8 +158,9 @@ std::optional<ConnectError> ParseUnaryHeaders(const http::Request& request, Unar
   }
   if (auto enc = request.Header("content-encoding");
       enc && !text::EqualsIgnoreCase(*enc, "identity")) {
-    return Error(absl::StatusCode::kUnimplemented,
-                 StrCat("Content-Encoding '", *enc, "' is not supported; send the body uncompressed"));
+    return Error(
+        absl::StatusCode::kUnimplemented,
+        StrCat("Content-Encoding '", *enc, "' is not supported; send the body uncompressed"));
   }
   return std::nullopt;
 }
@@ -180,8 +181,8 @@ std::optional<ConnectError> DecodeRequest(const MethodDescriptor& method, Codec 
         google::protobuf::StringPiece(body.data(), body.size()), message.get(), options);
     if (!st.ok()) {
       return Error(absl::StatusCode::kInvalidArgument,
-                   StrCat("the request body is not a valid ", type, " in JSON: ",
-                          std::string(st.message().data(), st.message().size())));
+                   StrCat("the request body is not a valid ", type,
+                          " in JSON: ", std::string(st.message().data(), st.message().size())));
     }
   }
   *out = std::move(message);

@@ -1,5 +1,6 @@
 #include "gateway_config.h"
 
+#include "advocacy/common/oidc_client.h"
 #include "advocacy/common/strings.h"
 
 namespace advocacy::gateway {
@@ -28,6 +29,28 @@ GatewayConfig ReadGatewayConfig(config::EnvReader& env) {
   c.upstream_deadline =
       env.Millis("GATEWAY_UPSTREAM_DEADLINE_MS", std::chrono::milliseconds(10000),
                  std::chrono::milliseconds(100), std::chrono::milliseconds(60000));
+  c.oidc_issuer = env.Optional("GATEWAY_OIDC_ISSUER", "");
+  while (c.oidc_issuer.ends_with('/')) c.oidc_issuer.pop_back();
+  if (!c.oidc_issuer.empty() && !c.oidc_issuer.starts_with("https://")) {
+    env.AddError(StrCat("GATEWAY_OIDC_ISSUER='", c.oidc_issuer, "' must be an https URL"));
+  }
+  c.oidc_client_id = env.Optional("GATEWAY_OIDC_CLIENT_ID", "advocacy-web");
+  if (const std::string path = env.Optional("GATEWAY_OIDC_CLIENT_SECRET_FILE", ""); !path.empty()) {
+    absl::StatusOr<std::string> secret = oidc::ReadClientSecretFile(path);
+    if (secret.ok()) {
+      c.oidc_client_secret = *std::move(secret);
+    } else {
+      env.AddError(StrCat("GATEWAY_OIDC_CLIENT_SECRET_FILE: ", secret.status().message()));
+    }
+  }
+  c.oidc_ca_file = env.Optional("GATEWAY_OIDC_CA_FILE", "");
+  c.oidc_scope = env.Optional("GATEWAY_OIDC_SCOPE", "openid profile email offline_access");
+  c.oidc_resource_prefix = env.Optional("GATEWAY_OIDC_RESOURCE_PREFIX", "urn:advocacy:");
+  c.session_idle = std::chrono::seconds(env.Int("GATEWAY_SESSION_IDLE_S", 1800, 10, 86400));
+  c.session_max = std::chrono::seconds(env.Int("GATEWAY_SESSION_MAX_S", 8 * 3600, 300, 7 * 86400));
+  c.session_rate = static_cast<double>(env.Int("GATEWAY_SESSION_RATE", 20, 1, 10000));
+  c.session_burst = static_cast<double>(env.Int("GATEWAY_SESSION_BURST", 60, 1, 100000));
+  c.login_rate = static_cast<double>(env.Int("GATEWAY_LOGIN_RATE", 50, 1, 100000));
   return c;
 }
 

@@ -30,6 +30,22 @@ struct GatewayConfig {
   // GATEWAY_UPSTREAM_DEADLINE_MS (100 ms .. 60 s, default 10 s): the longest a call may take; a
   // browser's Connect-Timeout-Ms can only shorten it.
   std::chrono::milliseconds upstream_deadline{10000};
+
+  // Browser sign-in (session_manager.h). GATEWAY_OIDC_ISSUER empty (the default): off, only
+  // bearer callers are served (a warning says so).
+  std::string oidc_issuer;         // GATEWAY_OIDC_ISSUER: https, the provider's issuer
+  std::string oidc_client_id;      // GATEWAY_OIDC_CLIENT_ID, default advocacy-web
+  std::string oidc_client_secret;  // from GATEWAY_OIDC_CLIENT_SECRET_FILE; empty: public client
+  std::string oidc_ca_file;        // GATEWAY_OIDC_CA_FILE: the provider's CA; empty: system
+  std::string oidc_scope;  // GATEWAY_OIDC_SCOPE, default "openid profile email offline_access"
+  // GATEWAY_OIDC_RESOURCE_PREFIX (default urn:advocacy:): a service's resource indicator is the
+  // prefix and its name (urn:advocacy:consent).
+  std::string oidc_resource_prefix;
+  std::chrono::seconds session_idle{1800};     // GATEWAY_SESSION_IDLE_S, 10 s .. 24 h, 30 min
+  std::chrono::seconds session_max{8 * 3600};  // GATEWAY_SESSION_MAX_S, 5 min .. 7 days, 8 h
+  double session_rate = 20;                    // GATEWAY_SESSION_RATE (RPCs/s per session)
+  double session_burst = 60;                   // GATEWAY_SESSION_BURST
+  double login_rate = 50;                      // GATEWAY_LOGIN_RATE (sign-ins started/s)
 };
 
 GatewayConfig ReadGatewayConfig(config::EnvReader& env);

@@ -18,8 +18,9 @@ double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double
 
 }  // namespace
 
-GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
-    : requests_(&prometheus::BuildCounter()
+GatewayMetrics::GatewayMetrics(prometheus::Registry& registry, std::string service)
+    : service_(std::move(service)),
+      requests_(&prometheus::BuildCounter()
                      .Name("advocacy_gateway_requests_total")
                      .Help("Requests the gateway answered, by route (an allow-listed RPC, static "
                            "or other) and code (Connect code or HTTP status)")
@@ -44,14 +45,18 @@ void GatewayMetrics::Request(std::string_view route, std::string_view code, std:
     auto it = counters_.find(key);
     if (it == counters_.end()) {
       it = counters_
-               .emplace(key, &requests_->Add({{"route", key.first}, {"code", key.second}}))
+               .emplace(key,
+                        &requests_->Add(
+                            {{"service", service_}, {"route", key.first}, {"code", key.second}}))
                .first;
     }
     counter = it->second;
     auto h = durations_.find(kind);
     if (h == durations_.end()) {
       h = durations_
-              .emplace(std::string(kind), &duration_->Add({{"kind", std::string(kind)}}, Buckets()))
+              .emplace(
+                  std::string(kind),
+                  &duration_->Add({{"service", service_}, {"kind", std::string(kind)}}, Buckets()))
               .first;
     }
     histogram = h->second;
@@ -68,7 +73,8 @@ void GatewayMetrics::Upstream(std::string_view upstream, std::chrono::nanosecond
     if (h == upstreams_.end()) {
       h = upstreams_
               .emplace(std::string(upstream),
-                       &upstream_->Add({{"upstream", std::string(upstream)}}, Buckets()))
+                       &upstream_->Add({{"service", service_}, {"upstream", std::string(upstream)}},
+                                       Buckets()))
               .first;
     }
     histogram = h->second;

@@ -1,6 +1,6 @@
 #pragma once
 
-// The gateway's metrics (beside the runtime's own):
+// The gateway's metrics (beside the runtime's own), each series labelled service="gateway":
 //   advocacy_gateway_requests_total{route, code}   counter: every answered request. route is an
 //       allow-listed RPC path, "static" (the web app's files) or "other" (anything else: unknown
 //       paths never become label values); code is the Connect code of an RPC's answer, or for
@@ -29,12 +29,14 @@ namespace advocacy::gateway {
 
 class GatewayMetrics {
  public:
-  explicit GatewayMetrics(prometheus::Registry& registry);
+  // `service` is the value of the `service` label every series carries ("gateway").
+  GatewayMetrics(prometheus::Registry& registry, std::string service);
   void Request(std::string_view route, std::string_view code, std::string_view kind,
                std::chrono::nanoseconds elapsed);
   void Upstream(std::string_view upstream, std::chrono::nanoseconds elapsed);
 
  private:
+  std::string service_;
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Histogram>* duration_;
   prometheus::Family<prometheus::Histogram>* upstream_;

@@ -102,8 +102,7 @@ std::string_view ContentTypeOf(std::string_view path) {
   return "application/octet-stream";
 }
 
-void StaticSite::Attach(const std::string& path, const std::string& encoding,
-                        std::string content) {
+void StaticSite::Attach(const std::string& path, const std::string& encoding, std::string content) {
   File& file = files_.at(path);
   const std::string suffix = encoding == "br" ? "-br" : "-gz";
   Variant v{.body = std::move(content), .etag = ""};
@@ -112,9 +111,8 @@ void StaticSite::Attach(const std::string& path, const std::string& encoding,
 }
 
 void StaticSite::Add(std::string path, std::string content) {
-  for (const auto& [ext, encoding] :
-       std::array<std::pair<std::string_view, std::string_view>, 2>{{{".br", "br"},
-                                                                     {".gz", "gzip"}}}) {
+  for (const auto& [ext, encoding] : std::array<std::pair<std::string_view, std::string_view>, 2>{
+           {{".br", "br"}, {".gz", "gzip"}}}) {
     if (path.ends_with(ext)) {
       std::string base = path.substr(0, path.size() - ext.size());
       if (files_.count(base) != 0) {

@@ -13,7 +13,9 @@ namespace {
 namespace v1 = ::advocacy::consent::v1;
 
 const google::protobuf::MethodDescriptor& GiveConsent() {
-  return *v1::GiveConsentRequest::descriptor()->file()->FindServiceByName("ConsentService")
+  return *v1::GiveConsentRequest::descriptor()
+              ->file()
+              ->FindServiceByName("ConsentService")
               ->FindMethodByName("GiveConsent");
 }
 
@@ -78,9 +80,9 @@ TEST(ConnectHeaders, AcceptsJsonAndProto) {
 }
 
 TEST(ConnectHeaders, OtherContentTypesAre415WithAcceptPost) {
-  for (const char* type : {"", "text/plain", "application/x-www-form-urlencoded",
-                           "multipart/form-data; boundary=x", "application/json; charset=latin1",
-                           "application/grpc"}) {
+  for (const char* type :
+       {"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+        "application/json; charset=latin1", "application/grpc"}) {
     UnaryCall call;
     const auto error = ParseUnaryHeaders(Post(type), &call);
     ASSERT_TRUE(error) << type;
@@ -149,8 +151,8 @@ TEST(ConnectBodies, MalformedJsonIsInvalidArgumentNamingTheField) {
   ASSERT_TRUE(error);
   EXPECT_NE(error->message.find("tenantIdd"), std::string::npos) << error->message;
 
-  error = DecodeRequest(GiveConsent(), Codec::kJson,
-                        R"({"scopes":[{"purpose":"PURPOSE_NOPE"}]})", &message);
+  error = DecodeRequest(GiveConsent(), Codec::kJson, R"({"scopes":[{"purpose":"PURPOSE_NOPE"}]})",
+                        &message);
   ASSERT_TRUE(error);
   EXPECT_NE(error->message.find("purpose"), std::string::npos) << error->message;
 }
@@ -187,8 +189,8 @@ TEST(ConnectPaths, SplitsOnlyTheConnectShape) {
   ASSERT_TRUE(m);
   EXPECT_EQ(m->service, "advocacy.consent.v1.ConsentService");
   EXPECT_EQ(m->method, "GiveConsent");
-  for (const char* p : {"/", "/consent", "/assets/app.js", "/a.b/", "/a.b/c/d", "//x",
-                        "/content/item-1"}) {
+  for (const char* p :
+       {"/", "/consent", "/assets/app.js", "/a.b/", "/a.b/c/d", "//x", "/content/item-1"}) {
     EXPECT_FALSE(SplitMethodPath(p)) << p;
   }
 }

@@ -76,10 +76,9 @@ TEST_F(StaticSiteTest, IfNoneMatchAnswers304WithoutBody) {
 }
 
 TEST_F(StaticSiteTest, MissesAndTraversalAre404) {
-  for (const char* path :
-       {"/assets/app-0000.js", "/assets/missing", "/favicon.ico", "/../etc/passwd",
-        "/%2e%2e/etc/passwd", "/a/%2E%2E/index.html", "/x%00", "/a\\b", "/bad%zz",
-        "/assets/app-1a2b.js.br", "/trailing%"}) {
+  for (const char* path : {"/assets/app-0000.js", "/assets/missing", "/favicon.ico",
+                           "/../etc/passwd", "/%2e%2e/etc/passwd", "/a/%2E%2E/index.html", "/x%00",
+                           "/a\\b", "/bad%zz", "/assets/app-1a2b.js.br", "/trailing%"}) {
     const http::Response r = site_.Serve(Get(path));
     EXPECT_EQ(r.status, 404) << path;
     EXPECT_NE(r.body.find("This page does not exist"), std::string::npos);

@@ -23,6 +23,8 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,6 +48,29 @@ struct AccessToken {
   std::string value;  // the bearer token
   std::chrono::system_clock::time_point expires_at;
 };
+
+// One https request to an endpoint of the provider (discovery, token, revocation), with the
+// same rules as RequestToken: https only, certificate verified against ca_file (else the system
+// store), no redirects, bounded by timeout and max_bytes. UNAVAILABLE for transport failures
+// and oversized answers; any HTTP status is an answer.
+struct Endpoint {
+  std::string url;
+  std::string ca_file;
+  std::chrono::milliseconds timeout{5000};
+  size_t max_bytes = size_t{64} * 1024;
+};
+struct HttpAnswer {
+  long status = 0;
+  std::string body;
+};
+// GET `endpoint.url`.
+absl::StatusOr<HttpAnswer> HttpsGet(const Endpoint& endpoint);
+// POST `form` (application/x-www-form-urlencoded, each name and value encoded here) to
+// `endpoint.url`. With a client_secret the client authenticates with HTTP Basic
+// (client_secret_basic); without one (a public client) client_id goes into the form.
+absl::StatusOr<HttpAnswer> HttpsPostForm(
+    const Endpoint& endpoint, const std::string& client_id, const std::string& client_secret,
+    const std::vector<std::pair<std::string, std::string>>& form);
 
 // OK when `c` is complete and its token URL may be used (https, no credentials in it);
 // otherwise InvalidArgument naming the field.
