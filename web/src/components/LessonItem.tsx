@@ -2,6 +2,7 @@ import type { Enrollment, Lesson, QuizResult } from "../gen/advocacy/courses/v1/
 import { useI18n } from "../i18n/i18n.js";
 import type { Session } from "../api/session.js";
 import { ExternalLink } from "./ExternalLink.js";
+import { MarkdownText } from "./MarkdownText.js";
 import { QuizForm } from "./QuizForm.js";
 
 interface Props {
@@ -16,15 +17,6 @@ interface Props {
   onEnrollment: (e: Enrollment, courseCompleted: boolean) => void;
 }
 
-// A text lesson's body is Markdown; it is shown as plain text in paragraphs (never parsed into
-// HTML), which keeps it readable and leaves no way to inject markup.
-function paragraphs(body: string): string[] {
-  return body
-    .split(/\n\s*\n/)
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0);
-}
-
 export function LessonItem({ session, courseId, lesson, done, canRecord, busy, quizResult, onComplete, onEnrollment }: Props) {
   const { t } = useI18n();
   const c = lesson.content;
@@ -37,11 +29,7 @@ export function LessonItem({ session, courseId, lesson, done, canRecord, busy, q
       </h3>
       {c.case === "text" && (
         <div class="lesson-text">
-          {paragraphs(c.value.body).map((p, i) => (
-            <p key={i} class="pre-line">
-              {p}
-            </p>
-          ))}
+          <MarkdownText source={c.value.body} headingBase={4} />
         </div>
       )}
       {c.case === "video" && (

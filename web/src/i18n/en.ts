@@ -111,11 +111,12 @@ export const en = {
     adminOnBehalf: "By an administrator on your behalf",
     unspecified: "Unknown way",
   },
+  // Used after "by": "In this app, by you".
   actorRoles: {
-    employee: "You",
-    admin: "An administrator",
-    service: "A system",
-    unspecified: "Unknown",
+    employee: "you",
+    admin: "an administrator",
+    service: "a system",
+    unspecified: "someone unknown",
   },
   serviceNames: {
     content: "Content and sharing",

@@ -115,7 +115,7 @@ export const nb: Messages = {
     employee: "deg",
     admin: "en administrator",
     service: "et system",
-    unspecified: "ukjent",
+    unspecified: "en ukjent",
   },
   serviceNames: {
     content: "Innhold og deling",
