@@ -150,7 +150,7 @@ export function TipsForm({ session, preferences, timeZone }: Props) {
   const digest = form.cadence !== DigestCadence.INSTANT;
   return (
     <form class="card form" onSubmit={onSubmit} noValidate aria-labelledby="tips-form-title">
-      <h2 id="tips-form-title">{t.tips.title}</h2>
+      <h2 id="tips-form-title">{t.tips.formTitle}</h2>
       {restored && <p class="info">{t.tips.draftRestored}</p>}
       <fieldset>
         <legend>{t.tips.cadence}</legend>

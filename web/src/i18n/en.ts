@@ -193,6 +193,7 @@ export const en = {
   },
   tips: {
     title: "Email tips",
+    formTitle: "Your email choices",
     lead: "Choose how often and about what we email you. These choices only narrow what you get; you get no email at all unless you have turned it on under Consent.",
     consentEmailTips: (state: string) => `Email tips about sharing: ${state}`,
     consentCourseTips: (state: string) => `Course tips: ${state}`,

@@ -192,6 +192,7 @@ export const nb: Messages = {
   },
   tips: {
     title: "Tips på e-post",
+    formTitle: "Dine e-postvalg",
     lead: "Velg hvor ofte og om hva vi sender deg e-post. Valgene her kan bare begrense det du får; du får ingen e-post i det hele tatt uten at du har slått det på under Samtykke.",
     consentEmailTips: (state: string) => `Tips om deling på e-post: ${state}`,
     consentCourseTips: (state: string) => `Kurstips: ${state}`,
