@@ -1,6 +1,8 @@
 import { useState } from "preact/hooks";
+import { create } from "@bufbuild/protobuf";
 import {
   ConsentMethod,
+  ConsentScopeSchema,
   ConsentState,
   Network,
   type ConsentScope,
@@ -116,7 +118,7 @@ export function ConsentToggles({ session, notice, initial, onChanged }: Props) {
     const key = scopeKey(purpose, network);
     const c = consents.get(key);
     const on = c?.state === ConsentState.GIVEN;
-    const scope = { purpose, network } as ConsentScope;
+    const scope = create(ConsentScopeSchema, { purpose, network });
     const id = `consent-${purpose}-${network}`;
     return (
       <div class="consent-scope" key={key}>
