@@ -31,7 +31,7 @@ PROM_CONFIG="$PROM_DIR/prometheus.yml"
 # Debian's python3 (with python3-aiosmtpd), not whatever python3 comes first on PATH.
 PY=/usr/bin/python3
 # Start order; stop goes the other way, so nothing loses what it depends on while it works.
-PROCESSES=(smtp-sink consent courses content notifications prometheus)
+PROCESSES=(smtp-sink consent courses content notifications gateway prometheus)
 mkdir -p "$RUN_DIR" "$LOG_DIR"
 
 # ------------------------------------------------------------ processes --
@@ -138,13 +138,15 @@ if [[ ! -s "$KEY_DIR/unsubscribe.key" ]]; then
   (umask 077 && openssl rand -base64 48 >"$KEY_DIR/unsubscribe.key")
 fi
 OIDC_SECRETS="$ADVOCACY_OIDC_SECRETS_DIR"
-[[ -s "$OIDC_SECRETS/advocacy-ops.secret" && -s "$OIDC_SECRETS/notifications.secret" ]] ||
+[[ -s "$OIDC_SECRETS/advocacy-ops.secret" && -s "$OIDC_SECRETS/notifications.secret" &&
+  -s "$OIDC_SECRETS/advocacy-web.secret" ]] ||
   adv_die "the OpenID provider's client secrets are missing in '$OIDC_SECRETS'; is the stack up?"
 
 stop_processes
 PROCESSES_STARTED=$SECONDS
 : >"$SERVICES_ENV"
-taken=("$ADVOCACY_REDIS_PORT" "${ADVOCACY_REDIS_TLS_PORT:-}" "$ADVOCACY_KAFKA_PORT" "$ADVOCACY_KAFKA_CONTROLLER_PORT" "$ADVOCACY_OIDC_PORT")
+taken=("$ADVOCACY_REDIS_PORT" "${ADVOCACY_REDIS_TLS_PORT:-}" "$ADVOCACY_KAFKA_PORT" "$ADVOCACY_KAFKA_CONTROLLER_PORT" "$ADVOCACY_OIDC_PORT"
+  "$ADVOCACY_WEB_PORT" "$ADVOCACY_GATEWAY_HTTP_PORT")
 # take_port: prints a free loopback port no other process of this run was given.
 take_port() {
   local port
@@ -198,8 +200,11 @@ start_service() {
     # Each service talks to Kafka as its own principal (its client certificate), whose ACLs
     # allow exactly its topics (deploy/k8s/base/kafka-topics/acls.conf), and to Redis as its own
     # ACL user, which may touch only its keys (deploy/redis/acl-rules.conf).
-    kafka_env="$(adv_kafka_env "$name")"
-    while IFS= read -r assignment; do export "${assignment?}"; done <<<"$kafka_env"
+    # (The gateway uses no Kafka: it has no principal there.)
+    if [[ "$name" != gateway ]]; then
+      kafka_env="$(adv_kafka_env "$name")"
+      while IFS= read -r assignment; do export "${assignment?}"; done <<<"$kafka_env"
+    fi
     redis_env="$(adv_redis_env "$name")"
     while IFS= read -r assignment; do [[ -z "$assignment" ]] || export "${assignment?}"; done <<<"$redis_env"
     # gRPC over TLS with the service's own certificate; callers must present a certificate of
@@ -231,11 +236,24 @@ start_service notifications "NOTIFICATIONS_CONSENT_ADDR=${GRPC_ADDR[consent]}" \
   "NOTIFICATIONS_OIDC_CA_FILE=$ADVOCACY_OIDC_CA_FILE" \
   "NOTIFICATIONS_UNSUBSCRIBE_KEY_FILE=$KEY_DIR/unsubscribe.key" \
   "NOTIFICATIONS_PUBLIC_BASE_URL=https://unsubscribe.localhost" \
-  "NOTIFICATIONS_APP_BASE_URL=https://advocacy.localhost" \
+  "NOTIFICATIONS_APP_BASE_URL=$ADVOCACY_WEB_URL" \
   "NOTIFICATIONS_UNSUBSCRIBE_LISTEN=127.0.0.1:$UNSUBSCRIBE_PORT" \
   "NOTIFICATIONS_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
   "NOTIFICATIONS_MAIL_FROM=advocacy@demo-corp.localhost"
 echo "ADVOCACY_NOTIFICATIONS_UNSUBSCRIBE=http://127.0.0.1:$UNSUBSCRIBE_PORT/unsubscribe" >>"$SERVICES_ENV"
+# The gateway: the web app and its Connect API, behind the stack's https front (ADVOCACY_WEB_URL,
+# what an Ingress is in a cluster), signing browsers in at the OpenID provider as the web app's
+# client; it calls the four services over mutual TLS with its own certificate.
+start_service gateway "GATEWAY_HTTP_LISTEN=127.0.0.1:$ADVOCACY_GATEWAY_HTTP_PORT" \
+  "GATEWAY_PUBLIC_URL=$ADVOCACY_WEB_URL" \
+  "GATEWAY_WEB_ROOT=$ADVOCACY_REPO/web/dist" \
+  "GATEWAY_CONSENT_ADDR=${GRPC_ADDR[consent]}" "GATEWAY_CONTENT_ADDR=${GRPC_ADDR[content]}" \
+  "GATEWAY_COURSES_ADDR=${GRPC_ADDR[courses]}" \
+  "GATEWAY_NOTIFICATIONS_ADDR=${GRPC_ADDR[notifications]}" \
+  "GATEWAY_OIDC_ISSUER=$ADVOCACY_OIDC_ISSUER" "GATEWAY_OIDC_CA_FILE=$ADVOCACY_OIDC_CA_FILE" \
+  "GATEWAY_OIDC_CLIENT_ID=advocacy-web" \
+  "GATEWAY_OIDC_CLIENT_SECRET_FILE=$OIDC_SECRETS/advocacy-web.secret"
+echo "ADVOCACY_GATEWAY_HTTP=http://127.0.0.1:$ADVOCACY_GATEWAY_HTTP_PORT" >>"$SERVICES_ENV"
 # advocacyctl --oidc as the demo tenant's administrator (the client advocacy-ops), over mutual
 # TLS with advocacy-ops' client certificate (--tls-cert/--tls-key; --tls-ca comes from
 # ADVOCACY_GRPC_TLS_CA_FILE of stack.env).
@@ -262,7 +280,7 @@ mkdir -p "$PROM_DIR/data"
   echo "rule_files:"
   echo "  - '$ADVOCACY_REPO/deploy/monitoring/rules/*.rules.yml'"
   echo "scrape_configs:"
-  for name in consent courses content notifications; do
+  for name in consent courses content notifications gateway; do
     echo "  - job_name: advocacy-$name"
     echo "    honor_labels: true"
     echo "    static_configs:"
@@ -287,7 +305,7 @@ echo "ADVOCACY_PROMETHEUS_URL=$PROM_URL" >>"$SERVICES_ENV"
 set -a
 source "$SERVICES_ENV"
 set +a
-for service in consent courses content notifications; do
+for service in consent courses content notifications gateway; do
   if ! "$CTL" --addr "${GRPC_ADDR[$service]}" health --wait 60s >/dev/null; then
     tail -n 30 "$LOG_DIR/$service.log" >&2
     adv_die "$service did not become ready; its log is $LOG_DIR/$service.log"
@@ -305,18 +323,18 @@ prom_targets_up() {
   "$PY" -c '
 import json, sys
 targets = json.loads(sys.argv[1])["data"]["activeTargets"]
-sys.exit(0 if len(targets) == 4 and all(t["health"] == "up" for t in targets) else 1)' "$out"
+sys.exit(0 if len(targets) == 5 and all(t["health"] == "up" for t in targets) else 1)' "$out"
 }
 deadline=$((SECONDS + 60))
 until prom_get /-/ready >/dev/null 2>&1 && prom_targets_up; do
   if [[ -z "$(running_pid prometheus)" ]] || ((SECONDS >= deadline)); then
     tail -n 30 "$LOG_DIR/prometheus.log" >&2
     prom_get /api/v1/targets >&2 || true
-    adv_die "prometheus did not become ready with all 4 targets up within 60s; its log is $LOG_DIR/prometheus.log"
+    adv_die "prometheus did not become ready with all 5 targets up within 60s; its log is $LOG_DIR/prometheus.log"
   fi
   sleep 0.5
 done
-adv_log "prometheus: ready on $PROM_URL, all 4 targets up"
+adv_log "prometheus: ready on $PROM_URL, all 5 targets up"
 PROCESSES_SECONDS=$((SECONDS - PROCESSES_STARTED))
 
 # ----------------------------------------------------------------- demo --
@@ -385,7 +403,8 @@ token_for() {
       ;;
     employee)
       token="$("$PY" "$ADVOCACY_REPO/deploy/local/oidc/login.py" --issuer "$ADVOCACY_OIDC_ISSUER" \
-        --ca-file "$ADVOCACY_OIDC_CA_FILE" --user "$EMPLOYEE" --resource "urn:advocacy:$service")" ||
+        --ca-file "$ADVOCACY_OIDC_CA_FILE" --client-secret-file "$OIDC_SECRETS/advocacy-web.secret" \
+        --user "$EMPLOYEE" --resource "urn:advocacy:$service")" ||
         adv_die "signing $EMPLOYEE in at the OpenID provider failed (log: $ADVOCACY_OIDC_LOG)"
       ;;
     *) adv_die "token_for: unknown principal $who" ;;
@@ -653,9 +672,38 @@ demo() {
     say "connections by user: $users; ACL LOG empty (TLS ${ADVOCACY_REDIS_TLS:-off})"
   fi
 
+  step "the web app and its Connect API behind https ($ADVOCACY_WEB_URL): strict headers, sign-in at the provider, RPCs transcoded to gRPC"
+  local headers page connect login_location
+  headers="$(curl -sS --max-time 5 --cacert "$ADVOCACY_WEB_CA_FILE" -D - -o /dev/null "$ADVOCACY_WEB_URL/consent")" ||
+    fail "the gateway did not serve the app at $ADVOCACY_WEB_URL/consent (log $LOG_DIR/gateway.log)"
+  for page in "HTTP/1.1 200" "content-security-policy: default-src 'none'; script-src 'self'" \
+    "strict-transport-security: max-age=63072000" "x-content-type-options: nosniff"; do
+    grep -qi "$page" <<<"$headers" || fail "the app page lacks '$page' (headers: $(tr -d '\r' <<<"$headers" | tr '\n' ' '))"
+  done
+  say "GET $ADVOCACY_WEB_URL/consent: 200, CSP without inline script, HSTS, nosniff"
+  login_location="$(curl -sS --max-time 5 --cacert "$ADVOCACY_WEB_CA_FILE" -D - -o /dev/null \
+    "$ADVOCACY_WEB_URL/auth/login?return_to=/consent" | tr -d '\r' | sed -n 's/^location: //Ip')"
+  [[ "$login_location" == "$ADVOCACY_OIDC_ISSUER/auth?"*"code_challenge_method=S256"* ]] ||
+    fail "/auth/login did not send the browser to the provider with PKCE (location: ${login_location:-none})"
+  say "GET /auth/login: 302 to the provider's authorization endpoint (code flow, PKCE S256)"
+  connect="$(curl -sS --max-time 10 --cacert "$ADVOCACY_WEB_CA_FILE" \
+    -H 'Content-Type: application/json' -H 'Connect-Protocol-Version: 1' \
+    -H "Authorization: Bearer $(token_for employee consent)" \
+    -d "{\"tenantId\":\"demo-corp\",\"employeeId\":\"$EMPLOYEE\"}" \
+    "$ADVOCACY_WEB_URL/advocacy.consent.v1.ConsentService/GetConsentState")" ||
+    fail "the Connect call GetConsentState through the gateway failed"
+  jq_py "$connect" '"sequence" in d or d == {}' ||
+    fail "GetConsentState through the gateway answered $connect"
+  say "POST /advocacy.consent.v1.ConsentService/GetConsentState (Connect JSON): $connect"
+  connect="$(curl -sS --max-time 10 --cacert "$ADVOCACY_WEB_CA_FILE" -o /dev/null -w '%{http_code}' \
+    -H 'Content-Type: application/json' -d '{}' \
+    "$ADVOCACY_WEB_URL/advocacy.consent.v1.ConsentService/BatchCheckConsent")"
+  [[ "$connect" == 404 ]] || fail "BatchCheckConsent (not for browsers) answered $connect, not 404"
+  say "BatchCheckConsent through the gateway: 404 (service-only RPCs are not on the browser allow-list)"
+
   step "gRPC is mutual TLS only: a plaintext client and a TLS client without a certificate get nothing"
   local service
-  for service in consent courses content notifications; do
+  for service in consent courses content notifications gateway; do
     if "$CTL" --addr "${GRPC_ADDR[$service]}" --plaintext --timeout 2s health >/dev/null 2>&1; then
       fail "$service answered a plaintext gRPC client"
     fi
@@ -666,7 +714,7 @@ demo() {
     "$CTL" --addr "${GRPC_ADDR[$service]}" --timeout 5s health >/dev/null ||
       fail "$service refused advocacy-ops' certificate"
   done
-  say "consent, courses, content, notifications: plaintext refused, no certificate refused," \
+  say "consent, courses, content, notifications, gateway: plaintext refused, no certificate refused," \
     "advocacy-ops' certificate of the stack CA: SERVING"
 }
 DEMO_STARTED=$SECONDS
@@ -674,12 +722,14 @@ demo
 DEMO_SECONDS=$((SECONDS - DEMO_STARTED))
 
 echo
+adv_log "the web app: $ADVOCACY_WEB_URL   (trust the stack CA $ADVOCACY_WEB_CA_FILE in the browser; sign in as kari.nordmann (employee) or hr-admin (admin) of demo-corp, any password)"
 adv_log "the system is running (install ${INSTALL_SECONDS}s, build ${BUILD_SECONDS}s, Redis, Kafka and the OpenID provider ${STACK_SECONDS}s, sink, services and Prometheus ${PROCESSES_SECONDS}s, demo ${DEMO_SECONDS}s):"
 adv_log "  consent gRPC        $ADVOCACY_CONSENT_ADDR   (try, after 'source $SERVICES_ENV': $CTL --oidc consent state --tenant demo-corp --employee kari.nordmann)"
 adv_log "  courses gRPC        $ADVOCACY_COURSES_ADDR   (reflection on: TOKEN=\$($CTL --oidc --oidc-resource urn:advocacy:courses token); buf curl --protocol grpc --cacert \$ADVOCACY_GRPC_TLS_CA_FILE --cert \$ADVOCACY_CTL_TLS_CERT_FILE --key \$ADVOCACY_CTL_TLS_KEY_FILE -H \"authorization: Bearer \$TOKEN\" -d '{\"tenant_id\":\"demo-corp\"}' https://$ADVOCACY_COURSES_ADDR/advocacy.courses.v1.CoursesService/ListChecklists)"
 adv_log "  content gRPC        $ADVOCACY_CONTENT_ADDR   (tracked links: $ADVOCACY_CONTENT_LINKS<code>)"
 adv_log "  notifications gRPC  $ADVOCACY_NOTIFICATIONS_ADDR   (unsubscribe endpoint: $ADVOCACY_NOTIFICATIONS_UNSUBSCRIBE; mails link to https://unsubscribe.localhost)"
-adv_log "  metrics             $ADVOCACY_CONSENT_METRICS $ADVOCACY_COURSES_METRICS $ADVOCACY_CONTENT_METRICS $ADVOCACY_NOTIFICATIONS_METRICS"
+adv_log "  gateway             $ADVOCACY_WEB_URL -> $ADVOCACY_GATEWAY_HTTP   (Connect API: POST /<package>.<Service>/<Method>; gRPC $ADVOCACY_GATEWAY_ADDR)"
+adv_log "  metrics             $ADVOCACY_GATEWAY_METRICS $ADVOCACY_CONSENT_METRICS $ADVOCACY_COURSES_METRICS $ADVOCACY_CONTENT_METRICS $ADVOCACY_NOTIFICATIONS_METRICS"
 adv_log "  Prometheus          $PROM_URL   (targets: $PROM_URL/targets, rules and alerts: $PROM_URL/alerts)"
 adv_log "  SMTP sink           $ADVOCACY_SMTP_URL   (every accepted mail, one JSON line each: $ADVOCACY_SMTP_MAILS)"
 adv_log "  OpenID provider     $ADVOCACY_OIDC_ISSUER   (JWKS /jwks; demo users kari.nordmann, hr-admin; clients in deploy/local/oidc/clients.json, secrets in $OIDC_SECRETS)"
