@@ -4,7 +4,8 @@
 //   ADVOCACY_WEB_ARTIFACTS  a directory for screenshots (optional)
 //   ADVOCACY_WEB_USER       a user of the identity provider; enables the signed-in tests
 //   ADVOCACY_WEB_PASSWORD   that user's password (default "demo", the local provider's)
-//   ADVOCACY_WEB_IGNORE_HTTPS_ERRORS=1  trust the local stack's private CA
+//   ADVOCACY_WEB_CA_FILE    a CA certificate (PEM) Chromium trusts, e.g. the local stack's
+//   ADVOCACY_WEB_IGNORE_HTTPS_ERRORS=1  fallback: no certificate checks at all
 //   ADVOCACY_CHROMIUM       the browser (default /usr/bin/chromium, Debian's package)
 //
 // Every page visited is checked with axe-core (no serious or critical violation), at desktop

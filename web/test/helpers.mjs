@@ -2,7 +2,9 @@
 // accessibility checks with axe-core, screenshots, and the sign-in round trip through the
 // gateway and its identity provider.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
@@ -11,20 +13,62 @@ export const appUrl = (process.env.ADVOCACY_WEB_URL ?? "").replace(/\/+$/, "");
 export const artifacts = process.env.ADVOCACY_WEB_ARTIFACTS ?? "";
 const executablePath = process.env.ADVOCACY_CHROMIUM ?? "/usr/bin/chromium";
 
+// Certificates: with ADVOCACY_WEB_CA_FILE, Chromium trusts exactly that CA (and the system's
+// roots) and checks every certificate; ADVOCACY_WEB_IGNORE_HTTPS_ERRORS=1 is only an explicit
+// fallback that turns the checks off.
+export const caFile = process.env.ADVOCACY_WEB_CA_FILE ?? "";
+const ignoreHttpsErrors = process.env.ADVOCACY_WEB_IGNORE_HTTPS_ERRORS === "1";
+
+// Chromium on Linux reads trust anchors from the NSS database $HOME/.pki/nssdb. The browser gets a
+// temporary HOME whose database holds the CA file's certificates as trusted issuers (-t "C,,"),
+// made with certutil (Debian: libnss3-tools). One per test process, removed when it exits.
+let trustHome = null;
+
+function certutil(args) {
+  try {
+    return execFileSync("certutil", args, { stdio: ["ignore", "pipe", "pipe"] });
+  } catch (err) {
+    if (err.code === "ENOENT") {
+      throw new Error("certutil is missing: apt-get install -y libnss3-tools (needed to trust ADVOCACY_WEB_CA_FILE)");
+    }
+    throw new Error(`certutil ${args.join(" ")} failed: ${err.stderr?.toString() ?? err.message}`);
+  }
+}
+
+export function browserHome() {
+  if (!caFile) return null;
+  if (trustHome) return trustHome;
+  const pems = readFileSync(caFile, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  assert.ok(pems.length > 0, `ADVOCACY_WEB_CA_FILE (${caFile}) holds no PEM certificate`);
+  const home = mkdtempSync(join(tmpdir(), "advocacy-chromium-home-"));
+  process.on("exit", () => rmSync(home, { recursive: true, force: true }));
+  const db = join(home, ".pki", "nssdb");
+  mkdirSync(db, { recursive: true });
+  certutil(["-N", "-d", `sql:${db}`, "--empty-password"]);
+  pems.forEach((pem, i) => {
+    const file = join(home, `ca-${i}.pem`);
+    writeFileSync(file, `${pem}\n`);
+    certutil(["-A", "-d", `sql:${db}`, "-n", `advocacy-test-ca-${i}`, "-t", "C,,", "-a", "-i", file]);
+  });
+  trustHome = home;
+  return home;
+}
+
 export async function launch() {
+  const home = browserHome();
   return chromium.launch({
     executablePath,
     headless: true,
     // The tests run as root in CI; Chromium's sandbox refuses root.
     args: ["--no-sandbox"],
+    ...(home ? { env: { ...process.env, HOME: home } } : {}),
   });
 }
 
-// A fresh context (no cookies). A private CA of the local stack can be trusted for the test with
-// ADVOCACY_WEB_IGNORE_HTTPS_ERRORS=1; by default certificates are checked.
+// A fresh context (no cookies): its own cookies and storage, like another person's browser.
 export async function newContext(browser, options = {}) {
   return browser.newContext({
-    ignoreHTTPSErrors: process.env.ADVOCACY_WEB_IGNORE_HTTPS_ERRORS === "1",
+    ignoreHTTPSErrors: ignoreHttpsErrors,
     locale: "en-GB",
     ...options,
   });
