@@ -252,7 +252,8 @@ start_service gateway "GATEWAY_HTTP_LISTEN=127.0.0.1:$ADVOCACY_GATEWAY_HTTP_PORT
   "GATEWAY_NOTIFICATIONS_ADDR=${GRPC_ADDR[notifications]}" \
   "GATEWAY_OIDC_ISSUER=$ADVOCACY_OIDC_ISSUER" "GATEWAY_OIDC_CA_FILE=$ADVOCACY_OIDC_CA_FILE" \
   "GATEWAY_OIDC_CLIENT_ID=advocacy-web" \
-  "GATEWAY_OIDC_CLIENT_SECRET_FILE=$OIDC_SECRETS/advocacy-web.secret"
+  "GATEWAY_OIDC_CLIENT_SECRET_FILE=$OIDC_SECRETS/advocacy-web.secret" \
+  "GATEWAY_ANONYMOUS_CLIENT_SECRET_FILE=$OIDC_SECRETS/advocacy-gateway.secret"
 echo "ADVOCACY_GATEWAY_HTTP=http://127.0.0.1:$ADVOCACY_GATEWAY_HTTP_PORT" >>"$SERVICES_ENV"
 # advocacyctl --oidc as the demo tenant's administrator (the client advocacy-ops), over mutual
 # TLS with advocacy-ops' client certificate (--tls-cert/--tls-key; --tls-ca comes from

@@ -168,9 +168,10 @@ class GatewayIntegrationTest : public ::testing::Test {
     notifications_env["NOTIFICATIONS_EVENTS_GROUP"] = UniqueId("notifications-events-gw-it");
     notifications_ = Started(NOTIFICATIONS_BINARY, notifications_env);
 
-    // The suite's gateway signs browsers in: it listens where the stack's https front (the
-    // provider's registered redirect address) sends them.
-    http_port_ = std::stoi(Env("ADVOCACY_GATEWAY_HTTP_PORT"));
+    // The suite's gateway signs browsers in under the stack's web address (the provider's
+    // registered redirect); the test talks to its own port directly, so a gateway of run.sh
+    // behind the stack's https front may run meanwhile.
+    http_port_ = FreePort();
     auto env = GatewayEnv(http_port_, notifications_->address());
     env["GATEWAY_PUBLIC_URL"] = Env("ADVOCACY_WEB_URL");
     env["GATEWAY_OIDC_ISSUER"] = Env("ADVOCACY_OIDC_ISSUER");
@@ -178,6 +179,8 @@ class GatewayIntegrationTest : public ::testing::Test {
     env["GATEWAY_OIDC_CLIENT_SECRET_FILE"] =
         Env("ADVOCACY_OIDC_SECRETS_DIR") + "/advocacy-web.secret";
     env["GATEWAY_SESSION_IDLE_S"] = std::to_string(kIdleSeconds);
+    env["GATEWAY_ANONYMOUS_CLIENT_SECRET_FILE"] =
+        Env("ADVOCACY_OIDC_SECRETS_DIR") + "/advocacy-gateway.secret";
     gateway_ = Started(GATEWAY_BINARY, env);
   }
 
@@ -569,6 +572,32 @@ TEST_F(GatewayIntegrationTest, BrowserSignInKeepsTokensOnTheServerAndNeedsTheCsr
   r = Call(rpc, mine, "", {cookie, "X-CSRF-Token: " + csrf});
   EXPECT_EQ(r.status, 401) << r.body;
   EXPECT_EQ(Body(r)["code"], "unauthenticated");
+}
+
+TEST_F(GatewayIntegrationTest, CertificatesAreVerifiedWithoutSigningInAndNothingElseIs) {
+  // No cookie, no token: VerifyCertificate reaches courses with the gateway's own identity (the
+  // service answers not_found for an unknown code, naming the field)...
+  HttpResult r =
+      Call("advocacy.courses.v1.CoursesService/VerifyCertificate",
+           {{"tenantId", tenant_}, {"verificationCode", "0123456789ABCDEFGHJKMNPQRS"}}, "");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(Body(r)["code"], "not_found") << r.body;
+  EXPECT_NE(Body(r)["message"].get<std::string>().find("verification_code"), std::string::npos);
+  // ... and that identity can do nothing else: every other RPC still needs a sign-in.
+  for (const char* rpc : {"advocacy.courses.v1.CoursesService/ListCourses",
+                          "advocacy.courses.v1.CoursesService/GetEnrollment",
+                          "advocacy.consent.v1.ConsentService/GetConsentState"}) {
+    r = Call(rpc, {{"tenantId", tenant_}}, "");
+    EXPECT_EQ(r.status, 401) << rpc << " " << r.body;
+  }
+  // The identity's token itself is refused by courses for anything but VerifyCertificate:
+  // proven at the provider's side by its scope (courses:verify only) and at the service's by
+  // ServiceScope; a client-credentials token of advocacy-gateway for ListCourses:
+  auto token =
+      oidc::RequestToken(StackClient("advocacy-gateway", "urn:advocacy:courses", "courses:verify"));
+  ASSERT_TRUE(token.ok()) << token.status();
+  r = Call("advocacy.courses.v1.CoursesService/ListCourses", {{"tenantId", tenant_}}, token->value);
+  EXPECT_EQ(r.status, 403) << r.body;
 }
 
 TEST_F(GatewayIntegrationTest, AnIdleSessionEnds) {

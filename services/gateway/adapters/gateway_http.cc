@@ -88,17 +88,8 @@ std::string RequestIdOf(const http::Request& request) {
   return absl::StrFormat("%016x%016x", rng(), rng());
 }
 
-GatewayHandler::GatewayHandler(const AllowList* allow, const Upstreams* upstreams,
-                               const StaticSite* site, GatewayMetrics* metrics,
-                               SessionManager* sessions, RateLimiter* session_rate,
-                               RateLimiter* login_rate, HandlerOptions options)
-    : allow_(allow),
-      upstreams_(upstreams),
-      site_(site),
-      metrics_(metrics),
-      sessions_(sessions),
-      session_rate_(session_rate),
-      login_rate_(login_rate),
+GatewayHandler::GatewayHandler(HandlerParts parts, HandlerOptions options)
+    : parts_(parts),
       options_(std::move(options)),
       https_(options_.public_url.rfind("https://", 0) == 0),
       origin_(OriginOf(options_.public_url)),
@@ -122,14 +113,14 @@ http::Response GatewayHandler::Handle(const http::Request& request) const {
     kind = "rpc";
     response = HandleRpc(request, request_id, &route, &code);
   } else {
-    response = site_->Serve(request);
+    response = parts_.site->Serve(request);
     route = "static";
     code = std::to_string(response.status);
   }
   response.headers.insert(response.headers.end(), security_headers_.begin(),
                           security_headers_.end());
   response.headers.emplace_back("x-request-id", request_id);
-  metrics_->Request(route, code, kind, std::chrono::steady_clock::now() - start);
+  parts_.metrics->Request(route, code, kind, std::chrono::steady_clock::now() - start);
   return response;
 }
 
@@ -140,7 +131,7 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
     *code_label = std::string(CodeName(error.code));
     return ErrorResponse(error);
   };
-  const Route* route = allow_->Find(request.path);
+  const Route* route = parts_.allow->Find(request.path);
   if (route == nullptr) {
     return fail({.code = absl::StatusCode::kUnimplemented,
                  .message = "no such RPC is served here",
@@ -157,16 +148,31 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
   UnaryCall call;
   if (auto error = ParseUnaryHeaders(request, &call)) return fail(*std::move(error));
   CallIdentity identity{.bearer_token = BearerOf(request), .request_id = request_id};
+  const std::optional<std::string> sid = CookieValue(request, session_cookie_);
+  if (identity.bearer_token.empty() && !sid && route->anonymous && parts_.anonymous != nullptr) {
+    if (parts_.anonymous_rate != nullptr && !parts_.anonymous_rate->Allow("")) {
+      return fail(Err(absl::StatusCode::kResourceExhausted,
+                      "too many requests without signing in right now; wait a moment"));
+    }
+    absl::StatusOr<std::string> token = parts_.anonymous->TokenFor(route->upstream);
+    if (!token.ok()) {
+      log::Warning("no token for the gateway's own identity",
+                   {{"error", std::string(token.status().message())}, {"request_id", request_id}});
+      return fail(
+          Err(absl::StatusCode::kUnavailable,
+              StrCat("this check is temporarily unavailable; try again; request id ", request_id)));
+    }
+    identity.bearer_token = *std::move(token);
+  }
   if (identity.bearer_token.empty()) {
-    const std::optional<std::string> sid = CookieValue(request, session_cookie_);
-    if (!sid || sessions_ == nullptr) {
+    if (!sid || parts_.sessions == nullptr) {
       return fail(Err(absl::StatusCode::kUnauthenticated, "sign in first"));
     }
     if (auto origin = request.Header("origin"); origin && *origin != origin_) {
       return fail(
           Err(absl::StatusCode::kPermissionDenied, "a request from another site is refused"));
     }
-    absl::StatusOr<Session> session = sessions_->Resolve(*sid);
+    absl::StatusOr<Session> session = parts_.sessions->Resolve(*sid);
     if (!session.ok()) {
       return fail(Err(
           session.status().code(),
@@ -179,11 +185,13 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
                       "the request lacks this session's CSRF token (X-CSRF-Token); reload the "
                       "page"));
     }
-    if (session_rate_ != nullptr && !session_rate_->Allow(SessionManager::KeyOf(*sid))) {
+    if (parts_.session_rate != nullptr &&
+        !parts_.session_rate->Allow(SessionManager::KeyOf(*sid))) {
       return fail(Err(absl::StatusCode::kResourceExhausted,
                       "too many requests from this session; wait a moment"));
     }
-    absl::StatusOr<std::string> token = sessions_->AccessToken(*sid, &*session, route->upstream);
+    absl::StatusOr<std::string> token =
+        parts_.sessions->AccessToken(*sid, &*session, route->upstream);
     if (!token.ok()) {
       if (token.status().code() == absl::StatusCode::kUnauthenticated) {
         return fail(
@@ -207,8 +215,9 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
   std::chrono::milliseconds deadline = options_.upstream_deadline;
   if (call.timeout && *call.timeout < deadline) deadline = *call.timeout;
   const auto upstream_start = std::chrono::steady_clock::now();
-  const grpc::Status status = upstreams_->Call(*route, *input, output.get(), identity, deadline);
-  metrics_->Upstream(route->upstream, std::chrono::steady_clock::now() - upstream_start);
+  const grpc::Status status =
+      parts_.upstreams->Call(*route, *input, output.get(), identity, deadline);
+  parts_.metrics->Upstream(route->upstream, std::chrono::steady_clock::now() - upstream_start);
   if (!status.ok()) {
     const auto code = static_cast<absl::StatusCode>(status.error_code());
     if (Opaque(code)) {
@@ -231,7 +240,7 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
 http::Response GatewayHandler::HandleAuth(const http::Request& request,
                                           std::string* code_label) const {
   http::Response r;
-  if (sessions_ == nullptr) {
+  if (parts_.sessions == nullptr) {
     r = http::TextResponse(404, "Innlogging er ikke satt opp her. / Sign-in is not set up here.\n");
   } else if (request.path == "/auth/login" && request.method == "GET") {
     r = Login(request);
@@ -249,7 +258,7 @@ http::Response GatewayHandler::HandleAuth(const http::Request& request,
 }
 
 http::Response GatewayHandler::Login(const http::Request& request) const {
-  if (login_rate_ != nullptr && !login_rate_->Allow("")) {
+  if (parts_.login_rate != nullptr && !parts_.login_rate->Allow("")) {
     http::Response r =
         http::TextResponse(429,
                            "For mange innlogginger akkurat nå. Vent litt og prøv igjen.\n"
@@ -258,7 +267,7 @@ http::Response GatewayHandler::Login(const http::Request& request) const {
     return r;
   }
   const std::string return_to = http::FormValue(request.query, "return_to").value_or("/");
-  absl::StatusOr<SessionManager::LoginStart> start = sessions_->BeginLogin(return_to);
+  absl::StatusOr<SessionManager::LoginStart> start = parts_.sessions->BeginLogin(return_to);
   if (!start.ok()) {
     log::Warning("a sign-in could not start", {{"error", std::string(start.status().message())}});
     return http::TextResponse(503,
@@ -266,8 +275,8 @@ http::Response GatewayHandler::Login(const http::Request& request) const {
                               "Sign-in is temporarily unavailable. Try again in a moment.\n");
   }
   http::Response r = Redirect(302, start->redirect_url);
-  r.headers.emplace_back(
-      "Set-Cookie", SetCookie(login_cookie_, start->state, sessions_->options().login_ttl, https_));
+  r.headers.emplace_back("Set-Cookie", SetCookie(login_cookie_, start->state,
+                                                 parts_.sessions->options().login_ttl, https_));
   return r;
 }
 
@@ -280,7 +289,7 @@ http::Response GatewayHandler::Callback(const http::Request& request) const {
           ? absl::UnauthenticatedError(
                 StrCat("the identity provider answered ",
                        http::FormValue(request.query, "error").value_or("").substr(0, 64)))
-          : sessions_->CompleteLogin(state, cookie, code);
+          : parts_.sessions->CompleteLogin(state, cookie, code);
   http::Response r;
   if (!done.ok()) {
     log::Warning("a sign-in failed", {{"error", std::string(done.status().message())}});
@@ -288,7 +297,7 @@ http::Response GatewayHandler::Callback(const http::Request& request) const {
   } else {
     r = Redirect(303, done->return_to);
     r.headers.emplace_back("Set-Cookie", SetCookie(session_cookie_, done->session_id,
-                                                   sessions_->options().max_age, https_));
+                                                   parts_.sessions->options().max_age, https_));
   }
   r.headers.emplace_back("Set-Cookie",
                          SetCookie(login_cookie_, "", std::chrono::seconds(0), https_));
@@ -298,7 +307,7 @@ http::Response GatewayHandler::Callback(const http::Request& request) const {
 http::Response GatewayHandler::SessionInfo(const http::Request& request) const {
   const std::optional<std::string> sid = CookieValue(request, session_cookie_);
   absl::StatusOr<Session> session =
-      sid ? sessions_->Resolve(*sid) : absl::UnauthenticatedError("not signed in");
+      sid ? parts_.sessions->Resolve(*sid) : absl::UnauthenticatedError("not signed in");
   if (!session.ok()) {
     if (session.status().code() != absl::StatusCode::kUnauthenticated) {
       return Json(503, {{"code", "unavailable"},
@@ -328,13 +337,13 @@ http::Response GatewayHandler::Logout(const http::Request& request) const {
   }
   std::string redirect = "/";
   if (sid) {
-    absl::StatusOr<Session> session = sessions_->Resolve(*sid);
+    absl::StatusOr<Session> session = parts_.sessions->Resolve(*sid);
     if (session.ok()) {
       if (!ConstantTimeEquals(request.Header("x-csrf-token").value_or(""), session->csrf_token)) {
         return Json(403, {{"code", "permission_denied"},
                           {"message", "the request lacks this session's CSRF token"}});
       }
-      redirect = sessions_->Logout(*sid, *session);
+      redirect = parts_.sessions->Logout(*sid, *session);
     }
   }
   http::Response r = Json(200, {{"redirect", redirect}});

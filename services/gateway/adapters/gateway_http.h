@@ -22,7 +22,9 @@
 //    rate-limited per session; the service gets the session's access token for its audience;
 //  * an API client with `Authorization: Bearer <token>`: forwarded as is (no cookie, so no CSRF);
 //    the service verifies it;
-//  * neither: unauthenticated (401) without reaching a service.
+//  * neither: for an anonymous RPC (allow_list.h AnonymousRpcs) the gateway's own narrow identity
+//    (anonymous_identity.h), rate-limited per replica; for any other, unauthenticated (401)
+//    without reaching a service.
 //
 // What the browser sees of an upstream failure: the service's own message for the codes a caller
 // can act on (invalid_argument naming the field, not_found, permission_denied, ...); for
@@ -35,6 +37,7 @@
 
 #include "advocacy/common/http_server.h"
 #include "allow_list.h"
+#include "anonymous_identity.h"
 #include "gateway_metrics.h"
 #include "grpc_upstreams.h"
 #include "rate_limiter.h"
@@ -50,13 +53,24 @@ struct HandlerOptions {
   std::string public_url;
 };
 
+// What the handler works with. `sessions`, `anonymous` and the limiters may be null: without
+// sessions browsers cannot sign in (bearer callers only); without `anonymous`, anonymous RPCs
+// need a session or a token like the others.
+struct HandlerParts {
+  const AllowList* allow = nullptr;
+  const Upstreams* upstreams = nullptr;
+  const StaticSite* site = nullptr;
+  GatewayMetrics* metrics = nullptr;
+  SessionManager* sessions = nullptr;
+  AnonymousIdentity* anonymous = nullptr;
+  RateLimiter* session_rate = nullptr;    // per session
+  RateLimiter* login_rate = nullptr;      // sign-ins started, one key
+  RateLimiter* anonymous_rate = nullptr;  // anonymous RPCs, one key
+};
+
 class GatewayHandler {
  public:
-  // `sessions` and the limiters may be null: then browsers cannot sign in, and only bearer
-  // callers are served.
-  GatewayHandler(const AllowList* allow, const Upstreams* upstreams, const StaticSite* site,
-                 GatewayMetrics* metrics, SessionManager* sessions, RateLimiter* session_rate,
-                 RateLimiter* login_rate, HandlerOptions options);
+  GatewayHandler(HandlerParts parts, HandlerOptions options);
 
   http::Response Handle(const http::Request& request) const;
 
@@ -72,13 +86,7 @@ class GatewayHandler {
   http::Response SessionInfo(const http::Request& request) const;
   http::Response Logout(const http::Request& request) const;
 
-  const AllowList* allow_;
-  const Upstreams* upstreams_;
-  const StaticSite* site_;
-  GatewayMetrics* metrics_;
-  SessionManager* sessions_;
-  RateLimiter* session_rate_;
-  RateLimiter* login_rate_;
+  HandlerParts parts_;
   HandlerOptions options_;
   bool https_;
   std::string origin_;  // scheme://host[:port] of public_url

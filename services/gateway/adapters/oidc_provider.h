@@ -39,6 +39,8 @@ class OidcProvider final : public IdentityProvider {
   const std::string& issuer() const override { return config_.issuer; }
   const std::string& authorization_endpoint() const override { return endpoints_.authorization; }
   const std::string& end_session_endpoint() const override { return endpoints_.end_session; }
+  // After a successful Discover only.
+  const std::string& token_endpoint() const { return endpoints_.token; }
   absl::StatusOr<TokenSet> ExchangeCode(const std::string& code, const std::string& code_verifier,
                                         const std::string& redirect_uri,
                                         const std::string& resource) override;

@@ -73,8 +73,15 @@ const std::vector<std::string_view>& BrowserRpcs() {
   return *rpcs;
 }
 
+const std::vector<std::string_view>& AnonymousRpcs() {
+  static const auto* rpcs =
+      new std::vector<std::string_view>{"advocacy.courses.v1.CoursesService/VerifyCertificate"};
+  return *rpcs;
+}
+
 absl::StatusOr<AllowList> AllowList::Create(const std::vector<std::string_view>& rpcs,
-                                            const google::protobuf::DescriptorPool& pool) {
+                                            const google::protobuf::DescriptorPool& pool,
+                                            const std::vector<std::string_view>& anonymous) {
   AllowList list;
   for (std::string_view rpc : rpcs) {
     const size_t slash = rpc.find('/');
@@ -103,6 +110,14 @@ absl::StatusOr<AllowList> AllowList::Create(const std::vector<std::string_view>&
       return absl::FailedPreconditionError(StrCat("the RPC ", rpc, " is allow-listed twice"));
     }
     list.routes_.push_back(std::move(route));
+  }
+  for (std::string_view rpc : anonymous) {
+    auto it = list.by_path_.find(StrCat("/", rpc));
+    if (it == list.by_path_.end()) {
+      return absl::FailedPreconditionError(
+          StrCat("the anonymous RPC ", rpc, " is not on the browser allow-list"));
+    }
+    list.routes_[it->second].anonymous = true;
   }
   return list;
 }

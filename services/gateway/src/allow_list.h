@@ -31,18 +31,27 @@ struct Route {
   std::string path;      // "/advocacy.consent.v1.ConsentService/GiveConsent"
   std::string upstream;  // "consent", "content", "courses", "notifications"
   const google::protobuf::MethodDescriptor* method = nullptr;
+  // Callable without signing in (AnonymousRpcs): the gateway calls it with its own narrow
+  // service identity when the browser has no session.
+  bool anonymous = false;
 };
 
 // The RPCs (as "<Service full name>/<Method>") browsers may call.
 const std::vector<std::string_view>& BrowserRpcs();
+// Those of them anyone may call without signing in: VerifyCertificate (a certificate's code is
+// meant to be checked by whoever the holder shows it to). Each needs the scope the gateway's own
+// identity carries (courses:verify), and nothing else is reachable with it.
+const std::vector<std::string_view>& AnonymousRpcs();
 
 class AllowList {
  public:
   // The routes of `rpcs`, resolved in `pool`; the upstream of a route is its package's second
   // component (advocacy.<upstream>.v1). FAILED_PRECONDITION naming the RPC when it is not in
   // the pool, is not unary, or its package is not advocacy.<name>.v1.
+  // `anonymous` must be a subset of `rpcs`.
   static absl::StatusOr<AllowList> Create(const std::vector<std::string_view>& rpcs,
-                                          const google::protobuf::DescriptorPool& pool);
+                                          const google::protobuf::DescriptorPool& pool,
+                                          const std::vector<std::string_view>& anonymous = {});
   // The route for a request path, or nullptr (not an RPC browsers may call).
   const Route* Find(std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }

@@ -51,6 +51,20 @@ GatewayConfig ReadGatewayConfig(config::EnvReader& env) {
   c.session_rate = static_cast<double>(env.Int("GATEWAY_SESSION_RATE", 20, 1, 10000));
   c.session_burst = static_cast<double>(env.Int("GATEWAY_SESSION_BURST", 60, 1, 100000));
   c.login_rate = static_cast<double>(env.Int("GATEWAY_LOGIN_RATE", 50, 1, 100000));
+  c.anonymous_client_id = env.Optional("GATEWAY_ANONYMOUS_CLIENT_ID", "advocacy-gateway");
+  if (const std::string path = env.Optional("GATEWAY_ANONYMOUS_CLIENT_SECRET_FILE", "");
+      !path.empty()) {
+    absl::StatusOr<std::string> secret = oidc::ReadClientSecretFile(path);
+    if (secret.ok()) {
+      c.anonymous_client_secret = *std::move(secret);
+    } else {
+      env.AddError(StrCat("GATEWAY_ANONYMOUS_CLIENT_SECRET_FILE: ", secret.status().message()));
+    }
+    if (c.oidc_issuer.empty()) {
+      env.AddError("GATEWAY_ANONYMOUS_CLIENT_SECRET_FILE needs GATEWAY_OIDC_ISSUER (the provider)");
+    }
+  }
+  c.anonymous_rate = static_cast<double>(env.Int("GATEWAY_ANONYMOUS_RATE", 20, 1, 100000));
   return c;
 }
 

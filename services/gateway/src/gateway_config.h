@@ -46,6 +46,13 @@ struct GatewayConfig {
   double session_rate = 20;                    // GATEWAY_SESSION_RATE (RPCs/s per session)
   double session_burst = 60;                   // GATEWAY_SESSION_BURST
   double login_rate = 50;                      // GATEWAY_LOGIN_RATE (sign-ins started/s)
+  // The gateway's own identity for anonymous RPCs (allow_list.h AnonymousRpcs): a
+  // client-credentials client whose only scope is courses:verify. GATEWAY_ANONYMOUS_CLIENT_ID
+  // (default advocacy-gateway), its secret from GATEWAY_ANONYMOUS_CLIENT_SECRET_FILE (empty, the
+  // default: off; those RPCs then need a session like the others). Needs GATEWAY_OIDC_ISSUER.
+  std::string anonymous_client_id;
+  std::string anonymous_client_secret;
+  double anonymous_rate = 20;  // GATEWAY_ANONYMOUS_RATE (anonymous RPCs/s per replica)
 };
 
 GatewayConfig ReadGatewayConfig(config::EnvReader& env);

@@ -77,6 +77,21 @@ TEST(AllowList, EveryOtherRpcOfTheFourServicesIsListedOnPurpose) {
   }
 }
 
+TEST(AllowList, OnlyCertificateVerificationIsAnonymous) {
+  const auto list = AllowList::Create(BrowserRpcs(), Pool(), AnonymousRpcs());
+  ASSERT_TRUE(list.ok()) << list.status();
+  std::vector<std::string> anonymous;
+  for (const Route& r : list->routes()) {
+    if (r.anonymous) anonymous.push_back(r.path);
+  }
+  EXPECT_EQ(anonymous,
+            (std::vector<std::string>{"/advocacy.courses.v1.CoursesService/VerifyCertificate"}));
+  // An anonymous RPC must be on the browser list too.
+  EXPECT_FALSE(AllowList::Create({"advocacy.consent.v1.ConsentService/GiveConsent"}, Pool(),
+                                 {"advocacy.courses.v1.CoursesService/VerifyCertificate"})
+                   .ok());
+}
+
 TEST(AllowList, AnRpcMissingFromTheProtosStopsTheStart) {
   const auto list = AllowList::Create({"advocacy.consent.v1.ConsentService/Nope"}, Pool());
   EXPECT_EQ(list.status().code(), absl::StatusCode::kFailedPrecondition);
