@@ -27,6 +27,9 @@ APT_PACKAGES=(
   python3 curl ca-certificates procps iproute2
   # tests: the SMTP sink (tests/integration/smtp_sink.py, run with /usr/bin/python3)
   python3-aiosmtpd
+  # tests: the web app in a real browser (web/test, playwright-core drives Debian's Chromium;
+  # certutil puts the stack CA into the test browser's own NSS database)
+  chromium libnss3-tools
 )
 BUF_VERSION="1.75.0"
 KAFKA_POM="$ADVOCACY_REPO/deploy/local/kafka/pom.xml"

@@ -2,7 +2,8 @@
 # The test command: installs what is missing, builds, lints (protos, format, Redis scripts, API
 # compatibility, clang-tidy), runs the unit tests,
 # starts a real Redis and Kafka on free loopback ports and runs the integration tests against
-# the real service binaries. Exits non-zero on any failure.
+# the real service binaries, then starts the whole system (run.sh, its walkthrough included) and
+# runs the web app's tests in Debian's Chromium against it. Exits non-zero on any failure.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Tests get their own stack so a running local system (run.sh) is left alone.
@@ -31,7 +32,10 @@ adv_log "test: the images' build steps (deploy/docker/build.sh ci)"
 "$ADVOCACY_REPO/deploy/docker/build.sh" ci
 
 adv_log "test: starting Redis and Kafka"
-cleanup() { "$here/stack.sh" reset >/dev/null 2>&1 || true; }
+cleanup() {
+  "$here/run.sh" stop >/dev/null 2>&1 || true
+  "$here/stack.sh" reset >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 "$here/stack.sh" reset >/dev/null 2>&1 || true
 "$here/stack.sh" up
@@ -50,4 +54,24 @@ adv_log "test: the Kafka topics Job's script against the broker (deploy/k8s/test
 
 adv_log "test: integration tests"
 ctest --test-dir "$BUILD_DIR" -L integration --output-on-failure --timeout 900
+
+# The whole system as a person meets it: run.sh starts every service, the gateway with the web
+# app behind the stack's https front, and walks through the product; then the web app's tests
+# drive Debian's Chromium through it (sign-in at the OpenID provider, every page in Norwegian and
+# English, axe-core on each). Screenshots go to $ADVOCACY_HOME/artifacts/web.
+adv_log "test: the whole system (deploy/local/run.sh)"
+"$here/run.sh"
+set -a
+source "$ADVOCACY_HOME/services.env"
+set +a
+WEB_ARTIFACTS="$ADVOCACY_HOME/artifacts/web"
+rm -rf "$WEB_ARTIFACTS"
+mkdir -p "$WEB_ARTIFACTS"
+adv_log "test: the web app in Chromium (web/test), screenshots in $WEB_ARTIFACTS"
+(
+  cd "$ADVOCACY_REPO/web"
+  ADVOCACY_WEB_URL="$ADVOCACY_WEB_URL" ADVOCACY_WEB_CA_FILE="$ADVOCACY_WEB_CA_FILE" \
+    ADVOCACY_WEB_USER=kari.nordmann ADVOCACY_WEB_ARTIFACTS="$WEB_ARTIFACTS" \
+    node --test --test-concurrency=1 test/browser.mjs
+)
 adv_log "test: all tests passed"
