@@ -127,7 +127,7 @@ http::Response GatewayHandler::Handle(const http::Request& request) const {
 http::Response GatewayHandler::HandleRpc(const http::Request& request,
                                          const std::string& request_id, std::string* route_label,
                                          std::string* code_label) const {
-  const auto fail = [&](ConnectError error) {
+  const auto fail = [&](const ConnectError& error) {
     *code_label = std::string(CodeName(error.code));
     return ErrorResponse(error);
   };
@@ -146,7 +146,7 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
                  .headers = {{"Allow", "POST"}}});
   }
   UnaryCall call;
-  if (auto error = ParseUnaryHeaders(request, &call)) return fail(*std::move(error));
+  if (auto error = ParseUnaryHeaders(request, &call)) return fail(*error);
   CallIdentity identity{.bearer_token = BearerOf(request), .request_id = request_id};
   const std::optional<std::string> sid = CookieValue(request, session_cookie_);
   if (identity.bearer_token.empty() && !sid && route->anonymous && parts_.anonymous != nullptr) {
@@ -209,7 +209,7 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
   }
   std::unique_ptr<google::protobuf::Message> input;
   if (auto error = DecodeRequest(*route->method, call.codec, request.body, &input)) {
-    return fail(*std::move(error));
+    return fail(*error);
   }
   std::unique_ptr<google::protobuf::Message> output = NewResponse(*route->method);
   std::chrono::milliseconds deadline = options_.upstream_deadline;
@@ -232,7 +232,7 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
     return fail(Err(code, status.error_message()));
   }
   http::Response response;
-  if (auto error = EncodeResponse(*output, call.codec, &response)) return fail(*std::move(error));
+  if (auto error = EncodeResponse(*output, call.codec, &response)) return fail(*error);
   *code_label = "ok";
   return response;
 }

@@ -44,8 +44,7 @@ const Message* PrototypeOf(const google::protobuf::Descriptor* type) {
       p != nullptr) {
     return p;
   }
-  static google::protobuf::DynamicMessageFactory* dynamic =
-      new google::protobuf::DynamicMessageFactory();
+  static auto* dynamic = new google::protobuf::DynamicMessageFactory();
   return dynamic->GetPrototype(type);
 }
 

@@ -10,8 +10,8 @@ GatewayConfig ReadGatewayConfig(config::EnvReader& env) {
   c.runtime = config::ReadRuntimeConfig(env, "gateway", {.kafka = false});
   c.http = config::ReadHttpServerOptions(env, "GATEWAY_HTTP", "0.0.0.0:8080");
   if (env.Optional("GATEWAY_HTTP_WORKERS", "").empty()) c.http.workers = 32;
-  c.http.max_body_bytes =
-      static_cast<size_t>(env.Int("GATEWAY_MAX_BODY_BYTES", 256 * 1024, 1024, 4 * 1024 * 1024));
+  c.http.max_body_bytes = static_cast<size_t>(
+      env.Int("GATEWAY_MAX_BODY_BYTES", int64_t{256} * 1024, 1024, int64_t{4} * 1024 * 1024));
   c.http.name = "gateway";
   c.public_url = env.Required("GATEWAY_PUBLIC_URL");
   if (!c.public_url.empty() && !c.public_url.starts_with("https://") &&
@@ -47,7 +47,8 @@ GatewayConfig ReadGatewayConfig(config::EnvReader& env) {
   c.oidc_scope = env.Optional("GATEWAY_OIDC_SCOPE", "openid profile email offline_access");
   c.oidc_resource_prefix = env.Optional("GATEWAY_OIDC_RESOURCE_PREFIX", "urn:advocacy:");
   c.session_idle = std::chrono::seconds(env.Int("GATEWAY_SESSION_IDLE_S", 1800, 10, 86400));
-  c.session_max = std::chrono::seconds(env.Int("GATEWAY_SESSION_MAX_S", 8 * 3600, 300, 7 * 86400));
+  c.session_max = std::chrono::seconds(
+      env.Int("GATEWAY_SESSION_MAX_S", int64_t{8} * 3600, 300, int64_t{7} * 86400));
   c.session_rate = static_cast<double>(env.Int("GATEWAY_SESSION_RATE", 20, 1, 10000));
   c.session_burst = static_cast<double>(env.Int("GATEWAY_SESSION_BURST", 60, 1, 100000));
   c.login_rate = static_cast<double>(env.Int("GATEWAY_LOGIN_RATE", 50, 1, 100000));

@@ -110,7 +110,7 @@ void StaticSite::Attach(const std::string& path, const std::string& encoding, st
   file.encoded[encoding] = std::move(v);
 }
 
-void StaticSite::Add(std::string path, std::string content) {
+void StaticSite::Add(const std::string& path, std::string content) {
   for (const auto& [ext, encoding] : std::array<std::pair<std::string_view, std::string_view>, 2>{
            {{".br", "br"}, {".gz", "gzip"}}}) {
     if (path.ends_with(ext)) {

@@ -24,7 +24,7 @@ namespace advocacy::gateway {
 class StaticSite {
  public:
   // `path` starts with '/', e.g. "/index.html", "/assets/app-3f2a.js", "/assets/app-3f2a.js.br".
-  void Add(std::string path, std::string content);
+  void Add(const std::string& path, std::string content);
   size_t files() const { return files_.size(); }
   bool has_index() const { return files_.count("/index.html") != 0; }
 
