@@ -1,7 +1,7 @@
 import { useEffect } from "preact/hooks";
 import { I18nProvider, useI18n } from "./i18n/i18n.js";
 import { loadSession, useSessionState, type Session } from "./api/session.js";
-import { matchRoute, navigate, usePathname, type Route } from "./lib/router.js";
+import { matchRoute, navigate, pathOf, usePathname, type Route } from "./lib/router.js";
 import { Header } from "./components/Header.js";
 import { Loading } from "./components/Loading.js";
 import { ErrorBox } from "./components/ErrorBox.js";
@@ -17,7 +17,9 @@ import { CoursePage } from "./pages/CoursePage.js";
 import { BroadcastPage } from "./pages/BroadcastPage.js";
 import { StatsPage } from "./pages/StatsPage.js";
 import { MyDataPage } from "./pages/MyDataPage.js";
-import { AdminPage } from "./pages/AdminPage.js";
+import { AdminShell } from "./pages/admin/AdminShell.js";
+import { VerifyPage } from "./pages/VerifyPage.js";
+import { CertificatePage } from "./pages/CertificatePage.js";
 
 export function App() {
   return (
@@ -48,6 +50,8 @@ function Shell() {
 function Body({ route }: { route: Route }) {
   const { t } = useI18n();
   const state = useSessionState();
+  // The certificate check works with or without a session, so it never waits for a failing one.
+  if (route.name === "verify" && state.kind !== "loading") return <VerifyPage />;
   switch (state.kind) {
     case "loading":
       return <Loading label={t.session.checking} />;
@@ -92,8 +96,13 @@ function SignedInPage({ route, session }: { route: Route; session: Session }) {
       return <StatsPage session={session} />;
     case "myData":
       return <MyDataPage />;
+    case "certificate":
+      return <CertificatePage session={session} courseId={route.courseId} />;
+    case "verify":
+      return <VerifyPage />;
     case "admin":
-      return <AdminPage session={session} />;
+      // Keyed by the path: moving from one item (or course, ...) to another starts a fresh page.
+      return <AdminShell key={pathOf(route)} session={session} section={route.section} id={route.id} />;
     case "notFound":
       return <NotFoundPage />;
   }

@@ -127,14 +127,15 @@ function onApp(url) {
 // From a page that has just left for sign-in (or is at the identity provider), fills the
 // provider's login and consent forms (the local provider's development pages: fields `login`
 // and `password`, a submit button) until the browser is back in the app. Bounded in steps.
-export async function completeSignIn(page) {
+// `as` names the user (default ADVOCACY_WEB_USER / ADVOCACY_WEB_PASSWORD).
+export async function completeSignIn(page, as = { user, password }) {
   for (let step = 0; step < 8; ++step) {
     await page.waitForLoadState("domcontentloaded");
     if (onApp(page.url())) return;
     const login = page.locator('input[name="login"]');
     if (await login.count()) {
-      await login.fill(user);
-      await page.locator('input[name="password"]').fill(password);
+      await login.fill(as.user);
+      await page.locator('input[name="password"]').fill(as.password ?? password);
     }
     const submit = page.locator('button[type="submit"], input[type="submit"]').first();
     if (await submit.count()) {
@@ -143,13 +144,13 @@ export async function completeSignIn(page) {
       await page.waitForURL((u) => onApp(u.href), { timeout: 15000 });
     }
   }
-  assert.ok(onApp(page.url()), `sign-in did not come back to the app (at ${page.url()})`);
+  assert.ok(onApp(page.url()), `sign-in as ${as.user} did not come back to the app (at ${page.url()})`);
 }
 
 // Signs in from the welcome page and waits for the feed.
-export async function signIn(page) {
+export async function signIn(page, as = { user, password }) {
   await page.goto(`${appUrl}/`);
   await page.getByRole("button", { name: /^(Sign in|Logg inn)$/ }).first().click();
-  await completeSignIn(page);
+  await completeSignIn(page, as);
   await page.waitForURL(`${appUrl}/feed`, { timeout: 15000 });
 }

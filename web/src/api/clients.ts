@@ -27,15 +27,25 @@ const expiry: Interceptor = (next) => async (req) => {
   }
 };
 
-const transport = createConnectTransport({
-  // The gateway serves Connect at the origin root: POST /advocacy.consent.v1.ConsentService/...
-  baseUrl: window.location.origin,
-  useBinaryFormat: false,
-  interceptors: [expiry, csrf],
-  fetch: (input, init) => globalThis.fetch(input, { ...init, credentials: "same-origin" }),
-});
+function transportWith(interceptors: Interceptor[]) {
+  return createConnectTransport({
+    // The gateway serves Connect at the origin root: POST /advocacy.consent.v1.ConsentService/...
+    baseUrl: window.location.origin,
+    useBinaryFormat: false,
+    interceptors,
+    fetch: (input, init) => globalThis.fetch(input, { ...init, credentials: "same-origin" }),
+  });
+}
+
+const transport = transportWith([expiry, csrf]);
+// For pages anyone may use without signing in (/verify): the session's cookie and CSRF token go
+// along when there is a session, but an unauthenticated answer never sends the browser to sign in.
+const publicTransport = transportWith([csrf]);
 
 export const consentClient = createClient(ConsentService, transport);
 export const contentClient = createClient(ContentService, transport);
 export const coursesClient = createClient(CoursesService, transport);
 export const notificationsClient = createClient(NotificationsService, transport);
+
+// Only for RPCs that work without a session (VerifyCertificate).
+export const publicCoursesClient = createClient(CoursesService, publicTransport);

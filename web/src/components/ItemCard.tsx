@@ -21,22 +21,26 @@ interface Props {
   // In the feed the title is a heading linking to the item page; on that page the page heading
   // names the item already.
   showTitle: boolean;
+  // The admins' preview: the same card one level deeper in the page, the title without a link
+  // and the Share buttons shown but inert.
+  preview?: boolean;
 }
 
 // One share-friendly item: its link, the suggested text for each network the employee opted
 // into, hashtags, disclosure, and a Share button per network. All of it is rendered as text.
-export function ItemCard({ session, item, shareable, shares = [], unconsented = [], showTitle }: Props) {
+export function ItemCard({ session, item, shareable, shares = [], unconsented = [], showTitle, preview = false }: Props) {
   const { t, locale } = useI18n();
   const fmt = useDateFormat();
   const headingId = `item-${item.itemId}`;
   const firstCaption = (n: Network) => item.captions.find((c) => c.network === n)?.captions[0] ?? "";
   return (
     <article class="card item" aria-labelledby={showTitle ? headingId : undefined} lang={item.language || undefined}>
-      {showTitle && (
+      {showTitle && !preview && (
         <h2 id={headingId}>
           <Link href={pathOf({ name: "content", itemId: item.itemId })}>{item.title}</Link>
         </h2>
       )}
+      {showTitle && preview && <h3 id={headingId}>{item.title}</h3>}
       {item.expiresAt && <p class="meta">{t.feed.expires(fmt.dateTime(item.expiresAt))}</p>}
       <p>
         <ExternalLink href={item.url}>{t.feed.openArticle}</ExternalLink>
@@ -54,12 +58,22 @@ export function ItemCard({ session, item, shareable, shares = [], unconsented = 
       )}
       {shareable.map((n) => (
         <section class="network-share" key={n} aria-label={networkLabel(t, n)}>
-          <h3 class="caption-title">{t.feed.suggestedText(networkLabel(t, n))}</h3>
+          {preview ? (
+            <h4 class="caption-title">{t.feed.suggestedText(networkLabel(t, n))}</h4>
+          ) : (
+            <h3 class="caption-title">{t.feed.suggestedText(networkLabel(t, n))}</h3>
+          )}
           <p class="caption" lang={item.language || undefined}>
             {firstCaption(n)}
           </p>
           <p class="hint">{t.feed.variesHint}</p>
-          <ShareAction session={session} item={item} network={n} />
+          {preview ? (
+            <button type="button" class="button" disabled>
+              {t.feed.shareOn(networkLabel(t, n))}
+            </button>
+          ) : (
+            <ShareAction session={session} item={item} network={n} />
+          )}
         </section>
       ))}
       {shares.map((s) => (

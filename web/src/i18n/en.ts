@@ -1,3 +1,5 @@
+import { adminEn } from "./en.admin.js";
+
 // The English texts. This object's shape is the type every language must match exactly
 // (see types.ts): a key missing in, or added to, another language is a compile error.
 export const en = {
@@ -218,6 +220,9 @@ export const en = {
     timeZone: (zone: string) => `Times are in your time zone, ${zone}.`,
     draftRestored: "We kept what you entered before you signed in again. Save to keep it.",
     lastChanged: (when: string) => `Last changed ${when}`,
+    recipient: (email: string) => `Tips are mailed to ${email}.`,
+    noRecipient:
+      "No email address is registered for you yet, so no tips can be mailed. The communications team adds it.",
   },
   topics: {
     content: "Content worth sharing",
@@ -273,7 +278,7 @@ export const en = {
     certificate: "Certificate",
     certificateIssued: (when: string) => `Issued ${when}`,
     certificateCode: "Verification code",
-    certificateCodeHint: "Anyone in your organization can confirm the certificate with this code.",
+    certificateCodeHint: "Anyone you give this code to can confirm the certificate on the public check page, without signing in.",
     verifyTitle: "Check a certificate",
     verifyLabel: "Verification code",
     verifyHint: "26 letters and digits; dashes and case do not matter.",
@@ -343,10 +348,52 @@ export const en = {
     exportBody:
       "This app cannot yet download a copy of your data; that comes in a later version. Until then, ask the communications team or your organization's data protection officer.",
   },
-  admin: {
-    title: "Administration",
-    body: "Tools for the communications team (items, courses, broadcasts and notices) come in a later version of this app.",
-    notAllowed: "This part is for the communications team, and your account does not have access to it.",
+  admin: adminEn,
+  forms: {
+    optional: "(optional)",
+    chars: (n: string, limit: string) => `${n} of ${limit} characters`,
+    charsOver: (n: string, limit: string) => `${n} of ${limit} characters: too long`,
+    moveUp: "Move up",
+    moveDown: "Move down",
+    remove: "Remove",
+    keep: "No, keep it",
+  },
+  verify: {
+    title: "Check a certificate",
+    lead: "Anyone can confirm that a course certificate is real with its verification code. No sign-in is needed.",
+    tenant: "Organization",
+    tenantHint: "The organization's ID, as printed on the certificate.",
+    tenantRequired: "Enter the organization's ID.",
+    code: "Verification code",
+    codeHint: "26 letters and digits; dashes, spaces and case do not matter.",
+    codeRequired: "Enter the verification code.",
+    check: "Check",
+    checking: "Checking…",
+    valid: "Valid certificate",
+    validLead: "This certificate was issued by the organization below.",
+    course: "Course",
+    level: "Level",
+    completed: "Completed",
+    holder: "Issued to",
+    organization: "Organization",
+    notFound: "No certificate with this code was found in this organization. Check both and try again.",
+    signInNeeded:
+      "Checking certificates without signing in is not available on this server yet. Sign in with an account of the organization to check it.",
+  },
+  certificate: {
+    title: "Certificate",
+    heading: "Certificate of completion",
+    certifies: "This is to certify that",
+    completed: "has completed the course",
+    level: (level: string) => `Level: ${level}`,
+    issued: (when: string) => `Completed ${when}`,
+    code: "Verification code",
+    verifyAt: "Check it at",
+    print: "Print or save as PDF",
+    open: "Open the printable certificate",
+    verifyLink: "Check it on the public page",
+    none: "You have no certificate for this course yet. Finish every lesson to get one.",
+    backToCourse: "Back to the course",
   },
   notFound: {
     title: "Page not found",

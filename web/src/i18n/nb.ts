@@ -1,3 +1,4 @@
+import { adminNb } from "./nb.admin.js";
 import type { Messages } from "./types.js";
 
 // Norwegian bokmål. Same keys as en.ts; the type makes a difference a compile error.
@@ -217,6 +218,9 @@ export const nb: Messages = {
     timeZone: (zone: string) => `Klokkeslett gjelder din tidssone, ${zone}.`,
     draftRestored: "Vi tok vare på det du fylte inn før du logget inn igjen. Lagre for å beholde det.",
     lastChanged: (when: string) => `Sist endret ${when}`,
+    recipient: (email: string) => `Tips sendes til ${email}.`,
+    noRecipient:
+      "Det er ikke registrert noen e-postadresse for deg ennå, så det kan ikke sendes tips. Kommunikasjonsavdelingen legger den inn.",
   },
   topics: {
     content: "Innhold som er verdt å dele",
@@ -272,7 +276,7 @@ export const nb: Messages = {
     certificate: "Kursbevis",
     certificateIssued: (when: string) => `Utstedt ${when}`,
     certificateCode: "Kontrollkode",
-    certificateCodeHint: "Alle i organisasjonen din kan bekrefte kursbeviset med denne koden.",
+    certificateCodeHint: "Alle du gir denne koden til, kan bekrefte kursbeviset på den åpne kontrollsiden, uten å logge inn.",
     verifyTitle: "Sjekk et kursbevis",
     verifyLabel: "Kontrollkode",
     verifyHint: "26 bokstaver og sifre; bindestreker og store eller små bokstaver spiller ingen rolle.",
@@ -342,10 +346,52 @@ export const nb: Messages = {
     exportBody:
       "Appen kan ennå ikke laste ned en kopi av dataene dine; det kommer i en senere versjon. Inntil da kan du spørre kommunikasjonsavdelingen eller personvernombudet i organisasjonen din.",
   },
-  admin: {
-    title: "Administrasjon",
-    body: "Verktøy for kommunikasjonsavdelingen (saker, kurs, sendinger og samtykketekster) kommer i en senere versjon av appen.",
-    notAllowed: "Denne delen er for kommunikasjonsavdelingen, og kontoen din har ikke tilgang til den.",
+  admin: adminNb,
+  forms: {
+    optional: "(valgfritt)",
+    chars: (n: string, limit: string) => `${n} av ${limit} tegn`,
+    charsOver: (n: string, limit: string) => `${n} av ${limit} tegn: for langt`,
+    moveUp: "Flytt opp",
+    moveDown: "Flytt ned",
+    remove: "Fjern",
+    keep: "Nei, behold",
+  },
+  verify: {
+    title: "Sjekk et kursbevis",
+    lead: "Hvem som helst kan bekrefte at et kursbevis er ekte med kontrollkoden. Du trenger ikke å logge inn.",
+    tenant: "Organisasjon",
+    tenantHint: "ID-en til organisasjonen, slik den står på kursbeviset.",
+    tenantRequired: "Skriv ID-en til organisasjonen.",
+    code: "Kontrollkode",
+    codeHint: "26 bokstaver og sifre; bindestreker, mellomrom og store eller små bokstaver spiller ingen rolle.",
+    codeRequired: "Skriv kontrollkoden.",
+    check: "Sjekk",
+    checking: "Sjekker …",
+    valid: "Gyldig kursbevis",
+    validLead: "Dette kursbeviset er utstedt av organisasjonen nedenfor.",
+    course: "Kurs",
+    level: "Nivå",
+    completed: "Fullført",
+    holder: "Utstedt til",
+    organization: "Organisasjon",
+    notFound: "Fant ikke noe kursbevis med denne koden i denne organisasjonen. Sjekk begge og prøv igjen.",
+    signInNeeded:
+      "Denne tjeneren kan ennå ikke sjekke kursbevis uten innlogging. Logg inn med en konto i organisasjonen for å sjekke det.",
+  },
+  certificate: {
+    title: "Kursbevis",
+    heading: "Kursbevis",
+    certifies: "Dette bekrefter at",
+    completed: "har fullført kurset",
+    level: (level: string) => `Nivå: ${level}`,
+    issued: (when: string) => `Fullført ${when}`,
+    code: "Kontrollkode",
+    verifyAt: "Sjekk det på",
+    print: "Skriv ut eller lagre som PDF",
+    open: "Åpne kursbeviset for utskrift",
+    verifyLink: "Sjekk det på den åpne siden",
+    none: "Du har ikke noe kursbevis for dette kurset ennå. Fullfør alle leksjonene for å få et.",
+    backToCourse: "Tilbake til kurset",
   },
   notFound: {
     title: "Fant ikke siden",

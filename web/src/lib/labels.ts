@@ -5,7 +5,8 @@ import {
   Network,
   Purpose,
 } from "../gen/advocacy/consent/v1/consent_pb.js";
-import { CourseLevel, EnrollmentState } from "../gen/advocacy/courses/v1/courses_pb.js";
+import { ItemState } from "../gen/advocacy/content/v1/content_pb.js";
+import { BroadcastState, CourseLevel, CourseState, EnrollmentState } from "../gen/advocacy/courses/v1/courses_pb.js";
 import { Topic, Weekday } from "../gen/advocacy/notifications/v1/notifications_pb.js";
 import type { Messages } from "../i18n/types.js";
 
@@ -177,4 +178,43 @@ export function enrollmentStateLabel(t: Messages, s: EnrollmentState): string {
 // A language-aware list: "LinkedIn, Facebook and X" / "LinkedIn, Facebook og X".
 export function listText(items: string[], locale: string): string {
   return new Intl.ListFormat(locale, { style: "long", type: "conjunction" }).format(items);
+}
+
+export function itemStateLabel(t: Messages, s: ItemState): string {
+  switch (s) {
+    case ItemState.DRAFT:
+      return t.admin.states.draft;
+    case ItemState.IN_REVIEW:
+      return t.admin.states.inReview;
+    case ItemState.PUBLISHED:
+      return t.admin.states.published;
+    case ItemState.ARCHIVED:
+      return t.admin.states.archived;
+    default:
+      return t.admin.states.unspecified;
+  }
+}
+
+export function courseStateLabel(t: Messages, s: CourseState): string {
+  switch (s) {
+    case CourseState.DRAFT:
+      return t.admin.states.draft;
+    case CourseState.PUBLISHED:
+      return t.admin.states.published;
+    case CourseState.ARCHIVED:
+      return t.admin.states.archived;
+    default:
+      return t.admin.states.unspecified;
+  }
+}
+
+export function broadcastStateLabel(t: Messages, s: BroadcastState): string {
+  switch (s) {
+    case BroadcastState.SCHEDULED:
+      return t.admin.states.scheduled;
+    case BroadcastState.CANCELLED:
+      return t.admin.states.cancelled;
+    default:
+      return t.admin.states.unspecified;
+  }
 }

@@ -13,9 +13,29 @@ export type Route =
   | { name: "broadcast"; broadcastId: string }
   | { name: "tips" }
   | { name: "stats" }
+  | { name: "certificate"; courseId: string }
   | { name: "myData" }
-  | { name: "admin" }
+  | { name: "verify" }
+  | { name: "admin"; section: AdminSection; id?: string }
   | { name: "notFound" };
+
+// The communications team's pages under /admin: /admin/<section> lists, /admin/<section>/new
+// creates, /admin/<section>/<id> shows or edits one.
+export const adminSections = [
+  "items",
+  "courses",
+  "checklists",
+  "broadcasts",
+  "notices",
+  "settings",
+  "engagement",
+  "recipients",
+] as const;
+export type AdminSection = "overview" | (typeof adminSections)[number];
+
+function adminSection(v: string): AdminSection | null {
+  return (adminSections as readonly string[]).includes(v) ? (v as AdminSection) : null;
+}
 
 function param(segment: string): string | null {
   try {
@@ -30,7 +50,11 @@ export function matchRoute(pathname: string): Route {
   const parts = pathname.split("/").filter((p) => p.length > 0);
   const [first, second, ...rest] = parts;
   if (first === undefined) return { name: "home" };
-  if (first === "admin") return { name: "admin" };
+  if (first === "admin") return matchAdmin(second, rest);
+  if (first === "courses" && second !== undefined && rest.length === 1 && rest[0] === "certificate") {
+    const courseId = param(second);
+    return courseId === null ? { name: "notFound" } : { name: "certificate", courseId };
+  }
   if (rest.length > 0) return { name: "notFound" };
   if (second === undefined) {
     switch (first) {
@@ -46,6 +70,8 @@ export function matchRoute(pathname: string): Route {
         return { name: "stats" };
       case "my-data":
         return { name: "myData" };
+      case "verify":
+        return { name: "verify" };
       default:
         return { name: "notFound" };
     }
@@ -62,6 +88,15 @@ export function matchRoute(pathname: string): Route {
     default:
       return { name: "notFound" };
   }
+}
+
+function matchAdmin(second: string | undefined, rest: string[]): Route {
+  if (second === undefined) return { name: "admin", section: "overview" };
+  const section = adminSection(second);
+  if (section === null || rest.length > 1) return { name: "notFound" };
+  if (rest.length === 0) return { name: "admin", section };
+  const id = param(rest[0] ?? "");
+  return id === null ? { name: "notFound" } : { name: "admin", section, id };
 }
 
 export function pathOf(route: Route): string {
@@ -84,10 +119,17 @@ export function pathOf(route: Route): string {
       return "/tips";
     case "stats":
       return "/stats";
+    case "certificate":
+      return `/courses/${encodeURIComponent(route.courseId)}/certificate`;
     case "myData":
       return "/my-data";
-    case "admin":
-      return "/admin";
+    case "verify":
+      return "/verify";
+    case "admin": {
+      if (route.section === "overview") return "/admin";
+      const base = `/admin/${route.section}`;
+      return route.id === undefined ? base : `${base}/${encodeURIComponent(route.id)}`;
+    }
     case "notFound":
       return "/";
   }
@@ -123,6 +165,11 @@ export function takeFocusRequest(): boolean {
   const v = focusRequested;
   focusRequested = false;
   return v;
+}
+
+// The query of the current address, e.g. for /verify?tenant=..&code=.. .
+export function queryParam(name: string): string {
+  return new URLSearchParams(window.location.search).get(name) ?? "";
 }
 
 export function usePathname(): string {

@@ -129,7 +129,7 @@ export function CoursePage({ session, courseId }: { session: Session; courseId: 
       </div>
       <StatusMessage>{status}</StatusMessage>
       {error !== null && <ErrorBox error={error} />}
-      {current?.certificate && <CertificateCard certificate={current.certificate} />}
+      {current?.certificate && <CertificateCard certificate={current.certificate} tenantId={session.tenant} />}
       {!active && !current?.certificate && <p class="hint">{t.courses.notEnrolled}</p>}
       {content?.modules.map((m, i) => (
         <section class="card module" key={m.moduleId} aria-labelledby={`module-${m.moduleId}`}>

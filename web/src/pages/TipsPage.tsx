@@ -39,6 +39,7 @@ export function TipsPage({ session }: { session: Session }) {
         emailTips: given(Purpose.EMAIL_TIPS),
         courseTips: given(Purpose.COURSE_TIPS),
         timeZone: recipient?.timeZone ?? "",
+        email: recipient?.email ?? "",
       };
     },
     [session.tenant, session.subject],
@@ -60,6 +61,9 @@ export function TipsPage({ session }: { session: Session }) {
               <li>{t.tips.consentEmailTips(onOff(state.data.emailTips))}</li>
               <li>{t.tips.consentCourseTips(onOff(state.data.courseTips))}</li>
             </ul>
+            <p id="tips-recipient" class={state.data.email ? undefined : "warning"}>
+              {state.data.email ? t.tips.recipient(state.data.email) : t.tips.noRecipient}
+            </p>
             <Link href="/consent">{t.tips.changeConsent}</Link>
           </section>
           <TipsForm session={session} preferences={state.data.preferences} timeZone={state.data.timeZone} />
