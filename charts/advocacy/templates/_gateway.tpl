@@ -12,7 +12,7 @@ the rendering rather than every pod. deploy/k8s/base/gateway/ is the same for a 
 {{- if $oidc.issuer -}}
 {{ $oidc.issuer }}
 {{- else if .Values.auth.issuers -}}
-{{ (first .Values.auth.issuers).issuer }}
+{{ (first .Values.auth.issuers).issuer | default "" }}
 {{- end -}}
 {{- end -}}
 
@@ -36,6 +36,8 @@ the rendering rather than every pod. deploy/k8s/base/gateway/ is the same for a 
      (dict "root" $ "name" "gateway" ...) */}}
 {{- define "advocacy.gatewayConfig" -}}
 {{- $root := .root -}}
+{{- /* The issuers' own checks first: their messages, not a consequence of them, name the problem. */ -}}
+{{- include "advocacy.checkAuth" $root -}}
 {{- $gw := $root.Values.services.gateway -}}
 {{- $oidc := $gw.oidc -}}
 {{- $s := $gw.session -}}
