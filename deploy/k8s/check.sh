@@ -8,7 +8,8 @@
 #   3. `kubectl kustomize` builds the base and every overlay;
 #   4. `helm lint` and `helm template` for the default values and ci/*-values.yaml, plus
 #      renderings with each feature toggle flipped and with secrets.create; the chart refuses
-#      incomplete token-verification values (auth.*, networkPolicy.identityProvider);
+#      incomplete token-verification values (auth.*, networkPolicy.identityProvider) and unsafe
+#      gateway values (services.gateway.*, networkPolicy.ingressController);
 #   5. every rendered object validates against the Kubernetes schema (and the Prometheus
 #      Operator CRD schema), has no unknown field, and follows the project's policies
 #      (tools/k8s-check.mjs: hardened pods, probes, drain within the grace period, PDB, HPA
