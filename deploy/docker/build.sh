@@ -14,12 +14,15 @@
 #       service whose binary the test build made ($ADVOCACY_BUILD_DIR), the library check plus
 #       a consistency check of its Dockerfile. With ADVOCACY_DOCKER_FULL_BUILD=1 it also
 #       compiles each service exactly as the image build does (Release, several minutes per
-#       service on two cores, hence not by default). A service without a binary is skipped
-#       with a loud message.
+#       service on two cores, hence not by default). For the gateway it also runs the image's
+#       web stage (npm ci, web/build.sh) from exactly the paths that stage copies. A service
+#       without a binary is skipped with a loud message.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-SERVICES=(consent courses content notifications)
+SERVICES=(consent courses content notifications gateway)
+# Services whose image also carries the web app (a third stage, `web`, runs web/build.sh).
+WEB_SERVICES=(gateway)
 
 log() { printf '[docker-build] %s\n' "$*"; }
 die() {
@@ -35,6 +38,7 @@ configure() {
     -DCMAKE_BUILD_TYPE=Release \
     -DADVOCACY_BUILD_TESTS=OFF -DADVOCACY_BUILD_BENCH=OFF \
     -DADVOCACY_WITH_COURSES=ON -DADVOCACY_WITH_CONTENT=ON -DADVOCACY_WITH_NOTIFICATIONS=ON \
+    -DADVOCACY_WITH_GATEWAY=ON \
     ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_CXX_COMPILER_LAUNCHER="$CMAKE_CXX_COMPILER_LAUNCHER"} \
     >"$build_dir.configure.log" 2>&1 || {
     tail -n 30 "$build_dir.configure.log" >&2
@@ -122,39 +126,87 @@ check_libs() {
   done
 }
 
-# stage_sources DOCKERFILE DIR: copies into DIR what the Dockerfile's build stage COPYs into
-# its WORKDIR, so a configure there sees exactly the files the image build sees.
+# stage_sources DOCKERFILE DIR [STAGE]: copies into DIR what the Dockerfile's STAGE-th stage
+# (default 1, the build stage) COPYs into its WORKDIR, so a configure (or the web build) there
+# sees exactly the files the image build sees, less what DOCKERFILE.dockerignore keeps out of the
+# build context. Every COPY of ours keeps the repository's path (`COPY cmake cmake`,
+# `COPY CMakeLists.txt ./`, `COPY web/package.json web/package-lock.json web/`); one that renames
+# is refused here rather than staged wrongly.
 stage_sources() {
-  local df="$1" dir="$2" src dest
+  local df="$1" dir="$2" stage="${3:-1}" src dest pattern
+  local -a words excludes=()
   rm -rf "$dir"
   mkdir -p "$dir"
-  while read -r src dest; do
-    [[ "$src" == --* || "$src" == *packages.txt ]] && continue
-    mkdir -p "$dir/$(dirname "${dest%/}")"
-    if [[ "$dest" == ./ ]]; then
-      cp -r "$repo/$src" "$dir/"
-    else
-      cp -r "$repo/$src" "$dir/${dest%/}"
-    fi
-  done < <(awk '/^FROM /{n++} n==1 && /^COPY /{ $1=""; print }' "$df")
+  if [[ -f "$df.dockerignore" ]]; then
+    while IFS= read -r pattern; do
+      excludes+=("--exclude=$pattern")
+    done < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$df.dockerignore")
+  fi
+  while read -r -a words; do
+    dest="${words[-1]}"
+    for src in "${words[@]:0:${#words[@]}-1}"; do
+      [[ "$src" == --* || "$src" == *packages.txt ]] && continue
+      src="${src%/}"
+      case "$dest" in
+        "$src" | "$src/") ;;
+        ./) [[ "$src" != */* ]] || die "$df: COPY $src ./ does not keep the path (stage_sources cannot stage it)" ;;
+        */) [[ "$(dirname "$src")/" == "$dest" ]] || die "$df: COPY $src $dest does not keep the path (stage_sources cannot stage it)" ;;
+        *) die "$df: COPY $src $dest does not keep the path (stage_sources cannot stage it)" ;;
+      esac
+      # --anchored: a pattern matches from the context's root, as in a .dockerignore.
+      (cd "$repo" && tar --anchored "${excludes[@]}" -cf - "$src") | tar -C "$dir" -xf -
+    done
+  done < <(awk -v stage="$stage" '/^FROM /{n++} n==stage && /^COPY /{ $1=""; print }' "$df")
 }
 
 # check_dockerfile SERVICE: the Dockerfile builds with this script, installs the two package
-# lists (not a copy of them), runs as a non-root user and starts the service's binary.
+# lists (not a copy of them), runs as a non-root user and starts the service's binary. A service
+# of WEB_SERVICES has a third stage, `web`, between the two: Debian's Node.js from
+# web-build-packages.txt, npm ci of the lock file, web/build.sh; the runtime stage copies its
+# web/dist to /usr/share/advocacy/web, and the Dockerfile's .dockerignore keeps a checkout's
+# web/node_modules and web/dist out of the build context.
 check_dockerfile() {
-  local svc="$1" df="$here/$1.Dockerfile" problems=()
+  local svc="$1" df="$here/$1.Dockerfile" problems=() stages=2 shape="two stages (build, runtime)"
   [[ -f "$df" ]] || die "no Dockerfile for $svc: expected $df"
   grep -q "deploy/docker/build.sh build $svc /out" "$df" || problems+=("does not build with 'deploy/docker/build.sh build $svc /out'")
   grep -q "build-packages.txt" "$df" || problems+=("does not install deploy/docker/build-packages.txt")
   grep -q "runtime-packages.txt" "$df" || problems+=("does not install deploy/docker/runtime-packages.txt")
   grep -q '^USER 65532:65532' "$df" || problems+=("does not switch to USER 65532:65532 (the uid the manifests run as)")
   grep -q "ENTRYPOINT \[\"/usr/local/bin/$svc\"\]" "$df" || problems+=("does not start /usr/local/bin/$svc")
-  [[ "$(grep -c '^FROM ' "$df")" == 2 ]] || problems+=("is not two stages (build, runtime)")
+  if [[ " ${WEB_SERVICES[*]} " == *" $svc "* ]]; then
+    stages=3 shape="three stages (build, web, runtime)"
+    [[ "$(awk '/^FROM /{n++; if (n == 2) print}' "$df")" == *" AS web" ]] || problems+=("has no second stage named web")
+    awk '/^FROM /{n++} n==2' "$df" | grep -q "web-build-packages.txt" || problems+=("does not install deploy/docker/web-build-packages.txt in its web stage")
+    awk '/^FROM /{n++} n==2' "$df" | grep -q "npm ci --no-audit --no-fund --ignore-scripts" || problems+=("does not install the web app's locked packages with 'npm ci --no-audit --no-fund --ignore-scripts'")
+    awk '/^FROM /{n++} n==2' "$df" | grep -q "^RUN web/build.sh" || problems+=("does not build the web app with web/build.sh")
+    grep -q "^COPY --from=web /src/web/dist /usr/share/advocacy/web$" "$df" || problems+=("does not copy web/dist to /usr/share/advocacy/web (GATEWAY_WEB_ROOT's default)")
+    for p in web/node_modules web/dist; do
+      grep -qx "$p" "$df.dockerignore" 2>/dev/null || problems+=("has no $svc.Dockerfile.dockerignore line '$p' (a checkout's copy would reach the image)")
+    done
+  fi
+  [[ "$(grep -c '^FROM ' "$df")" == "$stages" ]] || problems+=("is not $shape")
   if ((${#problems[@]})); then
     printf '%s.Dockerfile %s\n' "$svc" "${problems[@]}" >&2
     die "$svc.Dockerfile is inconsistent with the build script (above)"
   fi
-  log "$svc.Dockerfile: two stages, builds with build.sh, installs the package lists, runs as 65532"
+  log "$svc.Dockerfile: $shape, builds with build.sh, installs the package lists, runs as 65532"
+}
+
+# build_web SERVICE DIR: the web stage of SERVICE's Dockerfile without a Docker engine: stages
+# exactly what that stage copies into DIR, installs the locked packages and runs web/build.sh
+# there, as the stage does (with this machine's node, not Debian 13's). A file the web build
+# needs but the Dockerfile does not copy fails here.
+build_web() {
+  local svc="$1" dir="$2"
+  command -v node >/dev/null && command -v npm >/dev/null || die "$svc: node and npm are needed for its web stage (deploy/local/install.sh)"
+  stage_sources "$here/$svc.Dockerfile" "$dir" 2
+  [[ ! -e "$dir/web/node_modules" && ! -e "$dir/web/dist" ]] || die "$svc: the staged web stage has web/node_modules or web/dist from the checkout"
+  (cd "$dir/web" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) >"$dir.log" 2>&1 ||
+    { tail -n 30 "$dir.log" >&2; die "$svc: npm ci of web/package-lock.json failed in the staged web stage (log $dir.log)"; }
+  "$dir/web/build.sh" >>"$dir.log" 2>&1 ||
+    { tail -n 30 "$dir.log" >&2; die "$svc: web/build.sh failed from the paths its web stage copies (log $dir.log)"; }
+  [[ -s "$dir/web/dist/index.html" ]] || die "$svc: the web stage built no web/dist/index.html"
+  log "$svc: its web stage builds web/dist from the paths it copies ($(find "$dir/web/dist" -type f | wc -l) files)"
 }
 
 cmd="${1:-}"
@@ -198,6 +250,9 @@ case "$cmd" in
         configured="$copies"
       fi
       log "$svc: configures with the image flags from the paths its Dockerfile copies"
+      if [[ " ${WEB_SERVICES[*]} " == *" $svc "* ]]; then
+        build_web "$svc" "$home/docker-web"
+      fi
       bin="$test_build/services/$svc/$svc"
       if [[ ! -x "$bin" ]]; then
         log "!!!!! $svc: no binary at $bin: its library check is SKIPPED (not built in this tree yet) !!!!!"

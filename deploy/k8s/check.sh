@@ -8,13 +8,16 @@
 #   3. `kubectl kustomize` builds the base and every overlay;
 #   4. `helm lint` and `helm template` for the default values and ci/*-values.yaml, plus
 #      renderings with each feature toggle flipped and with secrets.create; the chart refuses
-#      incomplete token-verification values (auth.*, networkPolicy.identityProvider);
+#      incomplete token-verification values (auth.*, networkPolicy.identityProvider) and unsafe
+#      gateway values (services.gateway.*, networkPolicy.ingressController);
 #   5. every rendered object validates against the Kubernetes schema (and the Prometheus
 #      Operator CRD schema), has no unknown field, and follows the project's policies
 #      (tools/k8s-check.mjs: hardened pods, probes, drain within the grace period, PDB, HPA
 #      within the partitions, network policies, ServiceMonitor ports, runbook links, token
 #      verification: the issuers file mounted and usable, an audience per service, no https
-#      egress to every destination);
+#      egress to every destination; the browsers' edge: only the gateway behind an Ingress with
+#      TLS, no Kafka there, its NetworkPolicy exactly what it needs, every service reachable from
+#      it), and those gateway policies refuse each of a list of forbidden changes (mutations);
 #   6. the chart and kustomize render the same objects: base = default values,
 #      overlays/dev = ci/dev-values.yaml, overlays/production = ci/production-values.yaml,
 #      base + components/development-key = auth.developmentKey.enabled; production has no
@@ -125,7 +128,7 @@ networkPolicy:
     cidrs: ["198.51.100.0/24", "203.0.113.10/32"]
     namespaceLabels: {kubernetes.io/metadata.name: keycloak}
 EOF
-secrets_flags="--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.notifications.oidcClientSecret=SECRET --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef --set secrets.redis.passwords.consent=pw-consent --set secrets.redis.passwords.content=pw-content --set secrets.redis.passwords.courses=pw-courses --set secrets.redis.passwords.notifications=pw-notifications"
+secrets_flags="--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.notifications.oidcClientSecret=SECRET --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef --set-string secrets.gateway.oidcClientSecret=SECRET --set secrets.redis.passwords.consent=pw-consent --set secrets.redis.passwords.content=pw-content --set secrets.redis.passwords.courses=pw-courses --set secrets.redis.passwords.notifications=pw-notifications --set secrets.redis.passwords.gateway=pw-gateway"
 
 # Template paths the three renderings above do not take.
 toggles=(
@@ -144,6 +147,9 @@ toggles=(
   "Redis ACL users off|--set redis.aclUsers=false"
   "gRPC TLS off (plaintext, gRPC probes)|--set grpcTls.enabled=false"
   "gRPC client auth optional|--set grpcTls.clientAuth=optional"
+  "gateway off|--set services.gateway.enabled=false"
+  "gateway Ingress options, public client|--set services.gateway.ingress.className=nginx --set services.gateway.ingress.host=app.advocacy.example --set-string services.gateway.ingress.annotations.cert-manager\\.io/cluster-issuer=letsencrypt --set services.gateway.oidc.clientSecret.existingSecret= --set networkPolicy.ingressController.podLabels.app\\.kubernetes\\.io/name=ingress-nginx"
+  "gateway Ingress off|--set services.gateway.ingress.enabled=false"
 )
 i=0
 for t in "${toggles[@]}"; do
@@ -182,6 +188,37 @@ check_auth_refusals() {
   ((bad == 0)) && echo "${#cases[@]} incomplete or unsafe auth values refused with their reason"
 }
 step "helm template refuses incomplete token-verification values" check_auth_refusals
+
+# The chart refuses gateway values the gateway would refuse, or that would break the sign-in or
+# expose it without TLS.
+check_gateway_refusals() {
+  local bad=0 case values want
+  local -a cases=(
+    "services.gateway.publicUrl=http://app.advocacy.example|must be an https:// URL"
+    "services.gateway.publicUrl=https://app.advocacy.example:8443|without a port or path"
+    "services.gateway.publicUrl=https://app.advocacy.example/app|without a port or path"
+    "services.gateway.ingress.host=other.advocacy.example|is not publicUrl's host"
+    "services.gateway.ingress.tlsSecretName=|tlsSecretName is empty"
+    "services.gateway.oidc.issuer=https://other.example|is not one of auth.issuers"
+    "services.gateway.oidc.clientId=|clientId is empty"
+    "auth.issuers[0].issuer=https://login.advocacy.example,auth.issuers[0].jwks_uri=https://login.advocacy.example/jwks,auth.issuers[0].audiences={advocacy-consent}|lists audiences without the gateway's"
+    "networkPolicy.ingressController.namespaceLabels=null|networkPolicy.ingressController needs"
+    "secrets.create=true,secrets.redis.url=redis://r:6379,secrets.notifications.oidcClientSecret=S,secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef|secrets.gateway.oidcClientSecret must be set"
+  )
+  for case in "${cases[@]}"; do
+    IFS='|' read -r values want <<<"$case"
+    if "$HELM" template advocacy "$chart" --set "$values" >"$out/refusal.log" 2>&1; then
+      echo "accepted: --set $values"
+      bad=1
+    elif ! grep -qF -- "$want" "$out/refusal.log"; then
+      echo "--set $values: refused without '$want':"
+      cat "$out/refusal.log"
+      bad=1
+    fi
+  done
+  ((bad == 0)) && echo "${#cases[@]} unsafe or inconsistent gateway values refused with their reason"
+}
+step "helm template refuses unsafe gateway values" check_gateway_refusals
 
 # component_overlay NAME COMPONENT: writes $out/NAME-overlay/kustomization.yaml (the base plus
 # components/COMPONENT; kustomize takes relative roots only) and prints that directory.
@@ -244,7 +281,18 @@ done
 toggle_auth="$(printf '%s\n' "${toggles[@]}" | grep -n '^token verification options|' | cut -d: -f1)"
 [[ -s "$out/helm-toggle-$toggle_auth.yaml" ]] && step "token verification options: policies hold" \
   checker validate "helm-auth-options" "$out/helm-toggle-$toggle_auth.yaml"
+# The gateway's policies refuse every forbidden change (they do not hold vacuously).
+for f in kustomize-base helm-production; do
+  [[ -s "$out/$f.yaml" ]] && step "gateway policies refuse forbidden changes ($f)" checker mutations "$f" "$out/$f.yaml"
+done
+# The Ingress options and the public client hold the policies too.
+toggle_gw="$(printf '%s\n' "${toggles[@]}" | grep -n '^gateway Ingress options, public client|' | cut -d: -f1)"
+[[ -s "$out/helm-toggle-$toggle_gw.yaml" ]] && step "gateway Ingress options, public client: policies hold" \
+  checker validate "helm-gateway-options" "$out/helm-toggle-$toggle_gw.yaml"
 # A toggle that is off must remove its objects, not leave references behind.
+toggle_gw_off="$(printf '%s\n' "${toggles[@]}" | grep -n '^gateway off|' | cut -d: -f1)"
+[[ -s "$out/helm-toggle-$toggle_gw_off.yaml" ]] && step "gateway off renders no gateway object and no rule naming its pods" sh -c \
+  '! grep -nE "name: advocacy-gateway|app.kubernetes.io/name: gateway|kind: Ingress" "$1"' _ "$out/helm-toggle-$toggle_gw_off.yaml"
 if [[ -s "$out/helm-toggle-1.yaml" ]]; then
   step "notifications off renders no notifications object" sh -c '! grep -q "name: advocacy-notifications$" "$1"' _ "$out/helm-toggle-1.yaml"
   # Consent must not wait for receipts of a consumer that is not deployed.
@@ -257,22 +305,22 @@ fi
 # chart's cert-manager option (Certificates have no schema here: rendered and counted only).
 render_component redis-tls redis-tls-proxy
 [[ -s "$out/kustomize-redis-tls.yaml" ]] && step "validate kustomize base + redis-tls-proxy" checker validate "kustomize-redis-tls" "$out/kustomize-redis-tls.yaml"
-step "kustomize redis-tls-proxy: every service has the sidecar and uses it" sh -c \
-  '[ "$(grep -c "image: advocacy/redis-tls-proxy:" "$1")" -eq 4 ] && [ "$(grep -c "value: redis://127.0.0.1:6379$" "$1")" -eq 4 ]' \
+step "kustomize redis-tls-proxy: every service and the gateway have the sidecar and use it" sh -c \
+  '[ "$(grep -c "image: advocacy/redis-tls-proxy:" "$1")" -eq 5 ] && [ "$(grep -c "value: redis://127.0.0.1:6379$" "$1")" -eq 5 ]' \
   _ "$out/kustomize-redis-tls.yaml"
 step "helm template (Redis TLS proxy with cert-manager Certificates)" sh -c \
-  '"$@" >"$0" && [ "$(grep -c "^kind: Certificate$" "$0")" -eq 4 ]' "$out/helm-redis-cm.yaml" "$HELM" template advocacy "$chart" \
+  '"$@" >"$0" && [ "$(grep -c "^kind: Certificate$" "$0")" -eq 5 ]' "$out/helm-redis-cm.yaml" "$HELM" template advocacy "$chart" \
   --namespace advocacy -f "$chart/ci/production-values.yaml" --set redis.tlsProxy.enabled=true \
   --set redis.tlsProxy.address=redis-tls:6380 --set redis.tlsProxy.serverName=redis-tls --set redis.tlsProxy.certManager.enabled=true
 
 # The services' own TLS to Redis as kustomize renders it (base + components/redis-tls).
 render_component redis-native redis-tls
 [[ -s "$out/kustomize-redis-native.yaml" ]] && step "validate kustomize base + redis-tls" checker validate "kustomize-redis-native" "$out/kustomize-redis-native.yaml"
-step "kustomize redis-tls: every service mounts its certificate and reads it" sh -c \
-  '[ "$(grep -c "value: /etc/advocacy/redis-tls/ca.crt$" "$1")" -eq 4 ] && [ "$(grep -c "secretName: advocacy-redis-tls-" "$1")" -eq 4 ] && ! grep -q "image: .*redis-tls-proxy" "$1"' \
+step "kustomize redis-tls: every service and the gateway mount their certificate and read it" sh -c \
+  '[ "$(grep -c "value: /etc/advocacy/redis-tls/ca.crt$" "$1")" -eq 5 ] && [ "$(grep -c "secretName: advocacy-redis-tls-" "$1")" -eq 5 ] && ! grep -q "image: .*redis-tls-proxy" "$1"' \
   _ "$out/kustomize-redis-native.yaml"
 step "helm template (Redis TLS by the services, cert-manager Certificates): a Certificate per mounted Secret, no sidecar" sh -c \
-  '"$@" >"$0" && [ "$(grep -c "^kind: Certificate$" "$0")" -eq 4 ] && [ "$(grep -c "secretName: advocacy-redis-tls-" "$0")" -eq 8 ] && [ "$(grep -c "value: /etc/advocacy/redis-tls/ca.crt$" "$0")" -eq 4 ] && ! grep -q "image: .*redis-tls-proxy" "$0"' \
+  '"$@" >"$0" && [ "$(grep -c "^kind: Certificate$" "$0")" -eq 5 ] && [ "$(grep -c "secretName: advocacy-redis-tls-" "$0")" -eq 10 ] && [ "$(grep -c "value: /etc/advocacy/redis-tls/ca.crt$" "$0")" -eq 5 ] && ! grep -q "image: .*redis-tls-proxy" "$0"' \
   "$out/helm-redis-native-cm.yaml" "$HELM" template advocacy "$chart" --namespace advocacy -f "$chart/ci/production-values.yaml" \
   --set redis.tls.enabled=true --set redis.tlsProxy.certManager.enabled=true
 step "helm refuses redis.tls together with redis.tlsProxy" sh -c '! "$@" >/dev/null 2>&1' "$HELM" template advocacy "$chart" \
@@ -280,13 +328,13 @@ step "helm refuses redis.tls together with redis.tlsProxy" sh -c '! "$@" >/dev/n
   --set redis.tlsProxy.address=r:6380 --set redis.tlsProxy.serverName=r
 
 # gRPC TLS certificates by cert-manager: the kustomize component and the chart's option render
-# one Certificate per service for the Secret it mounts (Certificates have no schema here:
-# counted), and the chart with TLS off mounts no certificate.
+# one Certificate per service and the gateway for the Secret it mounts (Certificates have no
+# schema here: counted), and the chart with TLS off mounts no certificate.
 render_component grpc-tls grpc-tls-cert-manager
-certificates_per_secret() { # FILE: 4 Certificates, each naming the Secret a Deployment mounts
+certificates_per_secret() { # FILE: 5 Certificates, each naming the Secret a Deployment mounts
   local s
-  [ "$(grep -c "^kind: Certificate$" "$1")" -eq 4 ] || return 1
-  for s in consent content courses notifications; do
+  [ "$(grep -c "^kind: Certificate$" "$1")" -eq 5 ] || return 1
+  for s in consent content courses notifications gateway; do
     [ "$(grep -c "secretName: advocacy-$s-grpc-tls$" "$1")" -eq 2 ] || { echo "advocacy-$s-grpc-tls: not one Certificate and one mount"; return 1; }
   done
 }

@@ -1,8 +1,20 @@
 {{/*
 Every object of one service: ServiceAccount, ConfigMap, Deployment, Service, PodDisruptionBudget,
-HorizontalPodAutoscaler, NetworkPolicy. Called by the per-service templates (consent.yaml, ...)
-with (dict "root" $ "name" "consent"). The manifests mirror deploy/k8s/base/<service>/; the
-comments that explain the choices are there.
+HorizontalPodAutoscaler, NetworkPolicy. Called by the per-service templates (consent.yaml, ...,
+gateway.yaml) with (dict "root" $ "name" "consent"). The manifests mirror
+deploy/k8s/base/<service>/; the comments that explain the choices are there.
+
+What differs between services is in services.<name>:
+  kafka: false        no Kafka at all (the gateway): no Kafka credentials, SASL user or egress
+  grpcIngress: false  no ingress rule for the gRPC port (the gateway's own API is not called from
+                      outside its pod); otherwise from networkPolicy.gatewayNamespaceLabels and
+                      the pods of grpcClients
+  http                a plain-HTTP port: name (port "http-<name>", or "http" without one), port,
+                      listenEnv, and `from`: "ingressController" (networkPolicy.ingressController)
+                      or, by default, networkPolicy.gatewayNamespaceLabels
+  calls, mail         egress to other services' gRPC port; the notifications Secret and SMTP
+  oidc                the gateway's sign-in (advocacy.gatewayConfig): its client-secret Secret
+                      mounted at /etc/advocacy/gateway
 */}}
 {{- define "advocacy.service" -}}
 {{- $root := .root -}}
@@ -15,6 +27,12 @@ comments that explain the choices are there.
 {{- $np := $root.Values.networkPolicy -}}
 {{- $redis := $root.Values.redis -}}
 {{- $tls := $root.Values.grpcTls -}}
+{{- $kafka := true -}}
+{{- if hasKey $svc "kafka" }}{{ $kafka = $svc.kafka }}{{ end -}}
+{{- $grpcIngress := true -}}
+{{- if hasKey $svc "grpcIngress" }}{{ $grpcIngress = $svc.grpcIngress }}{{ end -}}
+{{- $oidcSecret := "" -}}
+{{- with $svc.oidc }}{{ $oidcSecret = .clientSecret.existingSecret }}{{ end -}}
 {{- if $svc.enabled }}
 ---
 apiVersion: v1
@@ -34,9 +52,15 @@ metadata:
   labels:
     {{- include "advocacy.metaLabels" $ctx | nindent 4 }}
 data:
-  ADVOCACY_JWT_AUDIENCE: {{ include "advocacy.audience" $ctx | quote }}
+  {{- $data := dict "ADVOCACY_JWT_AUDIENCE" (include "advocacy.audience" $ctx) }}
   {{- range $k, $v := $svc.env }}
-  {{ $k }}: {{ tpl (toString $v) $root | quote }}
+  {{- $_ := set $data $k (tpl (toString $v) $root) }}
+  {{- end }}
+  {{- if $svc.oidc }}
+  {{- $data = merge $data (include "advocacy.gatewayConfig" $ctx | fromYaml) }}
+  {{- end }}
+  {{- range $k, $v := $data }}
+  {{ $k }}: {{ $v | quote }}
   {{- end }}
 ---
 apiVersion: apps/v1
@@ -65,7 +89,7 @@ spec:
         {{- include "advocacy.labels" $ctx | nindent 8 }}
       annotations:
         # A changed setting rolls the pods (kustomize does it with hashed ConfigMap names).
-        checksum/config: {{ printf "%s%s%s%s" (toYaml $root.Values.config) (toYaml $svc.env) (toYaml $root.Values.auth) (include "advocacy.audience" $ctx) | sha256sum }}
+        checksum/config: {{ printf "%s%s%s%s" (toYaml $root.Values.config) (toYaml $svc) (toYaml $root.Values.auth) (include "advocacy.audience" $ctx) | sha256sum }}
     spec:
       serviceAccountName: {{ $full }}
       automountServiceAccountToken: false
@@ -107,7 +131,7 @@ spec:
               protocol: TCP
             {{- end }}
             {{- with $svc.http }}
-            - name: http-{{ .name }}
+            - name: {{ include "advocacy.httpPortName" . }}
               containerPort: {{ .port }}
               protocol: TCP
             {{- end }}
@@ -157,7 +181,7 @@ spec:
             - name: {{ .listenEnv }}
               value: {{ printf "0.0.0.0:%v" .port | quote }}
             {{- end }}
-            {{- if eq $root.Values.config.kafkaSecurityProtocol "SASL_SSL" }}
+            {{- if and $kafka (eq $root.Values.config.kafkaSecurityProtocol "SASL_SSL") }}
             - name: ADVOCACY_KAFKA_SASL_USERNAME
               value: {{ $name | quote }}
             {{- end }}
@@ -211,7 +235,7 @@ spec:
               mountPath: /etc/advocacy/redis-tls
               readOnly: true
             {{- end }}
-            {{- if ne $root.Values.config.kafkaSecurityProtocol "PLAINTEXT" }}
+            {{- if and $kafka (ne $root.Values.config.kafkaSecurityProtocol "PLAINTEXT") }}
             - name: kafka-tls
               mountPath: /etc/advocacy/kafka-tls
               readOnly: true
@@ -224,6 +248,11 @@ spec:
             {{- if $svc.mail }}
             - name: notifications-secrets
               mountPath: /etc/advocacy/notifications
+              readOnly: true
+            {{- end }}
+            {{- if $oidcSecret }}
+            - name: gateway-secrets
+              mountPath: /etc/advocacy/gateway
               readOnly: true
             {{- end }}
             {{- with include "advocacy.authExtraMounts" $root | trim }}
@@ -285,7 +314,7 @@ spec:
               - key: ca.crt
                 path: ca.crt
         {{- end }}
-        {{- if ne $root.Values.config.kafkaSecurityProtocol "PLAINTEXT" }}
+        {{- if and $kafka (ne $root.Values.config.kafkaSecurityProtocol "PLAINTEXT") }}
         - name: kafka-tls
           secret:
             secretName: {{ printf "%s-%s" $root.Values.secrets.kafka.namePrefix $name }}
@@ -308,6 +337,14 @@ spec:
         - name: notifications-secrets
           secret:
             secretName: {{ $root.Values.secrets.notifications.name }}
+        {{- end }}
+        {{- if $oidcSecret }}
+        - name: gateway-secrets
+          secret:
+            secretName: {{ $oidcSecret }}
+            items:
+              - key: {{ $svc.oidc.clientSecret.key }}
+                path: oidc-client-secret
         {{- end }}
         {{- with include "advocacy.authExtraVolumes" $root | trim }}
         {{- . | nindent 8 }}
@@ -337,9 +374,9 @@ spec:
       targetPort: metrics
       protocol: TCP
     {{- with $svc.http }}
-    - name: http-{{ .name }}
+    - name: {{ include "advocacy.httpPortName" . }}
       port: {{ .port }}
-      targetPort: http-{{ .name }}
+      targetPort: {{ include "advocacy.httpPortName" . }}
       protocol: TCP
     {{- end }}
 {{- if $root.Values.podDisruptionBudget.enabled }}
@@ -403,6 +440,7 @@ spec:
       {{- include "advocacy.selectorLabels" $ctx | nindent 6 }}
   policyTypes: ["Ingress", "Egress"]
   ingress:
+    {{- if $grpcIngress }}
     - ports:
         - port: 50051
           protocol: TCP
@@ -411,18 +449,36 @@ spec:
             matchLabels:
               {{- toYaml $np.gatewayNamespaceLabels | nindent 14 }}
         {{- range $client := $svc.grpcClients }}
+        {{- if (index $root.Values.services $client).enabled }}
         - podSelector:
             matchLabels:
               {{- include "advocacy.selectorLabels" (dict "root" $root "name" $client) | nindent 14 }}
         {{- end }}
+        {{- end }}
+    {{- end }}
     {{- with $svc.http }}
     - ports:
         - port: {{ .port }}
           protocol: TCP
       from:
+        {{- if eq (.from | default "") "ingressController" }}
+        {{- $ic := $np.ingressController }}
+        {{- if not (or $ic.namespaceLabels $ic.podLabels) }}{{ fail "networkPolicy.ingressController needs namespaceLabels and/or podLabels: the ingress controller's pods" }}{{ end }}
+        - {{- with $ic.namespaceLabels }}
+          namespaceSelector:
+            matchLabels:
+              {{- toYaml . | nindent 14 }}
+          {{- end }}
+          {{- with $ic.podLabels }}
+          podSelector:
+            matchLabels:
+              {{- toYaml . | nindent 14 }}
+          {{- end }}
+        {{- else }}
         - namespaceSelector:
             matchLabels:
               {{- toYaml $np.gatewayNamespaceLabels | nindent 14 }}
+        {{- end }}
     {{- end }}
     - ports:
         - port: 9464
@@ -440,10 +496,13 @@ spec:
     - ports:
         - port: {{ $np.redisPort }}
           protocol: TCP
+        {{- if $kafka }}
         - port: {{ $np.kafkaPort }}
           protocol: TCP
+        {{- end }}
     {{- include "advocacy.identityProviderEgress" $root | nindent 4 }}
     {{- range $callee := $svc.calls }}
+    {{- if (index $root.Values.services $callee).enabled }}
     - ports:
         - port: 50051
           protocol: TCP
@@ -451,6 +510,7 @@ spec:
         - podSelector:
             matchLabels:
               {{- include "advocacy.selectorLabels" (dict "root" $root "name" $callee) | nindent 14 }}
+    {{- end }}
     {{- end }}
     {{- if $svc.mail }}
     - ports:
@@ -461,4 +521,9 @@ spec:
     {{- end }}
 {{- end }}
 {{- end }}
+{{- end -}}
+
+{{/* The name of a service's plain-HTTP port: "http-<name>", or "http" without a name. */}}
+{{- define "advocacy.httpPortName" -}}
+http{{ with .name }}-{{ . }}{{ end }}
 {{- end -}}

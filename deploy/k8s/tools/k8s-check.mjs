@@ -7,7 +7,9 @@
 //       operator); unknown fields (a misspelt `readinesProbe` passes a schema that allows extra
 //       properties) found with the TypeScript declarations of the same models; and the project's
 //       rules for hardened, drainable, observable workloads that verify tokens of the
-//       organization's identity provider (see POLICIES below).
+//       organization's identity provider (see POLICIES below), and for the browsers' edge: only
+//       the gateway behind an Ingress with TLS, no Kafka there, its network policy exactly what
+//       it needs (gatewayErrors).
 //   node k8s-check.mjs validate --schema-only NAME FILE.yaml
 //       The schema and unknown-field checks only (renderings with features switched off, which
 //       the policies would rightly reject for production).
@@ -16,6 +18,10 @@
 //       $__rate_interval and variables replaced), so `promtool check rules OUT.yml` parses them
 //       with Prometheus' own parser; fails when a query names a recording rule (a name with a
 //       colon) that RULES.yml does not define, or a panel has no query.
+//   node k8s-check.mjs mutations NAME FILE.yaml
+//       The gateway's policies are not vacuous: each forbidden change of kGatewayMutations (Kafka
+//       egress, an open port or source, an Ingress without TLS or to another service, a secret as
+//       a value, ...) made to FILE, which must pass, is refused with its reason.
 //   node k8s-check.mjs compare NAME_A A.yaml NAME_B B.yaml
 //       The two renderings object by object, after removing what only one tool adds
 //       (see normalize()).
@@ -313,6 +319,7 @@ function policyErrors(objects) {
       }
     });
   }
+  errors.push(...gatewayErrors(objects, configMaps));
   for (const sm of byKind("ServiceMonitor")) {
     const svc = services.find((s) => matches(sm.spec?.selector?.matchLabels, s.metadata?.labels));
     if (!svc) err(sm, "selects no Service");
@@ -328,6 +335,252 @@ function policyErrors(objects) {
     }
   }
   return errors;
+}
+
+// The browsers' edge (services/gateway; deploy/k8s/base/gateway): browsers reach only the gateway,
+// through an Ingress that terminates TLS for GATEWAY_PUBLIC_URL's host; the gateway uses no Kafka,
+// reads its client secret from a Secret, signs in at an issuer of its issuers file that accepts
+// its audience; its NetworkPolicy allows exactly: the HTTP port from selected peers, /metrics,
+// and out DNS, Redis, the identity provider (the services' own rule) and the four services' gRPC
+// port; and every service accepts the gateway's gRPC calls.
+const kUpstreams = ["consent", "courses", "content", "notifications"];
+
+const portOf = (addr) => Number(String(addr ?? "").split(":").pop());
+
+// The peers of a NetworkPolicy rule that select pods by labels only (no ipBlock, no empty
+// selector that would match everything).
+function selectivePeers(peers) {
+  return (peers ?? []).length > 0 && peers.every((p) => !p.ipBlock &&
+    (Object.keys(p.namespaceSelector?.matchLabels ?? {}).length || Object.keys(p.podSelector?.matchLabels ?? {}).length));
+}
+
+function gatewayErrors(objects, configMaps) {
+  const errors = [];
+  const err = (o, msg) => errors.push(`${idOf(o)}: ${msg}`);
+  const byKind = (k) => objects.filter((o) => o.kind === k);
+  const deployments = byKind("Deployment");
+  const nameOf = (o) => o.spec?.template?.metadata?.labels?.["app.kubernetes.io/name"];
+  const ownPolicy = (labels) => byKind("NetworkPolicy").find((p) =>
+    Object.keys(p.spec?.podSelector?.matchLabels ?? {}).length > 1 && matches(p.spec.podSelector.matchLabels, labels));
+  const gateway = deployments.find((d) => nameOf(d) === "gateway");
+  const services = byKind("Service");
+  const ingresses = byKind("Ingress");
+  const gatewayService = gateway && services.find((s) => s.spec?.selector && matches(s.spec.selector, gateway.spec.template.metadata.labels));
+
+  // Browsers reach only the gateway: every Ingress routes to its Service, with TLS for every host;
+  // no Advocacy Service is exposed beside the cluster network.
+  for (const s of services) {
+    if ((s.spec?.type ?? "ClusterIP") !== "ClusterIP") err(s, `type ${s.spec.type}: browsers reach only the gateway, through its Ingress`);
+  }
+  for (const ing of ingresses) {
+    const tlsHosts = new Set((ing.spec?.tls ?? []).filter((t) => t.secretName).flatMap((t) => t.hosts ?? []));
+    if (ing.spec?.defaultBackend) err(ing, "has a defaultBackend: route the public host to the gateway only");
+    for (const rule of ing.spec?.rules ?? []) {
+      if (!rule.host) err(ing, "a rule without host: the Ingress serves the gateway's public host only");
+      else if (!tlsHosts.has(rule.host)) err(ing, `host ${rule.host} has no TLS (spec.tls with a secretName): the Ingress terminates TLS`);
+      for (const path of rule.http?.paths ?? []) {
+        const backend = path.backend?.service;
+        if (!gatewayService || backend?.name !== gatewayService.metadata.name) {
+          err(ing, `path ${path.path} goes to ${backend?.name ?? "a non-Service backend"}: browsers reach only the gateway`);
+          continue;
+        }
+        const port = (gatewayService.spec.ports ?? []).find((p) => p.name === backend.port?.name || p.port === backend.port?.number);
+        if (!port || port.targetPort !== "http") err(ing, `path ${path.path}: port ${JSON.stringify(backend.port)} is not the gateway Service's port to the container port http`);
+      }
+    }
+  }
+  if (!gateway) return errors;
+
+  const pod = gateway.spec.template.spec;
+  const c = pod.containers[0];
+  const env = envOf(c, configMaps);
+  const mountOf = (file) => (c.volumeMounts ?? []).find((m) => String(file).startsWith(`${m.mountPath.replace(/\/$/, "")}/`));
+  const volumeOf = (mount) => mount && (pod.volumes ?? []).find((v) => v.name === mount.name);
+
+  // Its ports, and the address browsers use.
+  const http = (c.ports ?? []).find((p) => p.name === "http");
+  if (!http) err(gateway, "the gateway container has no port named http (the browsers' port)");
+  else if (portOf(env.GATEWAY_HTTP_LISTEN ?? "0.0.0.0:8080") !== http.containerPort) err(gateway, `GATEWAY_HTTP_LISTEN '${env.GATEWAY_HTTP_LISTEN}' is not the http port ${http.containerPort}`);
+  if (!gatewayService) err(gateway, "no Service selects the gateway");
+  else {
+    for (const [name, port] of [["http", 8080], ["grpc", 50051], ["metrics", 9464]]) {
+      if (!(gatewayService.spec.ports ?? []).some((p) => p.name === name && p.port === port && p.targetPort === name)) err(gatewayService, `no port ${name} ${port} to the container's ${name}`);
+    }
+  }
+  let publicHost = "";
+  try {
+    const url = new URL(env.GATEWAY_PUBLIC_URL);
+    if (url.protocol !== "https:") err(gateway, `GATEWAY_PUBLIC_URL '${env.GATEWAY_PUBLIC_URL}' is not https: behind the Ingress the sessions' cookies must be Secure`);
+    publicHost = url.host;
+  } catch {
+    err(gateway, `GATEWAY_PUBLIC_URL '${env.GATEWAY_PUBLIC_URL ?? ""}' is not a URL (the gateway requires it)`);
+  }
+  const routed = ingresses.filter((i) => (i.spec?.rules ?? []).some((r) => (r.http?.paths ?? []).some((p) => p.backend?.service?.name === gatewayService?.metadata.name)));
+  if (!routed.length) err(gateway, "no Ingress routes to the gateway: browsers could not reach the app");
+  else if (publicHost && !routed.some((i) => (i.spec.rules ?? []).some((r) => r.host === publicHost))) {
+    err(gateway, `no Ingress serves GATEWAY_PUBLIC_URL's host ${publicHost}: the gateway refuses calls from any other origin`);
+  }
+
+  // The upstreams: each GATEWAY_<SERVICE>_ADDR is that service's Service, gRPC port.
+  for (const name of kUpstreams) {
+    const addr = env[`GATEWAY_${name.toUpperCase()}_ADDR`];
+    if (!addr) { err(gateway, `GATEWAY_${name.toUpperCase()}_ADDR is not set (the gateway requires it)`); continue; }
+    const svc = services.find((s) => s.metadata.name === String(addr).split(":")[0].split(".")[0]);
+    if (deployments.some((d) => nameOf(d) === name)) {
+      if (!svc || svc.spec?.selector?.["app.kubernetes.io/name"] !== name) err(gateway, `GATEWAY_${name.toUpperCase()}_ADDR ${addr} is not the ${name} Service`);
+      else if (!(svc.spec.ports ?? []).some((p) => p.port === portOf(addr) && p.name === "grpc")) err(gateway, `GATEWAY_${name.toUpperCase()}_ADDR ${addr}: not the ${svc.metadata.name} Service's grpc port`);
+    }
+  }
+
+  // No Kafka: no Kafka credentials, SASL user or certificate (the ADVOCACY_KAFKA_* keys of the
+  // shared ConfigMap are not read: RuntimeNeeds{.kafka = false}).
+  for (const e of c.env ?? []) if (e.name.startsWith("ADVOCACY_KAFKA_")) err(gateway, `env ${e.name}: the gateway uses no Kafka`);
+  for (const v of pod.volumes ?? []) {
+    if (v.name === "kafka-tls" || String(v.secret?.secretName ?? "").includes("-kafka-")) err(gateway, `volume ${v.name}: the gateway uses no Kafka`);
+  }
+
+  // Secrets are files from Secrets, never values in a ConfigMap or the pod spec.
+  for (const [k, v] of Object.entries(env)) {
+    if (k.startsWith("ADVOCACY_KAFKA_")) continue; // shared keys the gateway does not read
+    if (/SECRET|PASSWORD/.test(k) && !k.endsWith("_FILE")) err(gateway, `${k} holds a secret as a value: mount it from a Secret and name the file (${k}_FILE)`);
+    if (k.endsWith("_SECRET_FILE") || k.endsWith("_PASSWORD_FILE")) {
+      const volume = volumeOf(mountOf(v));
+      if (!volume?.secret) err(gateway, `${k}=${v} is not in a mounted Secret`);
+    }
+  }
+  if (env.GATEWAY_OIDC_CA_FILE && !mountOf(env.GATEWAY_OIDC_CA_FILE)) err(gateway, `GATEWAY_OIDC_CA_FILE ${env.GATEWAY_OIDC_CA_FILE} is in no mounted volume`);
+
+  // The sign-in: its issuer is one the gateway trusts (its issuers file), accepting the gateway's
+  // audience, over https.
+  if (env.GATEWAY_OIDC_ISSUER) {
+    if (!/^https:\/\//.test(env.GATEWAY_OIDC_ISSUER)) err(gateway, `GATEWAY_OIDC_ISSUER ${env.GATEWAY_OIDC_ISSUER} is not https`);
+    const mount = mountOf(env.ADVOCACY_AUTH_ISSUERS_FILE ?? "/nonexistent/");
+    const volume = volumeOf(mount);
+    const cm = volume?.configMap && configMaps.get(volume.configMap.name);
+    let issuers = [];
+    try {
+      issuers = JSON.parse(cm?.data?.[(volume.configMap.items ?? []).find((i) => `${mount.mountPath}/${i.path}` === env.ADVOCACY_AUTH_ISSUERS_FILE)?.key ?? "issuers.json"] ?? "{}").issuers ?? [];
+    } catch { /* authErrors reports an unreadable file */ }
+    const issuer = issuers.find((i) => i.issuer === env.GATEWAY_OIDC_ISSUER);
+    if (!issuer) err(gateway, `GATEWAY_OIDC_ISSUER ${env.GATEWAY_OIDC_ISSUER} is not an issuer of its issuers file: the gateway could not verify who signed in`);
+    else if (issuer.audiences && !issuer.audiences.includes(env.ADVOCACY_JWT_AUDIENCE)) err(gateway, `issuer ${issuer.issuer} does not accept the gateway's audience ${env.ADVOCACY_JWT_AUDIENCE}`);
+  }
+
+  // Its NetworkPolicy: exactly what it needs.
+  const policy = ownPolicy(gateway.spec.template.metadata.labels);
+  if (policy) {
+    const ingress = policy.spec.ingress ?? [];
+    const inPorts = new Set();
+    ingress.forEach((rule, i) => {
+      if (!(rule.ports ?? []).length) err(policy, `ingress[${i}] allows every port`);
+      if (!selectivePeers(rule.from)) err(policy, `ingress[${i}] allows every source: name the ingress controller's or Prometheus' namespace or pods`);
+      for (const p of rule.ports ?? []) inPorts.add(p.port);
+    });
+    const metrics = (c.ports ?? []).find((p) => p.name === "metrics")?.containerPort;
+    for (const port of inPorts) {
+      if (port !== http?.containerPort && port !== "http" && port !== metrics && port !== "metrics") err(policy, `ingress allows port ${port}: the gateway is reached on its http and metrics ports only`);
+    }
+    if (http && !inPorts.has(http.containerPort) && !inPorts.has("http")) err(policy, `no ingress rule for the http port ${http.containerPort}: the Ingress could not reach the gateway`);
+    const kafkaPorts = new Set(String(env.ADVOCACY_KAFKA_BROKERS ?? "").split(",").filter(Boolean).map(portOf));
+    // Egress without destinations: DNS and what every other service may reach that way too (its
+    // Redis port), never a Kafka port.
+    const others = deployments.filter((d) => d !== gateway).map((d) => ownPolicy(d.spec.template.metadata.labels)).filter(Boolean);
+    const untargeted = (p) => new Set((p.spec.egress ?? []).filter((r) => !(r.to ?? []).length).flatMap((r) => (r.ports ?? []).map((x) => x.port)));
+    const common = others.length ? [...untargeted(others[0])].filter((port) => others.every((o) => untargeted(o).has(port))) : [53];
+    const idpRule = others[0]?.spec.egress?.[2];
+    const upstreamsReached = new Set();
+    (policy.spec.egress ?? []).forEach((rule, i) => {
+      const ports = (rule.ports ?? []).map((p) => p.port);
+      if (!ports.length) err(policy, `egress[${i}] allows every port`);
+      for (const port of ports) if (kafkaPorts.has(port)) err(policy, `egress[${i}] allows the Kafka port ${port}: the gateway uses no Kafka`);
+      if (!(rule.to ?? []).length) {
+        for (const port of ports) if (!common.includes(port) || kafkaPorts.has(port)) err(policy, `egress[${i}] allows port ${port} to every destination`);
+        return;
+      }
+      if (i === 2) {
+        if (idpRule && JSON.stringify(rule) !== JSON.stringify(idpRule)) err(policy, `egress[2] is not the services' identity-provider rule (overlays patch /spec/egress/2 of every service's policy)`);
+        return;
+      }
+      const names = rule.to.map((peer) => !peer.namespaceSelector && !peer.ipBlock && peer.podSelector?.matchLabels?.["app.kubernetes.io/name"]);
+      if (ports.some((p) => p !== 50051) || names.some((n) => !kUpstreams.includes(n))) {
+        err(policy, `egress[${i}] (${JSON.stringify(rule).slice(0, 120)}) is none of DNS, Redis, the identity provider, the services' gRPC port`);
+      }
+      for (const n of names) upstreamsReached.add(n);
+    });
+    for (const name of kUpstreams) {
+      if (deployments.some((d) => nameOf(d) === name) && !upstreamsReached.has(name)) err(policy, `no egress to ${name}'s gRPC port`);
+    }
+  }
+  // Every service accepts the gateway's gRPC calls.
+  for (const d of deployments.filter((x) => kUpstreams.includes(nameOf(x)))) {
+    const p = ownPolicy(d.spec.template.metadata.labels);
+    const grpc = (d.spec.template.spec.containers[0].ports ?? []).find((x) => x.name === "grpc")?.containerPort;
+    const allows = (p?.spec.ingress ?? []).some((rule) => (rule.ports ?? []).some((x) => x.port === grpc || x.port === "grpc") &&
+      (rule.from ?? []).some((peer) => !peer.namespaceSelector && matches(peer.podSelector?.matchLabels, gateway.spec.template.metadata.labels) &&
+        Object.keys(peer.podSelector?.matchLabels ?? {}).length > 0));
+    if (p && !allows) err(p, "does not allow the gateway's pods to its gRPC port: browsers' calls would time out");
+  }
+  return errors;
+}
+
+// The gateway's policies must not hold vacuously: each change below, made to a rendering that
+// passes, must be refused with the reason given (a substring of the error).
+const kGatewayMutations = [
+  ["Kafka port in the gateway's egress", "the Kafka port", (o) => policyOf(o, "gateway").spec.egress[1].ports.push({ port: 9092, protocol: "TCP" })],
+  ["an egress rule to any destination", "to every destination", (o) => policyOf(o, "gateway").spec.egress.push({ ports: [{ port: 8080, protocol: "TCP" }] })],
+  ["an egress rule without ports", "allows every port", (o) => policyOf(o, "gateway").spec.egress.push({ to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "consent" } } }] })],
+  ["the identity-provider rule moved", "identity-provider rule", (o) => { const e = policyOf(o, "gateway").spec.egress; e.splice(2, 0, e.splice(3, 1)[0]); }],
+  ["no egress to a service", "no egress to notifications", (o) => { const e = policyOf(o, "gateway").spec.egress; e.splice(e.findIndex((r) => JSON.stringify(r).includes('"notifications"')), 1); }],
+  ["egress to a pod that is no service", "none of DNS, Redis", (o) => policyOf(o, "gateway").spec.egress.push({ ports: [{ port: 50051, protocol: "TCP" }], to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "kafka" } } }] })],
+  ["the gRPC port open to API clients", "ingress allows port 50051", (o) => policyOf(o, "gateway").spec.ingress.push({ ports: [{ port: 50051, protocol: "TCP" }], from: [{ namespaceSelector: { matchLabels: { "advocacy.example/api-gateway": "true" } } }] })],
+  ["the HTTP port open to every source", "allows every source", (o) => delete policyOf(o, "gateway").spec.ingress[0].from],
+  ["the HTTP port closed", "no ingress rule for the http port", (o) => policyOf(o, "gateway").spec.ingress.splice(0, 1)],
+  ["a service refusing the gateway", "does not allow the gateway's pods", (o) => policyOf(o, "consent").spec.ingress[0].from.pop()],
+  ["an Ingress without TLS", "has no TLS", (o) => delete objectOf(o, "Ingress", "gateway").spec.tls],
+  ["an Ingress path to another service", "browsers reach only the gateway", (o) => objectOf(o, "Ingress", "gateway").spec.rules[0].http.paths.push({ path: "/l", pathType: "Prefix", backend: { service: { name: objectOf(o, "Service", "content").metadata.name, port: { number: 8080 } } } })],
+  ["a NodePort Service", "browsers reach only the gateway", (o) => { objectOf(o, "Service", "content").spec.type = "NodePort"; }],
+  ["a public URL the Ingress does not serve", "no Ingress serves GATEWAY_PUBLIC_URL", (o) => { gatewayConfig(o).data.GATEWAY_PUBLIC_URL = "https://elsewhere.example"; }],
+  ["a plain-http public URL", "is not https", (o) => { gatewayConfig(o).data.GATEWAY_PUBLIC_URL = gatewayConfig(o).data.GATEWAY_PUBLIC_URL.replace("https:", "http:"); }],
+  ["a client secret as a value", "holds a secret as a value", (o) => { gatewayConfig(o).data.GATEWAY_OIDC_CLIENT_SECRET = "s3cret"; }],
+  ["the client secret file in a ConfigMap", "is not in a mounted Secret", (o) => { gatewayConfig(o).data.GATEWAY_OIDC_CLIENT_SECRET_FILE = "/etc/advocacy/auth/issuers.json"; }],
+  ["a sign-in issuer the gateway does not trust", "is not an issuer of its issuers file", (o) => { gatewayConfig(o).data.GATEWAY_OIDC_ISSUER = "https://other.example"; }],
+  ["Kafka credentials mounted", "uses no Kafka", (o) => objectOf(o, "Deployment", "gateway").spec.template.spec.volumes.push({ name: "kafka-tls", secret: { secretName: "advocacy-kafka-gateway" } })],
+  ["an upstream address that is no Service", "is not the courses Service", (o) => { gatewayConfig(o).data.GATEWAY_COURSES_ADDR = "courses.example:50051"; }],
+];
+function objectOf(objects, kind, name) {
+  const o = objects.find((x) => x.kind === kind && x.metadata?.labels?.["app.kubernetes.io/name"] === name &&
+    (kind !== "ConfigMap" || !("issuers.json" in (x.data ?? {}))));
+  if (!o) throw new Error(`no ${kind} of ${name} in the rendering`);
+  return o;
+}
+const policyOf = (objects, name) => objectOf(objects, "NetworkPolicy", name);
+// The gateway's own ConfigMap: the one its Deployment names besides the shared one.
+function gatewayConfig(objects) {
+  const refs = (objectOf(objects, "Deployment", "gateway").spec.template.spec.containers[0].envFrom ?? []).map((e) => e.configMapRef?.name);
+  return objects.find((x) => x.kind === "ConfigMap" && refs.includes(x.metadata.name) && x.data?.GATEWAY_PUBLIC_URL !== undefined);
+}
+
+function mutations(name, file) {
+  const objects = loadDocs(file).filter((o) => o.apiVersion && o.kind && o.metadata?.name);
+  const base = policyErrors(objects);
+  if (base.length) {
+    console.error(`${name}: the unchanged rendering already breaks the policies:\n  ${base.join("\n  ")}`);
+    return false;
+  }
+  const problems = [];
+  for (const [what, reason, mutate] of kGatewayMutations) {
+    const changed = structuredClone(objects);
+    mutate(changed);
+    const errors = policyErrors(changed);
+    if (!errors.some((e) => e.includes(reason))) problems.push(`${what}: not refused with '${reason}' (${errors.length ? errors.join("; ").slice(0, 200) : "no error at all"})`);
+  }
+  if (problems.length) {
+    console.error(`${name}: ${problems.length} of ${kGatewayMutations.length} forbidden changes to the gateway's objects pass the policies:`);
+    for (const p of problems) console.error(`  ${p}`);
+    return false;
+  }
+  console.log(`${name}: all ${kGatewayMutations.length} forbidden changes to the gateway's objects and network policies are refused, each with its reason`);
+  return true;
 }
 
 // ----------------------------------------------------------------- compare --
@@ -483,8 +736,9 @@ if (cmd === "validate" && args.length === 2) ok = await validate(args[0], args[1
 else if (cmd === "validate" && args.length === 3 && args[0] === "--schema-only") ok = await validate(args[1], args[2], true);
 else if (cmd === "dashboards" && args.length >= 3) ok = dashboards(args[0], args[1], args.slice(2));
 else if (cmd === "compare" && args.length === 4) ok = compare(...args);
+else if (cmd === "mutations" && args.length === 2) ok = mutations(...args);
 else {
-  console.error("usage: k8s-check.mjs validate [--schema-only] NAME FILE | dashboards RULES OUT DASHBOARD... | compare NAME_A FILE_A NAME_B FILE_B");
+  console.error("usage: k8s-check.mjs validate [--schema-only] NAME FILE | dashboards RULES OUT DASHBOARD... | compare NAME_A FILE_A NAME_B FILE_B | mutations NAME FILE");
   process.exit(2);
 }
 process.exit(ok ? 0 : 1);
