@@ -408,6 +408,12 @@ describe("end to end", () => {
     assert.ok(verify.searchParams.get("tenant") && verify.searchParams.get("code"), `the verify link lacks the tenant or the code: ${verifyHref}`);
     shared.verify = verify.href;
     await capture(emp, "certificate");
+    // Signed in, the check page confirms it too.
+    await emp.goto(shared.verify);
+    await emp.locator(".verified").getByText(courseTitle).waitFor();
+    await capture(emp, "verify-signed-in");
+    await emp.goBack();
+    await settled(emp);
     // The print view leaves out the app's header, navigation and buttons.
     await emp.emulateMedia({ media: "print" });
     assert.ok(!(await emp.locator(".site-header").isVisible()), "the print view shows the app's header");

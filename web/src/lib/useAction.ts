@@ -1,18 +1,23 @@
 import { useCallback, useState } from "preact/hooks";
+import { useI18n } from "../i18n/i18n.js";
+import { dismissFlash, type Message } from "./flash.js";
 
 // The state of a button that calls the server: busy while it runs, then either a status text
-// (announced by a StatusMessage) or the error (shown by an ErrorBox).
+// (announced by a StatusMessage) or the error (shown by an ErrorBox). The action returns the
+// status as a function of the texts, so it is shown in the language of the moment.
 export function useAction() {
+  const { t } = useI18n();
   const [busy, setBusy] = useState(false);
-  const [status, setStatus] = useState("");
+  const [status, setStatusMessage] = useState<Message | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const run = useCallback(async (action: () => Promise<string | void>) => {
+  const run = useCallback(async (action: () => Promise<Message | void>) => {
     setBusy(true);
     setError(null);
-    setStatus("");
+    setStatusMessage(null);
+    dismissFlash();
     try {
       const s = await action();
-      setStatus(s ?? "");
+      setStatusMessage(() => s ?? null);
       return true;
     } catch (err) {
       setError(err);
@@ -21,9 +26,6 @@ export function useAction() {
       setBusy(false);
     }
   }, []);
-  const reset = useCallback(() => {
-    setStatus("");
-    setError(null);
-  }, []);
-  return { busy, status, error, run, reset, setStatus };
+  const setStatus = useCallback((m: Message | null) => setStatusMessage(() => m), []);
+  return { busy, status: status ? status(t) : "", error, run, setStatus };
 }

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { useI18n } from "../../i18n/i18n.js";
-import { takeFlash } from "../../lib/flash.js";
+import { onDismissFlash, takeFlash } from "../../lib/flash.js";
 import { pathOf, type AdminSection } from "../../lib/router.js";
 import { Link } from "../Link.js";
 import { PageHeading } from "../PageHeading.js";
@@ -19,7 +19,8 @@ interface Props {
 // previous page left ("The draft is saved.").
 export function AdminFrame({ title, lead, backTo, children }: Props) {
   const { t } = useI18n();
-  const [flash] = useState(takeFlash);
+  const [flash, setFlash] = useState(takeFlash);
+  useEffect(() => onDismissFlash(() => setFlash(null)), []);
   return (
     <div class="page admin-page">
       {backTo && (
@@ -29,7 +30,7 @@ export function AdminFrame({ title, lead, backTo, children }: Props) {
       )}
       <PageHeading>{title}</PageHeading>
       {lead && <p class="lead">{lead}</p>}
-      <StatusMessage>{flash}</StatusMessage>
+      <StatusMessage>{flash ? flash(t) : ""}</StatusMessage>
       {children}
     </div>
   );

@@ -94,14 +94,14 @@ function BroadcastEditor({
     await save.run(async () => {
       if (!broadcast) {
         const r = await coursesClient.scheduleBroadcast({ tenantId: session.tenant, details, idempotencyKey: form.idempotencyKey });
-        setFlash(m.scheduled);
+        setFlash((t) => t.admin.broadcasts.scheduled);
         navigate(pathOf({ name: "admin", section: "broadcasts", id: r.broadcast?.broadcastId ?? "" }));
         return;
       }
       const r = await coursesClient.updateBroadcast({ tenantId: session.tenant, broadcastId: broadcast.broadcastId, details });
       if (r.broadcast) setBroadcast(r.broadcast);
       const promoted = r.promotedEmployeeIds.length;
-      return promoted > 0 ? `${m.updated} ${m.promoted(promoted)}` : m.updated;
+      return (t) => (promoted > 0 ? `${t.admin.broadcasts.updated} ${t.admin.broadcasts.promoted(promoted)}` : t.admin.broadcasts.updated);
     });
   };
 
@@ -110,7 +110,7 @@ function BroadcastEditor({
       if (!broadcast) return;
       const r = await coursesClient.cancelBroadcast({ tenantId: session.tenant, broadcastId: broadcast.broadcastId, reason: reason.trim() });
       if (r.broadcast) setBroadcast(r.broadcast);
-      return m.cancelled;
+      return (t) => t.admin.broadcasts.cancelled;
     });
 
   const courseOptions = [
@@ -136,7 +136,7 @@ function BroadcastEditor({
       {restored && <p class="info">{t.tips.draftRestored}</p>}
       <form class="form admin-form" ref={formRef} onSubmit={onSubmit} noValidate>
         <fieldset class="card" disabled={readOnly}>
-          <legend>{broadcast ? t.admin.common.saveChanges : m.newTitle}</legend>
+          <legend>{broadcast ? m.details : m.newTitle}</legend>
           <TextField id="broadcast-title" label={t.admin.common.title} value={form.title} error={errors["broadcast-title"]} onChange={(title) => set({ title })} size="long" />
           <TextAreaField id="broadcast-description" label={t.admin.common.description} optional rows={4} value={form.description} error={errors["broadcast-description"]} onChange={(description) => set({ description })} />
           <div class="field-row">

@@ -72,7 +72,7 @@ function ChecklistEditor({ session, checklist: loaded, initial }: { session: Ses
     await save.run(async () => {
       if (!checklist) {
         const r = await coursesClient.createChecklist({ tenantId: session.tenant, content, idempotencyKey: form.idempotencyKey });
-        setFlash(m.created);
+        setFlash((t) => t.admin.checklists.created);
         navigate(pathOf({ name: "admin", section: "checklists", id: r.checklist?.checklistId ?? "" }));
         return;
       }
@@ -83,7 +83,7 @@ function ChecklistEditor({ session, checklist: loaded, initial }: { session: Ses
         expectedRevision: checklist.revision,
       });
       if (r.checklist) setChecklist(r.checklist);
-      return m.updated;
+      return (t) => t.admin.checklists.updated;
     });
   };
 
@@ -91,7 +91,7 @@ function ChecklistEditor({ session, checklist: loaded, initial }: { session: Ses
     remove.run(async () => {
       if (!checklist) return;
       await coursesClient.deleteChecklist({ tenantId: session.tenant, checklistId: checklist.checklistId });
-      setFlash(m.deleted);
+      setFlash((t) => t.admin.checklists.deleted);
       navigate(pathOf({ name: "admin", section: "checklists" }));
     });
 

@@ -59,7 +59,7 @@ export function CourseEditorPage({ session, courseId }: { session: Session; cour
       {state.status === "error" && <ErrorBox error={state.error} onRetry={reload} />}
       {state.status === "ok" &&
         (loaded && loaded.state !== CourseState.DRAFT ? (
-          <FrozenCourse session={session} initial={loaded} initialStatus={publishedNow ? t.admin.courses.published : ""} />
+          <FrozenCourse session={session} initial={loaded} justPublished={publishedNow !== null} />
         ) : (
           <CourseEditor
             session={session}
@@ -116,7 +116,7 @@ function CourseEditor({
     await save.run(async () => {
       if (!course) {
         const r = await coursesClient.createCourse({ tenantId: session.tenant, content, idempotencyKey: form.idempotencyKey });
-        setFlash(c.created);
+        setFlash((t) => t.admin.courses.created);
         navigate(pathOf({ name: "admin", section: "courses", id: r.course?.courseId ?? "" }));
         return;
       }
@@ -128,7 +128,7 @@ function CourseEditor({
       });
       if (r.course) setCourse(r.course);
       setSaved(JSON.stringify(form));
-      return c.updated;
+      return (t) => t.admin.courses.updated;
     });
   };
 
@@ -215,12 +215,12 @@ function CourseEditor({
   );
 }
 
-function FrozenCourse({ session, initial, initialStatus }: { session: Session; initial: Course; initialStatus: string }) {
+function FrozenCourse({ session, initial, justPublished }: { session: Session; initial: Course; justPublished: boolean }) {
   const { t } = useI18n();
   const c = t.admin.courses;
   const [course, setCourse] = useState(initial);
   const archive = useAction();
-  useEffect(() => archive.setStatus(initialStatus), [initialStatus]);
+  useEffect(() => archive.setStatus(justPublished ? (t) => t.admin.courses.published : null), [justPublished]);
   return (
     <>
       <CourseFacts course={course} />
@@ -240,7 +240,7 @@ function FrozenCourse({ session, initial, initialStatus }: { session: Session; i
               archive.run(async () => {
                 const r = await coursesClient.archiveCourse({ tenantId: session.tenant, courseId: course.courseId });
                 if (r.course) setCourse(r.course);
-                return c.archived;
+                return (t) => t.admin.courses.archived;
               })
             }
           />

@@ -10,6 +10,7 @@ import { itemStateLabel, networkLabel } from "../../lib/labels.js";
 import { itemTone } from "../../lib/admin/states.js";
 import { captionLimit } from "../../lib/admin/itemForm.js";
 import { pathOf } from "../../lib/router.js";
+import type { Message } from "../../lib/flash.js";
 import { AdminFrame } from "../../components/admin/AdminFrame.js";
 import { StateBadge } from "../../components/admin/StateBadge.js";
 import { ItemPreview } from "../../components/admin/ItemPreview.js";
@@ -54,7 +55,7 @@ function ItemDetail({ session, initial, approvalRequired }: { session: Session; 
   const [item, setItem] = useState(initial);
   const action = useAction();
   const who = { tenantId: session.tenant, itemId: item.itemId };
-  const step = (call: () => Promise<{ item?: Item }>, done: string) =>
+  const step = (call: () => Promise<{ item?: Item }>, done: Message) =>
     action.run(async () => {
       const r = await call();
       if (r.item) setItem(r.item);
@@ -75,12 +76,12 @@ function ItemDetail({ session, initial, approvalRequired }: { session: Session; 
         {s === ItemState.ARCHIVED && <p class="info">{m.archivedNote}</p>}
         <div class="actions">
           {s === ItemState.DRAFT && (
-            <button type="button" class={approvalRequired ? "button" : "button secondary"} disabled={action.busy} onClick={() => step(() => contentClient.submitItem(who), m.submitted)}>
+            <button type="button" class={approvalRequired ? "button" : "button secondary"} disabled={action.busy} onClick={() => step(() => contentClient.submitItem(who), (t) => t.admin.items.submitted)}>
               {m.submit}
             </button>
           )}
           {(s === ItemState.IN_REVIEW || (s === ItemState.DRAFT && !approvalRequired)) && (
-            <button type="button" class="button" disabled={action.busy} onClick={() => step(() => contentClient.publishItem(who), m.published)}>
+            <button type="button" class="button" disabled={action.busy} onClick={() => step(() => contentClient.publishItem(who), (t) => t.admin.items.published)}>
               {s === ItemState.DRAFT ? m.publishNow : m.publish}
             </button>
           )}
@@ -90,7 +91,7 @@ function ItemDetail({ session, initial, approvalRequired }: { session: Session; 
               question={m.archiveQuestion}
               confirmLabel={m.archiveConfirm}
               disabled={action.busy}
-              onConfirm={() => step(() => contentClient.archiveItem(who), m.archived)}
+              onConfirm={() => step(() => contentClient.archiveItem(who), (t) => t.admin.items.archived)}
             />
           )}
         </div>

@@ -70,12 +70,12 @@ function ItemEditor({ session, requiredDisclosure, initial }: { session: Session
     await save.run(async () => {
       try {
         const r = await contentClient.createItem({ tenantId: session.tenant, item });
-        setFlash(m.created);
+        setFlash((t) => t.admin.items.created);
         navigate(pathOf({ name: "admin", section: "items", id: r.item?.itemId ?? item.itemId }));
       } catch (err) {
         // The id is chosen here, so a repeated save (a lost answer) finds the item it made.
         if (!isCode(err, Code.AlreadyExists)) throw err;
-        setFlash(m.exists);
+        setFlash((t) => t.admin.items.exists);
         navigate(pathOf({ name: "admin", section: "items", id: item.itemId }));
       }
     });

@@ -71,8 +71,9 @@ function PublishNoticeForm({ session, onPublished }: { session: Session; onPubli
         material: form.material,
       });
       if (r.notice) onPublished(r.notice);
+      const version = r.notice?.version ?? form.version.trim();
       setForm({ version: "", summary: "", url: "", material: false });
-      return m.published(r.notice?.version ?? form.version.trim());
+      return (t) => t.admin.notices.published(version);
     });
   };
   return (

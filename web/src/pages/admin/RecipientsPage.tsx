@@ -94,7 +94,7 @@ function RecipientForm({ session, employeeId, recipient }: { session: Session; e
           timeZone: zone.trim(),
         },
       });
-      return m.saved(employeeId);
+      return (t) => t.admin.recipients.saved(employeeId);
     });
   };
   return (

@@ -102,7 +102,7 @@ function SharingForm({ session, settings }: { session: Session; settings: Tenant
           quietHoursEnd: qe,
         },
       });
-      return m.sharingSaved;
+      return (t) => t.admin.settings.sharingSaved;
     });
   };
   return (
@@ -151,7 +151,7 @@ function CoursePolicyForm({ session, policy: loaded, courses }: { session: Sessi
         expectedRevision: policy?.revision ?? 0n,
       });
       setPolicy(r.policy);
-      return m.policySaved;
+      return (t) => t.admin.settings.policySaved;
     });
   };
   return (
