@@ -462,10 +462,17 @@ describe("end to end", () => {
     }
   });
 
-  step("step 14: the admin archives the item (the tenant is left tidy)", ["step 5"], async () => {
+  step("step 14: the admin archives the item and the course (the tenant is left tidy)", ["step 5"], async () => {
     await open(adm, `/admin/items/${encodeURIComponent(shared.itemId)}`);
     await adm.getByRole("button", { name: "Archive" }).click();
     await adm.getByRole("button", { name: "Yes, archive" }).click();
     await statusWith(adm, "Archived").waitFor();
+    if (shared.courseId) {
+      await open(adm, `/admin/courses/${encodeURIComponent(shared.courseId)}`);
+      await adm.getByRole("button", { name: "Archive" }).click();
+      await adm.getByRole("button", { name: "Yes, archive" }).click();
+      await statusWith(adm, "Archived").waitFor();
+      await adm.getByText("This course is archived").waitFor();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { useState } from "preact/hooks";
 import type { TenantSettings } from "../../gen/advocacy/content/v1/content_pb.js";
 import type { CourseSummary, TenantPolicy } from "../../gen/advocacy/courses/v1/courses_pb.js";
 import { useI18n } from "../../i18n/i18n.js";
@@ -16,7 +17,6 @@ import { useFormErrors } from "../../components/form/useFormErrors.js";
 import { Loading } from "../../components/Loading.js";
 import { ErrorBox } from "../../components/ErrorBox.js";
 import { StatusMessage } from "../../components/StatusMessage.js";
-import { useState } from "preact/hooks";
 
 // The tenant's rules: content's sharing policy (UpdateTenantSettings replaces it whole, so the
 // form always sends every field) and courses' policy (the recommended course).
