@@ -150,7 +150,9 @@ bench_start() {
   local name="$1" logf="$2" bin="$3"
   shift 3
   local -a envs
-  mapfile -t envs < <(bench_common_env; adv_kafka_env "$(bench_principal "$name")"
+  mapfile -t envs < <(bench_common_env
+    # The gateway uses no Kafka: it has no principal there.
+    [[ "$(bench_principal "$name")" == gateway ]] || adv_kafka_env "$(bench_principal "$name")"
     adv_redis_env "$(bench_principal "$name")")
   env "${envs[@]}" "$@" "$bin" </dev/null >"$logf" 2>&1 &
   BENCH_PIDS+=($!)

@@ -100,18 +100,13 @@ struct LoadResult {
   std::vector<int64_t> latencies_ns;
 };
 
-// Runs `o.concurrency` closed-loop clients (one thread each) against `target` for `o.warmup_s`
-// unmeasured and `o.duration_s` measured seconds; Service is the generated gRPC service class.
-template <typename Service, typename Opts>
-LoadResult RunLoad(
-    const Opts& o, const std::string& target,
-    const std::function<std::unique_ptr<LoadWorker<typename Service::Stub>>(int)>& make_worker,
-    const std::shared_ptr<grpc::ChannelCredentials>& credentials = nullptr) {
-  auto channels = MakeChannels(target, ChannelCount(o), credentials);
-  for (auto& ch : channels) {
-    ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  }
-  std::vector<std::unique_ptr<LoadWorker<typename Service::Stub>>> workers;
+// Runs `o.concurrency` closed-loop clients (one thread each) for `o.warmup_s` unmeasured and
+// `o.duration_s` measured seconds. Client i calls through make_stub(i) (made on its own thread),
+// with the worker make_worker(i). Any client type works: a gRPC stub, an HTTP connection.
+template <typename Stub, typename Opts>
+LoadResult RunClosedLoop(const Opts& o, const std::function<std::unique_ptr<Stub>(int)>& make_stub,
+                         const std::function<std::unique_ptr<LoadWorker<Stub>>(int)>& make_worker) {
+  std::vector<std::unique_ptr<LoadWorker<Stub>>> workers;
   workers.reserve(static_cast<size_t>(o.concurrency));
   for (int i = 0; i < o.concurrency; ++i) workers.push_back(make_worker(i));
 
@@ -125,7 +120,7 @@ LoadResult RunLoad(
   threads.reserve(static_cast<size_t>(o.concurrency));
   for (int i = 0; i < o.concurrency; ++i) {
     threads.emplace_back([&, i] {
-      auto stub = Service::NewStub(channels[static_cast<size_t>(i / o.clients_per_channel)]);
+      auto stub = make_stub(i);
       std::vector<int64_t> lat;
       lat.reserve(1 << 16);
       int64_t errors = 0;
@@ -173,6 +168,25 @@ LoadResult RunLoad(
   total.calls = static_cast<int64_t>(total.latencies_ns.size());
   total.seconds = o.duration_s;
   return total;
+}
+
+// RunClosedLoop against the gRPC service `target`: Service is the generated service class; the
+// clients are spread over ceil(concurrency / clients_per_channel) independent channels.
+template <typename Service, typename Opts>
+LoadResult RunLoad(
+    const Opts& o, const std::string& target,
+    const std::function<std::unique_ptr<LoadWorker<typename Service::Stub>>(int)>& make_worker,
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials = nullptr) {
+  auto channels = MakeChannels(target, ChannelCount(o), credentials);
+  for (auto& ch : channels) {
+    ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
+  return RunClosedLoop<typename Service::Stub>(
+      o,
+      [&](int i) {
+        return Service::NewStub(channels[static_cast<size_t>(i / o.clients_per_channel)]);
+      },
+      make_worker);
 }
 
 // Nearest-rank percentile (p in (0, 1]); reorders `v`.

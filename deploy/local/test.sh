@@ -72,6 +72,6 @@ adv_log "test: the web app in Chromium (web/test), screenshots in $WEB_ARTIFACTS
   cd "$ADVOCACY_REPO/web"
   ADVOCACY_WEB_URL="$ADVOCACY_WEB_URL" ADVOCACY_WEB_CA_FILE="$ADVOCACY_WEB_CA_FILE" \
     ADVOCACY_WEB_USER=kari.nordmann ADVOCACY_WEB_ARTIFACTS="$WEB_ARTIFACTS" \
-    node --test --test-concurrency=1 test/browser.mjs
+    node --test --test-concurrency=1 test/browser.mjs test/admin.mjs test/e2e.mjs
 )
 adv_log "test: all tests passed"

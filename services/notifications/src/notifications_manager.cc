@@ -551,11 +551,10 @@ absl::Status NotificationsManager::HandleContentEvent(const kafka::Message& mess
         break;
       }
     }
-    // The item's own https URL when it has one; otherwise its page in the app (mails carry
-    // https links only).
-    content.set_link(ValidateLink(item.url(), "item.url").ok()
-                         ? item.url()
-                         : AppLink(options_.app_base_url, "content", item.item_id()));
+    // The item's page in the app, always: that is where the employee sees the caption for each
+    // network they opted into and shares with a tracked link (the item's own article URL is on
+    // that page; a tip that linked straight to it would make sharing the untracked way).
+    content.set_link(AppLink(options_.app_base_url, "content", item.item_id()));
     return FanOutEvent(options_.content_topic, ce, item.tenant_id(), content);
   }
   if (ce.type.rfind("advocacy.content.v1.", 0) == 0) return absl::OkStatus();  // not for us

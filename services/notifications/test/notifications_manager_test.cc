@@ -474,7 +474,7 @@ TEST_F(ManagerTest, ContentEventFansOutOnceToConsentingInterestedRecipients) {
   item->set_tenant_id(kTenant);
   item->set_item_id("item-1");
   item->set_title("Our new plant");
-  item->set_url("http://plain.example.com/x");  // not https: the mail links to the app
+  item->set_url("https://news.example.com/x");  // the article: the mail links to the app anyway
   auto* cap = item->add_captions();
   cap->set_network(cv1::NETWORK_LINKEDIN);
   cap->add_captions("Proud of this");
@@ -494,6 +494,7 @@ TEST_F(ManagerTest, ContentEventFansOutOnceToConsentingInterestedRecipients) {
   for (const auto& mail : sender_.mails()) {
     to.insert(mail.to_address);
     EXPECT_THAT(mail.html, HasSubstr("https://app.example/content/item-1"));
+    EXPECT_THAT(mail.html, ::testing::Not(HasSubstr("https://news.example.com/x")));
   }
   EXPECT_EQ(to,
             (std::set<std::string>{Email("a"), Email("b"), Email("e"), Email("f"), Email("g")}));
