@@ -79,7 +79,9 @@ function BroadcastEditor({
   const [form, setForm, restored] = useDraft<BroadcastForm>("broadcast-editor", initial, isBroadcastForm);
   const [broadcast, setBroadcast] = useState(loaded);
   const [reason, setReason] = useState("");
-  const { errors, show, formRef } = useFormErrors();
+  const { errors, show, formRef } = useFormErrors(() =>
+    validateBroadcastForm(form, t, locale, broadcast?.registeredCount ?? 0),
+  );
   const save = useAction();
   const cancel = useAction();
   const set = (patch: Partial<BroadcastForm>) => setForm({ ...form, ...patch });

@@ -60,7 +60,7 @@ function ChecklistEditor({ session, checklist: loaded, initial }: { session: Ses
   const m = t.admin.checklists;
   const [form, setForm, restored] = useDraft<ChecklistForm>("checklist-editor", initial, isChecklistForm);
   const [checklist, setChecklist] = useState(loaded);
-  const { errors, show, formRef } = useFormErrors();
+  const { errors, show, formRef } = useFormErrors(() => validateChecklistForm(form, t, locale));
   const save = useAction();
   const remove = useAction();
   const set = (patch: Partial<ChecklistForm>) => setForm({ ...form, ...patch });

@@ -103,7 +103,7 @@ function CourseEditor({
   const [form, setForm, restored] = useDraft<CourseForm>("course-editor", initial, isCourseForm);
   const [course, setCourse] = useState(loaded);
   const [saved, setSaved] = useState(() => JSON.stringify(initial));
-  const { errors, show, formRef } = useFormErrors();
+  const { errors, show, formRef } = useFormErrors(() => validateCourseForm(form, t, locale));
   const save = useAction();
   const publish = useAction();
   const set = (patch: Partial<CourseForm>) => setForm({ ...form, ...patch });

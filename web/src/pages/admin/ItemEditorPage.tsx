@@ -59,7 +59,9 @@ function ItemEditor({ session, requiredDisclosure, initial }: { session: Session
   const { t, locale } = useI18n();
   const m = t.admin.items;
   const [form, setForm, restored] = useDraft<ItemForm>("item-editor", initial, isItemForm);
-  const { errors, show, formRef } = useFormErrors();
+  const { errors, show, formRef } = useFormErrors(() =>
+    validateItemForm(form, t, requiredDisclosure, locale),
+  );
   const save = useAction();
   const set = (patch: Partial<ItemForm>) => setForm({ ...form, ...patch });
   const item = itemFromForm(form, session.tenant);
