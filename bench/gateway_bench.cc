@@ -238,8 +238,7 @@ int Main(int argc, char** argv) {
       credentials = *c;
     }
     Report(o, RunLoad<v1::ConsentService>(
-                  o, o.target,
-                  [&](int i) { return std::make_unique<GrpcWorker>(o, &*tokens, i); },
+                  o, o.target, [&](int i) { return std::make_unique<GrpcWorker>(o, &*tokens, i); },
                   credentials));
     return 0;
   }
