@@ -183,7 +183,7 @@ namespace {
 // Every API scope of the stack's resources (deploy/local/oidc/clients.json).
 constexpr char kAllScopes[] =
     "consent:check consent:withdraw consent:read content:read content:write courses:read "
-    "courses:write notifications:read notifications:write";
+    "courses:write courses:verify notifications:read notifications:write";
 
 }  // namespace
 
