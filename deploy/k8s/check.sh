@@ -159,9 +159,28 @@ for t in "${toggles[@]}"; do
   step "helm template ($name)" sh -c '"$@" >"$0"' "$out/helm-toggle-$i.yaml" "$HELM" template advocacy "$chart" --namespace advocacy -f "$chart/ci/production-values.yaml" $flags
 done
 
+# expect_refusals WHAT CASE...: each CASE is "VALUES|REASON": helm template with --set VALUES must
+# fail, and its message must contain REASON. Fails (status 1) naming every case that did not.
+expect_refusals() {
+  local what="$1" bad=0 case values want
+  shift
+  for case in "$@"; do
+    IFS='|' read -r values want <<<"$case"
+    if "$HELM" template advocacy "$chart" --set "$values" >"$out/refusal.log" 2>&1; then
+      echo "accepted: --set $values"
+      bad=1
+    elif ! grep -qF -- "$want" "$out/refusal.log"; then
+      echo "--set $values: refused without '$want':"
+      cat "$out/refusal.log"
+      bad=1
+    fi
+  done
+  ((bad == 0)) || return 1
+  echo "$# $what refused with their reason"
+}
+
 # The chart refuses what the services would refuse at start (or what would open https to anywhere).
 check_auth_refusals() {
-  local bad=0 case values want
   local -a cases=(
     "auth.issuers=null|auth.issuers is empty"
     "auth.issuers[0].issuer=https://a.example|needs exactly one key source"
@@ -174,25 +193,13 @@ check_auth_refusals() {
     "config.jwtIssuer=advocacy|config.jwtIssuer is gone"
     "services.consent.env.ADVOCACY_JWT_AUDIENCE=x|set services.consent.audience"
   )
-  for case in "${cases[@]}"; do
-    IFS='|' read -r values want <<<"$case"
-    if "$HELM" template advocacy "$chart" --set "$values" >"$out/refusal.log" 2>&1; then
-      echo "accepted: --set $values"
-      bad=1
-    elif ! grep -qF -- "$want" "$out/refusal.log"; then
-      echo "--set $values: refused without '$want':"
-      cat "$out/refusal.log"
-      bad=1
-    fi
-  done
-  ((bad == 0)) && echo "${#cases[@]} incomplete or unsafe auth values refused with their reason"
+  expect_refusals "incomplete or unsafe auth values" "${cases[@]}"
 }
 step "helm template refuses incomplete token-verification values" check_auth_refusals
 
 # The chart refuses gateway values the gateway would refuse, or that would break the sign-in or
 # expose it without TLS.
 check_gateway_refusals() {
-  local bad=0 case values want
   local -a cases=(
     "services.gateway.publicUrl=http://app.advocacy.example|must be an https:// URL"
     "services.gateway.publicUrl=https://app.advocacy.example:8443|without a port or path"
@@ -205,18 +212,7 @@ check_gateway_refusals() {
     "networkPolicy.ingressController.namespaceLabels=null|networkPolicy.ingressController needs"
     "secrets.create=true,secrets.redis.url=redis://r:6379,secrets.notifications.oidcClientSecret=S,secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef|secrets.gateway.oidcClientSecret must be set"
   )
-  for case in "${cases[@]}"; do
-    IFS='|' read -r values want <<<"$case"
-    if "$HELM" template advocacy "$chart" --set "$values" >"$out/refusal.log" 2>&1; then
-      echo "accepted: --set $values"
-      bad=1
-    elif ! grep -qF -- "$want" "$out/refusal.log"; then
-      echo "--set $values: refused without '$want':"
-      cat "$out/refusal.log"
-      bad=1
-    fi
-  done
-  ((bad == 0)) && echo "${#cases[@]} unsafe or inconsistent gateway values refused with their reason"
+  expect_refusals "unsafe or inconsistent gateway values" "${cases[@]}"
 }
 step "helm template refuses unsafe gateway values" check_gateway_refusals
 

@@ -477,6 +477,26 @@ TEST_F(GatewayIntegrationTest, AServiceThatCannotAnswerIsUnavailableWithoutInter
   delete other;
 }
 
+// The whole sign-in at the gateway on `base` as a demo user of the stack's provider, the way
+// BrowserSignInKeepsTokensOnTheServerAndNeedsTheCsrfToken checks it step by step: the browser's
+// new session id, or "" (with a test failure saying which step failed).
+std::string SignInAs(const std::string& base, const std::string& user) {
+  const HttpResult login = HttpRequest("GET", base + "/auth/login?return_to=/feed");
+  EXPECT_EQ(login.status, 302) << login.body;
+  const std::string state = CookieFrom(login.Header("set-cookie"), "__Host-advocacy-login");
+  ProviderBrowser browser;
+  const std::string callback =
+      browser.SignIn(login.Header("location"), user, Env("ADVOCACY_WEB_URL") + "/auth/callback");
+  if (callback.empty()) return "";
+  const HttpResult done = HttpRequest("GET", base + callback.substr(Env("ADVOCACY_WEB_URL").size()),
+                                      {"Cookie: __Host-advocacy-login=" + state});
+  for (const std::string& line : done.set_cookies) {
+    if (std::string id = CookieFrom(line, "__Host-advocacy-session"); !id.empty()) return id;
+  }
+  ADD_FAILURE() << "the callback set no session cookie: " << done.status << " " << done.body;
+  return "";
+}
+
 TEST_F(GatewayIntegrationTest, BrowserSignInKeepsTokensOnTheServerAndNeedsTheCsrfToken) {
   const std::string base = StrCat("http://127.0.0.1:", http_port_);
   // 1. /auth/login: a redirect to the provider with PKCE, and the sign-in's state in a cookie.
@@ -602,20 +622,7 @@ TEST_F(GatewayIntegrationTest, CertificatesAreVerifiedWithoutSigningInAndNothing
 
 TEST_F(GatewayIntegrationTest, AnIdleSessionEnds) {
   const std::string base = StrCat("http://127.0.0.1:", http_port_);
-  HttpResult login = HttpRequest("GET", base + "/auth/login?return_to=/feed");
-  ASSERT_EQ(login.status, 302);
-  const std::string state = CookieFrom(login.Header("set-cookie"), "__Host-advocacy-login");
-  ProviderBrowser browser;
-  const std::string callback = browser.SignIn(login.Header("location"), "kari.nordmann",
-                                              Env("ADVOCACY_WEB_URL") + "/auth/callback");
-  ASSERT_FALSE(callback.empty());
-  HttpResult done = HttpRequest("GET", base + callback.substr(Env("ADVOCACY_WEB_URL").size()),
-                                {"Cookie: __Host-advocacy-login=" + state});
-  std::string session_id;
-  for (const std::string& line : done.set_cookies) {
-    if (const std::string v = CookieFrom(line, "__Host-advocacy-session"); !v.empty())
-      session_id = v;
-  }
+  const std::string session_id = SignInAs(base, "kari.nordmann");
   ASSERT_FALSE(session_id.empty());
   const std::string cookie = "Cookie: __Host-advocacy-session=" + session_id;
   ASSERT_EQ(HttpRequest("GET", base + "/auth/session", {cookie}).status, 200);

@@ -301,13 +301,13 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name, Runtim
 }
 
 http::ServerOptions ReadHttpServerOptions(EnvReader& env, std::string_view prefix,
-                                          std::string_view default_listen) {
+                                          std::string_view default_listen,
+                                          const http::ServerOptions& defaults) {
   using std::chrono::milliseconds;
   const auto name = [prefix](std::string_view suffix) {
     return advocacy::StrCat(prefix, "_", suffix);
   };
-  const http::ServerOptions defaults;
-  http::ServerOptions o;
+  http::ServerOptions o = defaults;
   o.listen = env.Address(name("LISTEN"), default_listen);
   o.max_connections = static_cast<size_t>(
       env.Int(name("MAX_CONNECTIONS"), static_cast<int64_t>(defaults.max_connections), 1, 1000000));

@@ -1,5 +1,6 @@
 #include "advocacy/common/rpc.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_format.h"
@@ -29,17 +30,20 @@ grpc::Status ToCallerStatus(const absl::Status& status, std::string_view request
                       advocacy::StrCat("internal error; request id ", request_id));
 }
 
-std::string RequestIdFrom(const grpc::ServerContext& context) {
-  const auto& md = context.client_metadata();
-  auto it = md.find("x-request-id");
-  if (it != md.end() && !it->second.empty() && it->second.size() <= 128) {
-    std::string id(it->second.data(), it->second.size());
-    bool printable = true;
-    for (char c : id) printable = printable && c > 0x20 && c < 0x7f;
-    if (printable) return id;
+std::string RequestIdOr(std::optional<std::string_view> offered) {
+  if (offered && !offered->empty() && offered->size() <= 128 &&
+      std::all_of(offered->begin(), offered->end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
+    return std::string(*offered);
   }
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return absl::StrFormat("%016x%016x", rng(), rng());
+}
+
+std::string RequestIdFrom(const grpc::ServerContext& context) {
+  const auto& md = context.client_metadata();
+  auto it = md.find("x-request-id");
+  if (it == md.end()) return RequestIdOr(std::nullopt);
+  return RequestIdOr(std::string_view(it->second.data(), it->second.size()));
 }
 
 absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContext& context,

@@ -5,10 +5,9 @@
 
 #include <ctime>
 #include <nlohmann/json.hpp>
-#include <random>
 
-#include "absl/strings/str_format.h"
 #include "advocacy/common/logging.h"
+#include "advocacy/common/rpc.h"
 #include "advocacy/common/strings.h"
 #include "browser_auth.h"
 #include "connect_protocol.h"
@@ -78,16 +77,6 @@ ConnectError Err(absl::StatusCode code, std::string message) {
 
 }  // namespace
 
-std::string RequestIdOf(const http::Request& request) {
-  if (auto id = request.Header("x-request-id");
-      id && !id->empty() && id->size() <= 128 &&
-      std::all_of(id->begin(), id->end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
-    return std::string(*id);
-  }
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return absl::StrFormat("%016x%016x", rng(), rng());
-}
-
 GatewayHandler::GatewayHandler(HandlerParts parts, HandlerOptions options)
     : parts_(parts),
       options_(std::move(options)),
@@ -100,7 +89,7 @@ GatewayHandler::GatewayHandler(HandlerParts parts, HandlerOptions options)
 
 http::Response GatewayHandler::Handle(const http::Request& request) const {
   const auto start = std::chrono::steady_clock::now();
-  const std::string request_id = RequestIdOf(request);
+  const std::string request_id = rpc::RequestIdOr(request.Header("x-request-id"));
   std::string route = "other";
   std::string code;
   std::string_view kind = "static";
@@ -108,7 +97,7 @@ http::Response GatewayHandler::Handle(const http::Request& request) const {
   if (request.path.rfind("/auth/", 0) == 0) {
     kind = "auth";
     route = "auth";
-    response = HandleAuth(request, &code);
+    response = HandleAuth(request, request_id, &code);
   } else if (request.method == "POST" || SplitMethodPath(request.path).has_value()) {
     kind = "rpc";
     response = HandleRpc(request, request_id, &route, &code);
@@ -168,22 +157,9 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
     if (!sid || parts_.sessions == nullptr) {
       return fail(Err(absl::StatusCode::kUnauthenticated, "sign in first"));
     }
-    if (auto origin = request.Header("origin"); origin && *origin != origin_) {
-      return fail(
-          Err(absl::StatusCode::kPermissionDenied, "a request from another site is refused"));
-    }
-    absl::StatusOr<Session> session = parts_.sessions->Resolve(*sid);
+    absl::StatusOr<Session> session = CheckedSession(request, *sid, request_id);
     if (!session.ok()) {
-      return fail(Err(
-          session.status().code(),
-          session.status().code() == absl::StatusCode::kUnauthenticated
-              ? "your session has ended; sign in again"
-              : StrCat("sign-in is temporarily unavailable; try again; request id ", request_id)));
-    }
-    if (!ConstantTimeEquals(request.Header("x-csrf-token").value_or(""), session->csrf_token)) {
-      return fail(Err(absl::StatusCode::kPermissionDenied,
-                      "the request lacks this session's CSRF token (X-CSRF-Token); reload the "
-                      "page"));
+      return fail(Err(session.status().code(), std::string(session.status().message())));
     }
     if (parts_.session_rate != nullptr &&
         !parts_.session_rate->Allow(SessionManager::KeyOf(*sid))) {
@@ -238,6 +214,7 @@ http::Response GatewayHandler::HandleRpc(const http::Request& request,
 }
 
 http::Response GatewayHandler::HandleAuth(const http::Request& request,
+                                          const std::string& request_id,
                                           std::string* code_label) const {
   http::Response r;
   if (parts_.sessions == nullptr) {
@@ -249,7 +226,7 @@ http::Response GatewayHandler::HandleAuth(const http::Request& request,
   } else if (request.path == "/auth/session" && request.method == "GET") {
     r = SessionInfo(request);
   } else if (request.path == "/auth/logout" && request.method == "POST") {
-    r = Logout(request);
+    r = Logout(request, request_id);
   } else {
     r = http::TextResponse(404, "Siden finnes ikke. / This page does not exist.\n");
   }
@@ -329,22 +306,39 @@ http::Response GatewayHandler::SessionInfo(const http::Request& request) const {
                     {"expires_at", Rfc3339(session->expires_at)}});
 }
 
-http::Response GatewayHandler::Logout(const http::Request& request) const {
-  const std::optional<std::string> sid = CookieValue(request, session_cookie_);
+absl::StatusOr<Session> GatewayHandler::CheckedSession(const http::Request& request,
+                                                       const std::string& session_id,
+                                                       const std::string& request_id) const {
   if (auto origin = request.Header("origin"); origin && *origin != origin_) {
-    return Json(403, {{"code", "permission_denied"},
-                      {"message", "a request from another site is refused"}});
+    return absl::PermissionDeniedError("a request from another site is refused");
   }
+  absl::StatusOr<Session> session = parts_.sessions->Resolve(session_id);
+  if (!session.ok()) {
+    if (session.status().code() == absl::StatusCode::kUnauthenticated) {
+      return absl::UnauthenticatedError("your session has ended; sign in again");
+    }
+    return absl::UnavailableError(
+        StrCat("sign-in is temporarily unavailable; try again; request id ", request_id));
+  }
+  if (!ConstantTimeEquals(request.Header("x-csrf-token").value_or(""), session->csrf_token)) {
+    return absl::PermissionDeniedError(
+        "the request lacks this session's CSRF token (X-CSRF-Token); reload the page");
+  }
+  return session;
+}
+
+http::Response GatewayHandler::Logout(const http::Request& request,
+                                      const std::string& request_id) const {
+  const std::optional<std::string> sid = CookieValue(request, session_cookie_);
   std::string redirect = "/";
   if (sid) {
-    absl::StatusOr<Session> session = parts_.sessions->Resolve(*sid);
-    if (session.ok()) {
-      if (!ConstantTimeEquals(request.Header("x-csrf-token").value_or(""), session->csrf_token)) {
-        return Json(403, {{"code", "permission_denied"},
-                          {"message", "the request lacks this session's CSRF token"}});
-      }
-      redirect = parts_.sessions->Logout(*sid, *session);
+    absl::StatusOr<Session> session = CheckedSession(request, *sid, request_id);
+    if (session.status().code() == absl::StatusCode::kPermissionDenied) {
+      return ErrorResponse(
+          Err(absl::StatusCode::kPermissionDenied, std::string(session.status().message())));
     }
+    // A session that has ended or cannot be read: there is nothing to end; the cookie goes.
+    if (session.ok()) redirect = parts_.sessions->Logout(*sid, *session);
   }
   http::Response r = Json(200, {{"redirect", redirect}});
   r.headers.emplace_back("Set-Cookie",

@@ -74,17 +74,21 @@ class GatewayHandler {
 
   http::Response Handle(const http::Request& request) const;
 
-  const std::string& session_cookie() const { return session_cookie_; }
-  const std::string& login_cookie() const { return login_cookie_; }
-
  private:
   http::Response HandleRpc(const http::Request& request, const std::string& request_id,
                            std::string* route_label, std::string* code_label) const;
-  http::Response HandleAuth(const http::Request& request, std::string* code_label) const;
+  http::Response HandleAuth(const http::Request& request, const std::string& request_id,
+                            std::string* code_label) const;
   http::Response Login(const http::Request& request) const;
   http::Response Callback(const http::Request& request) const;
   http::Response SessionInfo(const http::Request& request) const;
-  http::Response Logout(const http::Request& request) const;
+  http::Response Logout(const http::Request& request, const std::string& request_id) const;
+  // The session of a browser request that acts: from the gateway's own origin (when Origin is
+  // sent), a live session, its CSRF token. UNAUTHENTICATED, PERMISSION_DENIED or UNAVAILABLE
+  // with the words the browser gets.
+  absl::StatusOr<Session> CheckedSession(const http::Request& request,
+                                         const std::string& session_id,
+                                         const std::string& request_id) const;
 
   HandlerParts parts_;
   HandlerOptions options_;
@@ -94,8 +98,5 @@ class GatewayHandler {
   std::string login_cookie_;
   std::vector<std::pair<std::string, std::string>> security_headers_;
 };
-
-// The request's usable x-request-id, or a new random one (32 hex digits).
-std::string RequestIdOf(const http::Request& request);
 
 }  // namespace advocacy::gateway

@@ -44,8 +44,6 @@ class Upstreams {
                     google::protobuf::Message* response, const CallIdentity& identity,
                     std::chrono::milliseconds deadline) const;
 
-  bool Has(const std::string& upstream) const { return channels_.count(upstream) != 0; }
-
  private:
   std::map<std::string, std::shared_ptr<grpc::Channel>, std::less<>> channels_;
 };

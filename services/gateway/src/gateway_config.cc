@@ -8,8 +8,9 @@ namespace advocacy::gateway {
 GatewayConfig ReadGatewayConfig(config::EnvReader& env) {
   GatewayConfig c;
   c.runtime = config::ReadRuntimeConfig(env, "gateway", {.kafka = false});
-  c.http = config::ReadHttpServerOptions(env, "GATEWAY_HTTP", "0.0.0.0:8080");
-  if (env.Optional("GATEWAY_HTTP_WORKERS", "").empty()) c.http.workers = 32;
+  http::ServerOptions defaults;
+  defaults.workers = 32;  // each waits on one upstream call
+  c.http = config::ReadHttpServerOptions(env, "GATEWAY_HTTP", "0.0.0.0:8080", defaults);
   c.http.max_body_bytes = static_cast<size_t>(
       env.Int("GATEWAY_MAX_BODY_BYTES", int64_t{256} * 1024, 1024, int64_t{4} * 1024 * 1024));
   c.http.name = "gateway";

@@ -9,11 +9,8 @@ import { courseTone } from "../../lib/admin/states.js";
 import { pathOf } from "../../lib/router.js";
 import { AdminFrame } from "../../components/admin/AdminFrame.js";
 import { StateBadge } from "../../components/admin/StateBadge.js";
-import { LoadMore } from "../../components/admin/LoadMore.js";
+import { PagedCardList } from "../../components/admin/PagedCardList.js";
 import { SelectField } from "../../components/form/Field.js";
-import { Loading } from "../../components/Loading.js";
-import { ErrorBox } from "../../components/ErrorBox.js";
-import { EmptyState } from "../../components/EmptyState.js";
 import { Link } from "../../components/Link.js";
 
 const states = [CourseState.DRAFT, CourseState.PUBLISHED, CourseState.ARCHIVED];
@@ -45,30 +42,26 @@ export function CoursesAdminPage({ session }: { session: Session }) {
           options={[{ value: "", label: t.admin.common.allStates }, ...states.map((s) => ({ value: String(s), label: courseStateLabel(t, s) }))]}
         />
       </div>
-      {list.state.status === "loading" && <Loading />}
-      {list.state.status === "error" && <ErrorBox error={list.state.error} onRetry={list.reload} />}
-      {list.state.status === "ok" &&
-        (list.items.length === 0 ? (
-          <EmptyState message={m.empty} />
-        ) : shown.length === 0 ? (
-          <EmptyState message={t.admin.common.noneInState} />
-        ) : (
-          <ul class="admin-list">
-            {shown.map((c) => (
-              <li key={c.courseId} class="card">
-                <h2>
-                  <Link href={pathOf({ name: "admin", section: "courses", id: c.courseId })}>{c.title}</Link>
-                </h2>
-                <p class="meta">
-                  <StateBadge label={courseStateLabel(t, c.state)} tone={courseTone(c.state)} /> {courseLevelLabel(t, c.level)} ·{" "}
-                  {m.lessonsCount(c.lessonCount)} · {t.common.minutes(c.estimatedMinutes)} · {c.language} ·{" "}
-                  {t.admin.common.revision(String(c.revision))}
-                </p>
-              </li>
-            ))}
-          </ul>
-        ))}
-      <LoadMore next={list.next} busy={list.moreBusy} error={list.moreError} onLoad={list.loadMore} />
+      <PagedCardList
+        list={list}
+        shown={shown}
+        empty={m.empty}
+        card={(c) => ({
+          key: c.courseId,
+          body: (
+            <>
+              <h2>
+                <Link href={pathOf({ name: "admin", section: "courses", id: c.courseId })}>{c.title}</Link>
+              </h2>
+              <p class="meta">
+                <StateBadge label={courseStateLabel(t, c.state)} tone={courseTone(c.state)} /> {courseLevelLabel(t, c.level)} ·{" "}
+                {m.lessonsCount(c.lessonCount)} · {t.common.minutes(c.estimatedMinutes)} · {c.language} ·{" "}
+                {t.admin.common.revision(String(c.revision))}
+              </p>
+            </>
+          ),
+        })}
+      />
     </AdminFrame>
   );
 }

@@ -11,11 +11,8 @@ import { networksText } from "../../lib/admin/itemForm.js";
 import { pathOf } from "../../lib/router.js";
 import { AdminFrame } from "../../components/admin/AdminFrame.js";
 import { StateBadge } from "../../components/admin/StateBadge.js";
-import { LoadMore } from "../../components/admin/LoadMore.js";
+import { PagedCardList } from "../../components/admin/PagedCardList.js";
 import { SelectField } from "../../components/form/Field.js";
-import { Loading } from "../../components/Loading.js";
-import { ErrorBox } from "../../components/ErrorBox.js";
-import { EmptyState } from "../../components/EmptyState.js";
 import { Link } from "../../components/Link.js";
 
 const states = [ItemState.DRAFT, ItemState.IN_REVIEW, ItemState.PUBLISHED, ItemState.ARCHIVED];
@@ -52,30 +49,26 @@ export function ItemsListPage({ session }: { session: Session }) {
           ]}
         />
       </div>
-      {list.state.status === "loading" && <Loading />}
-      {list.state.status === "error" && <ErrorBox error={list.state.error} onRetry={list.reload} />}
-      {list.state.status === "ok" &&
-        (list.items.length === 0 ? (
-          <EmptyState message={m.empty} />
-        ) : shown.length === 0 ? (
-          <EmptyState message={t.admin.common.noneInState} />
-        ) : (
-          <ul class="admin-list">
-            {shown.map((item) => (
-              <li key={item.itemId} class="card">
-                <h2>
-                  <Link href={pathOf({ name: "admin", section: "items", id: item.itemId })}>{item.title}</Link>
-                </h2>
-                <p class="meta">
-                  <StateBadge label={itemStateLabel(t, item.state)} tone={itemTone(item.state)} />{" "}
-                  {t.admin.common.created(fmt.dateTime(item.createdAt))}
-                </p>
-                <p class="meta">{m.networksLine(networksText(t, item))}</p>
-              </li>
-            ))}
-          </ul>
-        ))}
-      <LoadMore next={list.next} busy={list.moreBusy} error={list.moreError} onLoad={list.loadMore} />
+      <PagedCardList
+        list={list}
+        shown={shown}
+        empty={m.empty}
+        card={(item) => ({
+          key: item.itemId,
+          body: (
+            <>
+              <h2>
+                <Link href={pathOf({ name: "admin", section: "items", id: item.itemId })}>{item.title}</Link>
+              </h2>
+              <p class="meta">
+                <StateBadge label={itemStateLabel(t, item.state)} tone={itemTone(item.state)} />{" "}
+                {t.admin.common.created(fmt.dateTime(item.createdAt))}
+              </p>
+              <p class="meta">{m.networksLine(networksText(t, item))}</p>
+            </>
+          ),
+        })}
+      />
     </AdminFrame>
   );
 }

@@ -139,10 +139,12 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name, Runtim
 // <PREFIX>_LISTEN (default `default_listen`), <PREFIX>_MAX_CONNECTIONS (1..1,000,000, default
 // 4096), <PREFIX>_MAX_CONNECTIONS_PER_CLIENT (0 = off ..1,000,000, default 64),
 // <PREFIX>_READ_TIMEOUT_MS and <PREFIX>_WRITE_TIMEOUT_MS (100 ms..10 min, default 5 s),
-// <PREFIX>_WORKERS (1..256, default 8) and <PREFIX>_MAX_QUEUED (0..100,000, default 256).
-// max_body_bytes and name are left at their defaults for the endpoint to set.
+// <PREFIX>_WORKERS (1..256, default 8) and <PREFIX>_MAX_QUEUED (0..100,000, default 256); an
+// endpoint with other defaults passes them in `defaults`. max_body_bytes and name are left at
+// `defaults`' for the endpoint to set.
 http::ServerOptions ReadHttpServerOptions(EnvReader& env, std::string_view prefix,
-                                          std::string_view default_listen);
+                                          std::string_view default_listen,
+                                          const http::ServerOptions& defaults = {});
 
 // The Kafka client security settings (kafka_security.h), every problem recorded in `env` with
 // the variable's name:

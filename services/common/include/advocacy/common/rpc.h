@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,7 +31,12 @@ bool IsServerFault(absl::StatusCode code);
 // the same request id. Every other code is the caller's own doing and keeps its message.
 grpc::Status ToCallerStatus(const absl::Status& status, std::string_view request_id);
 
-// The caller's request id from `x-request-id` metadata, or a new random one.
+// `offered` when it is a usable request id (1-128 printable ASCII characters, no space), else a
+// new random one (32 hex digits). Every edge that accepts a caller's id uses this rule: gRPC
+// metadata (RequestIdFrom) and the gateway's HTTP header.
+std::string RequestIdOr(std::optional<std::string_view> offered);
+
+// The caller's request id from `x-request-id` metadata (RequestIdOr).
 std::string RequestIdFrom(const grpc::ServerContext& context);
 
 // Verifies the bearer token in the `authorization` metadata.
