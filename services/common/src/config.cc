@@ -322,6 +322,11 @@ http::ServerOptions ReadHttpServerOptions(EnvReader& env, std::string_view prefi
       static_cast<size_t>(env.Int(name("WORKERS"), static_cast<int64_t>(defaults.workers), 1, 256));
   o.max_queued_requests = static_cast<size_t>(
       env.Int(name("MAX_QUEUED"), static_cast<int64_t>(defaults.max_queued_requests), 0, 100000));
+  o.idle_timeout = env.Millis(name("IDLE_TIMEOUT_MS"), defaults.idle_timeout, milliseconds(0),
+                              milliseconds(600000));
+  o.max_requests_per_connection = static_cast<size_t>(
+      env.Int(name("MAX_REQUESTS_PER_CONNECTION"),
+              static_cast<int64_t>(defaults.max_requests_per_connection), 1, 1000000));
   return o;
 }
 

@@ -23,6 +23,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <exception>
+#include <functional>
 #include <list>
 #include <map>
 #include <mutex>
@@ -92,6 +93,7 @@ struct Counters {
   std::atomic<uint64_t> refused{0};
   std::atomic<uint64_t> evicted{0};
   std::atomic<uint64_t> timed_out{0};
+  std::atomic<uint64_t> reused{0};
   std::atomic<uint64_t> overloaded{0};
   std::atomic<uint64_t> accept_failures{0};
 };
@@ -211,6 +213,7 @@ struct Server::Impl {
   // Event-loop thread only:
   std::map<ClientKey, Client> clients;
   std::unordered_set<Session*> sessions;
+  std::list<Session*> idle;  // kept-alive connections between two requests, longest idle first
   bool stopping = false;
   std::chrono::steady_clock::time_point last_accept_log{};
 };
@@ -232,16 +235,21 @@ class Session : public std::enable_shared_from_this<Session> {
   Session& operator=(Session&&) = delete;
   ~Session() = default;
 
-  void Begin(std::list<Session*>::iterator reading);
+  void Begin();
   // Closes the connection unanswered (it is still sending its request) to make room.
   void Evict();
+  // Closes a kept-alive connection between two requests to make room.
+  void CloseIdle();
   // At Stop(): closes the connection when nothing has arrived on it yet.
   void CloseIfSilent();
 
  private:
-  enum class Phase { kReading, kHandling, kWriting, kLingering, kClosed };
+  // kIdle: a kept-alive connection waiting for the first byte of its next request.
+  enum class Phase { kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
 
   void Arm(std::chrono::milliseconds after);
+  void ReadHead();
+  void NextRequest();
   void OnHead(const error_code& ec);
   void OnReadError(const error_code& ec);
   bool CheckHead();
@@ -251,31 +259,33 @@ class Session : public std::enable_shared_from_this<Session> {
   void Linger();
   void Drain();
   void Close();
+  void EnterReading();
   void LeaveReading();
+  void LeaveIdle();
 
   Server::Impl* server_;
   tcp::socket socket_;
   asio::steady_timer timer_;
   boost::beast::flat_buffer buffer_;
-  bhttp::request_parser<bhttp::string_body> parser_;
+  // A new parser for every request (Beast's parsers read one message).
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
   Request request_;
   ClientKey key_;
   std::optional<std::list<Session*>::iterator> reading_;
+  std::optional<std::list<Session*>::iterator> idle_;
   Phase phase_ = Phase::kReading;
+  uint64_t timer_generation_ = 0;  // a timer armed before the last Arm() finds it changed
+  size_t requests_ = 0;            // requests read on this connection
+  bool keep_alive_ = false;        // the response being written leaves the connection open
   bool head_ = false;
   size_t drained_ = 0;
   std::array<char, 4096> drain_buffer_{};
 };
 
-void Session::Begin(std::list<Session*>::iterator reading) {
-  reading_ = reading;
-  parser_.header_limit(static_cast<std::uint32_t>(kMaxHeadBytes));
-  parser_.body_limit(server_->options.max_body_bytes);
-  Arm(server_->options.read_timeout);
-  bhttp::async_read_header(
-      socket_, buffer_, parser_,
-      [self = shared_from_this()](const error_code& ec, size_t /*bytes*/) { self->OnHead(ec); });
+void Session::Begin() {
+  EnterReading();
+  ReadHead();
 }
 
 void Session::Evict() {
@@ -283,17 +293,63 @@ void Session::Evict() {
   Close();
 }
 
-void Session::CloseIfSilent() {
-  if (phase_ == Phase::kReading && buffer_.size() == 0 && !parser_.got_some()) Close();
+void Session::CloseIdle() {
+  if (phase_ == Phase::kIdle) Close();
 }
 
-// Each phase has one deadline; a timer left from an earlier phase finds the phase changed.
+void Session::CloseIfSilent() {
+  // Between two requests the parser is still the last request's: only the buffer tells.
+  const bool idle = phase_ == Phase::kIdle && buffer_.size() == 0;
+  const bool unread = phase_ == Phase::kReading && buffer_.size() == 0 && !parser_->got_some();
+  if (idle || unread) Close();
+}
+
+// Each phase has one deadline; a timer armed before the last Arm() finds the generation changed
+// (even when its wait had already ended and its handler was queued).
 void Session::Arm(std::chrono::milliseconds after) {
   timer_.expires_after(after);
-  timer_.async_wait([self = shared_from_this(), phase = phase_](const error_code& ec) {
-    if (ec || self->phase_ != phase) return;
-    if (phase == Phase::kReading || phase == Phase::kWriting) ++self->server_->counters.timed_out;
-    self->Close();
+  timer_.async_wait(
+      [self = shared_from_this(), generation = ++timer_generation_](const error_code& ec) {
+        if (ec || self->timer_generation_ != generation || self->phase_ == Phase::kClosed) return;
+        if (self->phase_ == Phase::kReading || self->phase_ == Phase::kWriting) {
+          ++self->server_->counters.timed_out;
+        }
+        self->Close();
+      });
+}
+
+// Reads the head of the next request; the whole request gets read_timeout from here.
+void Session::ReadHead() {
+  phase_ = Phase::kReading;
+  keep_alive_ = false;
+  head_ = false;
+  request_ = Request{};
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(kMaxHeadBytes));
+  parser_->body_limit(server_->options.max_body_bytes);
+  if (requests_ > 0) ++server_->counters.reused;
+  ++requests_;
+  Arm(server_->options.read_timeout);
+  bhttp::async_read_header(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](const error_code& ec, size_t /*bytes*/) { self->OnHead(ec); });
+}
+
+// After a kept-alive response: the next request may already be buffered (pipelined), else the
+// connection waits up to idle_timeout for its first byte without holding a read deadline.
+void Session::NextRequest() {
+  response_ = {};
+  EnterReading();
+  if (buffer_.size() > 0) return ReadHead();
+  phase_ = Phase::kIdle;
+  server_->idle.push_back(this);
+  idle_ = std::prev(server_->idle.end());
+  Arm(server_->options.idle_timeout);
+  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+    if (self->phase_ != Phase::kIdle) return;
+    self->LeaveIdle();
+    if (ec) return self->Close();
+    self->ReadHead();  // a client that closed is seen there as end_of_stream
   });
 }
 
@@ -301,9 +357,9 @@ void Session::OnHead(const error_code& ec) {
   if (phase_ != Phase::kReading) return;
   if (ec) return OnReadError(ec);
   if (!CheckHead()) return;
-  if (parser_.is_done()) return Dispatch();
+  if (parser_->is_done()) return Dispatch();
   const std::optional<std::string_view> expect = request_.Header("expect");
-  const uint64_t remaining = parser_.content_length_remaining().value_or(0);
+  const uint64_t remaining = parser_->content_length_remaining().value_or(0);
   if (expect && Lower(*expect) == "100-continue" && buffer_.size() < remaining) {
     asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                       [self = shared_from_this()](const error_code& write_ec, size_t /*bytes*/) {
@@ -336,7 +392,7 @@ void Session::OnReadError(const error_code& ec) {
 
 // The checks Beast does not make, as ParseRequestHead makes them. False when answered.
 bool Session::CheckHead() {
-  const auto& message = parser_.get();
+  const auto& message = parser_->get();
   request_.method = std::string(message.method_string());
   request_.target = std::string(message.target());
   for (const auto& field : message) {
@@ -366,12 +422,12 @@ bool Session::CheckHead() {
 }
 
 void Session::ReadBody() {
-  bhttp::async_read(socket_, buffer_, parser_,
+  bhttp::async_read(socket_, buffer_, *parser_,
                     [self = shared_from_this()](const error_code& ec, size_t /*bytes*/) {
                       if (self->phase_ != Phase::kReading) return;
                       // The body did not arrive in time or the client left: nothing to answer.
                       if (ec) return self->Close();
-                      self->request_.body = std::move(self->parser_.get().body());
+                      self->request_.body = std::move(self->parser_->get().body());
                       self->Dispatch();
                     });
 }
@@ -382,7 +438,10 @@ void Session::Dispatch() {
   LeaveReading();
   head_ = request_.method == "HEAD";
   Server::Impl& server = *server_;
+  keep_alive_ = server.options.idle_timeout.count() > 0 && parser_->get().keep_alive() &&
+                requests_ < server.options.max_requests_per_connection;
   if (server.queued.load() >= server.options.workers + server.options.max_queued_requests) {
+    keep_alive_ = false;
     ++server.counters.overloaded;
     Response busy = TextResponse(503, "busy\n");
     busy.headers.emplace_back("Retry-After", "1");
@@ -418,13 +477,27 @@ void Session::Reply(Response response) {
   if (!cache_control) response_.set(bhttp::field::cache_control, "no-store");
   response_.set(bhttp::field::content_type, BeastView(response.content_type));
   response_.set(bhttp::field::content_length, std::to_string(response.body.size()));
-  response_.set(bhttp::field::connection, "close");
+  // Stop() may have begun while the handler ran: then this is the connection's last answer.
+  keep_alive_ = keep_alive_ && !server_->stopping;
+  if (keep_alive_) {
+    response_.set(bhttp::field::connection, "keep-alive");
+    response_.set(bhttp::field::keep_alive,
+                  advocacy::StrCat("timeout=", server_->options.idle_timeout.count() / 1000));
+  } else {
+    response_.set(bhttp::field::connection, "close");
+  }
   if (!head_) response_.body() = std::move(response.body);
   Arm(server_->options.write_timeout);
   bhttp::async_write(socket_, response_,
                      [self = shared_from_this()](const error_code& ec, size_t /*bytes*/) {
                        if (self->phase_ != Phase::kWriting) return;
                        if (ec) return self->Close();
+                       if (self->keep_alive_ && !self->server_->stopping) {
+                         // Through a type-erased continuation: the next request's read
+                         // starts a new chain rather than nesting in this one.
+                         std::function<void()> next = [self] { self->NextRequest(); };
+                         return asio::post(self->socket_.get_executor(), std::move(next));
+                       }
                        self->Linger();
                      });
 }
@@ -451,16 +524,30 @@ void Session::Close() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
   LeaveReading();
+  LeaveIdle();
   timer_.cancel();
   error_code ec;
   socket_.close(ec);
   server_->Release(this, key_);
 }
 
+void Session::EnterReading() {
+  if (reading_) return;
+  auto& reading = server_->clients[key_].reading;
+  reading.push_back(this);
+  reading_ = std::prev(reading.end());
+}
+
 void Session::LeaveReading() {
   if (!reading_) return;
   server_->clients[key_].reading.erase(*reading_);
   reading_.reset();
+}
+
+void Session::LeaveIdle() {
+  if (!idle_) return;
+  server_->idle.erase(*idle_);
+  idle_.reset();
 }
 
 }  // namespace internal
@@ -576,18 +663,17 @@ void Server::Impl::Admit(tcp::socket socket) {
     }
     it->second.reading.front()->Evict();  // may erase `it`
   }
+  if (sessions.size() >= options.max_connections && !idle.empty()) idle.front()->CloseIdle();
   if (sessions.size() >= options.max_connections) {
     ++counters.refused;
     return internal::Refuse(socket);
   }
   socket.set_option(tcp::no_delay(true), ec);
   auto session = std::make_shared<Session>(this, std::move(socket), key);
-  Client& client = clients[key];
-  ++client.open;
-  client.reading.push_back(session.get());
+  ++clients[key].open;
   sessions.insert(session.get());
   ++counters.open;
-  session->Begin(std::prev(client.reading.end()));
+  session->Begin();
 }
 
 void Server::Impl::Release(Session* session, const ClientKey& key) {
@@ -652,6 +738,7 @@ ServerStats Server::stats() const {
           .refused = c.refused.load(),
           .evicted = c.evicted.load(),
           .timed_out = c.timed_out.load(),
+          .reused = c.reused.load(),
           .overloaded = c.overloaded.load(),
           .accept_failures = c.accept_failures.load()};
 }

@@ -200,6 +200,7 @@ TEST(HttpServerOptionsTest, DefaultsOverridesAndBounds) {
   EXPECT_EQ(d.max_connections_per_client, 64u);
   EXPECT_EQ(d.read_timeout, std::chrono::milliseconds(5000));
   EXPECT_EQ(d.workers, 8u);
+  EXPECT_EQ(d.idle_timeout, std::chrono::milliseconds(0));  // keep-alive off unless asked
 
   EnvReader set({{"X_LISTEN", "127.0.0.1:9"},
                  {"X_MAX_CONNECTIONS", "100"},
@@ -207,7 +208,9 @@ TEST(HttpServerOptionsTest, DefaultsOverridesAndBounds) {
                  {"X_READ_TIMEOUT_MS", "2000"},
                  {"X_WRITE_TIMEOUT_MS", "3000"},
                  {"X_WORKERS", "2"},
-                 {"X_MAX_QUEUED", "0"}});
+                 {"X_MAX_QUEUED", "0"},
+                 {"X_IDLE_TIMEOUT_MS", "65000"},
+                 {"X_MAX_REQUESTS_PER_CONNECTION", "10"}});
   const http::ServerOptions o = ReadHttpServerOptions(set, "X", "0.0.0.0:1");
   EXPECT_TRUE(set.Finish().ok());
   EXPECT_EQ(o.listen, "127.0.0.1:9");
@@ -217,11 +220,18 @@ TEST(HttpServerOptionsTest, DefaultsOverridesAndBounds) {
   EXPECT_EQ(o.write_timeout, std::chrono::milliseconds(3000));
   EXPECT_EQ(o.workers, 2u);
   EXPECT_EQ(o.max_queued_requests, 0u);
+  EXPECT_EQ(o.idle_timeout, std::chrono::milliseconds(65000));
+  EXPECT_EQ(o.max_requests_per_connection, 10u);
 
-  EnvReader bad({{"X_MAX_CONNECTIONS", "0"}, {"X_WORKERS", "1000"}, {"X_READ_TIMEOUT_MS", "5"}});
+  EnvReader bad({{"X_MAX_CONNECTIONS", "0"},
+                 {"X_WORKERS", "1000"},
+                 {"X_READ_TIMEOUT_MS", "5"},
+                 {"X_IDLE_TIMEOUT_MS", "-1"},
+                 {"X_MAX_REQUESTS_PER_CONNECTION", "0"}});
   ReadHttpServerOptions(bad, "X", "0.0.0.0:1");
   const std::string msg(bad.Finish().message());
-  for (const char* name : {"X_MAX_CONNECTIONS", "X_WORKERS", "X_READ_TIMEOUT_MS"}) {
+  for (const char* name : {"X_MAX_CONNECTIONS", "X_WORKERS", "X_READ_TIMEOUT_MS",
+                           "X_IDLE_TIMEOUT_MS", "X_MAX_REQUESTS_PER_CONNECTION"}) {
     EXPECT_NE(msg.find(name), std::string::npos) << name << " missing in: " << msg;
   }
 }

@@ -626,6 +626,162 @@ void EmfileChild(int commands, int reports) {
   ::_exit(0);
 }
 
+// ---- Keep-alive (issue 12: the gateway's browser and proxy connections) ----
+
+// Reads one response (head and Content-Length body) within `limit`; what arrives beyond it
+// stays in `rest` for the next call. Empty when the connection closed or the time passed.
+std::string ReadOneResponse(int fd, std::string& rest, Ms limit = Ms(3000)) {
+  const auto until = SteadyClock::now() + limit;
+  char buf[4096];
+  for (;;) {
+    const size_t head_end = rest.find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      size_t length = 0;
+      const size_t at = rest.find("Content-Length: ");
+      if (at != std::string::npos && at < head_end) length = std::stoul(rest.substr(at + 16));
+      const bool head_only = rest.find("\r\nX-Head: 1\r\n") < head_end;
+      const size_t total = head_end + 4 + (head_only ? 0 : length);
+      if (rest.size() >= total) {
+        std::string one = rest.substr(0, total);
+        rest.erase(0, total);
+        return one;
+      }
+    }
+    const auto left = std::chrono::duration_cast<Ms>(until - SteadyClock::now()).count();
+    pollfd pfd{fd, POLLIN, 0};
+    if (left <= 0 || ::poll(&pfd, 1, static_cast<int>(left)) <= 0) return "";
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return "";
+    rest.append(buf, static_cast<size_t>(n));
+  }
+}
+
+ServerOptions KeepAliveOptions() {
+  return {.listen = "127.0.0.1:0",
+          .read_timeout = Ms(300),
+          .idle_timeout = Ms(2000),
+          .max_requests_per_connection = 3};
+}
+
+Response Echo(const Request& r) {
+  Response response = TextResponse(200, "path=" + r.path + " body=" + r.body + "\n");
+  if (r.method == "HEAD") response.headers.emplace_back("X-Head", "1");
+  return response;
+}
+
+TEST(ServerKeepAlive, OneConnectionCarriesRequestsInTurnUpToTheLimit) {
+  Server server(KeepAliveOptions(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  std::string rest;
+  SendAll(fd, "GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string first = ReadOneResponse(fd, rest);
+  EXPECT_THAT(first, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(first, HasSubstr("Connection: keep-alive\r\n"));
+  EXPECT_THAT(first, HasSubstr("Keep-Alive: timeout=2\r\n"));
+  EXPECT_THAT(first, EndsWith("path=/one body=\n"));
+  // Longer than read_timeout between two requests: the read deadline starts at the next byte.
+  std::this_thread::sleep_for(Ms(600));
+  SendAll(fd, "HEAD /two HTTP/1.1\r\n\r\n");
+  const std::string second = ReadOneResponse(fd, rest);
+  EXPECT_THAT(second, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(second, EndsWith("\r\n\r\n"));  // HEAD: no body, the connection stays usable
+  SendAll(fd, "POST /three HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
+  const std::string third = ReadOneResponse(fd, rest);
+  EXPECT_THAT(third, EndsWith("path=/three body=abc\n"));
+  EXPECT_THAT(third, HasSubstr("Connection: close\r\n"));  // the third of at most 3
+  EXPECT_TRUE(ClosedUnanswered(fd, Ms(2000)));
+  ::close(fd);
+  EXPECT_EQ(server.stats().accepted, 1u);
+  EXPECT_EQ(server.stats().reused, 2u);
+  EXPECT_EQ(server.stats().timed_out, 0u);
+}
+
+TEST(ServerKeepAlive, PipelinedRequestsAreAnsweredInOrder) {
+  Server server(KeepAliveOptions(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  const int fd = Connect(server.port());
+  std::string rest;
+  SendAll(fd,
+          "POST /a HTTP/1.1\r\nContent-Length: 1\r\n\r\n1GET /b HTTP/1.1\r\n\r\n"
+          "GET /c HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(ReadOneResponse(fd, rest), EndsWith("path=/a body=1\n"));
+  EXPECT_THAT(ReadOneResponse(fd, rest), EndsWith("path=/b body=\n"));
+  const std::string last = ReadOneResponse(fd, rest);
+  EXPECT_THAT(last, EndsWith("path=/c body=\n"));
+  EXPECT_THAT(last, HasSubstr("Connection: close\r\n"));  // the client asked
+  EXPECT_TRUE(ClosedUnanswered(fd, Ms(2000)));
+  ::close(fd);
+}
+
+TEST(ServerKeepAlive, OnlyWhereTheEndpointAndTheClientWantIt) {
+  Server server(KeepAliveOptions(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  // HTTP/1.0 persists only when asked for.
+  EXPECT_THAT(Exchange(server.port(), "GET /p HTTP/1.0\r\n\r\n"),
+              HasSubstr("Connection: close\r\n"));
+  const int fd = Connect(server.port());
+  std::string rest;
+  SendAll(fd, "GET /p HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_THAT(ReadOneResponse(fd, rest), HasSubstr("Connection: keep-alive\r\n"));
+  // A request whose framing is in doubt ends the connection after its answer.
+  SendAll(fd, "POST /p HTTP/1.1\r\nContent-Length: 99999999\r\n\r\nabc");
+  EXPECT_THAT(ReadOneResponse(fd, rest), StartsWith("HTTP/1.1 413"));
+  EXPECT_TRUE(ClosedUnanswered(fd, Ms(2000)));
+  ::close(fd);
+  // An endpoint without idle_timeout closes after every response.
+  Server plain({.listen = "127.0.0.1:0"}, Echo);
+  ASSERT_TRUE(plain.Start().ok());
+  EXPECT_THAT(Exchange(plain.port(), "GET /p HTTP/1.1\r\nConnection: keep-alive\r\n\r\n"),
+              HasSubstr("Connection: close\r\n"));
+}
+
+TEST(ServerKeepAlive, AnIdleConnectionIsClosedAfterTheIdleTimeoutWithoutCountingATimeout) {
+  ServerOptions options = KeepAliveOptions();
+  options.idle_timeout = Ms(300);
+  Server server(options, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  const int fd = Connect(server.port());
+  std::string rest;
+  SendAll(fd, "GET /p HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(ReadOneResponse(fd, rest), StartsWith("HTTP/1.1 200"));
+  EXPECT_TRUE(StillOpen(fd));
+  EXPECT_TRUE(ClosedUnanswered(fd, Ms(3000)));
+  ::close(fd);
+  ASSERT_TRUE(Eventually([&] { return server.stats().open == 0; }));
+  EXPECT_EQ(server.stats().timed_out, 0u);
+}
+
+TEST(ServerKeepAlive, IdleConnectionsMakeRoomAndDoNotHoldUpStop) {
+  ServerOptions options = KeepAliveOptions();
+  options.max_connections = 2;
+  options.idle_timeout = Ms(60000);
+  auto server = std::make_unique<Server>(options, Echo);
+  ASSERT_TRUE(server->Start().ok());
+  std::string rest_a;
+  std::string rest_b;
+  const int a = Connect(server->port());
+  SendAll(a, "GET /a HTTP/1.1\r\n\r\n");
+  ASSERT_THAT(ReadOneResponse(a, rest_a), StartsWith("HTTP/1.1 200"));
+  const int b = Connect(server->port());
+  SendAll(b, "GET /b HTTP/1.1\r\n\r\n");
+  ASSERT_THAT(ReadOneResponse(b, rest_b), StartsWith("HTTP/1.1 200"));
+  // Both slots hold idle connections: the longest idle one (a) makes room for a new client.
+  EXPECT_THAT(Exchange(server->port(), "GET /c HTTP/1.1\r\nConnection: close\r\n\r\n"),
+              StartsWith("HTTP/1.1 200"));
+  EXPECT_TRUE(ClosedUnanswered(a, Ms(2000)));
+  EXPECT_TRUE(StillOpen(b));
+  EXPECT_EQ(server->stats().refused, 0u);
+  // Stop closes the idle connection at once instead of waiting out its 60 s.
+  const auto before = SteadyClock::now();
+  server->Stop();
+  EXPECT_LT(SteadyClock::now() - before, Ms(2000));
+  EXPECT_TRUE(ClosedUnanswered(b, Ms(2000)));
+  ::close(a);
+  ::close(b);
+}
+
 TEST(ServerExhaustion, AcceptFailingWithEmfileNeitherCrashesNorSpins) {
   int to_child[2];
   int from_child[2];

@@ -10,6 +10,10 @@ GatewayConfig ReadGatewayConfig(config::EnvReader& env) {
   c.runtime = config::ReadRuntimeConfig(env, "gateway", {.kafka = false});
   http::ServerOptions defaults;
   defaults.workers = 32;  // each waits on one upstream call
+  // Keep-alive, longer than the 60 s idle timeouts of the usual proxies in front (ingress-nginx's
+  // upstream keepalive, cloud load balancers), so that the proxy, not the gateway, closes an idle
+  // connection and never sends a request on one the gateway is closing.
+  defaults.idle_timeout = std::chrono::milliseconds(65000);
   c.http = config::ReadHttpServerOptions(env, "GATEWAY_HTTP", "0.0.0.0:8080", defaults);
   c.http.max_body_bytes = static_cast<size_t>(
       env.Int("GATEWAY_MAX_BODY_BYTES", int64_t{256} * 1024, 1024, int64_t{4} * 1024 * 1024));

@@ -139,8 +139,10 @@ RuntimeConfig ReadRuntimeConfig(EnvReader& env, std::string service_name, Runtim
 // <PREFIX>_LISTEN (default `default_listen`), <PREFIX>_MAX_CONNECTIONS (1..1,000,000, default
 // 4096), <PREFIX>_MAX_CONNECTIONS_PER_CLIENT (0 = off ..1,000,000, default 64),
 // <PREFIX>_READ_TIMEOUT_MS and <PREFIX>_WRITE_TIMEOUT_MS (100 ms..10 min, default 5 s),
-// <PREFIX>_WORKERS (1..256, default 8) and <PREFIX>_MAX_QUEUED (0..100,000, default 256); an
-// endpoint with other defaults passes them in `defaults`. max_body_bytes and name are left at
+// <PREFIX>_WORKERS (1..256, default 8), <PREFIX>_MAX_QUEUED (0..100,000, default 256),
+// <PREFIX>_IDLE_TIMEOUT_MS (keep-alive: 0 = off ..10 min, default off) and
+// <PREFIX>_MAX_REQUESTS_PER_CONNECTION (1..1,000,000, default 1000); an endpoint with other
+// defaults passes them in `defaults`. max_body_bytes and name are left at
 // `defaults`' for the endpoint to set.
 http::ServerOptions ReadHttpServerOptions(EnvReader& env, std::string_view prefix,
                                           std::string_view default_listen,

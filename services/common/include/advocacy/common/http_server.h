@@ -3,20 +3,29 @@
 // A small HTTP/1.1 server for the few plain-HTTP endpoints the services expose to browsers and
 // mail clients (tracked links, one-click unsubscribe). It is not a general web server:
 //
-//  * One request per connection: every response says `Connection: close`.
+//  * One request per connection (`Connection: close`) unless the endpoint turns keep-alive on
+//    with ServerOptions::idle_timeout: then a connection carries up to
+//    max_requests_per_connection requests in turn (HTTP/1.1 persistence, RFC 9112 section 9;
+//    an HTTP/1.0 client must ask with `Connection: keep-alive`), waiting at most idle_timeout
+//    for the next one. A connection is closed after any response to a request whose framing
+//    is in doubt (400, 405, 411, 413, 431), after a 503, and once Stop() began. Pipelined
+//    requests are answered in order, one at a time.
 //  * Methods GET, HEAD and POST; anything else is answered 405 before the handler runs.
 //  * The request head is bounded (kMaxHeadBytes, else 431) and the body by
 //    ServerOptions::max_body_bytes (else 413). Bodies need Content-Length; a chunked body gets
 //    411. `Expect: 100-continue` is honoured.
-//  * The whole request (head and body) must arrive within read_timeout; a client that is
-//    slower gets no answer and its connection is closed. A response the client does not read
-//    within write_timeout is abandoned the same way.
+//  * The whole request (head and body) must arrive within read_timeout, counted from the
+//    connection's accept, or on a kept-alive connection from the first byte of that request; a
+//    client that is slower gets no answer and its connection is closed. A response the client does
+//    not read within write_timeout is abandoned the same way.
 //  * Waiting for a request costs a socket and a timer, never a thread: connections are read
 //    by one event loop, so idle or slow clients cannot hold back anybody else's request.
 //  * At most max_connections connections are open at once; the next ones get 503. At most
 //    max_connections_per_client come from one client address (an IPv6 client: its /64): when
-//    a client has that many, its oldest connection that is still sending its request is closed
-//    to make room, or, when all of them are being answered, the new one gets 503.
+//    a client has that many, its oldest connection that is still sending its request (or idle
+//    between two) is closed to make room, or, when all of them are being answered, the new one
+//    gets 503. At max_connections, the longest-idle kept-alive connection is closed to make
+//    room before anybody is refused.
 //  * Handlers run on a fixed pool of `workers` threads; at most max_queued_requests complete
 //    requests wait for one, the next get 503 (Retry-After: 1). No thread is created after
 //    Start().
@@ -39,8 +48,8 @@
 //
 // One behaviour differs from ParseRequestHead below: the server's parser (Beast) replaces an
 // obsolete folded header line with spaces, as RFC 9112 section 5.2 allows, where
-// ParseRequestHead refuses it. Folding is harmless here because nothing is forwarded and every
-// connection carries one request.
+// ParseRequestHead refuses it. Folding is harmless here because no HTTP header is forwarded as
+// HTTP (the gateway forwards a chosen few as gRPC metadata).
 
 #include <atomic>
 #include <chrono>
@@ -117,6 +126,12 @@ struct ServerOptions {
   size_t max_body_bytes = size_t{64} * 1024;
   size_t workers = 8;                // threads that run the handler
   size_t max_queued_requests = 256;  // complete requests waiting for a worker, beyond: 503
+  // Keep-alive: how long a connection may wait for its next request after a response. 0 (the
+  // default) answers every request with `Connection: close`.
+  std::chrono::milliseconds idle_timeout{0};
+  // Keep-alive: requests one connection may carry; the last one is answered with
+  // `Connection: close`.
+  size_t max_requests_per_connection = 1000;
   // Names the endpoint in logs and errors, e.g. "tracked links".
   std::string name = "http";
 };
@@ -128,6 +143,7 @@ struct ServerStats {
   uint64_t refused = 0;          // answered 503 at once: max_connections, or per client
   uint64_t evicted = 0;          // closed to make room under max_connections_per_client
   uint64_t timed_out = 0;        // closed unanswered after read_timeout or write_timeout
+  uint64_t reused = 0;           // requests that arrived on an already used (kept-alive) connection
   uint64_t overloaded = 0;       // complete requests answered 503: the worker queue was full
   uint64_t accept_failures = 0;  // accept() failures (EMFILE, ENFILE, ENOBUFS, ENOMEM, ...)
 };
