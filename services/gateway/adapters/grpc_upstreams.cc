@@ -1,15 +1,15 @@
 #include "grpc_upstreams.h"
 
 #include <google/protobuf/message.h>
-#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/client_unary_call.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
-
-#include <future>
+#include <grpcpp/impl/rpc_method.h>
 
 namespace advocacy::gateway {
 
 absl::StatusOr<std::unique_ptr<Upstreams>> Upstreams::Connect(
-    const std::map<std::string, std::string>& addresses, const grpc_tls::Settings& tls) {
+    const std::map<std::string, std::string>& addresses, const grpc_tls::Settings& tls,
+    const std::vector<Route>& routes) {
   auto credentials = grpc_tls::ChannelCredentials(tls);
   if (!credentials.ok()) return credentials.status();
   auto upstreams = std::make_unique<Upstreams>();
@@ -20,14 +20,23 @@ absl::StatusOr<std::unique_ptr<Upstreams>> Upstreams::Connect(
     // connection.
     upstreams->channels_.emplace(name, grpc::CreateCustomChannel(address, *credentials, args));
   }
+  for (const Route& route : routes) {
+    auto channel = upstreams->channels_.find(route.upstream);
+    if (channel == upstreams->channels_.end()) continue;
+    auto [it, inserted] = upstreams->methods_.try_emplace(route.path);
+    if (!inserted) continue;
+    it->second.channel = channel->second;
+    it->second.rpc = std::make_unique<grpc::internal::RpcMethod>(
+        it->first.c_str(), grpc::internal::RpcMethod::NORMAL_RPC, channel->second);
+  }
   return upstreams;
 }
 
 grpc::Status Upstreams::Call(const Route& route, const google::protobuf::Message& request,
                              google::protobuf::Message* response, const CallIdentity& identity,
                              std::chrono::milliseconds deadline) const {
-  auto it = channels_.find(route.upstream);
-  if (it == channels_.end()) {
+  auto it = methods_.find(route.path);
+  if (it == methods_.end()) {
     return {grpc::StatusCode::UNAVAILABLE, "no address for the " + route.upstream + " service"};
   }
   grpc::ClientContext context;
@@ -36,11 +45,8 @@ grpc::Status Upstreams::Call(const Route& route, const google::protobuf::Message
     context.AddMetadata("authorization", "Bearer " + identity.bearer_token);
   }
   if (!identity.request_id.empty()) context.AddMetadata("x-request-id", identity.request_id);
-  grpc::TemplatedGenericStub<google::protobuf::Message, google::protobuf::Message> stub(it->second);
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, route.path, grpc::StubOptions(), &request, response,
-                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
-  return done.get_future().get();
+  return grpc::internal::BlockingUnaryCall<google::protobuf::Message, google::protobuf::Message>(
+      it->second.channel.get(), *it->second.rpc, &context, request, response);
 }
 
 }  // namespace advocacy::gateway

@@ -39,8 +39,9 @@ int main() {
       AllowList::Create(BrowserRpcs(), *google::protobuf::DescriptorPool::generated_pool(),
                         AnonymousRpcs()),
       "the browser allow-list does not match the compiled protos");
-  const auto upstreams = runtime::OrDie(Upstreams::Connect(cfg.upstreams, cfg.runtime.grpc_tls),
-                                        "cannot build the channels to the services");
+  const auto upstreams =
+      runtime::OrDie(Upstreams::Connect(cfg.upstreams, cfg.runtime.grpc_tls, allow.routes()),
+                     "cannot build the channels to the services");
   StaticSite site;
   runtime::OrDie(LoadWebRoot(cfg.web_root, &site), "cannot load the web app (GATEWAY_WEB_ROOT)");
   GatewayMetrics metrics(rt.metrics().registry(), rt.name());
