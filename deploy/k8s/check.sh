@@ -128,7 +128,7 @@ networkPolicy:
     cidrs: ["198.51.100.0/24", "203.0.113.10/32"]
     namespaceLabels: {kubernetes.io/metadata.name: keycloak}
 EOF
-secrets_flags="--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.notifications.oidcClientSecret=SECRET --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef --set-string secrets.gateway.oidcClientSecret=SECRET --set secrets.redis.passwords.consent=pw-consent --set secrets.redis.passwords.content=pw-content --set secrets.redis.passwords.courses=pw-courses --set secrets.redis.passwords.notifications=pw-notifications --set secrets.redis.passwords.gateway=pw-gateway"
+secrets_flags="--set secrets.create=true --set secrets.redis.url=redis://redis:6379 --set-string secrets.notifications.oidcClientSecret=SECRET --set secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef --set-string secrets.gateway.oidcClientSecret=SECRET --set-string secrets.gateway.anonymousClientSecret=SECRET2 --set secrets.redis.passwords.consent=pw-consent --set secrets.redis.passwords.content=pw-content --set secrets.redis.passwords.courses=pw-courses --set secrets.redis.passwords.notifications=pw-notifications --set secrets.redis.passwords.gateway=pw-gateway"
 
 # Template paths the three renderings above do not take.
 toggles=(
@@ -211,6 +211,7 @@ check_gateway_refusals() {
     "auth.issuers[0].issuer=https://login.advocacy.example,auth.issuers[0].jwks_uri=https://login.advocacy.example/jwks,auth.issuers[0].audiences={advocacy-consent}|lists audiences without the gateway's"
     "networkPolicy.ingressController.namespaceLabels=null|networkPolicy.ingressController needs"
     "secrets.create=true,secrets.redis.url=redis://r:6379,secrets.notifications.oidcClientSecret=S,secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef|secrets.gateway.oidcClientSecret must be set"
+    "secrets.create=true,secrets.redis.url=redis://r:6379,secrets.notifications.oidcClientSecret=S,secrets.notifications.unsubscribeKey=0123456789abcdef0123456789abcdef,secrets.gateway.oidcClientSecret=S|secrets.gateway.anonymousClientSecret must be set"
   )
   expect_refusals "unsafe or inconsistent gateway values" "${cases[@]}"
 }

@@ -16,6 +16,16 @@ the rendering rather than every pod. deploy/k8s/base/gateway/ is the same for a 
 {{- end -}}
 {{- end -}}
 
+{{/* The key of the gateway's own client secret (public certificate checks) in the oidc Secret, or
+     "" when that client is off: clientSecretKey "", or no Secret (a public client) or no issuer
+     to get its token from. */}}
+{{- define "advocacy.gatewayAnonymousKey" -}}
+{{- $gw := .Values.services.gateway -}}
+{{- if and $gw.anonymous.clientSecretKey $gw.oidc.clientSecret.existingSecret (include "advocacy.gatewayIssuer" .) -}}
+{{ $gw.anonymous.clientSecretKey }}
+{{- end -}}
+{{- end -}}
+
 {{/* The public host (the Ingress's): publicUrl's host; services.gateway.ingress.host must be it. */}}
 {{- define "advocacy.gatewayHost" -}}
 {{- $gw := .Values.services.gateway -}}
@@ -69,6 +79,10 @@ GATEWAY_OIDC_ISSUER: {{ $issuer | quote }}
 GATEWAY_OIDC_CLIENT_ID: {{ $oidc.clientId | quote }}
 {{- if $oidc.clientSecret.existingSecret }}
 GATEWAY_OIDC_CLIENT_SECRET_FILE: "/etc/advocacy/gateway/oidc-client-secret"
+{{- end }}
+{{- if include "advocacy.gatewayAnonymousKey" $root }}
+GATEWAY_ANONYMOUS_CLIENT_ID: {{ required "services.gateway.anonymous.clientId is empty" $gw.anonymous.clientId | quote }}
+GATEWAY_ANONYMOUS_CLIENT_SECRET_FILE: "/etc/advocacy/gateway/anonymous-client-secret"
 {{- end }}
 {{- with $caFile }}
 GATEWAY_OIDC_CA_FILE: {{ . | quote }}

@@ -345,6 +345,10 @@ spec:
             items:
               - key: {{ $svc.oidc.clientSecret.key }}
                 path: oidc-client-secret
+              {{- if eq $name "gateway" }}{{ with include "advocacy.gatewayAnonymousKey" $root }}
+              - key: {{ . }}
+                path: anonymous-client-secret
+              {{- end }}{{ end }}
         {{- end }}
         {{- with include "advocacy.authExtraVolumes" $root | trim }}
         {{- . | nindent 8 }}
