@@ -7,7 +7,9 @@
 # advocacy-ops), the employee's by signing in as the demo user kari.nordmann through the
 # authorization-code + PKCE flow of the browser app's client (deploy/local/oidc/login.py). Content
 # published, an employee opts in, the feed and the tip mail, a share with a tracked link and a
-# click, a course completed, then the opt-out and its receipts, and a Prometheus query.
+# click, a course completed, then the opt-out and its receipts, and a Prometheus query; then the
+# same story once more in a real browser (web/test/e2e.mjs in Debian's Chromium; skip it with
+# ADVOCACY_BROWSER_WALKTHROUGH=0).
 # Every gRPC connection is TLS with client certificates of the stack's CA (mutual TLS: the
 # services' own certificates, advocacy-ops' for advocacyctl and buf curl; stack.sh issues them).
 # Everything stays up afterwards.
@@ -717,6 +719,24 @@ demo() {
   done
   say "consent, courses, content, notifications, gateway: plaintext refused, no certificate refused," \
     "advocacy-ops' certificate of the stack CA: SERVING"
+
+  step "the same story in a real browser: web/test/e2e.mjs drives Debian's Chromium through the app (sign in, opt in, an admin publishes, Share opens LinkedIn's dialog with the tracked link, the tip mail's link, one-click opt-out, a course to its certificate, public verification)"
+  if [[ "${ADVOCACY_BROWSER_WALKTHROUGH:-1}" == 0 ]]; then
+    say "skipped (ADVOCACY_BROWSER_WALKTHROUGH=0)"
+    return
+  fi
+  local artifacts="${ADVOCACY_WEB_ARTIFACTS:-$ADVOCACY_HOME/artifacts/web}" walk_log="$LOG_DIR/browser-walkthrough.log"
+  local walk_started=$SECONDS
+  mkdir -p "$artifacts"
+  (
+    cd "$ADVOCACY_REPO/web"
+    ADVOCACY_WEB_URL="$ADVOCACY_WEB_URL" ADVOCACY_WEB_CA_FILE="$ADVOCACY_WEB_CA_FILE" \
+      ADVOCACY_SMTP_MAILS="$MAILS" ADVOCACY_WEB_ARTIFACTS="$artifacts" \
+      node --test --test-reporter=spec test/e2e.mjs
+  ) >"$walk_log" 2>&1 ||
+    fail "the browser walkthrough failed at: $(grep -m1 -E '^\s*✖' "$walk_log" | sed 's/^ *//') (the whole report: $walk_log; screenshots: $artifacts)"
+  grep -E '^\s*✔ step' "$walk_log" | sed -E 's/^ *✔ //; s/ \([0-9.]+ms\)$//; s/^/    /'
+  say "$(grep -c -E '^\s*✔ step' "$walk_log") steps passed in $((SECONDS - walk_started)) s; every page checked with axe-core and saved in English and Norwegian: $artifacts"
 }
 DEMO_STARTED=$SECONDS
 demo
