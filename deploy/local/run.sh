@@ -602,6 +602,10 @@ demo() {
   while IFS= read -r line; do say "$line"; done <<<"$MAIL_HEADERS"
 
   step "$EMPLOYEE shares it on LinkedIn and gets a tracked link"
+  # A lower daily limit of the employee's own (web app, My sharing limits) from an earlier visit
+  # would cap the demo: the demo employee lifts it first.
+  call content SetMyShareCap "$ME" "{\"tenant_id\":\"$TENANT\",\"employee_id\":\"$EMPLOYEE\",
+    \"network\":\"NETWORK_LINKEDIN\",\"daily_cap\":0}" >/dev/null
   out="$(call content RecordShare "$ME" "{\"tenant_id\":\"$TENANT\",\"employee_id\":\"$EMPLOYEE\",
     \"item_id\":\"$ITEM_ID\",\"network\":\"NETWORK_LINKEDIN\"}")"
   local link

@@ -198,6 +198,30 @@ describe("signed in", { skip: canSignIn ? false : "set ADVOCACY_WEB_USER to run 
     await page.locator(".status-message").filter({ hasText: "saved" }).waitFor();
   });
 
+  test("sharing limits: the organization's cap, today's count and an own lower limit, saved and read back", async () => {
+    await page.goto(`${appUrl}/stats`);
+    await settled(page);
+    const own = page.getByLabel("My own daily limit on LinkedIn");
+    await own.waitFor();
+    const card = page.locator(".limit").filter({ has: own });
+    assert.match(await card.innerText(), /Shared today: \d+( of \d+\.|\. Today's limit of \d+ is reached)/);
+    assert.match(await page.locator("section", { has: page.locator("#limits-heading") }).innerText(), /quiet hours|The daily counts start again/);
+    try {
+      await own.selectOption("2");
+      await card.locator(".status-message").filter({ hasText: "Your limit for LinkedIn is saved." }).waitFor();
+      assert.match(await card.innerText(), / of 2\.|limit of 2 is reached/);
+      await page.reload();
+      await settled(page);
+      assert.equal(await page.getByLabel("My own daily limit on LinkedIn").inputValue(), "2");
+      assert.match(await page.locator(".limit").filter({ has: page.getByLabel("My own daily limit on LinkedIn") }).innerText(), / of 2\.|limit of 2 is reached/);
+      await checkPage(page, "stats-limits");
+    } finally {
+      // The employee's limit is lifted again whatever happened: other suites share this employee.
+      await page.getByLabel("My own daily limit on LinkedIn").selectOption("0");
+      await page.locator(".status-message").filter({ hasText: "Your limit for LinkedIn is saved." }).waitFor();
+    }
+  });
+
   test("an expired session keeps the typed draft across sign-in", async () => {
     await page.goto(`${appUrl}/tips`);
     await settled(page);

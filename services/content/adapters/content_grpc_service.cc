@@ -32,6 +32,7 @@ std::unique_ptr<rpc::UnaryService> ContentGrpcService(ContentManager* manager,
       .Add("ListMyShares", manager, &ContentManager::ListMyShares)
       .ServiceScope("content:read")
       .Add("SetMyShareCap", manager, &ContentManager::SetMyShareCap)
+      .Add("GetMySharingLimits", manager, &ContentManager::GetMySharingLimits)
       .ServiceScope("content:write")
       .Add("GetMyStats", manager, &ContentManager::GetMyStats)
       .ServiceScope("content:read")

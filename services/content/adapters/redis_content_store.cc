@@ -271,6 +271,36 @@ absl::Status RedisContentStore::SetOwnCap(const std::string& t, const std::strin
       .status();
 }
 
+// One pipeline on the employee's slot: the own caps (one hash) and each network's day counter.
+absl::StatusOr<std::map<int, ContentStore::NetworkUse>> RedisContentStore::Limits(
+    const std::string& t, const std::string& e, const std::string& day,
+    const std::vector<int>& networks) {
+  std::vector<std::vector<std::string>> commands;
+  commands.push_back({"HGETALL", EmpKey(t, e, "caps")});
+  for (const int n : networks) {
+    commands.push_back({"GET", EmpKey(t, e, advocacy::StrCat("day:", day, ":", n))});
+  }
+  ASSIGN_OR_RETURN(const std::vector<redis::Reply> replies, pool_->Pipeline(commands));
+  std::map<int, NetworkUse> out;
+  for (const int n : networks) out[n] = {};
+  const redis::Reply& caps = replies[0];
+  for (size_t i = 0; i + 1 < caps.elements.size(); i += 2) {
+    int network = 0;
+    int cap = 0;
+    if (absl::SimpleAtoi(caps.elements[i].str, &network) &&
+        absl::SimpleAtoi(caps.elements[i + 1].str, &cap) && out.contains(network)) {
+      out[network].own_cap = cap;
+    }
+  }
+  for (size_t i = 0; i < networks.size(); ++i) {
+    int used = 0;
+    if (replies[i + 1].is_string() && absl::SimpleAtoi(replies[i + 1].str, &used)) {
+      out[networks[i]].used = used;
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<std::map<std::string, int64_t>> RedisContentStore::Stats(const std::string& t,
                                                                         const std::string& e) {
   ASSIGN_OR_RETURN(const redis::Reply r,

@@ -57,6 +57,10 @@ class RedisContentStore final : public ContentStore {
                                                    const std::string& employee) override;
   absl::StatusOr<bool> CancelScheduled(const v1::Share& before,
                                        const std::string& consent_field) override;
+  absl::StatusOr<std::map<int, NetworkUse>> Limits(const std::string& tenant,
+                                                   const std::string& employee,
+                                                   const std::string& day,
+                                                   const std::vector<int>& networks) override;
   absl::Status SetOwnCap(const std::string& tenant, const std::string& employee, int network,
                          int cap) override;
   absl::StatusOr<std::map<std::string, int64_t>> Stats(const std::string& tenant,

@@ -603,6 +603,37 @@ absl::StatusOr<v1::SetMyShareCapResponse> ContentManager::SetMyShareCap(
   return v1::SetMyShareCapResponse();
 }
 
+absl::StatusOr<v1::GetMySharingLimitsResponse> ContentManager::GetMySharingLimits(
+    const P& p, const v1::GetMySharingLimitsRequest& r) {
+  RETURN_IF_ERROR(CheckTenantAndEmployee(r.tenant_id(), r.employee_id()));
+  RETURN_IF_ERROR(AuthorizeSelf(p, r.tenant_id(), r.employee_id()));
+  ASSIGN_OR_RETURN(const v1::TenantSettings settings, store_->GetSettings(r.tenant_id()));
+  std::vector<int> networks;
+  for (int n = cv1::Network_MIN; n <= cv1::Network_MAX; ++n) {
+    if (n != cv1::NETWORK_UNSPECIFIED && cv1::Network_IsValid(n)) networks.push_back(n);
+  }
+  const std::string day = DayOf(Now());
+  ASSIGN_OR_RETURN(const auto use, store_->Limits(r.tenant_id(), r.employee_id(), day, networks));
+  // The same rule as commit_share.lua: the tenant's cap (its default when unset), lowered by the
+  // employee's own.
+  const int tenant_cap =
+      settings.daily_share_cap() > 0 ? settings.daily_share_cap() : kDefaultDailyCap;
+  v1::GetMySharingLimitsResponse out;
+  out.set_day(advocacy::StrCat(day.substr(0, 4), "-", day.substr(4, 2), "-", day.substr(6)));
+  out.set_quiet_hours_start(settings.quiet_hours_start());
+  out.set_quiet_hours_end(settings.quiet_hours_end());
+  for (const int n : networks) {
+    const ContentStore::NetworkUse& u = use.at(n);
+    auto* limit = out.add_networks();
+    limit->set_network(static_cast<cv1::Network>(n));
+    limit->set_tenant_daily_cap(tenant_cap);
+    limit->set_own_daily_cap(u.own_cap);
+    limit->set_daily_cap(u.own_cap > 0 && u.own_cap < tenant_cap ? u.own_cap : tenant_cap);
+    limit->set_used_today(u.used);
+  }
+  return out;
+}
+
 absl::StatusOr<v1::GetMyStatsResponse> ContentManager::GetMyStats(const P& p,
                                                                   const v1::GetMyStatsRequest& r) {
   RETURN_IF_ERROR(CheckTenantAndEmployee(r.tenant_id(), r.employee_id()));

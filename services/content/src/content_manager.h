@@ -75,6 +75,8 @@ class ContentManager final {
                                                         const v1::ListMySharesRequest& r);
   absl::StatusOr<v1::SetMyShareCapResponse> SetMyShareCap(const P& p,
                                                           const v1::SetMyShareCapRequest& r);
+  absl::StatusOr<v1::GetMySharingLimitsResponse> GetMySharingLimits(
+      const P& p, const v1::GetMySharingLimitsRequest& r);
   absl::StatusOr<v1::GetMyStatsResponse> GetMyStats(const P& p, const v1::GetMyStatsRequest& r);
   absl::StatusOr<v1::GetLeaderboardResponse> GetLeaderboard(const P& p,
                                                             const v1::GetLeaderboardRequest& r);

@@ -101,6 +101,15 @@ class ContentStore {
   // cap 0 removes the employee's own cap.
   virtual absl::Status SetOwnCap(const std::string& tenant, const std::string& employee,
                                  int network, int cap) = 0;
+  // The employee's own caps and the shares counted on `day` (DayOf), per network of `networks`.
+  struct NetworkUse {
+    int own_cap = 0;  // 0: none
+    int used = 0;
+  };
+  virtual absl::StatusOr<std::map<int, NetworkUse>> Limits(const std::string& tenant,
+                                                           const std::string& employee,
+                                                           const std::string& day,
+                                                           const std::vector<int>& networks) = 0;
   // field -> count; fields "s:<net>" (shares) and "c:<net>" (clicks).
   virtual absl::StatusOr<std::map<std::string, int64_t>> Stats(const std::string& tenant,
                                                                const std::string& employee) = 0;

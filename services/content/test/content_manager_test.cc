@@ -428,9 +428,36 @@ TEST_F(ContentManagerTest, TenantAndOwnCapsPerNetworkPerDay) {
   cap.set_daily_cap(1);
   ASSERT_TRUE(manager_->SetMyShareCap(Employee("e1"), cap).ok());
   EXPECT_TRUE(absl::IsResourceExhausted(ShareIt("e1", "b", cv1::NETWORK_LINKEDIN).status()));
+  // The employee reads their limits as the share script applies them.
+  v1::GetMySharingLimitsRequest limits;
+  limits.set_tenant_id("acme");
+  limits.set_employee_id("e1");
+  auto read = manager_->GetMySharingLimits(Employee("e1"), limits);
+  ASSERT_TRUE(read.ok()) << read.status();
+  std::map<int, std::tuple<int, int, int, int>> by_network;
+  for (const auto& n : read->networks()) {
+    by_network[n.network()] = {n.tenant_daily_cap(), n.own_daily_cap(), n.daily_cap(),
+                               n.used_today()};
+  }
+  EXPECT_EQ(by_network[cv1::NETWORK_X], std::make_tuple(2, 0, 2, 2));
+  EXPECT_EQ(by_network[cv1::NETWORK_LINKEDIN], std::make_tuple(2, 1, 1, 1));
+  EXPECT_EQ(by_network[cv1::NETWORK_FACEBOOK], std::make_tuple(2, 0, 2, 0));
+  EXPECT_EQ(read->day(), "2026-01-01");
+  // Only that employee: not a colleague, not an admin.
+  EXPECT_TRUE(
+      absl::IsPermissionDenied(manager_->GetMySharingLimits(Employee("e2"), limits).status()));
+  limits.set_employee_id("");
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(manager_->GetMySharingLimits(Employee("e1"), limits).status()));
   // The next day starts afresh.
   now_ += int64_t{24} * 3600 * 1000;
   EXPECT_TRUE(ShareIt("e1", "c", cv1::NETWORK_X).ok());
+  limits.set_employee_id("e1");
+  read = manager_->GetMySharingLimits(Employee("e1"), limits);
+  ASSERT_TRUE(read.ok()) << read.status();
+  for (const auto& n : read->networks()) {
+    EXPECT_EQ(n.used_today(), n.network() == cv1::NETWORK_X ? 1 : 0) << n.network();
+  }
 }
 
 TEST_F(ContentManagerTest, ConcurrentSharesNeverExceedTheCap) {

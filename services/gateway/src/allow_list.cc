@@ -32,6 +32,7 @@ const std::vector<std::string_view>& BrowserRpcs() {
       "advocacy.content.v1.ContentService/RecordShare",
       "advocacy.content.v1.ContentService/ListMyShares",
       "advocacy.content.v1.ContentService/SetMyShareCap",
+      "advocacy.content.v1.ContentService/GetMySharingLimits",
       "advocacy.content.v1.ContentService/GetMyStats",
       "advocacy.content.v1.ContentService/GetGroupStats",
       // courses: catalog, learning, checklists, broadcasts, policy.

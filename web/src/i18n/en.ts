@@ -330,6 +330,24 @@ export const en = {
     total: "All networks",
     empty: "You have not shared anything yet.",
   },
+  limits: {
+    title: "My sharing limits",
+    lead: "So that nobody floods their own network: your organization allows a number of shares per network and day. You can set a lower limit for yourself.",
+    usedToday: (used: number, cap: number) =>
+      used >= cap
+        ? `Shared today: ${used}. Today's limit of ${cap} is reached; you can share here again tomorrow.`
+        : `Shared today: ${used} of ${cap}.`,
+    ownCap: (network: string) => `My own daily limit on ${network}`,
+    ownCapHint: (tenantCap: number) => `Your organization allows up to ${tenantCap} a day.`,
+    noOwnCap: (tenantCap: number) => `No limit of my own (${tenantCap} a day)`,
+    perDay: (n: number) => (n === 1 ? "1 a day" : `${n} a day`),
+    saving: "Saving …",
+    saved: (network: string) => `Your limit for ${network} is saved.`,
+    quietHours: (from: string, to: string, zone: string) =>
+      `No shares are recorded between ${from} and ${to} (your time, ${zone}): your organization's quiet hours.`,
+    noQuietHours: "Your organization has no quiet hours for sharing.",
+    resetsAt: (time: string) => `The daily counts start again at ${time} your time.`,
+  },
   myData: {
     title: "My data",
     lead: "What this service keeps about you, and why.",

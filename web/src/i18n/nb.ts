@@ -328,6 +328,24 @@ export const nb: Messages = {
     total: "Alle nettverk",
     empty: "Du har ikke delt noe ennå.",
   },
+  limits: {
+    title: "Mine delingsgrenser",
+    lead: "Slik at ingen oversvømmer sitt eget nettverk: organisasjonen din tillater et visst antall delinger per nettverk og dag. Du kan sette en lavere grense for deg selv.",
+    usedToday: (used: number, cap: number) =>
+      used >= cap
+        ? `Delt i dag: ${used}. Dagens grense på ${cap} er nådd; du kan dele her igjen i morgen.`
+        : `Delt i dag: ${used} av ${cap}.`,
+    ownCap: (network: string) => `Min egen daglige grense på ${network}`,
+    ownCapHint: (tenantCap: number) => `Organisasjonen din tillater opptil ${tenantCap} per dag.`,
+    noOwnCap: (tenantCap: number) => `Ingen egen grense (${tenantCap} per dag)`,
+    perDay: (n: number) => `${n} per dag`,
+    saving: "Lagrer …",
+    saved: (network: string) => `Grensen din for ${network} er lagret.`,
+    quietHours: (from: string, to: string, zone: string) =>
+      `Ingen delinger registreres mellom ${from} og ${to} (din tid, ${zone}): organisasjonens stilletid.`,
+    noQuietHours: "Organisasjonen din har ingen stilletid for deling.",
+    resetsAt: (time: string) => `Dagstellingen starter på nytt kl. ${time} din tid.`,
+  },
   myData: {
     title: "Mine data",
     lead: "Hva tjenesten lagrer om deg, og hvorfor.",

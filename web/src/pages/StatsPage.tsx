@@ -7,6 +7,7 @@ import { PageHeading } from "../components/PageHeading.js";
 import { Loading } from "../components/Loading.js";
 import { ErrorBox } from "../components/ErrorBox.js";
 import { EmptyState } from "../components/EmptyState.js";
+import { SharingLimits } from "../components/SharingLimits.js";
 
 export function StatsPage({ session }: { session: Session }) {
   const { t, locale } = useI18n();
@@ -54,6 +55,7 @@ export function StatsPage({ session }: { session: Session }) {
             </table>
           </div>
         ))}
+      <SharingLimits session={session} />
     </div>
   );
 }
