@@ -208,6 +208,16 @@ class ContentIntegrationTest : public ::testing::Test {
     return stub->RecordShare(Ctx(EmployeeToken(e)).get(), req, resp);
   }
 
+  v1::ListMySharesResponse MyShares(const std::string& e) {
+    v1::ListMySharesRequest req;
+    req.set_tenant_id(tenant_);
+    req.set_employee_id(e);
+    v1::ListMySharesResponse resp;
+    const grpc::Status st = stub_->ListMyShares(Ctx(EmployeeToken(e)).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp;
+  }
+
   v1::GetLeaderboardResponse Leaderboard() {
     v1::GetLeaderboardRequest req;
     req.set_tenant_id(tenant_);
@@ -385,12 +395,7 @@ TEST_F(ContentIntegrationTest, RecordShareReturnsThePostAndPreviewShareRecordsNo
   EXPECT_EQ(before.post().length(), 13 + 1 + link_length);
   EXPECT_EQ(before.post().limit(), 280);
   // Recorded nothing: no share, and the feed still offers both networks.
-  v1::ListMySharesRequest list;
-  list.set_tenant_id(tenant_);
-  list.set_employee_id("erin");
-  v1::ListMySharesResponse mine;
-  ASSERT_TRUE(stub_->ListMyShares(Ctx(EmployeeToken("erin")).get(), list, &mine).ok());
-  EXPECT_EQ(mine.shares_size(), 0);
+  EXPECT_EQ(MyShares("erin").shares_size(), 0);
   v1::GetFeedResponse feed = Feed("erin");
   ASSERT_EQ(feed.entries_size(), 1);
   EXPECT_EQ(feed.entries(0).networks_size(), 2);
@@ -442,11 +447,7 @@ TEST_F(ContentIntegrationTest, AScheduledShareComesWithItsPostAndIsListedAsSched
   EXPECT_EQ(resp.post().post_text(), "Proud of this");
   EXPECT_NE(resp.post().share_intent_url().find(PercentEncode(resp.share().tracked_url())),
             std::string::npos);
-  v1::ListMySharesRequest list;
-  list.set_tenant_id(tenant_);
-  list.set_employee_id("fred");
-  v1::ListMySharesResponse mine;
-  ASSERT_TRUE(stub_->ListMyShares(Ctx(EmployeeToken("fred")).get(), list, &mine).ok());
+  const v1::ListMySharesResponse mine = MyShares("fred");
   ASSERT_EQ(mine.shares_size(), 1);
   EXPECT_EQ(mine.shares(0).state(), v1::SHARE_STATE_SCHEDULED);
 }

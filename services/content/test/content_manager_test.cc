@@ -194,13 +194,20 @@ class ContentManagerTest : public ::testing::Test {
   }
   size_t LinkRecords() { return Redis({"KEYS", "adv:content:{lnk:*}:link"}).elements.size(); }
 
-  absl::StatusOr<v1::CreateItemResponse> Create(const std::string& id,
-                                                const std::string& tenant = "acme") {
+  // A CreateItem request for item `id` with a title and a link, and no captions yet.
+  static v1::CreateItemRequest ItemRequest(const std::string& id,
+                                           const std::string& tenant = "acme") {
     v1::CreateItemRequest req;
     req.set_tenant_id(tenant);
     req.mutable_item()->set_item_id(id);
     req.mutable_item()->set_title("Title " + id);
     req.mutable_item()->set_url("https://example.com/" + id);
+    return req;
+  }
+
+  absl::StatusOr<v1::CreateItemResponse> Create(const std::string& id,
+                                                const std::string& tenant = "acme") {
+    v1::CreateItemRequest req = ItemRequest(id, tenant);
     auto* c = req.mutable_item()->add_captions();
     c->set_network(cv1::NETWORK_X);
     c->add_captions("hello");
@@ -475,12 +482,8 @@ TEST_F(ContentManagerTest, PreviewShareRecordsNothingAndShowsTheShareOnceMade) {
 }
 
 TEST_F(ContentManagerTest, ACaptionThatCannotFitWithHashtagsIsRefusedAtSave) {
-  v1::CreateItemRequest req;
-  req.set_tenant_id("acme");
+  v1::CreateItemRequest req = ItemRequest("long");
   auto* item = req.mutable_item();
-  item->set_item_id("long");
-  item->set_title("Long");
-  item->set_url("https://example.com/long");
   auto* x = item->add_captions();
   x->set_network(cv1::NETWORK_X);
   x->add_captions("fits");
@@ -702,13 +705,8 @@ TEST_F(ContentManagerTest, GroupStatsHideSmallGroups) {
 }
 
 TEST_F(ContentManagerTest, AnItemOverTheSizeCapIsRefusedAndStoresNothing) {
-  v1::CreateItemRequest req;
-  req.set_tenant_id("acme");
-  auto* item = req.mutable_item();
-  item->set_item_id("big");
-  item->set_title("Big");
-  item->set_url("https://example.com/big");
-  auto* li = item->add_captions();
+  v1::CreateItemRequest req = ItemRequest("big");
+  auto* li = req.mutable_item()->add_captions();
   li->set_network(cv1::NETWORK_LINKEDIN);
   std::string euros;
   for (int i = 0; i < 3000; ++i) euros += "\xe2\x82\xac";
@@ -723,12 +721,8 @@ TEST_F(ContentManagerTest, AnItemOverTheSizeCapIsRefusedAndStoresNothing) {
 // Protobuf keeps the fields it does not know; stored, they would be served and published
 // without ever having been checked.
 TEST_F(ContentManagerTest, UnknownFieldsAreDiscardedBeforeStorage) {
-  v1::CreateItemRequest req;
-  req.set_tenant_id("acme");
+  v1::CreateItemRequest req = ItemRequest("extra");
   auto* item = req.mutable_item();
-  item->set_item_id("extra");
-  item->set_title("Extra");
-  item->set_url("https://example.com/extra");
   auto* x = item->add_captions();
   x->set_network(cv1::NETWORK_X);
   x->add_captions("hello");
