@@ -22,9 +22,9 @@ constexpr std::string_view kRedHeart = "\u2764\uFE0F";        // ❤️
 constexpr std::string_view kKeycapOne = "1\uFE0F\u20E3";      // 1️⃣
 constexpr std::string_view kTechnologist =
     "\U0001F469\U0001F3FD\u200D\U0001F4BB";  // 👩🏽‍💻
-constexpr std::
-    string_view kScotland = "\U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074"
-                            "\U000E007F";  // 🏴󠁧󠁢󠁳󠁣󠁴󠁿
+constexpr std::string_view kScotland =
+    "\U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074"
+    "\U000E007F";  // 🏴󠁧󠁢󠁳󠁣󠁴󠁿
 
 TEST(Graphemes, AsciiAndNorwegianLettersAreOneEach) {
   EXPECT_EQ(GraphemeCount(""), 0u);
