@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "advocacy/common/strings.h"
 #include "advocacy/consent/v1/consent_service.grpc.pb.h"
 #include "advocacy/content/v1/content_events.pb.h"
 #include "advocacy/content/v1/content_service.grpc.pb.h"
@@ -207,6 +208,16 @@ class ContentIntegrationTest : public ::testing::Test {
     return stub->RecordShare(Ctx(EmployeeToken(e)).get(), req, resp);
   }
 
+  v1::ListMySharesResponse MyShares(const std::string& e) {
+    v1::ListMySharesRequest req;
+    req.set_tenant_id(tenant_);
+    req.set_employee_id(e);
+    v1::ListMySharesResponse resp;
+    const grpc::Status st = stub_->ListMyShares(Ctx(EmployeeToken(e)).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp;
+  }
+
   v1::GetLeaderboardResponse Leaderboard() {
     v1::GetLeaderboardRequest req;
     req.set_tenant_id(tenant_);
@@ -359,6 +370,86 @@ TEST_F(ContentIntegrationTest, RedirectWorksWithARealHttpClientAndCountsEachClic
   }
   EXPECT_EQ(shares, 1);
   EXPECT_EQ(clicks, 3);
+}
+
+// Issue 14: the post ready to share comes from the server; a preview records nothing.
+TEST_F(ContentIntegrationTest, RecordShareReturnsThePostAndPreviewShareRecordsNothing) {
+  const std::string item = Publish("ready");
+  FeedAfter("erin", Give("erin", {ShareScope(cv1::NETWORK_LINKEDIN), ShareScope(cv1::NETWORK_X)}));
+  // The link base of this stack (http://127.0.0.1:<port>/l/) plus a 16-character code; X links
+  // no IP address, so it counts at its full length.
+  const int link_length =
+      static_cast<int>(("http://127.0.0.1:" + std::to_string(link_port_) + "/l/").size()) + 16;
+
+  v1::PreviewShareRequest preview;
+  preview.set_tenant_id(tenant_);
+  preview.set_employee_id("erin");
+  preview.set_item_id(item);
+  preview.set_network(cv1::NETWORK_X);
+  v1::PreviewShareResponse before;
+  grpc::Status st = stub_->PreviewShare(Ctx(EmployeeToken("erin")).get(), preview, &before);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_FALSE(before.has_share());
+  EXPECT_EQ(before.post().post_text(), "Proud of this");
+  EXPECT_EQ(before.post().share_intent_url(), "");
+  EXPECT_EQ(before.post().length(), 13 + 1 + link_length);
+  EXPECT_EQ(before.post().limit(), 280);
+  // Recorded nothing: no share, and the feed still offers both networks.
+  EXPECT_EQ(MyShares("erin").shares_size(), 0);
+  v1::GetFeedResponse feed = Feed("erin");
+  ASSERT_EQ(feed.entries_size(), 1);
+  EXPECT_EQ(feed.entries(0).networks_size(), 2);
+
+  v1::RecordShareResponse x;
+  st = ShareOn(stub_.get(), "erin", item, cv1::NETWORK_X, &x);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  const std::string tracked = x.share().tracked_url();
+  EXPECT_EQ(x.post().post_text(), "Proud of this");
+  EXPECT_EQ(
+      x.post().share_intent_url(),
+      "https://twitter.com/intent/tweet?text=Proud%20of%20this&url=" + PercentEncode(tracked));
+  EXPECT_EQ(x.post().copy_text(), "Proud of this " + tracked);
+  EXPECT_EQ(x.post().length(), 13 + 1 + link_length);
+
+  v1::RecordShareResponse li;
+  st = ShareOn(stub_.get(), "erin", item, cv1::NETWORK_LINKEDIN, &li);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(li.post().share_intent_url(), "https://www.linkedin.com/sharing/share-offsite/?url=" +
+                                              PercentEncode(li.share().tracked_url()));
+  EXPECT_EQ(li.post().limit(), 3000);
+  // The redirect behind the link in the dialog is the tracked one.
+  EXPECT_EQ(Curl(li.share().tracked_url()).substr(0, 3), "302");
+
+  // After the share the preview is that share's post, its dialog included.
+  v1::PreviewShareResponse after;
+  st = stub_->PreviewShare(Ctx(EmployeeToken("erin")).get(), preview, &after);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(after.share().link_code(), x.share().link_code());
+  EXPECT_EQ(after.post().share_intent_url(), x.post().share_intent_url());
+}
+
+TEST_F(ContentIntegrationTest, AScheduledShareComesWithItsPostAndIsListedAsScheduled) {
+  const std::string item = Publish("later");
+  FeedAfter("fred", Give("fred", {ShareScope(cv1::NETWORK_LINKEDIN)}));
+  v1::RecordShareRequest req;
+  req.set_tenant_id(tenant_);
+  req.set_employee_id("fred");
+  req.set_item_id(item);
+  req.set_network(cv1::NETWORK_LINKEDIN);
+  const auto when = std::chrono::system_clock::now() + std::chrono::hours(2);
+  req.mutable_scheduled_for()->set_seconds(
+      std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count());
+  v1::RecordShareResponse resp;
+  grpc::Status st = stub_->RecordShare(Ctx(EmployeeToken("fred")).get(), req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.share().state(), v1::SHARE_STATE_SCHEDULED);
+  EXPECT_EQ(resp.share().scheduled_for().seconds(), req.scheduled_for().seconds());
+  EXPECT_EQ(resp.post().post_text(), "Proud of this");
+  EXPECT_NE(resp.post().share_intent_url().find(PercentEncode(resp.share().tracked_url())),
+            std::string::npos);
+  const v1::ListMySharesResponse mine = MyShares("fred");
+  ASSERT_EQ(mine.shares_size(), 1);
+  EXPECT_EQ(mine.shares(0).state(), v1::SHARE_STATE_SCHEDULED);
 }
 
 // ---- Issue 11: slow clients against the real binary's tracked-link endpoint ----

@@ -11,8 +11,10 @@
 // An employee opts in to sharing on LinkedIn and to email tips; an admin, in a second browser
 // context, writes, submits and publishes an item; the employee's feed offers it, Share opens
 // LinkedIn's share dialog with the tracked link (every request to the networks is answered here,
-// nothing leaves the machine); the tip mail reaches the SMTP sink and its link opens the item in
-// the app; one click opts out and the feed no longer offers the item; the admin publishes a course
+// nothing leaves the machine); a second item is scheduled for later and shown as scheduled in the
+// feed and on its page; the tip mail reaches the SMTP sink and its link opens the item in the app;
+// one click opts out (which cancels the scheduled share) and the feed no longer offers the item;
+// the admin publishes a course
 // the employee completes; its certificate is confirmed on /verify by a browser with no session.
 //
 // Every app page visited is checked with axe-core (no serious or critical violation) and saved
@@ -36,6 +38,8 @@ const runId = new Date().toISOString().replace(/\D/g, "").slice(0, 14) + Math.ra
 const itemTitle = `E2E ${runId}: our new plant opens`;
 const itemUrl = `https://news.demo-corp.example/e2e/${runId}`;
 const caption = `We opened a new plant today (${runId}). Proud of the team!`;
+const laterTitle = `E2E ${runId}: the plant's first week`;
+const laterCaption = `One week in at the new plant (${runId}).`;
 const courseTitle = `E2E course ${runId}: sharing safely`;
 const lessonBody = "Sharing company news is **your own choice**, and you can stop at any time.";
 const quizPrompt = "Is sharing company content voluntary?";
@@ -280,6 +284,24 @@ describe("end to end", () => {
     await adm.getByRole("link", { name: itemTitle }).waitFor();
   });
 
+  step("step 5b: the admin starts a second item from the first and publishes it", ["step 5"], async () => {
+    await open(adm, `/admin/items/${encodeURIComponent(shared.itemId)}`);
+    await adm.getByRole("link", { name: "Start a new item from this one" }).click();
+    await settled(adm);
+    assert.equal(await h1(adm).innerText(), "New item");
+    await adm.getByLabel("Title", { exact: true }).fill(laterTitle);
+    await adm.getByLabel("LinkedIn: Variant 1").fill(laterCaption);
+    await adm.getByRole("button", { name: "Save as draft" }).click();
+    await adm.waitForURL(/\/admin\/items\/(?!new)[^/?]+$/);
+    shared.laterId = decodeURIComponent(new URL(adm.url()).pathname.split("/").pop());
+    await adm.getByRole("heading", { level: 1, name: laterTitle }).waitFor();
+    await settled(adm);
+    await adm.getByRole("button", { name: "Submit for review" }).click();
+    await statusWith(adm, "Submitted for review").waitFor();
+    await adm.getByRole("button", { name: "Publish", exact: true }).click();
+    await statusWith(adm, "Published").waitFor();
+  });
+
   step("step 6: the employee's feed offers the item on LinkedIn", ["step 3", "step 5"], async () => {
     const card = emp.locator("article.item", { has: emp.getByRole("heading", { name: itemTitle }) });
     await poll("the item in the employee's feed", 30, async () => {
@@ -304,9 +326,60 @@ describe("end to end", () => {
     assert.notEqual(tracked, itemUrl, "the share URL carries the article's own address, not a tracked link");
     await card.getByText(/Your share on LinkedIn is ready/).waitFor();
     assert.equal((await card.locator(".share-result .break").innerText()).trim(), tracked, "the page and the share dialog show different links");
+    // The dialog's URL is the server's (RecordShare's share_intent_url): exactly the documented
+    // form with the tracked link percent-encoded, and the page's own link to it is the same.
+    assert.equal(intent.href, `https://www.linkedin.com/sharing/share-offsite/?url=${encodeURIComponent(tracked)}`, "the share URL is not the server's");
+    assert.equal(await card.getByRole("link", { name: /Open LinkedIn to post/ }).getAttribute("href"), intent.href, "the page links to another share URL than it opened");
+    await card.getByText(/ \/ 3,000 characters, as LinkedIn counts them/).waitFor();
     assert.ok(networkRequests.slice(before).some((u) => u.startsWith("https://www.linkedin.com/sharing/share-offsite/")), "the request to LinkedIn was not intercepted");
     shared.tracked = tracked;
     await capture(emp, "feed-shared");
+  });
+
+  step("step 7b: Schedule for later records a share shown as scheduled in the feed and on the item's page", ["step 6", "step 5b"], async () => {
+    const card = emp.locator("article.item", { has: emp.getByRole("heading", { name: laterTitle }) });
+    await poll("the second item in the employee's feed", 30, async () => {
+      await open(emp, "/feed");
+      return (await card.count()) > 0;
+    });
+    await card.getByRole("button", { name: "Schedule for later" }).click();
+    const when = card.getByLabel(/^Date and time \(your time zone/);
+    await when.waitFor();
+    assert.equal(await emp.evaluate(() => document.activeElement?.getAttribute("type")), "datetime-local", "Schedule for later does not move the focus to the time");
+    // Nothing chosen: explained next to the field, which keeps the focus.
+    await card.getByRole("button", { name: "Schedule on LinkedIn" }).click();
+    await card.getByText("Choose a date and a time.").waitFor();
+    assert.equal(await when.getAttribute("aria-invalid"), "true", "the empty time is not marked invalid");
+    // Two days ahead at 12:00 in the browser's zone (the employee's), as a person types it.
+    const local = await emp.evaluate(() => {
+      const d = new Date(Date.now() + 2 * 24 * 3600e3);
+      const p = (n) => String(n).padStart(2, "0");
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T12:00`;
+    });
+    const shown = await emp.evaluate((v) => new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short" }).format(new Date(v)), local);
+    await when.fill(local);
+    const before = networkRequests.length;
+    await card.getByRole("button", { name: "Schedule on LinkedIn" }).click();
+    await card.getByText(`Scheduled for ${shown}.`).waitFor();
+    assert.equal(networkRequests.length, before, "scheduling opened the network's dialog");
+    const tracked = (await card.locator(".share-result .break").innerText()).trim();
+    assert.equal(
+      await card.getByRole("link", { name: /Open LinkedIn to post/ }).getAttribute("href"),
+      `https://www.linkedin.com/sharing/share-offsite/?url=${encodeURIComponent(tracked)}`,
+      "the scheduled share's dialog does not carry its tracked link",
+    );
+    await capture(emp, "feed-scheduled");
+    // Listed with the scheduled shares (ListMyShares), and on the item's page with its state.
+    await open(emp, "/feed");
+    const list = emp.getByRole("region", { name: "Your scheduled shares" });
+    await list.getByText(`LinkedIn, ${shown}`).waitFor();
+    await list.getByRole("link", { name: laterTitle }).click();
+    await emp.getByRole("heading", { level: 1, name: laterTitle }).waitFor();
+    await settled(emp);
+    await emp.getByRole("heading", { name: "Scheduled on LinkedIn" }).waitFor();
+    await emp.getByText(`Scheduled for ${shown}.`).waitFor();
+    assert.equal((await emp.locator(".share-result .break").innerText()).trim(), tracked, "the item page shows another link than the scheduled share's");
+    await capture(emp, "item-scheduled");
   });
 
   step("step 8: the tip mail arrives, and its link opens the item in the app", ["step 4", "step 5"], async () => {
@@ -334,9 +407,14 @@ describe("end to end", () => {
     await statusWith(emp, "Everything is turned off").waitFor();
     assert.ok(await allOff(emp), "after opting out some switch still shows on");
     await capture(emp, "consent-opted-out");
-    await poll("the feed without the item and without Share buttons", 15, async () => {
+    // The withdrawal also cancels the scheduled share (step 7b), so the feed names LinkedIn nowhere.
+    await poll("the feed without the item, Share buttons or scheduled shares", 15, async () => {
       await open(emp, "/feed");
-      return (await emp.getByRole("heading", { name: itemTitle }).count()) === 0 && (await emp.getByRole("button", { name: /^Share on / }).count()) === 0;
+      return (
+        (await emp.getByRole("heading", { name: itemTitle }).count()) === 0 &&
+        (await emp.getByRole("button", { name: /^Share on / }).count()) === 0 &&
+        (await emp.getByText("LinkedIn").count()) === 0
+      );
     });
     assert.equal(await emp.getByText("LinkedIn").count(), 0, "the feed still mentions LinkedIn after opting out");
     await capture(emp, "feed-after-opt-out");
@@ -462,11 +540,13 @@ describe("end to end", () => {
     }
   });
 
-  step("step 14: the admin archives the item and the course (the tenant is left tidy)", ["step 5"], async () => {
-    await open(adm, `/admin/items/${encodeURIComponent(shared.itemId)}`);
-    await adm.getByRole("button", { name: "Archive" }).click();
-    await adm.getByRole("button", { name: "Yes, archive" }).click();
-    await statusWith(adm, "Archived").waitFor();
+  step("step 14: the admin archives the items and the course (the tenant is left tidy)", ["step 5"], async () => {
+    for (const id of [shared.itemId, shared.laterId].filter(Boolean)) {
+      await open(adm, `/admin/items/${encodeURIComponent(id)}`);
+      await adm.getByRole("button", { name: "Archive" }).click();
+      await adm.getByRole("button", { name: "Yes, archive" }).click();
+      await statusWith(adm, "Archived").waitFor();
+    }
     if (shared.courseId) {
       await open(adm, `/admin/courses/${encodeURIComponent(shared.courseId)}`);
       await adm.getByRole("button", { name: "Archive" }).click();

@@ -29,6 +29,8 @@ std::unique_ptr<rpc::UnaryService> ContentGrpcService(ContentManager* manager,
       .ServiceScope("content:read")
       .Add("RecordShare", manager, &ContentManager::RecordShare)
       .ServiceScope("content:write")
+      .Add("PreviewShare", manager, &ContentManager::PreviewShare)
+      .ServiceScope("content:read")
       .Add("ListMyShares", manager, &ContentManager::ListMyShares)
       .ServiceScope("content:read")
       .Add("SetMyShareCap", manager, &ContentManager::SetMyShareCap)

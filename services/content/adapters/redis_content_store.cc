@@ -177,6 +177,18 @@ absl::StatusOr<uint64_t> RedisContentStore::NextRotation(const std::string& t,
   return static_cast<uint64_t>(std::max<long long>(0, r.integer - 1));
 }
 
+absl::StatusOr<uint64_t> RedisContentStore::PeekRotation(const std::string& t,
+                                                         const std::string& item, int network) {
+  ASSIGN_OR_RETURN(const redis::Reply r,
+                   pool_->Run({"GET", TenantKey(t, advocacy::StrCat("rot:", item, ":", network))},
+                              "a caption rotation"));
+  uint64_t next = 0;
+  if (!r.str.empty() && !absl::SimpleAtoi(r.str, &next)) {
+    return absl::DataLossError("a stored caption rotation is not a number");
+  }
+  return next;
+}
+
 absl::StatusOr<ShareOutcome> RedisContentStore::CommitShare(const ShareCommit& c) {
   const auto& s = c.share;
   const std::string& t = s.tenant_id();

@@ -50,6 +50,8 @@ class RedisContentStore final : public ContentStore {
   absl::Status PutSettings(const v1::TenantSettings& settings) override;
   absl::StatusOr<uint64_t> NextRotation(const std::string& tenant, const std::string& item,
                                         int network) override;
+  absl::StatusOr<uint64_t> PeekRotation(const std::string& tenant, const std::string& item,
+                                        int network) override;
   absl::StatusOr<ShareOutcome> CommitShare(const ShareCommit& commit) override;
   absl::StatusOr<std::vector<v1::Share>> ListShares(const std::string& tenant,
                                                     const std::string& employee) override;

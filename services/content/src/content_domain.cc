@@ -12,6 +12,7 @@
 #include "advocacy/common/ids.h"
 #include "advocacy/common/status_macros.h"
 #include "advocacy/common/strings.h"
+#include "post_text.h"
 
 namespace advocacy::content {
 namespace {
@@ -58,8 +59,8 @@ absl::Status CheckTimestamp(const google::protobuf::Timestamp& ts, std::string_v
   return absl::OkStatus();
 }
 
-// The captions of every network: each network once, 1 to kMaxCaptionVariants variants within
-// the network's length limit.
+// The captions of every network: each network once, 1 to kMaxCaptionVariants variants, each
+// within the network's limit as the network counts (X weighted, the others in characters).
 absl::Status CheckCaptions(const v1::Item& item) {
   if (item.captions().empty()) {
     return Invalid("item.captions", "at least one network with captions is required");
@@ -78,9 +79,9 @@ absl::Status CheckCaptions(const v1::Item& item) {
       return Invalid(advocacy::StrCat(path, ".captions"),
                      advocacy::StrCat("must hold 1 to ", kMaxCaptionVariants, " variants"));
     }
-    const size_t limit = CaptionLimit(nc.network());
+    const size_t limit = PostLimit(nc.network());
     for (int j = 0; j < nc.captions_size(); ++j) {
-      const size_t len = Utf8Length(nc.captions(j));
+      const size_t len = NetworkLength(nc.network(), nc.captions(j));
       if (len == 0 || len > limit) {
         return Invalid(advocacy::StrCat(path, ".captions[", j, "]"),
                        advocacy::StrCat("must be 1 to ", limit, " characters for ",
@@ -92,21 +93,6 @@ absl::Status CheckCaptions(const v1::Item& item) {
 }
 
 }  // namespace
-
-size_t CaptionLimit(cv1::Network network) {
-  switch (network) {
-    case cv1::NETWORK_X:
-      return 280;
-    case cv1::NETWORK_LINKEDIN:
-      return 3000;
-    case cv1::NETWORK_FACEBOOK:
-      return 5000;
-    case cv1::NETWORK_INSTAGRAM:
-      return 2200;
-    default:
-      return 0;
-  }
-}
 
 size_t Utf8Length(std::string_view text) {
   size_t n = 0;

@@ -37,8 +37,6 @@ inline constexpr int kDefaultDailyCap = 5;
 inline constexpr int kMaxDailyCap = 100;
 inline constexpr size_t kLinkCodeLength = 16;  // base62: about 95 bits, unguessable
 
-// The longest caption a network accepts, in characters (UTF-8 code points).
-size_t CaptionLimit(cv1::Network network);
 // Number of UTF-8 code points (invalid bytes count one each).
 size_t Utf8Length(std::string_view text);
 // A BCP 47 language tag as far as this service needs: 1 to kMaxLanguageBytes letters, digits and
@@ -50,7 +48,9 @@ absl::Status ValidateUrl(std::string_view url, std::string_view field);
 // The whole item as an admin submits it; `required_disclosure` from the tenant settings.
 // Errors are InvalidArgument starting with the field path ("item.captions[0].captions[1]: ...").
 // Ids follow advocacy/common/ids.h. Checks the serialized size (kMaxItemBytes, unknown fields
-// included) first, then every field against the bounds above.
+// included) first, then every field against the bounds above; a caption alone against its
+// network's limit as the network counts (post_text.h). Whether each caption still fits with the
+// hashtags, the disclosure tag and the tracked link is PostComposer::FindOverlong's part.
 absl::Status ValidateItem(const v1::Item& item, std::string_view required_disclosure);
 
 // Caption rotation: the `counter`-th share of an item on a network (counting from 0) gets

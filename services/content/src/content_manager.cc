@@ -132,7 +132,8 @@ ContentManager::ContentManager(ContentStore* store, consent_view::ConsentView* v
       view_(view),
       metrics_(metrics),
       notifier_(notifier),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      posts_(options_.link_base_url) {}
 
 int64_t ContentManager::Now() const {
   if (options_.now_ms) return options_.now_ms();
@@ -169,6 +170,9 @@ absl::StatusOr<v1::CreateItemResponse> ContentManager::CreateItem(const P& p,
   RETURN_IF_ERROR(auth::AuthorizeTenantAccess(p, r.tenant_id(), {auth::Role::kAdmin}));
   ASSIGN_OR_RETURN(const v1::TenantSettings settings, store_->GetSettings(r.tenant_id()));
   RETURN_IF_ERROR(ValidateItem(r.item(), settings.required_disclosure_tag()));
+  // Each caption with the hashtags, the disclosure tag and the tracked link: refused here, so a
+  // post is never cut when it is shared.
+  RETURN_IF_ERROR(posts_.CheckForSave(r.item()));
   v1::Item item = r.item();
   // Fields this build does not know are not stored: they were never validated.
   item.DiscardUnknownFields();
@@ -409,7 +413,10 @@ absl::StatusOr<v1::RecordShareResponse> ContentManager::RecordShare(
   const int64_t now = Now();
   ASSIGN_OR_RETURN(const int64_t when, ValidateShare(r, now));
   RETURN_IF_ERROR(AuthorizeSelf(p, r.tenant_id(), r.employee_id()));
-  ASSIGN_OR_RETURN(const v1::Item item, ShareableItem(r, when));
+  ASSIGN_OR_RETURN(const v1::Item item,
+                   ShareableItem(r.tenant_id(), r.item_id(), r.network(), when));
+  // Before anything is taken: an item saved before posts were checked may not fit.
+  RETURN_IF_ERROR(posts_.CheckForShare(item, r.network()));
   // A cheap early refusal; the share script checks consent again atomically.
   ASSIGN_OR_RETURN(const consent_view::Snapshot snap, view_->Load(r.tenant_id(), r.employee_id()));
   const std::string field =
@@ -440,22 +447,60 @@ absl::StatusOr<v1::RecordShareResponse> ContentManager::RecordShare(
   v1::RecordShareResponse out;
   *out.mutable_share() = commit.share;
   out.set_consent_sequence(snap.sequence);
+  // Cannot fail: CheckForShare passed every variant with a link of this length.
+  ASSIGN_OR_RETURN(*out.mutable_post(), posts_.Compose(item, r.network(), commit.share.caption(),
+                                                       commit.share.tracked_url()));
   return out;
 }
 
-absl::StatusOr<v1::Item> ContentManager::ShareableItem(const v1::RecordShareRequest& r,
-                                                       int64_t when) {
-  ASSIGN_OR_RETURN(std::optional<v1::Item> item, store_->GetItem(r.tenant_id(), r.item_id()));
+absl::StatusOr<v1::PreviewShareResponse> ContentManager::PreviewShare(
+    const P& p, const v1::PreviewShareRequest& r) {
+  RETURN_IF_ERROR(CheckTenantAndEmployee(r.tenant_id(), r.employee_id()));
+  RETURN_IF_ERROR(ids::ValidateObjectId("item_id", r.item_id()));
+  RETURN_IF_ERROR(CheckNetwork(r.network()));
+  RETURN_IF_ERROR(AuthorizeSelf(p, r.tenant_id(), r.employee_id()));
+  ASSIGN_OR_RETURN(const std::vector<v1::Share> shares,
+                   store_->ListShares(r.tenant_id(), r.employee_id()));
+  const auto existing = std::find_if(shares.begin(), shares.end(), [&r](const v1::Share& s) {
+    return s.item_id() == r.item_id() && s.network() == r.network() &&
+           s.state() != v1::SHARE_STATE_CANCELLED;
+  });
+  v1::PreviewShareResponse out;
+  if (existing != shares.end()) {
+    // The share's own post: its caption and tracked link, also after the item expired.
+    ASSIGN_OR_RETURN(const v1::Item item,
+                     ShareableItem(r.tenant_id(), r.item_id(), r.network(), std::nullopt));
+    ASSIGN_OR_RETURN(*out.mutable_post(), posts_.Compose(item, r.network(), existing->caption(),
+                                                         existing->tracked_url()));
+    *out.mutable_share() = *existing;
+    return out;
+  }
+  ASSIGN_OR_RETURN(const v1::Item item,
+                   ShareableItem(r.tenant_id(), r.item_id(), r.network(), Now()));
+  RETURN_IF_ERROR(posts_.CheckForShare(item, r.network()));
+  ASSIGN_OR_RETURN(const uint64_t rotation,
+                   store_->PeekRotation(r.tenant_id(), r.item_id(), r.network()));
+  ASSIGN_OR_RETURN(*out.mutable_post(),
+                   posts_.Compose(item, r.network(),
+                                  PickCaption(*CaptionsFor(item, r.network()), rotation), ""));
+  return out;
+}
+
+absl::StatusOr<v1::Item> ContentManager::ShareableItem(const std::string& tenant,
+                                                       const std::string& item_id,
+                                                       cv1::Network network,
+                                                       std::optional<int64_t> when) {
+  ASSIGN_OR_RETURN(std::optional<v1::Item> item, store_->GetItem(tenant, item_id));
   if (!item.has_value() || item->state() != v1::ITEM_STATE_PUBLISHED) {
-    return absl::NotFoundError(advocacy::StrCat("item_id: no published item '", r.item_id(), "'"));
+    return absl::NotFoundError(advocacy::StrCat("item_id: no published item '", item_id, "'"));
   }
-  if (item->has_expires_at() && ToMs(item->expires_at()) <= when) {
+  if (when.has_value() && item->has_expires_at() && ToMs(item->expires_at()) <= *when) {
     return absl::FailedPreconditionError(
-        advocacy::StrCat("item '", r.item_id(), "' has expired (or will have by then)"));
+        advocacy::StrCat("item '", item_id, "' has expired (or will have by then)"));
   }
-  if (CaptionsFor(*item, r.network()) == nullptr) {
-    return absl::InvalidArgumentError(advocacy::StrCat(
-        "network: item '", r.item_id(), "' is not meant for ", NetworkName(r.network())));
+  if (CaptionsFor(*item, network) == nullptr) {
+    return absl::InvalidArgumentError(
+        advocacy::StrCat("network: item '", item_id, "' is not meant for ", NetworkName(network)));
   }
   return *std::move(item);
 }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "advocacy/content/v1/content_service.pb.h"
 #include "content_metrics.h"
 #include "ports.h"
+#include "post_text.h"
 
 namespace advocacy::content {
 
@@ -71,6 +73,9 @@ class ContentManager final {
 
   absl::StatusOr<v1::GetFeedResponse> GetFeed(const P& p, const v1::GetFeedRequest& r);
   absl::StatusOr<v1::RecordShareResponse> RecordShare(const P& p, const v1::RecordShareRequest& r);
+  // Read-only: no share, link, cap, quota or rotation is touched (post_text.h makes the post).
+  absl::StatusOr<v1::PreviewShareResponse> PreviewShare(const P& p,
+                                                        const v1::PreviewShareRequest& r);
   absl::StatusOr<v1::ListMySharesResponse> ListMyShares(const P& p,
                                                         const v1::ListMySharesRequest& r);
   absl::StatusOr<v1::SetMyShareCapResponse> SetMyShareCap(const P& p,
@@ -100,8 +105,10 @@ class ContentManager final {
                                       const std::string& item_id, v1::ItemState to);
 
   // The steps of RecordShare, in order.
-  // The published, unexpired item the request may share on its network at `when`.
-  absl::StatusOr<v1::Item> ShareableItem(const v1::RecordShareRequest& r, int64_t when);
+  // The published item meant for `network`, unexpired at `when` when given (a share exists
+  // already otherwise).
+  absl::StatusOr<v1::Item> ShareableItem(const std::string& tenant, const std::string& item_id,
+                                         cv1::Network network, std::optional<int64_t> when);
   // A fresh tracked-link code, stored with the item's URL (UTM parameters added) as its target.
   absl::StatusOr<std::string> AllocateLink(const v1::RecordShareRequest& r, const v1::Item& item);
   // The share and its ShareRecorded event, ready for the share script.
@@ -126,6 +133,7 @@ class ContentManager final {
   ContentMetrics* metrics_;
   outbox::Notifier* notifier_;
   ContentOptions options_;
+  PostComposer posts_;
 };
 
 }  // namespace advocacy::content

@@ -85,6 +85,9 @@ class ContentStore {
   // The next caption-rotation counter (0-based) of an item on a network.
   virtual absl::StatusOr<uint64_t> NextRotation(const std::string& tenant, const std::string& item,
                                                 int network) = 0;
+  // The counter NextRotation would return now, without taking it (a preview).
+  virtual absl::StatusOr<uint64_t> PeekRotation(const std::string& tenant, const std::string& item,
+                                                int network) = 0;
 
   // Shares (employee slot).
   virtual absl::StatusOr<ShareOutcome> CommitShare(const ShareCommit& commit) = 0;

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "advocacy/common/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -193,13 +194,20 @@ class ContentManagerTest : public ::testing::Test {
   }
   size_t LinkRecords() { return Redis({"KEYS", "adv:content:{lnk:*}:link"}).elements.size(); }
 
-  absl::StatusOr<v1::CreateItemResponse> Create(const std::string& id,
-                                                const std::string& tenant = "acme") {
+  // A CreateItem request for item `id` with a title and a link, and no captions yet.
+  static v1::CreateItemRequest ItemRequest(const std::string& id,
+                                           const std::string& tenant = "acme") {
     v1::CreateItemRequest req;
     req.set_tenant_id(tenant);
     req.mutable_item()->set_item_id(id);
     req.mutable_item()->set_title("Title " + id);
     req.mutable_item()->set_url("https://example.com/" + id);
+    return req;
+  }
+
+  absl::StatusOr<v1::CreateItemResponse> Create(const std::string& id,
+                                                const std::string& tenant = "acme") {
+    v1::CreateItemRequest req = ItemRequest(id, tenant);
     auto* c = req.mutable_item()->add_captions();
     c->set_network(cv1::NETWORK_X);
     c->add_captions("hello");
@@ -399,6 +407,134 @@ TEST_F(ContentManagerTest, ShareNeedsConsentAndIsNotRepeated) {
                                    "\"content\",tenant=\"acme\"} 1"));
 }
 
+TEST_F(ContentManagerTest, RecordShareReturnsThePostReadyToShare) {
+  Publish("i1");
+  Grant("e1", {Share(cv1::NETWORK_LINKEDIN), Share(cv1::NETWORK_X)});
+  auto li = ShareIt("e1", "i1", cv1::NETWORK_LINKEDIN);
+  ASSERT_TRUE(li.ok()) << li.status();
+  const std::string tracked = li->share().tracked_url();
+  EXPECT_EQ(li->post().post_text(), "LinkedIn text");
+  EXPECT_EQ(li->post().share_intent_url(),
+            "https://www.linkedin.com/sharing/share-offsite/?url=" + PercentEncode(tracked));
+  EXPECT_EQ(li->post().copy_text(), "LinkedIn text");
+  EXPECT_EQ(li->post().length(), 13);
+  EXPECT_EQ(li->post().limit(), 3000);
+  auto x = ShareIt("e1", "i1", cv1::NETWORK_X);
+  ASSERT_TRUE(x.ok()) << x.status();
+  EXPECT_EQ(x->post().share_intent_url(),
+            "https://twitter.com/intent/tweet?text=X%20variant%200&url=" +
+                PercentEncode(x->share().tracked_url()));
+  // "X variant 0", a space and the link: at its full length, since X links no ".test" host
+  // (a tracked link on a real domain counts 23).
+  EXPECT_EQ(x->post().length(), 11 + 1 + static_cast<int>(x->share().tracked_url().size()));
+  EXPECT_EQ(x->post().limit(), 280);
+}
+
+TEST_F(ContentManagerTest, PreviewShareRecordsNothingAndShowsTheShareOnceMade) {
+  Publish("i1", /*x_variants=*/3);
+  Settings(/*cap=*/1);
+  Grant("e1", {Share(cv1::NETWORK_X)});
+  Grant("e2", {Share(cv1::NETWORK_X)});
+  v1::PreviewShareRequest r;
+  r.set_tenant_id("acme");
+  r.set_employee_id("e1");
+  r.set_item_id("i1");
+  r.set_network(cv1::NETWORK_X);
+  for (int i = 0; i < 3; ++i) {
+    auto preview = manager_->PreviewShare(Employee("e1"), r);
+    ASSERT_TRUE(preview.ok()) << preview.status();
+    EXPECT_FALSE(preview->has_share());
+    EXPECT_EQ(preview->post().post_text(), "X variant 0");
+    EXPECT_EQ(preview->post().share_intent_url(), "");  // no tracked link without a share
+    EXPECT_EQ(preview->post().length(), 11 + 1 + 36);   // counted with a link all the same
+  }
+  // Nothing was taken: no link, no share, no rotation, no cap (1 a day, still free).
+  EXPECT_EQ(LinkCount(), 0);
+  EXPECT_EQ(LinkRecords(), 0u);
+  auto shares = manager_->ListMyShares(Employee("e1"), [] {
+    v1::ListMySharesRequest l;
+    l.set_tenant_id("acme");
+    l.set_employee_id("e1");
+    return l;
+  }());
+  ASSERT_TRUE(shares.ok());
+  EXPECT_THAT(shares->shares(), IsEmpty());
+  auto shared = ShareIt("e1", "i1", cv1::NETWORK_X);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_EQ(shared->share().caption(), "X variant 0");
+
+  // Once shared, the preview is that share's post, with its link and dialog.
+  auto after = manager_->PreviewShare(Employee("e1"), r);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->share().link_code(), shared->share().link_code());
+  EXPECT_EQ(after->post().share_intent_url(), shared->post().share_intent_url());
+  EXPECT_EQ(after->post().copy_text(), shared->post().copy_text());
+  // A colleague's preview shows the variant their share would get next.
+  r.set_employee_id("e2");
+  auto colleague = manager_->PreviewShare(Employee("e2"), r);
+  ASSERT_TRUE(colleague.ok()) << colleague.status();
+  EXPECT_EQ(colleague->post().post_text(), "X variant 1");
+  // Only the employee themselves.
+  EXPECT_TRUE(absl::IsPermissionDenied(manager_->PreviewShare(Employee("e1"), r).status()));
+  EXPECT_TRUE(absl::IsPermissionDenied(manager_->PreviewShare(Admin(), r).status()));
+  r.set_item_id("nope");
+  EXPECT_TRUE(absl::IsNotFound(manager_->PreviewShare(Employee("e2"), r).status()));
+}
+
+TEST_F(ContentManagerTest, ACaptionThatCannotFitWithHashtagsIsRefusedAtSave) {
+  v1::CreateItemRequest req = ItemRequest("long");
+  auto* item = req.mutable_item();
+  auto* x = item->add_captions();
+  x->set_network(cv1::NETWORK_X);
+  x->add_captions("fits");
+  x->add_captions(std::string(250, 'a'));  // fits alone (280), not with "#launch" and the link
+  item->add_hashtags("launch");
+  const auto created = manager_->CreateItem(Admin(), req);
+  EXPECT_TRUE(absl::IsInvalidArgument(created.status())) << created.status();
+  EXPECT_THAT(std::string(created.status().message()),
+              StartsWith("item.captions[0].captions[1]: with the hashtags and the disclosure tag "
+                         "and the tracked link the post is 296 characters as NETWORK_X counts"));
+  v1::GetItemRequest get;
+  get.set_tenant_id("acme");
+  get.set_item_id("long");
+  EXPECT_TRUE(absl::IsNotFound(manager_->GetItem(Admin(), get).status()));
+}
+
+TEST_F(ContentManagerTest, AStoredItemThatCannotFitIsRefusedAtShareAndTakesNothing) {
+  // Saved before posts were checked at save time: straight into the store.
+  v1::Item item;
+  item.set_tenant_id("acme");
+  item.set_item_id("old");
+  item.set_title("Old");
+  item.set_url("https://example.com/old");
+  item.set_state(v1::ITEM_STATE_PUBLISHED);
+  item.add_hashtags("launch");
+  auto* x = item.add_captions();
+  x->set_network(cv1::NETWORK_X);
+  x->add_captions(std::string(270, 'a'));
+  auto* li = item.add_captions();
+  li->set_network(cv1::NETWORK_LINKEDIN);
+  li->add_captions(std::string(270, 'a'));
+  ASSERT_TRUE(store_->CreateItem(item, "acme", 100).ok());
+  Grant("e1", {Share(cv1::NETWORK_X), Share(cv1::NETWORK_LINKEDIN)});
+  const auto refused = ShareIt("e1", "old", cv1::NETWORK_X);
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("over the network's limit of 280"));
+  EXPECT_EQ(LinkCount(), 0);
+  EXPECT_EQ(LinkRecords(), 0u);
+  v1::PreviewShareRequest r;
+  r.set_tenant_id("acme");
+  r.set_employee_id("e1");
+  r.set_item_id("old");
+  r.set_network(cv1::NETWORK_X);
+  EXPECT_TRUE(absl::IsFailedPrecondition(manager_->PreviewShare(Employee("e1"), r).status()));
+  // LinkedIn's limit leaves room: that network of the item is shared as ever, never cut.
+  const auto shared = ShareIt("e1", "old", cv1::NETWORK_LINKEDIN);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_EQ(shared->post().post_text(), std::string(270, 'a') + "\n\n#launch");
+}
+
 TEST_F(ContentManagerTest, CaptionsRotateAcrossColleagues) {
   Publish("i1", /*x_variants=*/3);
   std::vector<std::string> captions;
@@ -596,13 +732,8 @@ TEST_F(ContentManagerTest, GroupStatsHideSmallGroups) {
 }
 
 TEST_F(ContentManagerTest, AnItemOverTheSizeCapIsRefusedAndStoresNothing) {
-  v1::CreateItemRequest req;
-  req.set_tenant_id("acme");
-  auto* item = req.mutable_item();
-  item->set_item_id("big");
-  item->set_title("Big");
-  item->set_url("https://example.com/big");
-  auto* li = item->add_captions();
+  v1::CreateItemRequest req = ItemRequest("big");
+  auto* li = req.mutable_item()->add_captions();
   li->set_network(cv1::NETWORK_LINKEDIN);
   std::string euros;
   for (int i = 0; i < 3000; ++i) euros += "\xe2\x82\xac";
@@ -617,12 +748,8 @@ TEST_F(ContentManagerTest, AnItemOverTheSizeCapIsRefusedAndStoresNothing) {
 // Protobuf keeps the fields it does not know; stored, they would be served and published
 // without ever having been checked.
 TEST_F(ContentManagerTest, UnknownFieldsAreDiscardedBeforeStorage) {
-  v1::CreateItemRequest req;
-  req.set_tenant_id("acme");
+  v1::CreateItemRequest req = ItemRequest("extra");
   auto* item = req.mutable_item();
-  item->set_item_id("extra");
-  item->set_title("Extra");
-  item->set_url("https://example.com/extra");
   auto* x = item->add_captions();
   x->set_network(cv1::NETWORK_X);
   x->add_captions("hello");

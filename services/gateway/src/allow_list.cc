@@ -30,6 +30,7 @@ const std::vector<std::string_view>& BrowserRpcs() {
       "advocacy.content.v1.ContentService/UpdateTenantSettings",
       "advocacy.content.v1.ContentService/GetFeed",
       "advocacy.content.v1.ContentService/RecordShare",
+      "advocacy.content.v1.ContentService/PreviewShare",
       "advocacy.content.v1.ContentService/ListMyShares",
       "advocacy.content.v1.ContentService/SetMyShareCap",
       "advocacy.content.v1.ContentService/GetMySharingLimits",

@@ -45,31 +45,15 @@ std::string SafeReturnTo(std::string_view r) {
   return std::string(r);
 }
 
-std::string UrlEncode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string AuthorizationUrl(const AuthorizationRequest& r) {
   std::string url =
       StrCat(r.endpoint, r.endpoint.find('?') == std::string::npos ? "?" : "&",
-             "response_type=code&client_id=", UrlEncode(r.client_id),
-             "&redirect_uri=", UrlEncode(r.redirect_uri), "&scope=", UrlEncode(r.scope),
-             "&state=", UrlEncode(r.state), "&nonce=", UrlEncode(r.nonce),
-             "&code_challenge=", UrlEncode(r.code_challenge), "&code_challenge_method=S256");
+             "response_type=code&client_id=", PercentEncode(r.client_id),
+             "&redirect_uri=", PercentEncode(r.redirect_uri), "&scope=", PercentEncode(r.scope),
+             "&state=", PercentEncode(r.state), "&nonce=", PercentEncode(r.nonce),
+             "&code_challenge=", PercentEncode(r.code_challenge), "&code_challenge_method=S256");
   for (const std::string& resource : r.resources)
-    StrAppend(&url, "&resource=", UrlEncode(resource));
+    StrAppend(&url, "&resource=", PercentEncode(resource));
   return url;
 }
 

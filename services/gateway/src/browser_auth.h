@@ -61,7 +61,4 @@ std::optional<std::string> CookieValue(const http::Request& request, std::string
 // Equal strings, compared in time that does not depend on where they differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
-// application/x-www-form-urlencoded encoding of one value (RFC 3986 unreserved kept).
-std::string UrlEncode(std::string_view value);
-
 }  // namespace advocacy::gateway

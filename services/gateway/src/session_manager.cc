@@ -188,9 +188,9 @@ std::string SessionManager::Logout(std::string_view session_id, const Session& s
   const std::string& end = provider_->end_session_endpoint();
   if (end.empty()) return "/";
   return StrCat(end, end.find('?') == std::string::npos ? "?" : "&",
-                "id_token_hint=", UrlEncode(session.id_token),
-                "&client_id=", UrlEncode(options_.client_id),
-                "&post_logout_redirect_uri=", UrlEncode(StrCat(options_.public_url, "/")));
+                "id_token_hint=", PercentEncode(session.id_token),
+                "&client_id=", PercentEncode(options_.client_id),
+                "&post_logout_redirect_uri=", PercentEncode(StrCat(options_.public_url, "/")));
 }
 
 }  // namespace advocacy::gateway

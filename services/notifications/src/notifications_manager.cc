@@ -37,28 +37,10 @@ absl::Status AuthorizeSelfOrAdmin(const auth::Principal& p, const std::string& t
 
 std::string PurposeName(cv1::Purpose p) { return std::string(cv1::Purpose_Name(p)); }
 
-// A path segment made of unreserved characters only; anything else is percent-encoded.
-std::string PathSegment(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xf]);
-    }
-  }
-  return out;
-}
-
 std::string AppLink(const std::string& base, std::string_view kind, std::string_view id) {
   std::string_view b = base;
   while (b.ends_with('/')) b.remove_suffix(1);
-  return advocacy::StrCat(b, "/", kind, "/", PathSegment(id));
+  return advocacy::StrCat(b, "/", kind, "/", advocacy::PercentEncode(id));
 }
 
 v1::DeliveryState DeliveryStateOf(const JobView& v) {

@@ -1,5 +1,5 @@
 import type { Network } from "../gen/advocacy/consent/v1/consent_pb.js";
-import type { Item, Share } from "../gen/advocacy/content/v1/content_pb.js";
+import { ShareState, type Item, type Share } from "../gen/advocacy/content/v1/content_pb.js";
 import { useI18n } from "../i18n/i18n.js";
 import type { Session } from "../api/session.js";
 import { listText, networkLabel } from "../lib/labels.js";
@@ -24,11 +24,13 @@ interface Props {
   // The admins' preview: the same card one level deeper in the page, the title without a link
   // and the Share buttons shown but inert.
   preview?: boolean;
+  // Told after a share was recorded here.
+  onShared?: () => void;
 }
 
 // One share-friendly item: its link, the suggested text for each network the employee opted
 // into, hashtags, disclosure, and a Share button per network. All of it is rendered as text.
-export function ItemCard({ session, item, shareable, shares = [], unconsented = [], showTitle, preview = false }: Props) {
+export function ItemCard({ session, item, shareable, shares = [], unconsented = [], showTitle, preview = false, onShared }: Props) {
   const { t, locale } = useI18n();
   const fmt = useDateFormat();
   const headingId = `item-${item.itemId}`;
@@ -72,13 +74,17 @@ export function ItemCard({ session, item, shareable, shares = [], unconsented = 
               {t.feed.shareOn(networkLabel(t, n))}
             </button>
           ) : (
-            <ShareAction session={session} item={item} network={n} />
+            <ShareAction session={session} item={item} network={n} onShared={onShared} />
           )}
         </section>
       ))}
       {shares.map((s) => (
         <section class="network-share" key={`shared-${s.network}`} aria-label={networkLabel(t, s.network)}>
-          <h3 class="caption-title">{t.feed.sharedOn(networkLabel(t, s.network))}</h3>
+          <h3 class="caption-title">
+            {s.state === ShareState.SCHEDULED
+              ? t.feed.scheduledOnTitle(networkLabel(t, s.network))
+              : t.feed.sharedOn(networkLabel(t, s.network))}
+          </h3>
           <ShareAction session={session} item={item} network={s.network} existing={s} />
         </section>
       ))}

@@ -1,37 +1,7 @@
-import { Network } from "../gen/advocacy/consent/v1/consent_pb.js";
+import { parseLocalInput } from "./formValues.js";
 
-// Building the text and the network's share dialog for one share. RecordShare returns the
-// caption variant and the tracked link (no ready-made share URL), so the intent URLs are built
-// here from the networks' documented share endpoints.
-
-// The caption, then the item's hashtags and disclosure tag where the caption does not already
-// carry them.
-export function composePostText(caption: string, hashtags: string[], disclosureTag: string): string {
-  const lower = caption.toLowerCase();
-  const tags = hashtags
-    .map((h) => (h.startsWith("#") ? h : `#${h}`))
-    .filter((h) => !lower.includes(h.toLowerCase()));
-  const parts = [caption.trim()];
-  if (tags.length > 0) parts.push(tags.join(" "));
-  if (disclosureTag && !lower.includes(disclosureTag.toLowerCase())) parts.push(disclosureTag);
-  return parts.filter((p) => p.length > 0).join("\n\n");
-}
-
-// The URL of the network's share dialog, or null where the network has none on the web
-// (Instagram: the text is copied and the user posts from the app).
-export function shareIntentUrl(network: Network, trackedUrl: string, text: string): string | null {
-  const url = encodeURIComponent(trackedUrl);
-  switch (network) {
-    case Network.LINKEDIN:
-      return `https://www.linkedin.com/sharing/share-offsite/?url=${url}`;
-    case Network.FACEBOOK:
-      return `https://www.facebook.com/sharer/sharer.php?u=${url}`;
-    case Network.X:
-      return `https://twitter.com/intent/tweet?text=${encodeURIComponent(text)}&url=${url}`;
-    default:
-      return null;
-  }
-}
+// Helpers of the Share action. The post itself (text, share dialog, length against the
+// network's limit) comes from the content service (RecordShare, PreviewShare), never from here.
 
 // Opens `url` in a new tab without giving it a handle on this page. Returns false when the
 // browser blocked the pop-up (the caller then shows a link to click).
@@ -65,4 +35,20 @@ export function isWebUrl(v: string): boolean {
   } catch {
     return false;
   }
+}
+
+// Scheduling a share: RecordShare takes a time in the future and at most this far ahead.
+export const maxScheduleDays = 30;
+
+export type ScheduleCheck = { when: Date } | { error: "required" | "past" | "tooFar" };
+
+// The time typed into a datetime-local input (the browser's zone: the employee's), checked as
+// the content service checks scheduled_for. A minute of slack at the near end, so a time picked
+// for "in a minute" is not refused by the time the request arrives.
+export function checkSchedule(value: string, now: Date): ScheduleCheck {
+  const when = parseLocalInput(value);
+  if (!when) return { error: "required" };
+  if (when.getTime() <= now.getTime() + 60_000) return { error: "past" };
+  if (when.getTime() > now.getTime() + maxScheduleDays * 24 * 3600_000) return { error: "tooFar" };
+  return { when };
 }

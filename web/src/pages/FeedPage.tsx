@@ -10,6 +10,7 @@ import { ErrorBox } from "../components/ErrorBox.js";
 import { EmptyState } from "../components/EmptyState.js";
 import { ItemCard } from "../components/ItemCard.js";
 import { Link } from "../components/Link.js";
+import { ScheduledShares } from "../components/ScheduledShares.js";
 
 const pageSize = 20;
 
@@ -26,6 +27,9 @@ export function FeedPage({ session }: { session: Session }) {
   const [more, setMore] = useState<{ entries: FeedEntry[]; next: string } | null>(null);
   const [moreBusy, setMoreBusy] = useState(false);
   const [moreError, setMoreError] = useState<unknown>(null);
+  // Bumped after each share, so the list of scheduled shares is read again.
+  const [sharesVersion, setSharesVersion] = useState(0);
+  const onShared = () => setSharesVersion((v) => v + 1);
 
   const entries = state.status === "ok" ? [...state.data.entries, ...(more?.entries ?? [])] : [];
   const next = more ? more.next : state.status === "ok" ? state.data.nextPageToken : "";
@@ -47,6 +51,7 @@ export function FeedPage({ session }: { session: Session }) {
     <div class="page">
       <PageHeading>{t.feed.title}</PageHeading>
       <p class="lead">{t.feed.lead}</p>
+      <ScheduledShares session={session} version={sharesVersion} />
       {state.status === "loading" && <Loading />}
       {state.status === "error" && <ErrorBox error={state.error} onRetry={reload} />}
       {state.status === "ok" && entries.length === 0 && (
@@ -62,7 +67,14 @@ export function FeedPage({ session }: { session: Session }) {
           {entries.map(
             (e) =>
               e.item && (
-                <ItemCard key={e.item.itemId} session={session} item={e.item} shareable={e.networks} showTitle />
+                <ItemCard
+                  key={e.item.itemId}
+                  session={session}
+                  item={e.item}
+                  shareable={e.networks}
+                  showTitle
+                  onShared={onShared}
+                />
               ),
           )}
         </div>

@@ -4,7 +4,6 @@ import { ItemSchema, ItemState, type Item } from "../../gen/advocacy/content/v1/
 import type { Messages } from "../../i18n/types.js";
 import { networks } from "../consentScopes.js";
 import { networkLabel } from "../labels.js";
-import { composePostText } from "../share.js";
 import {
   byteLength,
   charCount,
@@ -59,11 +58,11 @@ export const isItemForm = objectOf<ItemForm>({
   expiresAt: isString,
 });
 
-// The services' limits (content.proto).
+// The services' limits (content.proto): the networks' own.
 export const captionLimit: Record<number, number> = {
   [Network.X]: 280,
   [Network.LINKEDIN]: 3000,
-  [Network.FACEBOOK]: 5000,
+  [Network.FACEBOOK]: 63206,
   [Network.INSTAGRAM]: 2200,
 };
 export const maxVariants = 10;
@@ -171,9 +170,16 @@ export function validateItemForm(f: ItemForm, t: Messages, requiredDisclosure: s
   return e;
 }
 
-// How long the text the employee posts is, with hashtags and disclosure added to a caption.
+// Roughly how long the text the employee posts is, with hashtags and disclosure added to a
+// caption, for the admin's preview. The content service composes the real post and is the
+// authority on its length (X weighs CJK and emoji 2 and links 23, and X and Instagram count the
+// tracked link): CreateItem refuses a caption whose post cannot fit, naming it.
 export function postedLength(caption: string, item: Pick<Item, "hashtags" | "disclosureTag">): number {
-  return charCount(composePostText(caption, item.hashtags, item.disclosureTag));
+  const lower = caption.toLowerCase();
+  const tags = item.hashtags.map((h) => `#${h}`).filter((h) => !lower.includes(h.toLowerCase()));
+  const parts = [caption.trim(), tags.join(" ")];
+  if (item.disclosureTag && !lower.includes(item.disclosureTag.toLowerCase())) parts.push(item.disclosureTag);
+  return charCount(parts.filter((p) => p.length > 0).join("\n\n"));
 }
 
 export function networksText(t: Messages, item: Item): string {

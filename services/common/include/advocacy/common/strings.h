@@ -45,4 +45,27 @@ void StrAppend(std::string* out, const Args&... args) {
   (strings_internal::Append(*out, args), ...);
 }
 
+// RFC 3986 percent-encoding of one query value or path segment: every byte except the unreserved
+// characters (ALPHA, DIGIT, '-', '.', '_', '~') becomes %XX with upper-case hex digits, so a space
+// is %20 (never '+') and UTF-8 text is encoded byte by byte. Also right for
+// application/x-www-form-urlencoded values, whose decoders accept %20.
+inline std::string PercentEncode(std::string_view value) {
+  constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
 }  // namespace advocacy
