@@ -1,9 +1,9 @@
 #pragma once
 
-// The four services behind the gateway, called over gRPC with generic unary calls: the route's method
-// path, the decoded request message, and the caller's identity. One channel per service, with
-// the runtime's TLS settings (mutual TLS with the gateway's own certificate when configured) and
-// keep-alive.
+// The four services behind the gateway, called over gRPC with generic unary calls: the route's
+// method path, the decoded request message, and the caller's identity. One channel per service,
+// with the runtime's TLS settings (mutual TLS with the gateway's own certificate when configured)
+// and keep-alive.
 //
 // What a call carries to the service, and nothing else: `authorization` (the caller's bearer
 // token; the service verifies it and decides what the caller may do) and `x-request-id`. No other
