@@ -30,7 +30,14 @@ const runId = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
 const settled = (page) => page.locator(".loading").first().waitFor({ state: "detached", timeout: 20000 });
 const h1 = (page) => page.locator("h1").first();
 const status = (page, text) => page.locator(".status-message").filter({ hasText: text }).first();
-const focusedId = (page) => page.evaluate(() => document.activeElement?.id ?? "");
+// The id of the focused element once it is `expected` (waiting up to 5 s for the move), else
+// whatever has the focus then.
+const focusedId = async (page, expected = "") => {
+  if (expected) {
+    await page.waitForFunction((id) => document.activeElement?.id === id, expected, { timeout: 5000 }).catch(() => {});
+  }
+  return page.evaluate(() => document.activeElement?.id ?? "");
+};
 
 async function open(page, path) {
   await page.goto(`${appUrl}${path}`);
@@ -81,7 +88,7 @@ describe("admin pages", () => {
     await open(page, "/admin/items/new");
     await page.getByRole("button", { name: "Save as draft" }).click();
     await page.locator("#item-title-error").waitFor();
-    assert.equal(await focusedId(page), "item-title", "the focus is not on the first invalid field");
+    assert.equal(await focusedId(page, "item-title"), "item-title", "the focus is not on the first invalid field");
     assert.equal(await page.locator("#item-title").getAttribute("aria-invalid"), "true");
     assert.match(await page.locator("#item-title").getAttribute("aria-describedby"), /item-title-error/);
     await page.getByLabel("Offer on X").check();
@@ -93,7 +100,7 @@ describe("admin pages", () => {
     await page.getByLabel("LinkedIn: Variant 1").fill("A caption for LinkedIn.");
     await page.getByRole("button", { name: "Save as draft" }).click();
     await page.locator("#caption-4-0-error").waitFor();
-    assert.equal(await focusedId(page), "caption-4-0", "the focus is not on the too-long X caption");
+    assert.equal(await focusedId(page, "caption-4-0"), "caption-4-0", "the focus is not on the too-long X caption");
     await page.getByRole("button", { name: "Add a variant for LinkedIn" }).click();
     await page.getByLabel("LinkedIn: Variant 2").fill("A <b>second</b> variant.");
     await page.locator(".preview-frame").getByRole("heading", { name: `Admin test ${runId}` }).waitFor();
@@ -145,7 +152,7 @@ describe("admin pages", () => {
     await page.getByLabel("Where to join").fill("http://not-https.example/join");
     await page.getByRole("button", { name: "Schedule a broadcast" }).click();
     await page.locator("#broadcast-join-error").waitFor();
-    assert.equal(await focusedId(page), "broadcast-join");
+    assert.equal(await focusedId(page, "broadcast-join"), "broadcast-join");
     await page.getByLabel("Where to join").fill("https://meet.demo-corp.example/live");
     await page.getByRole("button", { name: "Schedule a broadcast" }).click();
     await page.waitForURL(/\/admin\/broadcasts\/(?!new)[^/]+$/);

@@ -252,6 +252,7 @@ describe("end to end", () => {
     // An empty save explains what is missing, next to the fields.
     await adm.getByRole("button", { name: "Save as draft" }).click();
     await adm.locator(".field-error").first().waitFor();
+    await adm.waitForFunction(() => document.activeElement?.id === "item-title", null, { timeout: 5000 }).catch(() => {});
     assert.equal(await adm.evaluate(() => document.activeElement?.id), "item-title", "an invalid form does not move the focus to the first invalid field");
     await adm.getByLabel("Title", { exact: true }).fill(itemTitle);
     await adm.getByLabel("Link to share").fill(itemUrl);
@@ -345,6 +346,7 @@ describe("end to end", () => {
     await card.getByRole("button", { name: "Schedule for later" }).click();
     const when = card.getByLabel(/^Date and time \(your time zone/);
     await when.waitFor();
+    await emp.waitForFunction(() => document.activeElement?.getAttribute("type") === "datetime-local", null, { timeout: 5000 }).catch(() => {});
     assert.equal(await emp.evaluate(() => document.activeElement?.getAttribute("type")), "datetime-local", "Schedule for later does not move the focus to the time");
     // Nothing chosen: explained next to the field, which keeps the focus.
     await card.getByRole("button", { name: "Schedule on LinkedIn" }).click();

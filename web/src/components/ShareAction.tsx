@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Network } from "../gen/advocacy/consent/v1/consent_pb.js";
 import { ShareState, type Item, type Share, type SharePost } from "../gen/advocacy/content/v1/content_pb.js";
@@ -62,8 +62,8 @@ export function ShareAction({ session, item, network, existing, onShared }: Prop
     [existing?.linkCode],
   );
 
-  // Opening "Schedule for later" takes the focus to the time to fill in.
-  useEffect(() => {
+  // Opening "Schedule for later" takes the focus to the time to fill in, in the same frame.
+  useLayoutEffect(() => {
     if (scheduling) whenInput.current?.focus();
   }, [scheduling]);
 

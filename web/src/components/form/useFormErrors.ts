@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { useI18n } from "../../i18n/i18n.js";
 
 export type Errors = Record<string, string>;
@@ -17,7 +17,8 @@ export function useFormErrors(validate?: () => Errors) {
   const [attempted, setAttempted] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const [focusTick, setFocusTick] = useState(0);
-  useEffect(() => {
+  // A layout effect: the focus moves in the same frame the errors appear, never a frame later.
+  useLayoutEffect(() => {
     if (focusTick === 0) return;
     const el = formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
     el?.focus();
