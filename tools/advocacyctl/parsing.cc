@@ -42,12 +42,6 @@ constexpr std::array<PurposeName, 5> kPurposes = {{
     {"leaderboard", v1::PURPOSE_LEADERBOARD, false},
 }};
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Quotes user input in error messages, with control bytes escaped so a stray escape sequence
 // cannot garble the operator's terminal.
 std::string Quote(std::string_view s) {
@@ -70,7 +64,7 @@ std::string Quote(std::string_view s) {
 }  // namespace
 
 absl::StatusOr<v1::ConsentScope> ParseScope(std::string_view text) {
-  const std::string lower = Lower(text);
+  const std::string lower = AsciiLower(text);
   const std::string_view s = lower;
   const size_t colon = s.find(':');
   const std::string_view purpose_part = s.substr(0, colon);
@@ -173,7 +167,7 @@ absl::StatusOr<auth::Principal> ParsePrincipal(std::string_view spec) {
   const std::string_view tenant = spec.substr(first + 1, second - first - 1);
   const std::string_view id = spec.substr(second + 1);
 
-  const std::optional<auth::Role> role = auth::ParseRole(Lower(role_part));
+  const std::optional<auth::Role> role = auth::ParseRole(AsciiLower(role_part));
   if (!role) return bad(StrCat("unknown role ", Quote(role_part)));
   if (!auth::IsValidId(tenant)) {
     return bad(StrCat("tenant ", Quote(tenant), " must be 1-", auth::kMaxIdLength,
@@ -194,7 +188,7 @@ absl::StatusOr<auth::Principal> ParsePrincipal(std::string_view spec) {
 }
 
 absl::StatusOr<v1::ConsentMethod> ParseMethod(std::string_view text) {
-  const std::string m = Lower(text);
+  const std::string m = AsciiLower(text);
   if (m.empty()) return v1::CONSENT_METHOD_UNSPECIFIED;
   if (m == "app") return v1::CONSENT_METHOD_APP_TOGGLE;
   if (m == "api") return v1::CONSENT_METHOD_API;

@@ -13,8 +13,6 @@ namespace advocacy::http::internal {
 
 // RFC 9110 token: one or more of ALPHA, DIGIT and !#$%&'*+-.^_`|~.
 bool IsToken(std::string_view s);
-// ASCII lower case.
-std::string Lower(std::string_view s);
 bool HasLineBreak(std::string_view s);
 
 // The checks every request passes before a handler sees it, whoever parsed it:

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "advocacy/common/http_server.h"
+#include "advocacy/common/strings.h"
 #include "http_internal.h"
 
 namespace advocacy::http {
@@ -19,14 +20,6 @@ bool IsToken(std::string_view s) {
     }
   }
   return true;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
@@ -177,7 +170,7 @@ absl::StatusOr<Request> ParseRequestHead(std::string_view head) {
     if (field[0] == ' ' || field[0] == '\t') return absl::InvalidArgumentError("folded header");
     const size_t colon = field.find(':');
     if (colon == std::string_view::npos) return absl::InvalidArgumentError("bad header line");
-    req.headers.emplace_back(internal::Lower(field.substr(0, colon)),
+    req.headers.emplace_back(AsciiLower(field.substr(0, colon)),
                              std::string(Trim(field.substr(colon + 1))));
   }
   if (const absl::Status st = internal::CheckRequest(req); !st.ok()) return st;

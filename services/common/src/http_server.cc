@@ -360,7 +360,7 @@ void Session::OnHead(const error_code& ec) {
   if (parser_->is_done()) return Dispatch();
   const std::optional<std::string_view> expect = request_.Header("expect");
   const uint64_t remaining = parser_->content_length_remaining().value_or(0);
-  if (expect && Lower(*expect) == "100-continue" && buffer_.size() < remaining) {
+  if (expect && AsciiLower(*expect) == "100-continue" && buffer_.size() < remaining) {
     asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                       [self = shared_from_this()](const error_code& write_ec, size_t /*bytes*/) {
                         if (self->phase_ != Phase::kReading) return;
@@ -396,7 +396,8 @@ bool Session::CheckHead() {
   request_.method = std::string(message.method_string());
   request_.target = std::string(message.target());
   for (const auto& field : message) {
-    request_.headers.emplace_back(Lower(View(field.name_string())), std::string(field.value()));
+    request_.headers.emplace_back(AsciiLower(View(field.name_string())),
+                                  std::string(field.value()));
   }
   SplitTarget(request_);
   const absl::Status st = CheckRequest(request_);
@@ -471,7 +472,7 @@ void Session::Reply(Response response) {
   response_.reason(BeastView(ReasonPhrase(response.status)));
   bool cache_control = false;
   for (const auto& [name, value] : response.headers) {
-    cache_control = cache_control || Lower(name) == "cache-control";
+    cache_control = cache_control || AsciiLower(name) == "cache-control";
     response_.insert(BeastView(name), BeastView(value));
   }
   if (!cache_control) response_.set(bhttp::field::cache_control, "no-store");

@@ -51,14 +51,6 @@ bool IsKnownTopLevelDomain(std::string_view tld) {
   return known->count(tld) != 0;
 }
 
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  });
-  return out;
-}
-
 // "acme.no", "www.example.com": dot-separated labels of letters, digits and '-', the last one a
 // known top-level domain.
 bool IsDomainName(std::string_view host) {

@@ -74,7 +74,7 @@ absl::StatusOr<TokenSet> OidcProvider::TokenRequest(
     t.expires_in = it->get<int64_t>();
   }
   if (t.access_token.empty() || t.expires_in <= 0 || t.expires_in > 86400 ||
-      text::Lower(str("token_type")) != "bearer") {
+      AsciiLower(str("token_type")) != "bearer") {
     return absl::InternalError(StrCat("the identity provider's answer to the ", grant,
                                       " grant is not a bearer token with expires_in"));
   }

@@ -27,9 +27,9 @@ ConnectError Error(absl::StatusCode code, std::string message, int http_status =
 // parameters are acceptable (none, or charset=utf-8).
 std::optional<Codec> CodecOf(std::string_view content_type) {
   const std::vector<std::string_view> parts = text::Split(content_type, ';');
-  const std::string media = text::Lower(text::Trim(parts[0]));
+  const std::string media = AsciiLower(text::Trim(parts[0]));
   for (size_t i = 1; i < parts.size(); ++i) {
-    const std::string param = text::Lower(text::Trim(parts[i]));
+    const std::string param = AsciiLower(text::Trim(parts[i]));
     if (param != "charset=utf-8" && param != "charset=\"utf-8\"") return std::nullopt;
   }
   if (media == kJson) return Codec::kJson;

@@ -3,13 +3,14 @@
 // Small std::string_view helpers for parsing HTTP header values (Debian's abseil has its own
 // string_view type, so its string utilities do not take std::string_view).
 
-#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "advocacy/common/strings.h"
 
 namespace advocacy::gateway::text {
 
@@ -34,14 +35,8 @@ inline std::string_view Trim(std::string_view s) {
   return s;
 }
 
-inline std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && Lower(a) == Lower(b);
+  return a.size() == b.size() && AsciiLower(a) == AsciiLower(b);
 }
 
 inline bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix) {

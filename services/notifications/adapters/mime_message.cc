@@ -283,14 +283,6 @@ bool IsFieldName(std::string_view name) {
   return true;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 }  // namespace
 
 bool IsValidMailAddress(std::string_view address) {
@@ -351,7 +343,7 @@ absl::StatusOr<std::string> BuildMimeMessage(const OutgoingMail& mail, absl::Tim
           advocacy::StrCat("header name '", HasLineBreak(name) ? "(with a line break)" : name,
                            "' is not a field name (printable ASCII without ':')"));
     }
-    const std::string lower = Lower(name);
+    const std::string lower = AsciiLower(name);
     for (std::string_view own : kOwnHeaders) {
       if (lower == own) {
         return absl::InvalidArgumentError(

@@ -45,6 +45,16 @@ void StrAppend(std::string* out, const Args&... args) {
   (strings_internal::Append(*out, args), ...);
 }
 
+// `s` with the ASCII letters A-Z lower-cased and every other byte as it is (HTTP header names,
+// media types, URL schemes and hosts, protocol keywords; not for text in a person's language).
+inline std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 // RFC 3986 percent-encoding of one query value or path segment: every byte except the unreserved
 // characters (ALPHA, DIGIT, '-', '.', '_', '~') becomes %XX with upper-case hex digits, so a space
 // is %20 (never '+') and UTF-8 text is encoded byte by byte. Also right for
