@@ -116,7 +116,10 @@ class HttpClient {
  private:
   bool Connect(std::string* error) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) return Fail("socket", error) != 0;
+    if (fd_ < 0) {
+      Fail("socket", error);
+      return false;
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -125,7 +128,8 @@ class HttpClient {
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
       Disconnect();
-      return Fail("connect", error) != 0;
+      Fail("connect", error);
+      return false;
     }
     buffer_.clear();
     return true;

@@ -659,10 +659,9 @@ absl::StatusOr<v1::GetMySharingLimitsResponse> ContentManager::GetMySharingLimit
   }
   const std::string day = DayOf(Now());
   ASSIGN_OR_RETURN(const auto use, store_->Limits(r.tenant_id(), r.employee_id(), day, networks));
-  // The same rule as commit_share.lua: the tenant's cap (its default when unset), lowered by the
-  // employee's own.
-  const int tenant_cap =
-      settings.daily_share_cap() > 0 ? settings.daily_share_cap() : kDefaultDailyCap;
+  // EffectiveCap is commit_share.lua's rule: the tenant's cap (its default when unset), lowered
+  // by the employee's own.
+  const int tenant_cap = EffectiveCap(settings.daily_share_cap(), 0);
   v1::GetMySharingLimitsResponse out;
   out.set_day(advocacy::StrCat(day.substr(0, 4), "-", day.substr(4, 2), "-", day.substr(6)));
   out.set_quiet_hours_start(settings.quiet_hours_start());
@@ -673,7 +672,7 @@ absl::StatusOr<v1::GetMySharingLimitsResponse> ContentManager::GetMySharingLimit
     limit->set_network(static_cast<cv1::Network>(n));
     limit->set_tenant_daily_cap(tenant_cap);
     limit->set_own_daily_cap(u.own_cap);
-    limit->set_daily_cap(u.own_cap > 0 && u.own_cap < tenant_cap ? u.own_cap : tenant_cap);
+    limit->set_daily_cap(EffectiveCap(settings.daily_share_cap(), u.own_cap));
     limit->set_used_today(u.used);
   }
   return out;

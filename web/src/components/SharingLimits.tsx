@@ -26,8 +26,9 @@ function utcHourIn(hour: number, locale: string, timeZone: string): string {
 // above the organization's), saved at once with SetMyShareCap.
 function LimitRow({ session, limit: loaded }: { session: Session; limit: NetworkLimit }) {
   const { t } = useI18n();
-  // What was saved last, applied here as the service applies it (the lower of the two caps),
-  // so the row does not reload and lose its confirmation.
+  // The row's own copy, read again from the service after a save (the cap that applies is the
+  // service's rule, not recomputed here), so the row updates without reloading the list and
+  // losing its confirmation.
   const [limit, setLimit] = useState(loaded);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -46,8 +47,9 @@ function LimitRow({ session, limit: loaded }: { session: Session; limit: Network
         network: limit.network,
         dailyCap: Number(value),
       });
-      const own = Number(value);
-      setLimit({ ...limit, ownDailyCap: own, dailyCap: own > 0 && own < limit.tenantDailyCap ? own : limit.tenantDailyCap });
+      const now = await contentClient.getMySharingLimits({ tenantId: session.tenant, employeeId: session.subject });
+      const mine = now.networks.find((n) => n.network === limit.network);
+      if (mine) setLimit(mine);
       setSaved(true);
     } catch (err) {
       setError(err);
